@@ -1,0 +1,79 @@
+"""Shared pieces of the command line: the ``--data`` option, error reporting, atomic output."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+
+from layers._atomic import atomic_write_text
+from layers.dataset import Dataset, default_dataset_path, load_dataset
+from layers.errors import LayersError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def data_option(func: F) -> F:
+    """Add ``--data DIR`` (default: the bundled dataset, or ``$QUARTIERSATLAS_DATA``)."""
+    return click.option(
+        "--data",
+        "data_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Dataset folder with a dataset.toml (default: the bundled Karlsruhe dataset).",
+    )(func)
+
+
+def open_dataset(data_dir: Path | None) -> Dataset:
+    """Load the dataset named by ``--data`` (or the default one)."""
+    return load_dataset(data_dir if data_dir is not None else default_dataset_path())
+
+
+def reports_errors(func: F) -> F:
+    """Turn domain errors into a clear message on stderr and exit status 1 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LayersError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(text: str, out: Path | None) -> None:
+    """Write ``text`` to ``out`` atomically, or to stdout when ``out`` is None."""
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        atomic_write_text(out, text)
+        click.echo(f"wrote {out}", err=True)
+
+
+def frame_to_csv(frame: pd.DataFrame) -> str:
+    """Render a table as CSV text (comma separated, UTF-8, ``\\n`` line ends)."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def to_json(obj: Any) -> str:
+    """Render ``obj`` as indented UTF-8 JSON (NaN becomes null)."""
+    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False, default=_json_default) + "\n"
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
