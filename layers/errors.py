@@ -53,7 +53,27 @@ class NetworkError(LayersError, ValueError):
 
 
 class FetchError(LayersError, RuntimeError):
-    """Downloading source data failed (timeout, HTTP error, malformed response)."""
+    """Downloading source data failed (timeout, HTTP error, malformed response).
+
+    ``url`` and ``reason`` (and ``item_id``, the catalogue entry) are set when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        reason: str | None = None,
+        item_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.reason = reason
+        self.item_id = item_id
+
+
+class SourceCatalogueError(LayersError, ValueError):
+    """A source catalogue (``data/sources/<city>.csv``) is missing, malformed or lacks an entry."""
 
 
 class StoreError(LayersError, RuntimeError):
@@ -71,3 +91,27 @@ class DatasetError(LayersError, ValueError):
         head = str(self.args[0]) if self.args else "dataset has errors"
         lines = [issue.format() for issue in self.issues if issue.severity == "error"]
         return "\n".join([head, *lines]) if lines else head
+
+
+class BuildError(LayersError, ValueError):
+    """Building a dataset from raw source files failed (unknown recipe, unexpected content)."""
+
+
+class MissingSourceError(BuildError, FileNotFoundError):
+    """A raw source file that a dataset recipe needs is missing."""
+
+
+class PlanningAreaError(LayersError, ValueError):
+    """A planning-area mapping or proposal cannot be made (too few districts, unknown ids)."""
+
+
+class ParameterError(LayersError, ValueError):
+    """An option value is outside its valid range (for example a radius ≤ 0 or above 20 km)."""
+
+
+class AddressNotFoundError(LayersError, LookupError):
+    """An address is not in the dataset's address table; ``suggestions`` holds near matches."""
+
+    def __init__(self, message: str, suggestions: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.suggestions = tuple(suggestions)
