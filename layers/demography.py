@@ -1,0 +1,385 @@
+"""Demographic change per district and planning area between two years, and population series.
+
+All functions work on the long population table of a dataset (``district_id``, ``year``,
+``group``, ``value``, ``missing_reason``) and an area mapping (``district_id``, ``area_id``,
+``area_name``, as returned by ``layers.areas.area_mapping``). Planning areas are aggregated by
+summing counts, never by averaging percentages. A value that is not in the data stays missing
+(NaN with a reason); it is never read as zero, and an area with one missing district is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from layers._validate import did_you_mean, valid_list
+from layers.errors import CatalogueError, MissingColumnError
+
+CITY_AREA_ID = "ALL"
+"""Id of the row for the whole city in every table."""
+
+TOTAL_GROUP = "total"
+"""Group id of the whole population."""
+
+PCT_DECIMALS = 2
+"""Percentages are rounded to this many decimals."""
+
+COMPOSITE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("under_6", ("under_3", "3_to_6")),
+    ("under_18", ("under_6", "6_to_15", "15_to_18")),
+)
+"""Groups derived by summing finer groups when a dataset does not give them directly."""
+
+POPULATION_COLUMNS = ("district_id", "year", "group", "value")
+MAPPING_COLUMNS = ("district_id", "area_id", "area_name")
+
+REASON_NOT_IN_DATA = "Gruppe '{group}' für {year} nicht in den Daten"
+REASON_UNKNOWN = "Wert unbekannt"
+
+
+def _require_columns(frame: pd.DataFrame, columns: Iterable[str], *, name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingColumnError(
+            f"`{name}` lacks column(s) {', '.join(map(repr, missing))}; "
+            f"it has {', '.join(map(repr, frame.columns))}."
+        )
+
+
+def identity_mapping(districts: pd.DataFrame) -> pd.DataFrame:
+    """Return the district level mapping (every district its own area), in districts order.
+
+    Parameters
+    ----------
+    districts
+        Table with ``id`` and ``name`` (the dataset's districts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``district_id``, ``area_id``, ``area_name``.
+
+    Examples
+    --------
+    >>> identity_mapping(pd.DataFrame({"id": ["01"], "name": ["Mitte"]}))
+      district_id area_id area_name
+    0          01      01     Mitte
+    """
+    _require_columns(districts, ("id", "name"), name="districts")
+    ids = districts["id"].astype(str).to_numpy()
+    return pd.DataFrame(
+        {"district_id": ids, "area_id": ids, "area_name": districts["name"].astype(str).to_numpy()}
+    )
+
+
+def available_groups(population: pd.DataFrame) -> list[str]:
+    """Return the groups of ``population`` in first-appearance order, ``total`` first."""
+    groups = list(dict.fromkeys(population["group"].astype(str)))
+    if TOTAL_GROUP in groups:
+        groups.remove(TOTAL_GROUP)
+        groups.insert(0, TOTAL_GROUP)
+    return groups
+
+
+def available_years(population: pd.DataFrame, *, group: str | None = None) -> list[int]:
+    """Return the sorted years of ``population`` (of one group when ``group`` is given)."""
+    rows = population if group is None else population[population["group"] == group]
+    return sorted(int(y) for y in rows["year"].unique())
+
+
+def check_group(population: pd.DataFrame, group: str) -> None:
+    """Raise :class:`CatalogueError` listing the valid groups if ``group`` is not in the data."""
+    groups = available_groups(population)
+    if group not in groups:
+        raise CatalogueError(
+            f"unknown group {group!r}{did_you_mean(group, groups)}; "
+            f"valid groups: {valid_list(groups)}"
+        )
+
+
+def check_year(population: pd.DataFrame, year: int, *, what: str = "year") -> None:
+    """Raise :class:`CatalogueError` listing the valid years if ``year`` is in no group's data."""
+    years = available_years(population)
+    if int(year) not in years:
+        raise CatalogueError(f"unknown {what} {year}; valid years: {valid_list(years)}")
+
+
+def with_composite_groups(population: pd.DataFrame) -> pd.DataFrame:
+    """Add the groups of :data:`COMPOSITE_GROUPS` that the data lacks, as sums of finer groups.
+
+    A composite value is computed for a district and year only when every part is present in the
+    data; it is NaN (with a reason naming the missing parts) when a part is unknown. A composite
+    group the data already holds is left as it is.
+
+    Parameters
+    ----------
+    population
+        Long population table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``population`` plus the derived rows (a new frame).
+    """
+    _require_columns(population, POPULATION_COLUMNS, name="population")
+    frame = population.copy()
+    if "missing_reason" not in frame.columns:
+        frame["missing_reason"] = pd.Series(pd.NA, index=frame.index, dtype="object")
+    for composite, parts in COMPOSITE_GROUPS:
+        groups = set(frame["group"].astype(str))
+        if composite in groups or not set(parts) <= groups:
+            continue
+        rows = frame[frame["group"].isin(parts)]
+        keyed = rows.drop_duplicates(["district_id", "year", "group"], keep="last")
+        wide = keyed.set_index(["district_id", "year", "group"])["value"].unstack("group")
+        present = keyed.groupby(["district_id", "year"])["group"].nunique()
+        complete = present.index[present.to_numpy() == len(parts)]
+        wide = wide.reindex(complete)[list(parts)]
+        derived = wide.sum(axis=1, min_count=len(parts)).rename("value").reset_index()
+        derived["group"] = composite
+        derived["missing_reason"] = pd.Series(
+            [
+                "Teilgruppe(n) " + ", ".join(p for p in parts if np.isnan(row[p])) + " unbekannt"
+                if row.isna().any()
+                else pd.NA
+                for _, row in wide.iterrows()
+            ],
+            dtype="object",
+        )
+        columns = [c for c in frame.columns if c in derived.columns]
+        frame = pd.concat([frame, derived[columns]], ignore_index=True)
+    return frame
+
+
+def area_values(
+    population: pd.DataFrame, mapping: pd.DataFrame, *, group: str, year: int, city_name: str
+) -> pd.DataFrame:
+    """Sum a group's population per area for one year, keeping unknown values missing.
+
+    Parameters
+    ----------
+    population
+        Long population table (``district_id``, ``year``, ``group``, ``value``, optional
+        ``missing_reason`` and ``projected``).
+    mapping
+        Area mapping (``district_id``, ``area_id``, ``area_name``) in districts order.
+    group, year
+        What to sum.
+    city_name
+        Name of the ``ALL`` row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area in mapping order, then ``ALL``: ``area_id``, ``area_name``, ``value``
+        (NaN when any district of the area is unknown), ``missing_reason``, ``projected``.
+    """
+    _require_columns(population, POPULATION_COLUMNS, name="population")
+    _require_columns(mapping, MAPPING_COLUMNS, name="mapping")
+    rows = population[(population["group"] == group) & (population["year"] == int(year))]
+    rows = rows.drop_duplicates("district_id", keep="last").set_index("district_id")
+    districts = mapping["district_id"].astype(str)
+    value = rows["value"].reindex(districts).to_numpy(dtype=float)
+    if "missing_reason" in rows.columns:
+        reason = rows["missing_reason"].reindex(districts).to_numpy(dtype=object)
+    else:
+        reason = np.full(len(districts), None, dtype=object)
+    in_data = districts.isin(rows.index).to_numpy()
+    projected = (
+        rows["projected"].reindex(districts).fillna(False).astype(bool).to_numpy()
+        if "projected" in rows.columns
+        else np.zeros(len(districts), dtype=bool)
+    )
+    per_district = pd.DataFrame(
+        {
+            "district_id": districts.to_numpy(),
+            "area_id": mapping["area_id"].astype(str).to_numpy(),
+            "area_name": mapping["area_name"].astype(str).to_numpy(),
+            "value": value,
+            "projected": projected,
+        }
+    )
+    per_district["reason"] = [
+        None
+        if not np.isnan(v)
+        else (
+            REASON_NOT_IN_DATA.format(group=group, year=year)
+            if not present
+            else (r if isinstance(r, str) and r else REASON_UNKNOWN)
+        )
+        for v, present, r in zip(value, in_data, reason, strict=True)
+    ]
+    level_is_district = bool((per_district["district_id"] == per_district["area_id"]).all())
+    out = []
+    for area_id, part in per_district.groupby("area_id", sort=False):
+        out.append(_sum_part(str(area_id), str(part["area_name"].iloc[0]), part, level_is_district))
+    out.append(_sum_part(CITY_AREA_ID, city_name, per_district, False))
+    return pd.DataFrame(
+        out, columns=["area_id", "area_name", "value", "missing_reason", "projected"]
+    )
+
+
+def _sum_part(area_id: str, name: str, part: pd.DataFrame, single: bool) -> dict[str, object]:
+    unknown = part[part["value"].isna()]
+    if unknown.empty:
+        return {
+            "area_id": area_id,
+            "area_name": name,
+            "value": float(part["value"].sum()),
+            "missing_reason": None,
+            "projected": bool(part["projected"].any()),
+        }
+    if single and len(part) == 1:
+        reason = str(unknown["reason"].iloc[0])
+    else:
+        listed = "; ".join(
+            f"{d}: {r}" for d, r in zip(unknown["district_id"], unknown["reason"], strict=True)
+        )
+        reason = f"fehlt für {len(unknown)} von {len(part)} Stadtteil(en) ({listed})"
+    return {
+        "area_id": area_id,
+        "area_name": name,
+        "value": np.nan,
+        "missing_reason": reason,
+        "projected": bool(part["projected"].any()),
+    }
+
+
+def change_table(
+    population: pd.DataFrame,
+    mapping: pd.DataFrame,
+    *,
+    group: str,
+    year_from: int,
+    year_to: int,
+    city_name: str,
+) -> pd.DataFrame:
+    """Compute the change of a group's population per area between two years.
+
+    Parameters
+    ----------
+    population
+        Long population table.
+    mapping
+        Area mapping (``district_id``, ``area_id``, ``area_name``) in districts order; use
+        :func:`identity_mapping` for districts.
+    group
+        Population group id (for example ``"total"`` or ``"65_plus"``).
+    year_from, year_to
+        The two years compared.
+    city_name
+        Name of the ``ALL`` row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area in mapping order, then ``ALL``, with ``area_id``, ``area_name``,
+        ``value_from``, ``value_to``, ``change`` (``value_to - value_from``), ``change_pct``
+        (percent of ``value_from``, 2 decimals), ``share_from_pct`` and ``share_to_pct`` (share
+        of the total population in percent, where both are known), ``missing_reason`` and
+        ``projected`` (``value_to`` or ``value_from`` comes from a projection).
+
+    Raises
+    ------
+    CatalogueError
+        If the group or a year is not in the data at all (the message lists the valid ones).
+
+    Examples
+    --------
+    >>> pop = pd.DataFrame({"district_id": ["1", "1", "2", "2"], "year": [2010, 2020] * 2,
+    ...                     "group": "total", "value": [100.0, 110.0, 50.0, 40.0]})
+    >>> mapping = pd.DataFrame({"district_id": ["1", "2"], "area_id": ["A", "A"],
+    ...                         "area_name": ["Nord", "Nord"]})
+    >>> change_table(pop, mapping, group="total", year_from=2010, year_to=2020,
+    ...              city_name="Stadt")[["area_id", "value_from", "value_to", "change_pct"]]
+      area_id  value_from  value_to  change_pct
+    0       A       150.0     150.0         0.0
+    1     ALL       150.0     150.0         0.0
+    """
+    check_group(population, group)
+    check_year(population, year_from, what="start year")
+    check_year(population, year_to, what="end year")
+    start = area_values(population, mapping, group=group, year=year_from, city_name=city_name)
+    end = area_values(population, mapping, group=group, year=year_to, city_name=city_name)
+    out = pd.DataFrame({"area_id": start["area_id"], "area_name": start["area_name"]})
+    out["value_from"] = start["value"]
+    out["value_to"] = end["value"]
+    out["change"] = out["value_to"] - out["value_from"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(out["value_from"] > 0, out["change"] / out["value_from"] * 100.0, np.nan)
+    out["change_pct"] = np.round(pct, PCT_DECIMALS)
+    if group == TOTAL_GROUP:
+        share_from = np.where(out["value_from"].notna(), 100.0, np.nan)
+        share_to = np.where(out["value_to"].notna(), 100.0, np.nan)
+    else:
+        total_from = area_values(
+            population, mapping, group=TOTAL_GROUP, year=year_from, city_name=city_name
+        )["value"].to_numpy()
+        total_to = area_values(
+            population, mapping, group=TOTAL_GROUP, year=year_to, city_name=city_name
+        )["value"].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share_from = np.where(total_from > 0, out["value_from"] / total_from * 100.0, np.nan)
+            share_to = np.where(total_to > 0, out["value_to"] / total_to * 100.0, np.nan)
+    out["share_from_pct"] = np.round(share_from, PCT_DECIMALS)
+    out["share_to_pct"] = np.round(share_to, PCT_DECIMALS)
+    reasons = []
+    for r_from, r_to, v_from in zip(
+        start["missing_reason"], end["missing_reason"], out["value_from"], strict=True
+    ):
+        parts = []
+        if r_from:
+            parts.append(f"{year_from}: {r_from}")
+        if r_to:
+            parts.append(f"{year_to}: {r_to}")
+        if not parts and v_from == 0:
+            parts.append(f"{year_from}: Ausgangswert 0, keine prozentuale Veränderung")
+        reasons.append("; ".join(parts) if parts else None)
+    out["missing_reason"] = pd.Series(reasons, dtype="object")
+    out["projected"] = start["projected"].to_numpy() | end["projected"].to_numpy()
+    return out
+
+
+def population_series(
+    population: pd.DataFrame,
+    mapping: pd.DataFrame,
+    *,
+    group: str,
+    city_name: str,
+    years: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Return the population of a group per area and year, for charts.
+
+    Parameters
+    ----------
+    population, mapping, group, city_name
+        As for :func:`change_table`.
+    years
+        Years to include; default every year of the data (of any group), so that years where the
+        group is not given appear as missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table ``area_id``, ``area_name``, ``year``, ``value``, ``missing_reason``,
+        ``projected``; areas in mapping order then ``ALL``, years ascending.
+    """
+    check_group(population, group)
+    chosen = available_years(population) if years is None else [int(y) for y in years]
+    parts = []
+    for year in chosen:
+        part = area_values(population, mapping, group=group, year=year, city_name=city_name)
+        part.insert(2, "year", year)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(
+            columns=["area_id", "area_name", "year", "value", "missing_reason", "projected"]
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    order = {a: i for i, a in enumerate(dict.fromkeys(frame["area_id"]))}
+    frame = frame.sort_values(
+        ["area_id", "year"], key=lambda s: s.map(order) if s.name == "area_id" else s, kind="stable"
+    )
+    return frame.reset_index(drop=True)

@@ -1,0 +1,932 @@
+"""Planning areas: read and validate a district-to-area mapping, and propose a balanced one.
+
+A planning area (Planungsgebiet) is a group of whole districts. A mapping is valid when every
+district of the districts file is in exactly one area; an area whose districts do not form one
+contiguous piece is allowed but warned about. :func:`propose_planning_areas` computes contiguous
+areas of balanced population (see ``docs/demography.md`` for the algorithm).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers._atomic import atomic_write_text
+from layers._validate import Issue, did_you_mean, rows_text, valid_list
+from layers.crs import require_metric
+from layers.errors import CatalogueError, DatasetError, MissingColumnError, PlanningAreaError
+
+ADJACENCY_TOLERANCE_M = 1.0
+"""Districts closer than this count as neighbours (real boundary files have slivers and gaps)."""
+
+PROPOSAL_ID_PREFIX = "PG"
+PROPOSAL_NAME = "Planungsgebiet {number} (Vorschlag)"
+PROPOSAL_LABEL = "Vorschlag"
+
+DEFAULT_RESTARTS = 24
+"""Number of seeded region-growing starts of :func:`propose_planning_areas`."""
+
+MAX_LOCAL_SEARCH_ROUNDS = 10_000
+
+_DISTRICT_COLUMNS = ("district", "district_id")
+
+
+# --------------------------------------------------------------------------------------------
+# ids and adjacency
+
+
+def id_key(value: object) -> str:
+    """Return the join key of an id: all-digit ids compare without leading zeros.
+
+    Examples
+    --------
+    >>> id_key("08"), id_key(8), id_key("A1")
+    ('8', '8', 'A1')
+    """
+    text = str(value).strip()
+    if text.isdigit():
+        return str(int(text))
+    if re.fullmatch(r"\d+\.0+", text):  # ids read as floats by a spreadsheet
+        return str(int(float(text)))
+    return text
+
+
+def district_adjacency(
+    districts: gpd.GeoDataFrame, *, tolerance_m: float = ADJACENCY_TOLERANCE_M
+) -> list[frozenset[int]]:
+    """Return queen neighbours of every district (positions), with a gap tolerance.
+
+    Two districts are neighbours when they share a boundary point or are less than
+    ``tolerance_m`` apart, so that slivers and gaps of real boundary files do not break
+    contiguity.
+
+    Parameters
+    ----------
+    districts
+        Districts in a metric CRS.
+    tolerance_m
+        Largest gap in metres still counted as a shared boundary.
+
+    Returns
+    -------
+    list of frozenset of int
+        ``result[i]`` holds the positions of the neighbours of district ``i``.
+
+    Raises
+    ------
+    CrsError
+        If ``districts`` is not in a metric CRS.
+    """
+    require_metric(districts, name="districts")
+    geoms = districts.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=tolerance_m)
+    neighbours: list[set[int]] = [set() for _ in range(len(geoms))]
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        if a != b:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+    return [frozenset(n) for n in neighbours]
+
+
+def _components(nodes: Iterable[int], neighbours: Sequence[Iterable[int]]) -> list[list[int]]:
+    """Return the connected components induced by ``nodes`` (each sorted, largest first)."""
+    remaining = set(nodes)
+    parts: list[list[int]] = []
+    while remaining:
+        start = min(remaining)
+        remaining.discard(start)
+        queue, part = deque([start]), [start]
+        while queue:
+            for nb in neighbours[queue.popleft()]:
+                if nb in remaining:
+                    remaining.discard(nb)
+                    queue.append(nb)
+                    part.append(nb)
+        parts.append(sorted(part))
+    return sorted(parts, key=lambda p: (-len(p), p[0]))
+
+
+def area_components(
+    mapping: pd.DataFrame,
+    districts: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = ADJACENCY_TOLERANCE_M,
+) -> dict[str, list[list[str]]]:
+    """Return the contiguous pieces of every planning area (one piece = contiguous).
+
+    Parameters
+    ----------
+    mapping
+        ``district_id`` and ``planning_area`` for the districts.
+    districts
+        Districts (``id``, geometry) in a metric CRS.
+    tolerance_m
+        See :func:`district_adjacency`.
+
+    Returns
+    -------
+    dict
+        Planning area id -> list of pieces, each a list of district ids (largest piece first).
+    """
+    neighbours = district_adjacency(districts, tolerance_m=tolerance_m)
+    position = {id_key(d): i for i, d in enumerate(districts["id"].astype(str))}
+    ids = districts["id"].astype(str).tolist()
+    out: dict[str, list[list[str]]] = {}
+    for area, part in mapping.groupby("planning_area", sort=False):
+        nodes = [position[id_key(d)] for d in part["district_id"] if id_key(d) in position]
+        out[str(area)] = [[ids[i] for i in piece] for piece in _components(nodes, neighbours)]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# reading and validating a mapping
+
+
+def validate_planning_areas(
+    mapping: pd.DataFrame,
+    districts: gpd.GeoDataFrame,
+    *,
+    file: str = "planning_areas.csv",
+    rows: Sequence[int] | None = None,
+    tolerance_m: float = ADJACENCY_TOLERANCE_M,
+) -> list[Issue]:
+    """Check a planning-area mapping against the districts; return every problem found.
+
+    Errors: a district id that is not in the districts file, a district assigned twice, a row
+    without planning area, a district assigned to no area. Warnings: an area that is not
+    contiguous (queen adjacency with ``tolerance_m``), an area with several names.
+
+    Parameters
+    ----------
+    mapping
+        ``district_id``, ``planning_area``, optional ``planning_area_name``, ``coordinator``.
+    districts
+        Districts (``id``, ``name``, geometry) in a metric CRS.
+    file
+        File name used in the issues.
+    rows
+        Physical line of every mapping row (default: header is line 1, first row line 2).
+    tolerance_m
+        See :func:`district_adjacency`.
+
+    Returns
+    -------
+    list of Issue
+    """
+    for column in ("district_id", "planning_area"):
+        if column not in mapping.columns:
+            return [Issue("error", file, f"column {column!r} is missing", None, column)]
+    lines = list(rows) if rows is not None else [i + 2 for i in range(len(mapping))]
+    issues: list[Issue] = []
+    district_ids = districts["id"].astype(str).tolist()
+    position = {id_key(d): i for i, d in enumerate(district_ids)}
+    first_row: dict[str, int] = {}
+    for line, district, area in zip(
+        lines, mapping["district_id"], mapping["planning_area"], strict=True
+    ):
+        text = "" if pd.isna(district) else str(district).strip()
+        key = id_key(text)
+        if not text:
+            issues.append(Issue("error", file, "district id is empty", line, "district"))
+            continue
+        if key not in position:
+            issues.append(
+                Issue(
+                    "error",
+                    file,
+                    f"district {text!r} is not in the districts file"
+                    f"{did_you_mean(text, district_ids)}; valid ids: {valid_list(district_ids)}",
+                    line,
+                    "district",
+                )
+            )
+            continue
+        if key in first_row:
+            issues.append(
+                Issue(
+                    "error",
+                    file,
+                    f"district {text!r} is assigned twice (first in row {first_row[key]}); "
+                    "every district belongs to exactly one planning area",
+                    line,
+                    "district",
+                )
+            )
+            continue
+        first_row[key] = line
+        if pd.isna(area) or not str(area).strip():
+            issues.append(
+                Issue(
+                    "error", file, f"district {text!r} has no planning area", line, "planning_area"
+                )
+            )
+    unassigned = [d for d in district_ids if id_key(d) not in first_row]
+    if unassigned:
+        issues.append(
+            Issue(
+                "error",
+                file,
+                f"{len(unassigned)} district(s) are in no planning area: {valid_list(unassigned)}",
+            )
+        )
+    if "planning_area_name" in mapping.columns:
+        names = mapping.dropna(subset=["planning_area_name"]).groupby("planning_area")[
+            "planning_area_name"
+        ]
+        for area, values in names:
+            distinct = sorted(set(map(str, values)))
+            if len(distinct) > 1:
+                issues.append(
+                    Issue(
+                        "warning",
+                        file,
+                        f"planning area {area!r} has several names: "
+                        f"{', '.join(map(repr, distinct))}; the first is used",
+                    )
+                )
+    if any(i.severity == "error" for i in issues):
+        return issues
+    valid = mapping.assign(district_id=mapping["district_id"].astype(str))
+    for area, pieces in area_components(valid, districts, tolerance_m=tolerance_m).items():
+        if len(pieces) > 1:
+            text = " | ".join(", ".join(p) for p in pieces)
+            area_rows = [
+                line
+                for line, a in zip(lines, mapping["planning_area"], strict=True)
+                if str(a) == area
+            ]
+            issues.append(
+                Issue(
+                    "warning",
+                    file,
+                    f"planning area {area!r} is not contiguous: {len(pieces)} separate parts "
+                    f"({text}) (rows {rows_text(area_rows)})",
+                    None,
+                    "planning_area",
+                )
+            )
+    return issues
+
+
+def read_planning_areas(
+    path: str | Path, districts: gpd.GeoDataFrame, *, tolerance_m: float = ADJACENCY_TOLERANCE_M
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Read a planning-area CSV and validate it against the districts.
+
+    The file needs a district column (``district`` or ``district_id``) and ``planning_area``;
+    ``planning_area_name`` and ``coordinator`` are optional. Delimiter and encoding are detected.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    districts
+        Districts (``id``, ``name``, geometry) in a metric CRS.
+    tolerance_m
+        See :func:`district_adjacency`.
+
+    Returns
+    -------
+    mapping : pandas.DataFrame
+        ``district_id`` (as in the districts file), ``planning_area``, ``planning_area_name``,
+        ``coordinator``, in districts order (empty when there are errors).
+    issues : list of Issue
+        Every problem found (see :func:`validate_planning_areas`).
+    """
+    from layers._io import FileFormatError, read_csv_table  # the foundation's CSV reader
+
+    path = Path(path)
+    file = path.name
+    try:
+        table = read_csv_table(path, file=file)
+    except FileFormatError as exc:
+        return _empty_mapping(), [Issue("error", file, str(exc), exc.row, exc.column)]
+    frame = table.frame
+    district_column = next((c for c in _DISTRICT_COLUMNS if c in frame.columns), None)
+    if district_column is None or "planning_area" not in frame.columns:
+        wanted = "district (or district_id)" if district_column is None else "planning_area"
+        return _empty_mapping(), [
+            Issue(
+                "error",
+                file,
+                f"column {wanted} is missing; the file has {valid_list(frame.columns)}; "
+                "expected district,planning_area[,planning_area_name,coordinator]",
+                1,
+            )
+        ]
+    mapping = pd.DataFrame(
+        {
+            "district_id": frame[district_column].astype("string").str.strip(),
+            "planning_area": frame["planning_area"].astype("string").str.strip(),
+            "planning_area_name": frame.get(
+                "planning_area_name", pd.Series(pd.NA, index=frame.index)
+            ),
+            "coordinator": frame.get("coordinator", pd.Series(pd.NA, index=frame.index)),
+        }
+    ).replace("", pd.NA)
+    issues = validate_planning_areas(
+        mapping, districts, file=file, rows=table.lines.tolist(), tolerance_m=tolerance_m
+    )
+    if any(i.severity == "error" for i in issues):
+        return _empty_mapping(), issues
+    return canonical_mapping(mapping, districts), issues
+
+
+def load_planning_areas(
+    path: str | Path, districts: gpd.GeoDataFrame, *, tolerance_m: float = ADJACENCY_TOLERANCE_M
+) -> pd.DataFrame:
+    """Read and validate a planning-area CSV; raise on errors (see :func:`read_planning_areas`).
+
+    Raises
+    ------
+    DatasetError
+        If the mapping has errors; ``issues`` names file, row and column of each.
+    """
+    mapping, issues = read_planning_areas(path, districts, tolerance_m=tolerance_m)
+    if any(i.severity == "error" for i in issues):
+        raise DatasetError(f"planning-area mapping {Path(path).name} has errors", issues)
+    return mapping
+
+
+def canonical_mapping(mapping: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return a valid mapping in districts order with district ids spelled as in the districts file.
+
+    Missing ``planning_area_name`` values are filled with the area id.
+    """
+    ids = districts["id"].astype(str).tolist()
+    by_key = {id_key(d): i for i, d in mapping.reset_index(drop=True)["district_id"].items()}
+    order = [by_key[id_key(d)] for d in ids if id_key(d) in by_key]
+    out = mapping.reset_index(drop=True).iloc[order].reset_index(drop=True)
+    out["district_id"] = [d for d in ids if id_key(d) in by_key]
+    if "planning_area_name" not in out.columns:
+        out["planning_area_name"] = pd.NA
+    if "coordinator" not in out.columns:
+        out["coordinator"] = pd.NA
+    first_name = (
+        out.dropna(subset=["planning_area_name"])
+        .groupby("planning_area")["planning_area_name"]
+        .first()
+    )
+    out["planning_area_name"] = [str(first_name.get(a, a)) for a in out["planning_area"]]
+    return out[["district_id", "planning_area", "planning_area_name", "coordinator"]]
+
+
+def _empty_mapping() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["district_id", "planning_area", "planning_area_name", "coordinator"]
+    )
+
+
+def planning_area_label(name: str, *, proposal: bool) -> str:
+    """Return the display label of an area: the name, with "(Vorschlag)" for a proposal.
+
+    Examples
+    --------
+    >>> planning_area_label("Nord", proposal=True)
+    'Nord (Vorschlag)'
+    >>> planning_area_label("Planungsgebiet 1 (Vorschlag)", proposal=True)
+    'Planungsgebiet 1 (Vorschlag)'
+    """
+    if proposal and PROPOSAL_LABEL not in name:
+        return f"{name} ({PROPOSAL_LABEL})"
+    return name
+
+
+# --------------------------------------------------------------------------------------------
+# proposing a mapping
+
+
+@dataclass(frozen=True)
+class BalanceSummary:
+    """Population per planning area of a mapping and its imbalance (largest / smallest)."""
+
+    table: pd.DataFrame
+    imbalance: float
+    group: str
+    year: int
+
+
+def balance_weights(
+    districts: pd.DataFrame,
+    population: pd.DataFrame,
+    *,
+    group: str = "total",
+    year: int | None = None,
+) -> tuple[pd.Series, int]:
+    """Return the population of ``group`` per district (districts order) used for balancing.
+
+    Parameters
+    ----------
+    districts
+        Districts with ``id``.
+    population
+        Long population table.
+    group
+        Group to balance.
+    year
+        Year; default the latest year in which ``group`` is known for every district.
+
+    Returns
+    -------
+    weights : pandas.Series
+        Indexed by district id.
+    year : int
+
+    Raises
+    ------
+    CatalogueError
+        Unknown group or year (the message lists the valid ones), or values missing.
+    """
+    groups = list(dict.fromkeys(population["group"].astype(str)))
+    if group not in groups:
+        raise CatalogueError(
+            f"unknown group {group!r}{did_you_mean(group, groups)} to balance; "
+            f"valid groups: {valid_list(groups)}"
+        )
+    rows = population[population["group"] == group]
+    ids = districts["id"].astype(str).tolist()
+    keys = [id_key(d) for d in ids]
+    rows = rows.assign(_key=rows["district_id"].map(id_key))
+    complete_years = sorted(
+        int(y)
+        for y, part in rows.groupby("year")
+        if set(keys) <= set(part.loc[part["value"].notna(), "_key"])
+    )
+    all_years = sorted(int(y) for y in rows["year"].unique())
+    if year is None:
+        if not complete_years:
+            raise CatalogueError(
+                f"group {group!r} is not known for every district in any year "
+                f"(years with data: {valid_list(all_years)}); choose another --balance group"
+            )
+        year = complete_years[-1]
+    elif int(year) not in all_years:
+        raise CatalogueError(
+            f"unknown year {year} for group {group!r}; valid years: {valid_list(all_years)}"
+        )
+    year = int(year)
+    part = rows[rows["year"] == year].drop_duplicates("_key", keep="last").set_index("_key")
+    values = part["value"].reindex(keys)
+    if values.isna().any():
+        absent = [d for d, v in zip(ids, values, strict=True) if pd.isna(v)]
+        raise CatalogueError(
+            f"group {group!r} is missing in {year} for district(s) {valid_list(absent)}; "
+            f"years with every district known: {valid_list(complete_years) or 'none'}"
+        )
+    return pd.Series(values.to_numpy(dtype=float), index=pd.Index(ids, name="district_id")), year
+
+
+def balance_summary(
+    mapping: pd.DataFrame, weights: pd.Series, *, group: str = "total", year: int = 0
+) -> BalanceSummary:
+    """Sum ``weights`` per planning area and compute the imbalance (largest / smallest).
+
+    Parameters
+    ----------
+    mapping
+        ``district_id``, ``planning_area``, optional ``planning_area_name``.
+    weights
+        Population per district id.
+    group, year
+        What the weights are (recorded in the summary).
+
+    Returns
+    -------
+    BalanceSummary
+        ``table`` has ``planning_area``, ``planning_area_name``, ``districts`` (count),
+        ``district_ids`` (comma separated), ``population``.
+    """
+    frame = mapping.assign(
+        population=mapping["district_id"].astype(str).map(weights).to_numpy(dtype=float)
+    )
+    if "planning_area_name" not in frame.columns:
+        frame["planning_area_name"] = frame["planning_area"]
+    table = (
+        frame.groupby("planning_area", sort=False)
+        .agg(
+            planning_area_name=("planning_area_name", "first"),
+            districts=("district_id", "size"),
+            district_ids=("district_id", lambda s: ",".join(map(str, s))),
+            population=("population", "sum"),
+        )
+        .reset_index()
+    )
+    smallest = table["population"].min()
+    imbalance = math.inf if smallest <= 0 else float(table["population"].max() / smallest)
+    return BalanceSummary(table=table, imbalance=imbalance, group=group, year=year)
+
+
+def propose_planning_areas(
+    districts: gpd.GeoDataFrame,
+    population: pd.DataFrame,
+    *,
+    n: int,
+    balance_group: str = "total",
+    year: int | None = None,
+    keep_together: Iterable[Iterable[str]] | Iterable[str] = (),
+    seed: int = 0,
+    restarts: int = DEFAULT_RESTARTS,
+    tolerance_m: float = ADJACENCY_TOLERANCE_M,
+) -> pd.DataFrame:
+    """Propose ``n`` contiguous planning areas of whole districts with balanced population.
+
+    Seeded greedy region growing (the area with the smallest population takes the nearest free
+    neighbouring district), repeated ``restarts`` times, each followed by a local search that
+    moves boundary districts between neighbouring areas while both stay contiguous, minimising
+    largest / smallest area population (ties: the sum of squared deviations from the mean).
+    The best start wins. The result depends only on the inputs and ``seed``.
+
+    Parameters
+    ----------
+    districts
+        Districts (``id``, geometry) in a metric CRS, in file order.
+    population
+        Long population table.
+    n
+        Number of planning areas.
+    balance_group
+        Population group to balance (default ``"total"``).
+    year
+        Year of the population; default the latest year with the group known everywhere.
+    keep_together
+        Groups of district ids forced into the same area: a list of lists, or one list of ids.
+    seed
+        Seed of the random starts.
+    restarts
+        Number of starts.
+    tolerance_m
+        See :func:`district_adjacency`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id``, ``planning_area`` (``PG1`` … ``PGn``, numbered in the order of each
+        area's first district in the districts file), ``planning_area_name``
+        (``"Planungsgebiet 1 (Vorschlag)"`` …), in districts order.
+
+    Raises
+    ------
+    PlanningAreaError
+        If ``n`` is not positive, there are fewer districts (after ``keep_together``) than
+        areas, or a ``keep_together`` id is unknown.
+    CatalogueError
+        Unknown group or year.
+    """
+    ids = districts["id"].astype(str).tolist()
+    if n < 1:
+        raise PlanningAreaError(f"n must be at least 1, got {n}")
+    if len(ids) < n:
+        raise PlanningAreaError(
+            f"cannot make {n} planning areas from {len(ids)} districts: "
+            f"fewer districts than areas requested; choose n <= {len(ids)}"
+        )
+    weights, _year = balance_weights(districts, population, group=balance_group, year=year)
+    neighbours = district_adjacency(districts, tolerance_m=tolerance_m)
+    centroids = shapely.get_coordinates(districts.geometry.centroid.to_numpy())
+    groups = _keep_together_groups(keep_together, ids)
+    units, unit_of = _merge_units(len(ids), groups)
+    if len(units) < n:
+        raise PlanningAreaError(
+            f"cannot make {n} planning areas: keep-together leaves only {len(units)} units "
+            f"({len(ids)} districts); choose n <= {len(units)}"
+        )
+    unit_weight = np.array([weights.to_numpy()[u].sum() for u in units])
+    unit_xy = np.array([centroids[u].mean(axis=0) for u in units])
+    unit_nb = [
+        frozenset(unit_of[nb] for d in u for nb in neighbours[d]) - {k} for k, u in enumerate(units)
+    ]
+    unit_nb = _connect_components(unit_nb, unit_xy)
+    rng = np.random.default_rng(seed)
+    best: tuple[tuple[float, float], np.ndarray] | None = None
+    for _ in range(max(1, restarts)):
+        labels = _grow_regions(unit_nb, unit_weight, unit_xy, n, rng)
+        labels = _local_search(labels, unit_nb, unit_weight, n)
+        score = _objective(np.bincount(labels, weights=unit_weight, minlength=n))
+        if best is None or score < best[0]:
+            best = (score, labels)
+    assert best is not None
+    district_label = best[1][np.asarray(unit_of)]
+    # Number the areas in the order of their first district in the file.
+    order = {label: i + 1 for i, label in enumerate(dict.fromkeys(district_label.tolist()))}
+    numbers = [order[label] for label in district_label.tolist()]
+    return pd.DataFrame(
+        {
+            "district_id": ids,
+            "planning_area": [f"{PROPOSAL_ID_PREFIX}{k}" for k in numbers],
+            "planning_area_name": [PROPOSAL_NAME.format(number=k) for k in numbers],
+        }
+    )
+
+
+def _keep_together_groups(
+    keep_together: Iterable[Iterable[str]] | Iterable[str], ids: Sequence[str]
+) -> list[list[int]]:
+    items = list(keep_together)
+    if items and all(isinstance(i, str) for i in items):
+        items = [items]
+    position = {id_key(d): i for i, d in enumerate(ids)}
+    groups = []
+    for group in items:
+        members = []
+        for d in group:
+            if id_key(d) not in position:
+                raise PlanningAreaError(
+                    f"keep-together district {str(d)!r} is not in the districts file"
+                    f"{did_you_mean(str(d), ids)}; valid ids: {valid_list(ids)}"
+                )
+            members.append(position[id_key(d)])
+        groups.append(members)
+    return groups
+
+
+def _merge_units(count: int, groups: list[list[int]]) -> tuple[list[list[int]], list[int]]:
+    parent = list(range(count))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for group in groups:
+        for other in group[1:]:
+            parent[find(other)] = find(group[0])
+    roots = list(dict.fromkeys(find(i) for i in range(count)))
+    index = {r: k for k, r in enumerate(roots)}
+    units: list[list[int]] = [[] for _ in roots]
+    unit_of = [0] * count
+    for i in range(count):
+        unit_of[i] = index[find(i)]
+        units[unit_of[i]].append(i)
+    return units, unit_of
+
+
+def _connect_components(neighbours: list[frozenset[int]], xy: np.ndarray) -> list[frozenset[int]]:
+    """Link separate parts of the district graph (islands) to their nearest other part."""
+    parts = _components(range(len(neighbours)), neighbours)
+    if len(parts) == 1:
+        return neighbours
+    links = [set(n) for n in neighbours]
+    main = set(parts[0])
+    for part in parts[1:]:
+        inside = np.asarray(part)
+        outside = np.asarray(sorted(main))
+        dist = np.linalg.norm(xy[inside][:, None, :] - xy[outside][None, :, :], axis=2)
+        a, b = np.unravel_index(np.argmin(dist), dist.shape)
+        links[inside[a]].add(int(outside[b]))
+        links[int(outside[b])].add(int(inside[a]))
+        main |= set(part)
+    return [frozenset(n) for n in links]
+
+
+def _objective(totals: np.ndarray) -> tuple[float, float]:
+    smallest = totals.min()
+    ratio = math.inf if smallest <= 0 else float(totals.max() / smallest)
+    return (round(ratio, 12), float(((totals - totals.mean()) ** 2).sum()))
+
+
+def _pick_seeds(xy: np.ndarray, n: int, rng: np.random.Generator) -> list[int]:
+    """k-means++ style: spread seeds apart, at random."""
+    seeds = [int(rng.integers(len(xy)))]
+    while len(seeds) < n:
+        dist = np.min(np.linalg.norm(xy[:, None, :] - xy[seeds][None, :, :], axis=2), axis=1)
+        prob = dist**2
+        prob[seeds] = 0.0
+        seeds.append(int(rng.choice(len(xy), p=prob / prob.sum())))
+    return seeds
+
+
+def _grow_regions(
+    neighbours: list[frozenset[int]],
+    weight: np.ndarray,
+    xy: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    seeds = _pick_seeds(xy, n, rng)
+    labels = np.full(len(weight), -1)
+    totals = np.zeros(n)
+    for region, unit in enumerate(seeds):
+        labels[unit] = region
+        totals[region] = weight[unit]
+    unassigned = len(weight) - n
+    while unassigned:
+        for region in np.argsort(totals, kind="stable"):
+            members = np.flatnonzero(labels == region)
+            free = sorted({nb for m in members for nb in neighbours[m] if labels[nb] < 0})
+            if not free:
+                continue
+            anchor = xy[seeds[region]]
+            pick = free[int(np.argmin(np.linalg.norm(xy[free] - anchor, axis=1)))]
+            labels[pick] = region
+            totals[region] += weight[pick]
+            unassigned -= 1
+            break
+        else:  # cannot happen on a connected graph
+            raise PlanningAreaError("districts are not connected; cannot grow planning areas")
+    return labels
+
+
+def _stays_connected(members: set[int], removed: int, neighbours: list[frozenset[int]]) -> bool:
+    rest = members - {removed}
+    if not rest:
+        return False
+    start = next(iter(rest))
+    seen, queue = {start}, deque([start])
+    while queue:
+        for nb in neighbours[queue.popleft()]:
+            if nb in rest and nb not in seen:
+                seen.add(nb)
+                queue.append(nb)
+    return len(seen) == len(rest)
+
+
+def _local_search(
+    labels: np.ndarray, neighbours: list[frozenset[int]], weight: np.ndarray, n: int
+) -> np.ndarray:
+    labels = labels.copy()
+    totals = np.bincount(labels, weights=weight, minlength=n)
+    members = [set(np.flatnonzero(labels == r).tolist()) for r in range(n)]
+    current = _objective(totals)
+    for _ in range(MAX_LOCAL_SEARCH_ROUNDS):
+        candidates = []
+        for unit in range(len(labels)):
+            source = labels[unit]
+            for target in {labels[nb] for nb in neighbours[unit]} - {source}:
+                trial = totals.copy()
+                trial[source] -= weight[unit]
+                trial[target] += weight[unit]
+                score = _objective(trial)
+                if score < current:
+                    candidates.append((score, unit, int(target)))
+        moved = False
+        for score, unit, target in sorted(candidates):
+            source = labels[unit]
+            if _stays_connected(members[source], unit, neighbours):
+                members[source].discard(unit)
+                members[target].add(unit)
+                labels[unit] = target
+                totals[source] -= weight[unit]
+                totals[target] += weight[unit]
+                current = score
+                moved = True
+                break
+        if not moved and not _best_swap(labels, members, totals, neighbours, weight, current):
+            break
+        current = _objective(totals)
+    return labels
+
+
+def _connected(nodes: set[int], neighbours: list[frozenset[int]]) -> bool:
+    start = next(iter(nodes))
+    seen, queue = {start}, deque([start])
+    while queue:
+        for nb in neighbours[queue.popleft()]:
+            if nb in nodes and nb not in seen:
+                seen.add(nb)
+                queue.append(nb)
+    return len(seen) == len(nodes)
+
+
+def _best_swap(
+    labels: np.ndarray,
+    members: list[set[int]],
+    totals: np.ndarray,
+    neighbours: list[frozenset[int]],
+    weight: np.ndarray,
+    current: tuple[float, float],
+) -> bool:
+    """Exchange two boundary units of neighbouring areas if that improves the balance."""
+    border: dict[tuple[int, int], list[int]] = {}
+    for unit in range(len(labels)):
+        for target in {int(labels[nb]) for nb in neighbours[unit]} - {int(labels[unit])}:
+            border.setdefault((int(labels[unit]), target), []).append(unit)
+    # Only swaps touching the largest or the smallest area can lower largest / smallest.
+    extremes = {int(np.argmax(totals)), int(np.argmin(totals))}
+    candidates = []
+    for (a, b), from_a in border.items():
+        if a > b or (b, a) not in border or not {a, b} & extremes:
+            continue
+        from_b = border[(b, a)]
+        others = np.delete(totals, [a, b])
+        delta = (weight[from_a][:, None] - weight[from_b][None, :]).ravel()
+        new_a, new_b = totals[a] - delta, totals[b] + delta
+        high = np.maximum(np.maximum(new_a, new_b), others.max() if others.size else -np.inf)
+        low = np.minimum(np.minimum(new_a, new_b), others.min() if others.size else np.inf)
+        with np.errstate(divide="ignore"):
+            ratio = np.round(np.where(low > 0, high / low, np.inf), 12)
+        mean = totals.mean()
+        ssd = ((others - mean) ** 2).sum() + (new_a - mean) ** 2 + (new_b - mean) ** 2
+        better = (ratio < current[0]) | ((ratio == current[0]) & (ssd < current[1]))
+        for k in np.flatnonzero(better):
+            i, j = divmod(int(k), len(from_b))
+            candidates.append(((float(ratio[k]), float(ssd[k])), from_a[i], from_b[j], a, b))
+    for _score, u, v, a, b in sorted(candidates):
+        new_a = (members[a] - {u}) | {v}
+        new_b = (members[b] - {v}) | {u}
+        if _connected(new_a, neighbours) and _connected(new_b, neighbours):
+            members[a], members[b] = new_a, new_b
+            labels[u], labels[v] = b, a
+            delta = weight[u] - weight[v]
+            totals[a] -= delta
+            totals[b] += delta
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# writing a mapping into a dataset
+
+
+def write_planning_areas(
+    dataset_dir: str | Path,
+    mapping: pd.DataFrame,
+    *,
+    filename: str = "planning_areas.csv",
+    proposal: bool = True,
+) -> Path:
+    """Write a mapping as the dataset's planning-area CSV and name it in ``dataset.toml``.
+
+    The CSV has ``district``, ``planning_area``, ``planning_area_name``, ``coordinator``. The
+    manifest's ``[planning_areas]`` table is replaced (or added) with ``path`` and
+    ``proposal = true|false``. Both files are written atomically.
+
+    Parameters
+    ----------
+    dataset_dir
+        Folder with a ``dataset.toml``.
+    mapping
+        ``district_id``, ``planning_area``, optional ``planning_area_name``, ``coordinator``.
+    filename
+        Name of the CSV inside the dataset folder.
+    proposal
+        Whether the mapping is a computed proposal (labelled "Vorschlag" wherever shown).
+
+    Returns
+    -------
+    pathlib.Path
+        The CSV written.
+
+    Raises
+    ------
+    PlanningAreaError
+        If there is no ``dataset.toml`` or it cannot be parsed.
+    """
+    root = Path(dataset_dir)
+    manifest = root / "dataset.toml"
+    if not manifest.is_file():
+        raise PlanningAreaError(f"{root} has no dataset.toml; cannot register the mapping")
+    text = manifest.read_text(encoding="utf-8")
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanningAreaError(f"{manifest}: cannot parse: {exc}") from exc
+    if "/" in filename or "\\" in filename or filename.startswith("."):
+        raise PlanningAreaError(f"filename {filename!r} must be a plain file name")
+    for column in ("district_id", "planning_area"):
+        if column not in mapping.columns:
+            raise MissingColumnError(f"`mapping` lacks column {column!r}")
+    out = pd.DataFrame(
+        {
+            "district": mapping["district_id"].astype(str),
+            "planning_area": mapping["planning_area"].astype(str),
+            "planning_area_name": mapping.get("planning_area_name", mapping["planning_area"]),
+            "coordinator": mapping.get("coordinator", pd.Series("", index=mapping.index)),
+        }
+    )
+    csv_text = out.to_csv(index=False, lineterminator="\n")
+    section = (
+        f'[planning_areas]\npath = "{filename}"\nproposal = {"true" if proposal else "false"}\n'
+    )
+    new_manifest = _replace_table(text, "planning_areas", section)
+    tomllib.loads(new_manifest)  # never write a manifest that does not parse
+    target = atomic_write_text(root / filename, csv_text)
+    atomic_write_text(manifest, new_manifest)
+    return target
+
+
+def _replace_table(text: str, name: str, section: str) -> str:
+    """Replace the ``[name]`` table of a TOML text (up to the next header) or append it."""
+    lines = text.splitlines(keepends=True)
+    header = re.compile(r"^\s*\[")
+    start = next(
+        (i for i, line in enumerate(lines) if re.match(rf"^\s*\[\s*{re.escape(name)}\s*\]", line)),
+        None,
+    )
+    if start is None:
+        sep = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
+        return text + sep + section
+    end = next((i for i in range(start + 1, len(lines)) if header.match(lines[i])), len(lines))
+    rest = "".join(lines[end:])
+    return "".join(lines[:start]) + section + ("\n" + rest if rest else "")
