@@ -18,7 +18,9 @@ from layers import __version__
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 def main(verbose: int, quiet: bool) -> None:
     """Quartiersatlas: social infrastructure, coverage gaps and demographic change per district."""
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -28,5 +30,6 @@ from dashboard.cli import (  # noqa: E402
     data_cmds,  # noqa: F401  validate, info, build-dataset, fetch
     db_cmds,  # noqa: F401  db load
     demography_cmds,  # noqa: F401  change, planning-areas, profile (json)
+    fetch_cmd,  # noqa: F401  fetch
     serve_cmds,  # noqa: F401  serve, export
 )

@@ -60,7 +60,7 @@ def emit(text: str, out: Path | None) -> None:
 
 
 def frame_to_csv(frame: pd.DataFrame) -> str:
-    """Render a table as CSV text (comma separated, UTF-8, ``\\n`` line ends)."""
+    """Render a table as CSV text (comma separated, UTF-8, newline line ends)."""
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
@@ -68,7 +68,9 @@ def frame_to_csv(frame: pd.DataFrame) -> str:
 
 def to_json(obj: Any) -> str:
     """Render ``obj`` as indented UTF-8 JSON (NaN becomes null)."""
-    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False, default=_json_default) + "\n"
+    return (
+        json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=False, default=_json_default) + "\n"
+    )
 
 
 def _json_default(value: Any) -> Any:

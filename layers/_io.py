@@ -1,0 +1,367 @@
+"""Read the files a dataset is made of: CSV in German or international formats, and vector layers.
+
+CSV files are read as text with the physical line of every record kept, so that every later
+check can name file, row and column. Encodings, delimiters and decimal marks are detected when
+the manifest does not give them; German statistical placeholders are understood.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from layers.errors import CrsError, LayersError
+
+ZERO_PLACEHOLDERS = frozenset({"–", "-", "—"})
+"""German statistics write a dash for 'nothing' (exactly zero)."""
+
+UNKNOWN_PLACEHOLDERS = frozenset({".", "x", "X", "…", "...", "/"})
+"""German statistics write these for 'unknown' or 'withheld': read as missing."""
+
+PLACEHOLDER_REASON = "Platzhalter in der Quelle (Wert unbekannt oder geheim gehalten)"
+
+_DELIMITERS = (";", ",", "\t", "|")
+_SNIFF_BYTES = 64 * 1024
+
+
+class FileFormatError(LayersError, ValueError):
+    """A file cannot be read as the format it claims (with file, row, column where known)."""
+
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None):
+        super().__init__(message)
+        self.row = row
+        self.column = column
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is written: encoding, delimiter, decimal mark and thousands separator."""
+
+    encoding: str
+    delimiter: str
+    decimal: str
+    thousands: str | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV file read as text: one string column per header field, and the line of each record."""
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+    dialect: CsvDialect
+
+
+def detect_encoding(raw: bytes) -> str:
+    """Return ``utf-8-sig`` (BOM), ``utf-8``, or ``cp1252`` (Latin-1 superset) for ``raw``."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A cut-off multibyte sequence at the end of the sample is still UTF-8.
+        if exc.start < len(raw) - 4:
+            try:
+                raw.decode("cp1252")
+            except UnicodeDecodeError:
+                return "latin-1"
+            return "cp1252"
+    return "utf-8"
+
+
+def detect_delimiter(sample: str) -> str:
+    """Pick the delimiter that splits the header and the next lines into the same field count."""
+    lines = [line for line in sample.splitlines()[:20] if line.strip()]
+    if not lines:
+        return ","
+    best, best_score = ",", -1
+    for delimiter in _DELIMITERS:
+        try:
+            rows = list(csv.reader(lines, delimiter=delimiter))
+        except csv.Error:
+            continue
+        counts = [len(r) for r in rows]
+        if counts[0] < 2:
+            continue
+        consistent = sum(1 for c in counts if c == counts[0])
+        score = consistent * 1000 + counts[0]
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_GERMAN_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_AMBIGUOUS_COMMA = re.compile(r"^[+-]?\d{1,3},\d{3}$")
+
+
+def detect_decimal(frame: pd.DataFrame, delimiter: str, *, file: str) -> tuple[str, str | None]:
+    """Detect the decimal mark (and a thousands separator) from the cell values.
+
+    Raises
+    ------
+    FileFormatError
+        If every comma number could be a thousands separator as well as a decimal comma.
+    """
+    if delimiter == "," or frame.empty:
+        return ".", None
+    cells = pd.Series(frame.to_numpy().ravel()).dropna().astype(str).str.strip()
+    comma_numbers = cells[cells.str.match(_DECIMAL_COMMA)]
+    grouped = cells[cells.str.match(_GERMAN_GROUPED)]
+    if comma_numbers.empty:
+        return (",", ".") if not grouped.empty else (".", None)
+    ambiguous = comma_numbers.str.match(_AMBIGUOUS_COMMA)
+    if ambiguous.all() and grouped.empty:
+        example = comma_numbers.iloc[0]
+        raise FileFormatError(
+            f"{file}: numbers such as '{example}' could use ',' as decimal mark or as thousands "
+            'separator; add decimal = "," (or thousands = ",") to this layer in dataset.toml'
+        )
+    return ",", ("." if not grouped.empty else None)
+
+
+def read_csv_table(
+    path: Path,
+    *,
+    file: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
+) -> Table:
+    """Read a CSV file as text columns, detecting what the caller did not fix.
+
+    Parameters
+    ----------
+    path
+        The file.
+    file
+        The name used in messages (relative to the manifest).
+    encoding, delimiter, decimal, thousands
+        Fixed values from the manifest; ``None`` means detect.
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    FileFormatError
+        If the file is empty, cannot be decoded, or its rows are malformed.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FileFormatError(f"{file}: cannot read file: {exc.strerror or exc}") from exc
+    if not raw.strip():
+        raise FileFormatError(f"{file}: file is empty")
+    enc = encoding or detect_encoding(raw[:_SNIFF_BYTES] if len(raw) > _SNIFF_BYTES else raw)
+    if encoding is None and enc != "utf-8-sig":
+        enc = detect_encoding(raw)
+    try:
+        text = raw.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise FileFormatError(
+            f'{file}: cannot decode as {enc}: {exc}; set encoding = "..." in dataset.toml'
+        ) from exc
+    text = text.removeprefix("\ufeff")
+    sep = delimiter or detect_delimiter(text[:_SNIFF_BYTES])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise FileFormatError(f"{file}: file is empty") from exc
+    except csv.Error as exc:
+        raise FileFormatError(f"{file}: malformed header: {exc}", row=1) from exc
+    header = [h.strip() for h in header]
+    if len(header) < 2 and delimiter is None:
+        raise FileFormatError(
+            f"{file}: found a single column {header[0]!r}; the delimiter could not be detected, "
+            'set delimiter = ";" (or ",") in dataset.toml',
+            row=1,
+        )
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise FileFormatError(f"{file}: header repeats column(s) {duplicates}", row=1)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    start = reader.line_num + 1
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                start = reader.line_num + 1
+                continue
+            if len(record) != len(header):
+                raise FileFormatError(
+                    f"{file}: row has {len(record)} fields, the header has {len(header)}; "
+                    f"check the delimiter ({sep!r}) and quoting",
+                    row=start,
+                )
+            records.append(record)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise FileFormatError(f"{file}: malformed CSV: {exc}", row=start) from exc
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    if decimal is None:
+        dec, thou = detect_decimal(frame, sep, file=file)
+        thou = thousands if thousands is not None else thou
+    else:
+        dec, thou = decimal, thousands
+    return Table(frame, np.asarray(lines, dtype=np.int64), CsvDialect(enc, sep, dec, thou))
+
+
+@dataclass(frozen=True)
+class ParsedNumbers:
+    """Numbers parsed from text cells, with the positions that failed and those that were unknown."""
+
+    values: np.ndarray
+    invalid: np.ndarray
+    unknown: np.ndarray
+
+
+def parse_numbers(
+    cells: pd.Series, *, decimal: str = ".", thousands: str | None = None
+) -> ParsedNumbers:
+    """Parse text cells to floats, understanding German placeholders.
+
+    Empty cells and the 'unknown' placeholders give NaN (``unknown`` is True for placeholders);
+    the dash placeholders give 0; anything else that is not a number is ``invalid``.
+
+    Examples
+    --------
+    >>> p = parse_numbers(pd.Series(["1.234,5", "–", ".", "abc"]), decimal=",", thousands=".")
+    >>> p.values[:2].tolist(), p.unknown.tolist(), p.invalid.tolist()
+    ([1234.5, 0.0], [False, False, True, False], [False, False, False, True])
+    """
+    text = cells.astype("string").fillna("").str.strip()
+    zero = text.isin(ZERO_PLACEHOLDERS).to_numpy()
+    unknown = text.isin(UNKNOWN_PLACEHOLDERS).to_numpy()
+    empty = (text == "").to_numpy()
+    cleaned = text
+    if thousands:
+        cleaned = cleaned.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        cleaned = cleaned.str.replace(decimal, ".", regex=False)
+    cleaned = cleaned.str.replace("\u2212", "-", regex=False)  # typographic minus
+    values = pd.to_numeric(cleaned.where(~(zero | unknown | empty), None), errors="coerce")
+    values = values.to_numpy(dtype=float, na_value=np.nan)
+    values[zero] = 0.0
+    invalid = np.isnan(values) & ~(zero | unknown | empty)
+    # Non-finite input such as 'inf' is not a count.
+    invalid |= np.isinf(values)
+    values[np.isinf(values)] = np.nan
+    return ParsedNumbers(values, invalid, unknown)
+
+
+def _legacy_geojson_crs(path: Path) -> CRS | None:
+    """Return the CRS named by a legacy GeoJSON ``crs`` member, if any."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).decode("utf-8", errors="ignore")
+    except OSError:
+        return None
+    match = re.search(
+        r'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]+)"', head
+    )
+    if not match:
+        return None
+    try:
+        return CRS.from_user_input(match.group(1))
+    except Exception:
+        return None
+
+
+def read_vector(
+    path: Path, *, file: str, layer: str | None = None, crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a GeoJSON, GeoPackage or Shapefile layer with its CRS.
+
+    Parameters
+    ----------
+    path
+        The file.
+    file
+        The name used in messages.
+    layer
+        Layer name inside a multi-layer file.
+    crs
+        CRS from the manifest; overrides what the file declares.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        With a CRS; attribute columns as read.
+
+    Raises
+    ------
+    FileFormatError
+        If the file cannot be read.
+    CrsError
+        If the file has no CRS and none is given (e.g. a Shapefile without ``.prj``).
+    """
+    if not path.exists():
+        raise FileFormatError(f"{file}: file not found")
+    if path.stat().st_size == 0:
+        raise FileFormatError(f"{file}: file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:
+        detail = str(exc).split("\n")[0]
+        raise FileFormatError(f"{file}: cannot read as a vector layer: {detail}") from exc
+    if crs is not None:
+        return frame.set_crs(CRS.from_user_input(crs), allow_override=True)
+    if path.suffix.lower() in (".geojson", ".json"):
+        legacy = _legacy_geojson_crs(path)
+        if legacy is not None and (frame.crs is None or CRS.from_user_input(frame.crs) != legacy):
+            frame = frame.set_crs(legacy, allow_override=True)
+    if frame.crs is None:
+        hint = (
+            " (the Shapefile has no .prj)"
+            if path.suffix.lower() == ".shp" and not path.with_suffix(".prj").exists()
+            else ""
+        )
+        raise CrsError(
+            f'{file}: the layer has no CRS{hint}; add crs = "EPSG:<code>" to dataset.toml'
+        )
+    return frame
+
+
+def is_tabular(path: Path) -> bool:
+    """Whether ``path`` is a delimited text file rather than a vector format."""
+    return path.suffix.lower() in (".csv", ".txt", ".tsv")
+
+
+def write_json(obj: object) -> str:
+    """Serialise ``obj`` deterministically (sorted keys, UTF-8)."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+__all__ = [
+    "PLACEHOLDER_REASON",
+    "CrsError",
+    "CsvDialect",
+    "FileFormatError",
+    "ParsedNumbers",
+    "Table",
+    "detect_decimal",
+    "detect_delimiter",
+    "detect_encoding",
+    "is_tabular",
+    "parse_numbers",
+    "read_csv_table",
+    "read_vector",
+]

@@ -1,0 +1,146 @@
+"""Load and check the district (Stadtteil) boundaries of a dataset."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from layers._readers import ROW, clean_text, id_key, read_layer, report_rows, resolve_columns
+from layers._validate import IssueCollector, rows_text
+from layers.manifest import LayerSpec
+
+_POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+
+
+def load_districts(spec: LayerSpec, collector: IssueCollector) -> gpd.GeoDataFrame | None:
+    """Read the districts layer: polygons with unique ``id`` and a ``name``.
+
+    Invalid polygons are repaired with ``make_valid`` (a warning); wrong geometry types, missing
+    geometries and duplicate ids are errors. Returns ``None`` when the layer cannot be used.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        Columns ``id``, ``name``, ``_row``, ``geometry``, in file order and in the file's CRS.
+    """
+    start = len(collector.issues)
+    raw = read_layer(spec, collector)
+    if raw is None:
+        return None
+    if raw.table is not None:
+        collector.error(
+            spec.file, "districts must be a polygon layer (GeoJSON, GeoPackage, Shapefile)"
+        )
+        return None
+    frame = raw.frame
+    mapping = resolve_columns(spec, list(frame.columns), collector, required=("id", "name"))
+    if mapping is None:
+        return None
+    if frame.empty:
+        collector.error(spec.file, "the districts layer has no features")
+        return None
+    ids = clean_text(frame[mapping["id"]])
+    names = clean_text(frame[mapping["name"]])
+    rows = frame[ROW].to_numpy()
+    empty_id = (ids == "").to_numpy()
+    if empty_id.any():
+        report_rows(collector, spec, rows[empty_id], None, mapping["id"], "empty district id")
+    keys = id_key(ids)
+    dup = keys.duplicated(keep=False).to_numpy() & ~empty_id
+    if dup.any():
+        for key in dict.fromkeys(keys[dup]):
+            where = rows[(keys == key).to_numpy()].tolist()
+            collector.error(
+                spec.file,
+                f"duplicate district id {ids[(keys == key).to_numpy()].iloc[0]!r} in rows {rows_text(where)}",
+                row=int(where[1]),
+                column=mapping["id"],
+            )
+    empty_name = (names == "").to_numpy()
+    if empty_name.any():
+        report_rows(
+            collector,
+            spec,
+            rows[empty_name],
+            None,
+            mapping["name"],
+            "empty district name",
+            severity="warning",
+        )
+    geoms = frame.geometry.to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        report_rows(collector, spec, rows[missing], None, "geometry", "district without geometry")
+    types = shapely.get_type_id(geoms)
+    wrong = ~missing & ~np.isin(types, [int(t) for t in _POLYGONAL])
+    if wrong.any():
+        names_t = [shapely.GeometryType(t).name.title() for t in types[wrong]]
+        report_rows(
+            collector,
+            spec,
+            rows[wrong],
+            names_t,
+            "geometry",
+            "wrong geometry type, expected Polygon or MultiPolygon",
+        )
+    if collector.errors_since(start):
+        return None
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        reasons = [shapely.is_valid_reason(g) for g in geoms[invalid]]
+        report_rows(
+            collector,
+            spec,
+            rows[invalid],
+            reasons,
+            "geometry",
+            "invalid polygon repaired with make_valid",
+            severity="warning",
+        )
+        repaired = shapely.make_valid(geoms[invalid])
+        # make_valid may return a collection with stray lines; keep the polygonal part.
+        geoms = geoms.copy()
+        geoms[invalid] = [_polygonal_part(g) for g in repaired]
+    return gpd.GeoDataFrame(
+        {"id": ids.to_numpy(), "name": names.to_numpy(), ROW: rows},
+        geometry=gpd.GeoSeries(geoms, crs=frame.crs),
+        crs=frame.crs,
+    )
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+    if shapely.get_type_id(geom) in (int(t) for t in _POLYGONAL):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if shapely.get_type_id(g) in (3, 6)]
+    return shapely.union_all(parts) if parts else geom
+
+
+def assign_districts(
+    points: gpd.GeoDataFrame | gpd.GeoSeries, districts: gpd.GeoDataFrame
+) -> np.ndarray:
+    """Return the district id of every point (``None`` for points outside all districts).
+
+    Points on a shared boundary go to the first district in file order. Both inputs must be in
+    the same CRS.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> d = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=25832)
+    >>> p = gpd.GeoSeries([Point(0.5, 0.5), Point(1.5, 0.5), Point(5, 5)], crs=25832)
+    >>> assign_districts(p, d).tolist()
+    ['a', 'b', None]
+    """
+    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    result = np.full(len(geoms), None, dtype=object)
+    if len(geoms) == 0 or len(districts) == 0:
+        return result
+    tree = shapely.STRtree(districts.geometry.to_numpy())
+    point_idx, district_idx = tree.query(geoms.to_numpy(), predicate="intersects")
+    order = np.lexsort((district_idx, point_idx))
+    point_idx, district_idx = point_idx[order], district_idx[order]
+    first = np.unique(point_idx, return_index=True)[1]
+    ids = districts["id"].to_numpy()
+    result[point_idx[first]] = ids[district_idx[first]]
+    return result

@@ -1,0 +1,649 @@
+"""Coverage: each resident point's distance to its nearest facility, and covered shares per area.
+
+The expensive part, a distance per resident point and category, lives in a :class:`DistanceTable`
+and is computed once (lazily, per category) for a set of resident points, facilities and a
+distance mode. Everything that changes with a slider (radius, year, group, level) is a cheap
+weighted :func:`numpy.bincount` over those distances (:func:`coverage_counts`), so the dashboard
+can recompute on every move without touching geometry again.
+
+Distances
+---------
+``euclidean``
+    Straight line in the metric CRS (a :class:`scipy.spatial.cKDTree` query), optionally times a
+    detour factor (a rough, clearly labelled allowance for the walk being longer than the line).
+``network``
+    Along a :class:`~layers.network.WalkingNetwork`: residents and facilities are snapped to
+    their nearest edge, then one multi-source Dijkstra search per category gives every resident's
+    walk to the nearest facility. Never below the Euclidean distance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy.spatial import cKDTree
+
+from layers._validate import did_you_mean, valid_list
+from layers.crs import require_metric
+from layers.errors import CatalogueError, CrsError, MissingColumnError, ParameterError
+from layers.network import (
+    NetworkCache,
+    WalkingNetwork,
+    clamp_to_euclidean,
+    load_network,
+    network_distances,
+    snap_points,
+)
+from layers.types import DISTANCE_MODES, DistanceMode, Level
+
+if TYPE_CHECKING:
+    from layers.dataset import Dataset
+
+MAX_RADIUS_M = 20_000.0
+"""Largest radius accepted (20 km): beyond it 'walking distance' has no meaning."""
+
+ALL_AREAS_ID = "ALL"
+"""``area_id`` of the whole-city row of every coverage table."""
+
+COVERAGE_COLUMNS = ("category", "area_id", "area_name", "residents", "covered", "share")
+"""Columns of :func:`coverage_table`, in order (the CSV contract of ``quartiersatlas coverage``)."""
+
+
+def check_radius(radius_m: float, *, name: str = "radius") -> float:
+    """Return ``radius_m`` as a float if 0 < radius ≤ 20 km; raise otherwise.
+
+    Raises
+    ------
+    ParameterError
+        If the radius is not a number in (0, 20000] metres.
+
+    Examples
+    --------
+    >>> check_radius(500)
+    500.0
+    """
+    try:
+        value = float(radius_m)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"{name} must be a number of metres, got {radius_m!r}") from exc
+    if not np.isfinite(value) or value <= 0 or value > MAX_RADIUS_M:
+        raise ParameterError(
+            f"{name} must be greater than 0 and at most {MAX_RADIUS_M:.0f} m, got {radius_m!r}"
+        )
+    return value
+
+
+def check_categories(requested: Iterable[str] | str, valid: Sequence[str]) -> list[str]:
+    """Resolve ``"all"`` or a list of category ids against the catalogue ``valid``.
+
+    Raises
+    ------
+    CatalogueError
+        If a category is not in the catalogue (the message lists the valid ones).
+    """
+    items = [requested] if isinstance(requested, str) else list(requested)
+    items = [c.strip() for item in items for c in str(item).split(",") if c.strip()]
+    if not items:
+        raise CatalogueError(f"no category given; valid categories: {valid_list(valid)}, or 'all'")
+    if items == ["all"]:
+        return list(valid)
+    unknown = [c for c in items if c not in valid]
+    if unknown:
+        hint = did_you_mean(unknown[0], valid)
+        raise CatalogueError(
+            f"unknown category {', '.join(repr(c) for c in unknown)}{hint}; "
+            f"valid categories: {valid_list(valid)}, or 'all'"
+        )
+    return list(dict.fromkeys(items))
+
+
+def point_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    """Return the ``(n, 2)`` coordinates of a point layer."""
+    geoms = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else frame.to_numpy()
+    if len(geoms) == 0:
+        return np.empty((0, 2))
+    return shapely.get_coordinates(geoms).reshape(-1, 2)
+
+
+def nearest_euclidean(
+    resident_xy: np.ndarray, facility_xy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) and index of each point's nearest facility (``inf`` / -1 without facilities).
+
+    Examples
+    --------
+    >>> d, i = nearest_euclidean(np.array([[0.0, 0.0], [10.0, 0.0]]), np.array([[3.0, 4.0]]))
+    >>> d.tolist(), i.tolist()
+    ([5.0, 8.06225774829855], [0, 0])
+    """
+    n = len(resident_xy)
+    if len(facility_xy) == 0:
+        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    dist, idx = cKDTree(facility_xy).query(resident_xy, k=1)
+    return np.asarray(dist, dtype=float), np.asarray(idx, dtype=np.int64)
+
+
+class DistanceTable:
+    """Distances from every resident point to its nearest facility, per category, computed once.
+
+    Distances are computed on first use for each category and kept on the instance, so a change
+    of radius, year, group or level reuses them. Build one table per dataset and distance mode
+    and keep it as long as the data does (the dashboard keeps it with the loaded dataset).
+
+    Parameters
+    ----------
+    residents
+        Resident points (any columns; only the geometry is used), metric CRS.
+    facilities
+        Facility points with a ``category`` column, same CRS as ``residents``.
+    distance
+        ``"euclidean"`` or ``"network"``.
+    network
+        The walking network (required for ``distance="network"``), same CRS.
+    detour_factor
+        Euclidean only: multiply straight-line distances by this factor (≥ 1).
+
+    Raises
+    ------
+    CrsError
+        If a layer has no or a non-metric CRS, or the layers' CRSs differ (reproject with
+        :func:`layers.crs.to_metric` first; nothing is reprojected silently).
+    MissingColumnError
+        If ``facilities`` has no ``category`` column.
+    ParameterError
+        On an unknown distance mode, a missing network or a detour factor below 1.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> res = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), shapely.Point(900, 0)], crs=25832)
+    >>> fac = gpd.GeoDataFrame({"category": ["care"]}, geometry=[shapely.Point(300, 400)], crs=25832)
+    >>> DistanceTable(res, fac).distances_m("care").round(1).tolist()
+    [500.0, 721.1]
+    """
+
+    def __init__(
+        self,
+        residents: gpd.GeoDataFrame | gpd.GeoSeries,
+        facilities: gpd.GeoDataFrame,
+        *,
+        distance: DistanceMode = "euclidean",
+        network: WalkingNetwork | None = None,
+        detour_factor: float | None = None,
+    ) -> None:
+        crs = require_metric(residents, name="residents")
+        fac_crs = require_metric(facilities, name="facilities")
+        if fac_crs != crs:
+            raise CrsError(
+                f"`facilities` has CRS {fac_crs.to_string()} but `residents` has {crs.to_string()}; "
+                "project both into the dataset's metric CRS with `layers.crs.to_metric` first."
+            )
+        if "category" not in facilities.columns:
+            raise MissingColumnError("`facilities` needs a `category` column")
+        if distance not in DISTANCE_MODES:
+            raise ParameterError(
+                f"unknown distance mode {distance!r}; valid: {valid_list(DISTANCE_MODES)}"
+            )
+        if distance == "network":
+            if network is None:
+                raise ParameterError("distance='network' needs a walking network")
+            if CRS.from_user_input(network.crs) != crs:
+                raise CrsError(
+                    f"the network has CRS {network.crs.to_string()} but the residents have "
+                    f"{crs.to_string()}; load it with `load_network(path, crs=...)`."
+                )
+            if detour_factor not in (None, 1.0):
+                raise ParameterError("a detour factor applies to Euclidean distances only")
+        if detour_factor is not None and (not np.isfinite(detour_factor) or detour_factor < 1.0):
+            raise ParameterError(f"detour factor must be ≥ 1, got {detour_factor!r}")
+        self.crs: CRS = crs
+        self.distance: DistanceMode = distance
+        self.network = network if distance == "network" else None
+        self.detour_factor = float(detour_factor) if detour_factor is not None else 1.0
+        self.resident_xy = point_xy(residents)
+        self.resident_xy.setflags(write=False)
+        self._facility_xy = point_xy(facilities)
+        categories = facilities["category"].astype("string").fillna("").to_numpy(dtype=object)
+        self._positions = {
+            str(c): np.flatnonzero(categories == c) for c in pd.unique(categories) if c
+        }
+        self._cache: dict[Any, Any] = {}
+
+    # -- facilities -------------------------------------------------------------------------
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Categories that have at least one facility."""
+        return tuple(self._positions)
+
+    @property
+    def n_residents(self) -> int:
+        """Number of resident points."""
+        return int(self.resident_xy.shape[0])
+
+    def facility_positions(self, category: str) -> np.ndarray:
+        """Row positions (in the ``facilities`` frame) of the category's facilities."""
+        return self._positions.get(category, np.empty(0, dtype=np.int64))
+
+    def facility_xy(self, category: str) -> np.ndarray:
+        """Coordinates of the category's facilities."""
+        return self._facility_xy[self.facility_positions(category)]
+
+    # -- distances --------------------------------------------------------------------------
+
+    def distances_m(self, category: str) -> np.ndarray:
+        """Distance (m) of every resident point to its nearest facility of ``category``.
+
+        ``inf`` where no facility can be reached (no facility of the category at all, or no
+        network path). The array is read-only and cached.
+        """
+        key = ("distance", category)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._compute(self.facility_xy(category), category=category)
+            cached.setflags(write=False)
+            self._cache[key] = cached
+        return cached
+
+    def euclidean_m(self, category: str) -> np.ndarray:
+        """Straight-line distance (m) to the nearest facility of ``category`` (cached)."""
+        key = ("euclidean", category)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached, _ = nearest_euclidean(self.resident_xy, self.facility_xy(category))
+            cached.setflags(write=False)
+            self._cache[key] = cached
+        return cached
+
+    def _resident_snap(self) -> Any:
+        snapped = self._cache.get("resident_snap")
+        if snapped is None:
+            assert self.network is not None
+            snapped = snap_points(self.network, self.resident_xy)
+            self._cache["resident_snap"] = snapped
+        return snapped
+
+    def _compute(self, facility_xy: np.ndarray, *, category: str | None) -> np.ndarray:
+        """Distances to the nearest of ``facility_xy`` in this table's mode."""
+        if category is not None:
+            euclid = np.array(self.euclidean_m(category))
+        else:
+            euclid, _ = nearest_euclidean(self.resident_xy, facility_xy)
+        if self.distance == "euclidean":
+            return euclid * self.detour_factor if self.detour_factor != 1.0 else euclid
+        if len(facility_xy) == 0:
+            return np.full(self.n_residents, np.inf)
+        assert self.network is not None
+        origins = snap_points(self.network, facility_xy)
+        walk = network_distances(self.network, origins, self._resident_snap(), min_only=True)
+        return clamp_to_euclidean(walk, euclid)
+
+    def scenario_distances_m(
+        self,
+        category: str,
+        *,
+        add_xy: np.ndarray | None = None,
+        remove: Sequence[int] | np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Distances after adding facilities at ``add_xy`` and removing some of the category's.
+
+        Adding only needs the distance to the new sites (``min(old, new)``); removing recomputes
+        the category without the removed facilities.
+
+        Parameters
+        ----------
+        category
+            The category changed.
+        add_xy
+            ``(k, 2)`` coordinates of new facilities, in the table's CRS.
+        remove
+            Row positions (in the ``facilities`` frame) of facilities to remove.
+        """
+        add = np.empty((0, 2)) if add_xy is None else np.asarray(add_xy, float).reshape(-1, 2)
+        positions = self.facility_positions(category)
+        if remove is not None and len(remove):
+            removed = np.asarray(remove, dtype=np.int64)
+            not_in = np.setdiff1d(removed, positions)
+            if len(not_in):
+                raise ParameterError(
+                    f"facility rows {not_in.tolist()} are not of category {category!r}"
+                )
+            kept = positions[~np.isin(positions, removed)]
+            base = self._compute(self._facility_xy[kept], category=None)
+        else:
+            base = np.array(self.distances_m(category))
+        if len(add) == 0:
+            return base
+        return np.minimum(base, self._compute(add, category=None))
+
+    def pairs_within(
+        self, category: str, *, radius_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All (resident, facility) pairs of ``category`` within ``radius_m`` (inclusive).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Resident index, facility row position (in the ``facilities`` frame), distance in m.
+        """
+        radius = check_radius(radius_m)
+        positions = self.facility_positions(category)
+        empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+        if len(positions) == 0 or self.n_residents == 0:
+            return empty
+        fac_xy = self._facility_xy[positions]
+        if self.distance == "euclidean":
+            reach = radius / self.detour_factor
+            sdm = cKDTree(self.resident_xy).sparse_distance_matrix(
+                cKDTree(fac_xy), reach, output_type="ndarray"
+            )
+            res = sdm["i"].astype(np.int64)
+            fac = sdm["j"].astype(np.int64)
+            dist = sdm["v"] * self.detour_factor
+            keep = dist <= radius
+            return res[keep], positions[fac[keep]], dist[keep]
+        assert self.network is not None
+        origins = snap_points(self.network, fac_xy)
+        matrix = network_distances(
+            self.network, origins, self._resident_snap(), min_only=False, limit_m=radius
+        )
+        fac, res = np.nonzero(np.isfinite(matrix))
+        dist = matrix[fac, res]
+        straight = np.hypot(*(self.resident_xy[res] - fac_xy[fac]).T)
+        dist = np.maximum(dist, straight)
+        keep = dist <= radius
+        return res[keep].astype(np.int64), positions[fac[keep]], dist[keep]
+
+
+# ---------------------------------------------------------------------------------------------
+# Areas and aggregation
+
+
+@dataclass(frozen=True, eq=False)
+class AreaIndex:
+    """Which output area each resident point belongs to.
+
+    Attributes
+    ----------
+    codes
+        Area position per resident point, -1 for points outside every area.
+    areas
+        ``area_id``, ``area_name`` in output order.
+    """
+
+    codes: np.ndarray
+    areas: pd.DataFrame
+
+    @property
+    def n_areas(self) -> int:
+        """Number of areas."""
+        return len(self.areas)
+
+    @property
+    def outside(self) -> np.ndarray:
+        """Boolean mask of resident points outside every area."""
+        return self.codes < 0
+
+
+def area_index(
+    district_ids: Sequence[object] | pd.Series | np.ndarray,
+    mapping: pd.DataFrame,
+) -> AreaIndex:
+    """Map resident points' district ids to output areas.
+
+    Parameters
+    ----------
+    district_ids
+        District id of each resident point (NA for points outside all districts).
+    mapping
+        ``district_id``, ``area_id``, ``area_name`` (as from :func:`layers.areas.area_mapping`),
+        in districts order; areas are output in the order of their first district.
+
+    Returns
+    -------
+    AreaIndex
+    """
+    for column in ("district_id", "area_id", "area_name"):
+        if column not in mapping.columns:
+            raise MissingColumnError(f"area mapping needs a `{column}` column")
+    areas = mapping.drop_duplicates("area_id")[["area_id", "area_name"]].reset_index(drop=True)
+    areas["area_id"] = areas["area_id"].astype(str)
+    area_pos = {a: i for i, a in enumerate(areas["area_id"])}
+    district_to_pos = {
+        str(d): area_pos[str(a)]
+        for d, a in zip(mapping["district_id"], mapping["area_id"], strict=True)
+    }
+    ids = pd.Series(district_ids, dtype="string").to_numpy(dtype=object, na_value=None)
+    uniques, inverse = np.unique(np.where(pd.isna(ids), "", ids).astype(str), return_inverse=True)
+    lookup = np.array([district_to_pos.get(u, -1) if u else -1 for u in uniques], dtype=np.int64)
+    codes = lookup[inverse.ravel()] if len(uniques) else np.empty(0, dtype=np.int64)
+    codes.setflags(write=False)
+    return AreaIndex(codes=codes, areas=areas)
+
+
+def coverage_counts(
+    distances_m: np.ndarray,
+    weights: np.ndarray,
+    codes: np.ndarray,
+    *,
+    n_areas: int,
+    radius_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Residents and covered residents per area (covered: distance ≤ radius, inclusive).
+
+    Points with code -1 (outside all areas) are ignored; NaN weights count as 0.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(residents, covered)``, each of length ``n_areas``.
+
+    Examples
+    --------
+    >>> coverage_counts(np.array([100.0, 500.0, 600.0]), np.array([1.0, 2.0, 4.0]),
+    ...                 np.array([0, 0, 1]), n_areas=2, radius_m=500)
+    (array([3., 4.]), array([3., 0.]))
+    """
+    w = np.nan_to_num(np.asarray(weights, dtype=float), nan=0.0)
+    shifted = np.asarray(codes, dtype=np.int64) + 1
+    residents = np.bincount(shifted, weights=w, minlength=n_areas + 1)[1:]
+    covered = np.bincount(shifted, weights=w * (distances_m <= radius_m), minlength=n_areas + 1)[1:]
+    return residents, covered
+
+
+def coverage_table(
+    table: DistanceTable,
+    weights: np.ndarray,
+    index: AreaIndex,
+    *,
+    categories: Sequence[str],
+    radius_m: float,
+    city_name: str,
+) -> pd.DataFrame:
+    """Residents, covered residents and share covered per category and area, plus ``ALL`` rows.
+
+    Parameters
+    ----------
+    table
+        Distances (computed on first use per category, then reused).
+    weights
+        Residents per point (aligned with the table's resident points).
+    index
+        Area of each resident point.
+    categories
+        Categories in output order; a category without facilities gets ``covered = 0``.
+    radius_m
+        Walking radius; a resident at exactly this distance is covered.
+    city_name
+        ``area_name`` of the whole-city row (``area_id = "ALL"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``category, area_id, area_name, residents, covered, share`` (``share`` NaN where
+        an area has no residents).
+    """
+    radius = check_radius(radius_m)
+    if len(weights) != table.n_residents or len(index.codes) != table.n_residents:
+        raise ParameterError(
+            f"weights ({len(weights)}) and area codes ({len(index.codes)}) must align with the "
+            f"{table.n_residents} resident points"
+        )
+    area_ids = [*index.areas["area_id"].tolist(), ALL_AREAS_ID]
+    area_names = [*index.areas["area_name"].tolist(), city_name]
+    blocks = []
+    for category in categories:
+        residents, covered = coverage_counts(
+            table.distances_m(category),
+            weights,
+            index.codes,
+            n_areas=index.n_areas,
+            radius_m=radius,
+        )
+        residents = np.append(residents, residents.sum())
+        covered = np.append(covered, covered.sum())
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "category": category,
+                    "area_id": area_ids,
+                    "area_name": area_names,
+                    "residents": residents,
+                    "covered": covered,
+                }
+            )
+        )
+    frame = (
+        pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=COVERAGE_COLUMNS)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = frame["covered"].to_numpy(float) / frame["residents"].to_numpy(float)
+    frame["share"] = np.where(frame["residents"].to_numpy(float) > 0, share, np.nan)
+    return frame[list(COVERAGE_COLUMNS)]
+
+
+def outside_residents(index: AreaIndex, weights: np.ndarray) -> tuple[int, float]:
+    """Number of resident points outside all areas and their total weight (ignored in tables)."""
+    mask = index.outside
+    return int(mask.sum()), float(np.nansum(np.asarray(weights, float)[mask]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Dataset-level wrappers
+
+
+def dataset_distance_table(
+    dataset: Dataset,
+    *,
+    distance: DistanceMode = "euclidean",
+    network_path: str | None = None,
+    detour_factor: float | None = None,
+    network_cache: NetworkCache | None = None,
+) -> DistanceTable:
+    """Build the :class:`DistanceTable` of a loaded dataset.
+
+    Parameters
+    ----------
+    dataset
+        The loaded dataset.
+    distance
+        ``"network"`` uses ``network_path`` or else the dataset's own network.
+    network_path
+        A network file (line layer or OSM XML) that replaces the dataset's network; implies
+        ``distance="network"``.
+    detour_factor
+        Euclidean only, see :class:`DistanceTable`.
+    network_cache
+        Cache for built graphs (keyed by file content).
+
+    Raises
+    ------
+    ParameterError
+        If network distance is asked for and there is no network.
+    """
+    network = None
+    if network_path is not None:
+        distance = "network"
+    if distance == "network":
+        path = network_path
+        if path is None:
+            spec = getattr(dataset, "network", None)
+            if spec is None:
+                raise ParameterError(
+                    "the dataset has no walking network; give one with --network FILE "
+                    "(a line layer or an OSM XML extract) or use --distance euclidean"
+                )
+            path = spec.path
+        network = load_network(path, crs=dataset.metadata.metric_crs, cache=network_cache)
+    return DistanceTable(
+        dataset.resident_points,
+        dataset.facilities,
+        distance=distance,
+        network=network,
+        detour_factor=detour_factor,
+    )
+
+
+def dataset_area_index(dataset: Dataset, level: Level = "district") -> AreaIndex:
+    """Area index of the dataset's resident points at ``level``."""
+    from layers.areas import area_mapping
+
+    return area_index(dataset.resident_points["district_id"], area_mapping(dataset, level))
+
+
+def dataset_coverage(
+    dataset: Dataset,
+    *,
+    categories: Sequence[str] | str = "all",
+    radius_m: float = 500.0,
+    year: int | None = None,
+    group: str = "total",
+    level: Level = "district",
+    table: DistanceTable | None = None,
+) -> pd.DataFrame:
+    """Coverage table of a dataset (see :func:`coverage_table`).
+
+    Pass a prebuilt ``table`` to reuse its distances across calls.
+    """
+    from layers.residents import resident_weights
+
+    cats = check_categories(categories, [c.id for c in dataset.categories])
+    radius = check_radius(radius_m)
+    weights = resident_weights(dataset, year=year, group=group)
+    if table is None:
+        table = dataset_distance_table(dataset)
+    return coverage_table(
+        table,
+        weights,
+        dataset_area_index(dataset, level),
+        categories=cats,
+        radius_m=radius,
+        city_name=dataset.metadata.city,
+    )
+
+
+__all__ = [
+    "ALL_AREAS_ID",
+    "COVERAGE_COLUMNS",
+    "MAX_RADIUS_M",
+    "AreaIndex",
+    "DistanceTable",
+    "area_index",
+    "check_categories",
+    "check_radius",
+    "coverage_counts",
+    "coverage_table",
+    "dataset_area_index",
+    "dataset_coverage",
+    "dataset_distance_table",
+    "nearest_euclidean",
+    "outside_residents",
+    "point_xy",
+]
