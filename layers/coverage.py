@@ -164,7 +164,9 @@ class DistanceTable:
     --------
     >>> import geopandas as gpd, shapely
     >>> res = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), shapely.Point(900, 0)], crs=25832)
-    >>> fac = gpd.GeoDataFrame({"category": ["care"]}, geometry=[shapely.Point(300, 400)], crs=25832)
+    >>> fac = gpd.GeoDataFrame(
+    ...     {"category": ["care"]}, geometry=[shapely.Point(300, 400)], crs=25832
+    ... )
     >>> DistanceTable(res, fac).distances_m("care").round(1).tolist()
     [500.0, 721.1]
     """
@@ -182,7 +184,8 @@ class DistanceTable:
         fac_crs = require_metric(facilities, name="facilities")
         if fac_crs != crs:
             raise CrsError(
-                f"`facilities` has CRS {fac_crs.to_string()} but `residents` has {crs.to_string()}; "
+                f"`facilities` has CRS {fac_crs.to_string()} but `residents` has "
+                f"{crs.to_string()}; "
                 "project both into the dataset's metric CRS with `layers.crs.to_metric` first."
             )
         if "category" not in facilities.columns:
@@ -530,7 +533,7 @@ def coverage_table(
 
 
 def outside_residents(index: AreaIndex, weights: np.ndarray) -> tuple[int, float]:
-    """Number of resident points outside all areas and their total weight (ignored in tables)."""
+    """Count resident points outside all areas and their total weight (ignored in tables)."""
     mask = index.outside
     return int(mask.sum()), float(np.nansum(np.asarray(weights, float)[mask]))
 
