@@ -304,8 +304,8 @@ def validate_geojson(data: bytes) -> int:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        reason = f"malformed JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        if exc.pos >= len(text.rstrip()):
+        reason = f"malformed JSON ({exc.msg}: line {exc.lineno} column {exc.colno})"
+        if _unclosed(text):
             reason += "; the response looks truncated"
         raise _invalid(reason) from None
     if not isinstance(doc, dict):
@@ -518,7 +518,13 @@ def _fetch_into(
     progress: bool | None,
 ) -> tuple[FetchItem, ...]:
     items: list[FetchItem] = []
-    bar = tqdm(total=len(sources), desc="fetch", unit="file", disable=None if progress is None else not progress, leave=False)
+    bar = tqdm(
+        total=len(sources),
+        desc="fetch",
+        unit="file",
+        disable=None if progress is None else not progress,
+        leave=False,
+    )
     try:
         for source in sources:
             bar.set_postfix_str(source.id)
@@ -673,3 +679,24 @@ def _root_message(exc: BaseException) -> str:
             if linked is not None:
                 stack.append(linked)
     return best
+
+
+def _unclosed(text: str) -> bool:
+    """Tell whether JSON text ends inside a string, object or array (a cut-off response)."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+    return in_string or depth > 0
