@@ -80,6 +80,10 @@ class StoreError(LayersError, RuntimeError):
     """A data store (files or database) cannot be read or written."""
 
 
+class ExportError(StoreError):
+    """An export (map image, PDF, table) cannot be rendered or written; nothing partial is left."""
+
+
 class DatasetError(LayersError, ValueError):
     """A dataset has errors; ``issues`` lists every problem found, each with file, row and column."""
 
