@@ -1,0 +1,486 @@
+"""Area profile: everything a one-page profile of a district or planning area needs, as one dict.
+
+:func:`area_profile` collects population trend per group, age structure, facilities per category
+(with counts per 1,000 residents), coverage shares, the need index with its components,
+programme status, the planning-area label ("Vorschlag" for a computed mapping) and the sources.
+The result holds only JSON types (None for missing values, always with a reason).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from layers._validate import did_you_mean, valid_list
+from layers.demography import (
+    CITY_AREA_ID,
+    COMPOSITE_GROUPS,
+    TOTAL_GROUP,
+    area_values,
+    available_groups,
+    available_years,
+    change_table,
+    population_series,
+    with_composite_groups,
+)
+from layers.errors import CatalogueError
+from layers.need import need_index
+from layers.programme import programme_table
+from layers.projection import PROJECTION_LABEL, projection_label, with_projection
+from layers.types import Level
+
+if TYPE_CHECKING:
+    from layers.dataset import Dataset
+
+NEED_WINDOW_YEARS = 10
+"""Default period of the need index: the last 10 years before the profile year (or fewer)."""
+
+PER_RESIDENTS = 1000
+"""Facilities are counted per this many residents."""
+
+
+def _num(value: Any, digits: int | None = None) -> float | int | None:
+    if value is None or value is pd.NA:
+        return None
+    number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        return None
+    if digits is not None:
+        number = round(number, digits)
+    return int(number) if number.is_integer() and digits is None else number
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value) or None
+
+
+def _group_label(dataset: Dataset, group: str) -> str:
+    for item in dataset.groups:
+        if item.id == group:
+            return item.label_de
+    return group
+
+
+def resolve_area(mapping: pd.DataFrame, area_id: str, *, level: Level) -> str:
+    """Return the area id as the mapping spells it, or raise listing the valid ids.
+
+    All-digit ids match without leading zeros (``8`` finds ``08``).
+
+    Raises
+    ------
+    CatalogueError
+        If no area has this id.
+    """
+    areas = list(dict.fromkeys(mapping["area_id"].astype(str)))
+    if str(area_id) in areas:
+        return str(area_id)
+    text = str(area_id).strip()
+    if text.isdigit():
+        for candidate in areas:
+            if candidate.isdigit() and int(candidate) == int(text):
+                return candidate
+    names = dict(
+        zip(mapping["area_id"].astype(str), mapping["area_name"].astype(str), strict=False)
+    )
+    listed = [f"{a} ({names[a]})" for a in areas]
+    raise CatalogueError(
+        f"unknown {level.replace('_', ' ')} {area_id!r}{did_you_mean(text, areas)}; "
+        f"valid ids: {valid_list(listed, limit=60)}"
+    )
+
+
+def area_profile(
+    dataset: Dataset,
+    area_id: str,
+    *,
+    level: Level = "district",
+    year: int | None = None,
+    radius_m: float = 500.0,
+    coverage: pd.DataFrame | None = None,
+    need_year_from: int | None = None,
+    need_weights: dict[str, float] | None = None,
+    compute_coverage: bool = True,
+) -> dict[str, Any]:
+    """Collect the data of a one-page profile of one district or planning area.
+
+    Parameters
+    ----------
+    dataset
+        A loaded dataset.
+    area_id
+        District id or planning-area id (see ``level``).
+    level
+        ``"district"`` or ``"planning_area"``.
+    year
+        Profile year; default the latest year of the total population. A year after the data is
+        projected with the documented trend (labelled "Trendfortschreibung, keine amtliche
+        Prognose").
+    radius_m
+        Walking radius of the coverage shares.
+    coverage
+        Coverage table of the level (``category``, ``area_id``, ``share``, optional
+        ``residents``, ``covered``) as made by ``layers.coverage.dataset_coverage``; computed
+        here when None and ``compute_coverage`` is true.
+    need_year_from
+        Start year of the need index's demographic change; default the earliest year of the
+        total population at most 10 years before ``year``.
+    need_weights
+        Weights of the need-index components (see ``layers.need.need_index``).
+    compute_coverage
+        Whether to run the coverage engine when ``coverage`` is None.
+
+    Returns
+    -------
+    dict
+        Keys ``area``, ``year``, ``notes``, ``population`` (``total``, ``age_structure``,
+        ``trend``, ``change``), ``facilities``, ``coverage``, ``need_index``, ``programme``,
+        ``sources``.
+
+    Raises
+    ------
+    CatalogueError
+        Unknown area, level or year (the message lists the valid ones).
+    """
+    from layers.areas import area_mapping
+
+    mapping = area_mapping(dataset, level)
+    area = resolve_area(mapping, area_id, level=level)
+    city = dataset.metadata.city
+    observed_total = available_years(
+        dataset.population[dataset.population["value"].notna()], group=TOTAL_GROUP
+    )
+    notes: list[str] = []
+    if year is None:
+        year = observed_total[-1]
+    year = int(year)
+    if year > observed_total[-1]:
+        dataset = with_projection(dataset, target_year=year)
+    elif year not in available_years(dataset.population):
+        raise CatalogueError(
+            f"unknown year {year}; valid years: {valid_list(available_years(dataset.population))}"
+            f" or a later year (projected: {PROJECTION_LABEL})"
+        )
+    label = projection_label(dataset.population, year)
+    if label:
+        notes.append(f"Bevölkerung {year}: {label}")
+    if dataset.planning_areas_proposal:
+        notes.append(
+            "Die Planungsgebiete sind ein berechneter Vorschlag, keine amtliche Zuordnung."
+        )
+    population = with_composite_groups(dataset.population)
+    rows = mapping[mapping["area_id"].astype(str) == area]
+    district_ids = rows["district_id"].astype(str).tolist()
+    names = dict(
+        zip(
+            dataset.districts["id"].astype(str), dataset.districts["name"].astype(str), strict=False
+        )
+    )
+    area_name = str(rows["area_name"].iloc[0])
+
+    coverage_section = _coverage_section(
+        dataset, area, coverage, radius_m, year, level, compute_coverage
+    )
+    coverage_table = coverage_section.pop("_table")
+    return {
+        "area": _area_section(dataset, level, area, area_name, district_ids, names),
+        "year": year,
+        "city": city,
+        "notes": notes,
+        "population": _population_section(dataset, population, mapping, area, year),
+        "facilities": _facilities_section(dataset, mapping, area, population, year),
+        "coverage": coverage_section,
+        "need_index": _need_section(
+            population, mapping, area, year, city, coverage_table, need_year_from, need_weights
+        ),
+        "programme": _programme_section(dataset, mapping, district_ids),
+        "sources": [dataclasses.asdict(s) for s in dataset.metadata.sources],
+    }
+
+
+def _area_section(
+    dataset: Dataset,
+    level: Level,
+    area: str,
+    area_name: str,
+    district_ids: list[str],
+    names: dict[str, str],
+) -> dict[str, Any]:
+    section: dict[str, Any] = {
+        "id": area,
+        "name": area_name,
+        "level": level,
+        "districts": [{"id": d, "name": names.get(d, d)} for d in district_ids],
+        "planning_area": None,
+    }
+    mapping = dataset.planning_areas
+    if mapping is not None:
+        proposal = bool(dataset.planning_areas_proposal)
+        match = mapping[mapping["district_id"].astype(str).isin(district_ids)]
+        if not match.empty:
+            name = str(match["planning_area_name"].iloc[0])
+            if proposal and "Vorschlag" not in name:
+                name = f"{name} (Vorschlag)"
+            coordinators = sorted({str(c) for c in match["coordinator"].dropna() if str(c)})
+            section["planning_area"] = {
+                "id": str(match["planning_area"].iloc[0]),
+                "name": name,
+                "proposal": proposal,
+                "label": "Vorschlag" if proposal else "Zuordnung der Stadt",
+                "coordinator": ", ".join(coordinators) or None,
+            }
+    return section
+
+
+def _population_section(
+    dataset: Dataset, population: pd.DataFrame, mapping: pd.DataFrame, area: str, year: int
+) -> dict[str, Any]:
+    city = dataset.metadata.city
+    derived = {name for name, _parts in COMPOSITE_GROUPS} - set(dataset.population["group"])
+    groups = available_groups(population)
+    total = area_values(population, mapping, group=TOTAL_GROUP, year=year, city_name=city)
+    total = total.set_index("area_id")
+    total_value = total.loc[area, "value"]
+    structure = []
+    for group in groups:
+        if group == TOTAL_GROUP:
+            continue
+        values = area_values(population, mapping, group=group, year=year, city_name=city)
+        values = values.set_index("area_id")
+        value = values.loc[area, "value"]
+        city_value, city_total = values.loc[CITY_AREA_ID, "value"], total.loc[CITY_AREA_ID, "value"]
+        structure.append(
+            {
+                "group": group,
+                "label": _group_label(dataset, group),
+                "derived": group in derived,
+                "value": _num(value),
+                "share_pct": _num(value / total_value * 100 if total_value else np.nan, 2),
+                "city_share_pct": _num(city_value / city_total * 100 if city_total else np.nan, 2),
+                "missing_reason": _text(values.loc[area, "missing_reason"]),
+            }
+        )
+    trend = []
+    for group in groups:
+        series = population_series(population, mapping, group=group, city_name=city)
+        series = series[series["area_id"] == area]
+        known = series[series["value"].notna()]
+        if known.empty:
+            continue
+        trend.append(
+            {
+                "group": group,
+                "label": _group_label(dataset, group),
+                "series": [
+                    {
+                        "year": int(r.year),
+                        "value": _num(r.value),
+                        "projected": bool(r.projected),
+                        "missing_reason": _text(r.missing_reason),
+                    }
+                    for r in series.itertuples(index=False)
+                ],
+            }
+        )
+    change = []
+    for group in groups:
+        observed = population[(population["group"] == group) & population["value"].notna()]
+        years = sorted(int(y) for y in observed["year"].unique() if int(y) < year)
+        if not years:
+            continue
+        table = change_table(
+            population, mapping, group=group, year_from=years[0], year_to=year, city_name=city
+        ).set_index("area_id")
+        row = table.loc[area]
+        change.append(
+            {
+                "group": group,
+                "label": _group_label(dataset, group),
+                "year_from": years[0],
+                "year_to": year,
+                "value_from": _num(row["value_from"]),
+                "value_to": _num(row["value_to"]),
+                "change": _num(row["change"]),
+                "change_pct": _num(row["change_pct"], 2),
+                "city_change_pct": _num(table.loc[CITY_AREA_ID, "change_pct"], 2),
+                "missing_reason": _text(row["missing_reason"]),
+            }
+        )
+    return {
+        "year": year,
+        "total": _num(total_value),
+        "total_missing_reason": _text(total.loc[area, "missing_reason"]),
+        "age_structure": structure,
+        "trend": trend,
+        "change": change,
+    }
+
+
+def _facilities_section(
+    dataset: Dataset, mapping: pd.DataFrame, area: str, population: pd.DataFrame, year: int
+) -> dict[str, Any]:
+    facilities = dataset.facilities
+    area_of = dict(
+        zip(mapping["district_id"].astype(str), mapping["area_id"].astype(str), strict=False)
+    )
+    located = facilities[facilities["district_id"].notna()]
+    in_area = located[located["district_id"].astype(str).map(area_of) == area]
+    total = area_values(
+        population, mapping, group=TOTAL_GROUP, year=year, city_name=dataset.metadata.city
+    ).set_index("area_id")
+    residents = total.loc[area, "value"]
+    city_residents = total.loc[CITY_AREA_ID, "value"]
+    per_category = []
+    for category in dataset.categories:
+        count = int((in_area["category"] == category.id).sum())
+        city_count = int((located["category"] == category.id).sum())
+        per_category.append(
+            {
+                "category": category.id,
+                "label": category.label_de,
+                "count": count,
+                "per_1000_residents": _num(
+                    count / residents * PER_RESIDENTS if residents else np.nan, 2
+                ),
+                "city_count": city_count,
+                "city_per_1000_residents": _num(
+                    city_count / city_residents * PER_RESIDENTS if city_residents else np.nan, 2
+                ),
+            }
+        )
+    listing = [
+        {
+            "id": _text(r.id),
+            "name": _text(r.name),
+            "category": _text(r.category),
+            "subcategory": _text(getattr(r, "subcategory", None)),
+            "address": _text(getattr(r, "address", None)),
+            "district_id": _text(r.district_id),
+        }
+        for r in in_area.itertuples(index=False)
+    ]
+    return {
+        "residents": _num(residents),
+        "year": year,
+        "per_category": per_category,
+        "list": listing,
+        "note": "Zählt nur Einrichtungen mit Koordinaten innerhalb des Gebiets.",
+    }
+
+
+def _coverage_section(
+    dataset: Dataset,
+    area: str,
+    coverage: pd.DataFrame | None,
+    radius_m: float,
+    year: int,
+    level: Level,
+    compute: bool,
+) -> dict[str, Any]:
+    if coverage is None and compute:
+        from layers.coverage import dataset_coverage
+
+        coverage = dataset_coverage(dataset, radius_m=radius_m, year=year, level=level)
+    if coverage is None:
+        return {
+            "radius_m": radius_m,
+            "year": year,
+            "per_category": [],
+            "note": "Versorgung nicht berechnet",
+            "_table": None,
+        }
+    labels = {c.id: c.label_de for c in dataset.categories}
+    rows = coverage[coverage["area_id"].astype(str) == area]
+    city = coverage[coverage["area_id"].astype(str) == CITY_AREA_ID].set_index("category")
+    per_category = []
+    for r in rows.to_dict("records"):
+        city_share = city["share"].get(r["category"], np.nan) if "share" in city else np.nan
+        per_category.append(
+            {
+                "category": r["category"],
+                "label": labels.get(r["category"], r["category"]),
+                "residents": _num(r.get("residents"), 0),
+                "covered": _num(r.get("covered"), 0),
+                "share_pct": _num(r["share"] * 100 if r.get("share") is not None else np.nan, 1),
+                "city_share_pct": _num(city_share * 100, 1),
+            }
+        )
+    return {
+        "radius_m": radius_m,
+        "year": year,
+        "per_category": per_category,
+        "note": None,
+        "_table": coverage,
+    }
+
+
+def _need_section(
+    population: pd.DataFrame,
+    mapping: pd.DataFrame,
+    area: str,
+    year: int,
+    city: str,
+    coverage: pd.DataFrame | None,
+    year_from: int | None,
+    weights: dict[str, float] | None,
+) -> dict[str, Any]:
+    totals = population[(population["group"] == TOTAL_GROUP) & population["value"].notna()]
+    years = sorted(int(y) for y in totals["year"].unique() if int(y) < year)
+    if year_from is None:
+        window = [y for y in years if y >= year - NEED_WINDOW_YEARS]
+        if not window:
+            return {"available": False, "note": f"kein Vergleichsjahr vor {year}"}
+        year_from = window[0]
+    index = need_index(
+        population,
+        mapping,
+        year_from=year_from,
+        year_to=year,
+        city_name=city,
+        coverage=coverage,
+        weights=weights,
+    )
+    row = index.table.set_index("area_id").loc[area]
+    components = []
+    for comp in index.components.to_dict("records"):
+        name = comp["component"]
+        components.append(
+            {
+                "component": name,
+                "label": comp["label_de"],
+                "kind": comp["kind"],
+                "available": bool(comp["available"]),
+                "weight": _num(comp["weight"], 4),
+                "value": _num(row.get(name, np.nan), 2) if comp["available"] else None,
+                "normalised": _num(row.get(f"{name}_norm", np.nan), 4)
+                if comp["available"]
+                else None,
+                "note": comp["note"] or None,
+            }
+        )
+    return {
+        "available": True,
+        "year_from": index.year_from,
+        "year_to": index.year_to,
+        "normalisation": index.normalisation,
+        "score": _num(row["score"], 2),
+        "rank": None if pd.isna(row["rank"]) else int(row["rank"]),
+        "of": int(index.table["rank"].notna().sum()),
+        "components": components,
+    }
+
+
+def _programme_section(
+    dataset: Dataset, mapping: pd.DataFrame, district_ids: list[str]
+) -> list[dict[str, Any]]:
+    table = programme_table(dataset.programme, dataset.districts, mapping)
+    table = table[table["district_id"].isin(district_ids)]
+    return [
+        {k: (_text(v) if k not in ("area_id",) else v) for k, v in record.items()}
+        for record in table.to_dict("records")
+    ]
