@@ -26,6 +26,7 @@ def main(verbose: int, quiet: bool) -> None:
 
 # Command modules register their commands on `main` when imported.
 from dashboard.cli import (  # noqa: E402
+    build_cmd,  # noqa: F401  build-dataset
     coverage_cmds,  # noqa: F401  coverage, nearby, site
     data_cmds,  # noqa: F401  validate, info, build-dataset, fetch
     db_cmds,  # noqa: F401  db load
