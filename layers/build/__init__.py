@@ -1,0 +1,163 @@
+"""Build a dataset folder from a city's raw source files with a named recipe.
+
+A recipe is a module in this package that knows one city's raw files (names, columns, quirks) and
+turns them into a dataset folder in the documented format (docs/dataset-format.md). Nothing
+outside the recipe module is city-specific. To add a city, write ``layers/build/<city>.py`` with
+
+- ``REQUIRED_FILES``: tuple of paths (relative to the source folder) that must exist, and
+- ``plan(source: Path) -> tuple[BuildStep, ...]``: the steps, run in order,
+
+and add one line to :data:`RECIPES`. :func:`build_dataset` checks the source folder, runs the
+steps in a temporary folder and moves it into place only when every step succeeded.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from layers._atomic import atomic_directory
+from layers.errors import BuildError, MissingSourceError
+
+RECIPES: MappingProxyType[str, str] = MappingProxyType({"karlsruhe": "layers.build.karlsruhe"})
+"""Recipe name -> module that implements it."""
+
+
+@dataclass
+class BuildContext:
+    """What the steps of one build share: the folders and the results of earlier steps."""
+
+    source: Path
+    out: Path
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """One named step of a recipe (the name is shown in progress bars)."""
+
+    name: str
+    run: Callable[[BuildContext], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The built folder and its files with their sizes in bytes (sorted by name)."""
+
+    out: Path
+    files: tuple[tuple[str, int], ...]
+
+    @property
+    def total_bytes(self) -> int:
+        """Sum of all file sizes."""
+        return sum(size for _, size in self.files)
+
+
+StepCallback = Callable[[str, int, int], None]
+"""Called before each step with (step name, 0-based index, number of steps)."""
+
+
+def available_recipes() -> tuple[str, ...]:
+    """Names of the dataset recipes, sorted."""
+    return tuple(sorted(RECIPES))
+
+
+def recipe_steps(recipe: str, *, source: Path) -> tuple[BuildStep, ...]:
+    """The steps ``recipe`` runs for ``source`` (for progress bars).
+
+    Raises
+    ------
+    BuildError
+        If ``recipe`` is not a known recipe.
+    """
+    return _recipe_module(recipe).plan(Path(source))
+
+
+def build_dataset(
+    recipe: str, *, source: Path, out: Path, on_step: StepCallback | None = None
+) -> BuildResult:
+    """Build the dataset folder ``out`` from the raw files in ``source`` with ``recipe``.
+
+    The folder is built in a temporary sibling and renamed into place at the end, so a failed
+    build leaves an existing ``out`` untouched. The same input gives byte-identical files.
+
+    Parameters
+    ----------
+    recipe
+        Recipe name, e.g. ``"karlsruhe"`` (see :func:`available_recipes`).
+    source
+        Folder with the raw files the recipe reads.
+    out
+        Dataset folder to (re)create.
+    on_step
+        Optional progress callback, called before each step.
+
+    Returns
+    -------
+    BuildResult
+        The written files and their sizes.
+
+    Raises
+    ------
+    BuildError
+        Unknown recipe, or the raw files do not hold what the recipe expects.
+    MissingSourceError
+        ``source`` or a file the recipe needs does not exist (the message names every one).
+
+    Examples
+    --------
+    >>> build_dataset("nowhere", source=Path("."), out=Path("x"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    layers.errors.BuildError: unknown dataset recipe 'nowhere'; valid recipes: karlsruhe
+    """
+    module = _recipe_module(recipe)
+    source = Path(source)
+    out = Path(out)
+    if not source.is_dir():
+        raise MissingSourceError(f"source folder {source} does not exist or is not a folder")
+    missing = [name for name in module.REQUIRED_FILES if not (source / name).is_file()]
+    if missing:
+        listed = ", ".join(missing)
+        raise MissingSourceError(
+            f"recipe {recipe!r}: source folder {source} lacks {len(missing)} required "
+            f"file(s): {listed}"
+        )
+    if out.resolve() == source.resolve() or source.resolve() in out.resolve().parents:
+        raise BuildError(f"--out {out} must not be the source folder or inside it")
+    steps = module.plan(source)
+    with atomic_directory(out) as staging:
+        context = BuildContext(source=source, out=staging)
+        for index, step in enumerate(steps):
+            if on_step is not None:
+                on_step(step.name, index, len(steps))
+            step.run(context)
+        files = tuple(
+            (path.relative_to(staging).as_posix(), path.stat().st_size)
+            for path in sorted(staging.rglob("*"))
+            if path.is_file()
+        )
+    return BuildResult(out=out, files=files)
+
+
+def _recipe_module(recipe: str) -> Any:
+    if recipe not in RECIPES:
+        raise BuildError(
+            f"unknown dataset recipe {recipe!r}; valid recipes: {', '.join(available_recipes())}"
+        )
+    return importlib.import_module(RECIPES[recipe])
+
+
+__all__ = [
+    "RECIPES",
+    "BuildContext",
+    "BuildResult",
+    "BuildStep",
+    "available_recipes",
+    "build_dataset",
+    "recipe_steps",
+]
