@@ -1,0 +1,222 @@
+"""Change indicators per district and planning area (layers.demography)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from layers.demography import (
+    area_values,
+    change_table,
+    identity_mapping,
+    population_series,
+    with_composite_groups,
+)
+from layers.errors import CatalogueError
+
+KARLSRUHE = Path("/work/shared/data/karlsruhe")
+
+
+@pytest.fixture
+def districts() -> pd.DataFrame:
+    """Three districts in file order C, A, B (not sorted on purpose)."""
+    return pd.DataFrame({"id": ["C", "A", "B"], "name": ["Cstadt", "Adorf", "Bheim"]})
+
+
+@pytest.fixture
+def population() -> pd.DataFrame:
+    """Totals 2010/2020 for all; 65+ only 2020; B's 65+ unknown; under_3/3_to_6 for A only."""
+    rows = [
+        ("C", 2010, "total", 100.0, ""),
+        ("A", 2010, "total", 200.0, ""),
+        ("B", 2010, "total", 300.0, ""),
+        ("C", 2020, "total", 150.0, ""),
+        ("A", 2020, "total", 180.0, ""),
+        ("B", 2020, "total", 330.0, ""),
+        ("C", 2020, "65_plus", 30.0, ""),
+        ("A", 2020, "65_plus", 36.0, ""),
+        ("B", 2020, "65_plus", np.nan, "Platzhalter in der Quelle"),
+        ("A", 2020, "under_3", 5.0, ""),
+        ("A", 2020, "3_to_6", 7.0, ""),
+        ("A", 2010, "under_3", 4.0, ""),
+        ("A", 2010, "3_to_6", np.nan, "geheim"),
+    ]
+    return pd.DataFrame(rows, columns=["district_id", "year", "group", "value", "missing_reason"])
+
+
+@pytest.fixture
+def planning(districts: pd.DataFrame) -> pd.DataFrame:
+    """Two planning areas: P1 = {C, B}, P2 = {A}."""
+    return pd.DataFrame(
+        {
+            "district_id": ["C", "A", "B"],
+            "area_id": ["P1", "P2", "P1"],
+            "area_name": ["Eins", "Zwei", "Eins"],
+        }
+    )
+
+
+def test_district_change_in_file_order_with_city_row(districts, population):
+    table = change_table(
+        population,
+        identity_mapping(districts),
+        group="total",
+        year_from=2010,
+        year_to=2020,
+        city_name="Musterstadt",
+    )
+    assert table["area_id"].tolist() == ["C", "A", "B", "ALL"]
+    assert table["area_name"].tolist() == ["Cstadt", "Adorf", "Bheim", "Musterstadt"]
+    assert table["value_from"].tolist() == [100.0, 200.0, 300.0, 600.0]
+    assert table["value_to"].tolist() == [150.0, 180.0, 330.0, 660.0]
+    assert table["change"].tolist() == [50.0, -20.0, 30.0, 60.0]
+    assert table["change_pct"].tolist() == [50.0, -10.0, 10.0, 10.0]
+    assert table["share_to_pct"].tolist() == [100.0] * 4
+
+
+def test_change_pct_has_two_decimals(districts):
+    pop = pd.DataFrame(
+        {"district_id": ["C", "C"], "year": [2010, 2020], "group": "total", "value": [3.0, 4.0]}
+    )
+    mapping = identity_mapping(districts.iloc[:1])
+    table = change_table(pop, mapping, group="total", year_from=2010, year_to=2020, city_name="X")
+    assert table["change_pct"].iloc[0] == 33.33
+
+
+def test_planning_area_sums_equal_sums_of_districts(districts, population, planning):
+    by_district = change_table(
+        population,
+        identity_mapping(districts),
+        group="total",
+        year_from=2010,
+        year_to=2020,
+        city_name="S",
+    ).set_index("area_id")
+    by_area = change_table(
+        population, planning, group="total", year_from=2010, year_to=2020, city_name="S"
+    ).set_index("area_id")
+    assert by_area.index.tolist() == ["P1", "P2", "ALL"]
+    for area, members in {"P1": ["C", "B"], "P2": ["A"]}.items():
+        for column in ("value_from", "value_to", "change"):
+            assert by_area.loc[area, column] == by_district.loc[members, column].sum()
+    # percentages are recomputed from the sums, never averaged
+    assert by_area.loc["P1", "change_pct"] == round(80 / 400 * 100, 2)
+    assert by_area.loc["ALL", "value_to"] == by_district.loc["ALL", "value_to"]
+
+
+def test_group_missing_in_a_year_is_missing_not_zero(districts, population):
+    table = change_table(
+        population,
+        identity_mapping(districts),
+        group="65_plus",
+        year_from=2010,
+        year_to=2020,
+        city_name="S",
+    )
+    assert table["value_from"].isna().all()
+    assert table["change"].isna().all()
+    assert table["value_to"].tolist()[:2] == [30.0, 36.0]
+    assert "nicht in den Daten" in table["missing_reason"].iloc[0]
+
+
+def test_unknown_value_makes_its_planning_area_and_city_missing(districts, population, planning):
+    values = area_values(population, planning, group="65_plus", year=2020, city_name="S").set_index(
+        "area_id"
+    )
+    assert np.isnan(values.loc["P1", "value"])
+    assert "B: Platzhalter in der Quelle" in values.loc["P1", "missing_reason"]
+    assert "1 von 2" in values.loc["P1", "missing_reason"]
+    assert values.loc["P2", "value"] == 36.0
+    assert np.isnan(values.loc["ALL", "value"])
+
+
+def test_share_of_total_where_both_known(districts, population):
+    table = change_table(
+        population,
+        identity_mapping(districts),
+        group="65_plus",
+        year_from=2020,
+        year_to=2020,
+        city_name="S",
+    ).set_index("area_id")
+    assert table.loc["C", "share_to_pct"] == 20.0
+    assert table.loc["A", "share_to_pct"] == 20.0
+    assert np.isnan(table.loc["B", "share_to_pct"])
+
+
+def test_unknown_group_or_year_lists_valid_values(districts, population):
+    mapping = identity_mapping(districts)
+    with pytest.raises(
+        CatalogueError, match=r"unknown group '65plus'.*valid groups: total, 65_plus"
+    ):
+        change_table(
+            population, mapping, group="65plus", year_from=2010, year_to=2020, city_name="S"
+        )
+    with pytest.raises(CatalogueError, match=r"unknown end year 2030; valid years: 2010, 2020"):
+        change_table(
+            population, mapping, group="total", year_from=2010, year_to=2030, city_name="S"
+        )
+
+
+def test_composite_groups_sum_parts_and_keep_unknowns(population):
+    out = with_composite_groups(population)
+    under_6 = out[out["group"] == "under_6"].set_index("year")
+    assert under_6.loc[2020, "value"] == 12.0
+    assert np.isnan(under_6.loc[2010, "value"])
+    assert "3_to_6" in under_6.loc[2010, "missing_reason"]
+    assert "under_18" not in set(out["group"])  # 6_to_15 and 15_to_18 are not in the data
+    assert len(population) == 13  # input unchanged
+
+
+def test_series_lists_every_year_of_the_data(districts, population):
+    series = population_series(
+        population, identity_mapping(districts), group="65_plus", city_name="S"
+    )
+    c = series[series["area_id"] == "C"]
+    assert c["year"].tolist() == [2010, 2020]
+    assert np.isnan(c["value"].iloc[0]) and c["value"].iloc[1] == 30.0
+
+
+def karlsruhe_raw() -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+    """Districts and total population straight from the shared raw files."""
+    districts = gpd.read_file(
+        KARLSRUHE / "boundaries/stadtteile_27_stadt_karlsruhe.geojson"
+    ).to_crs(25832)
+    districts = districts.rename(columns={"NUMMER": "id"})[["id", "name", "geometry"]]
+    raw = pd.read_csv(KARLSRUHE / "population/bevolkerung-bevolkerung-mit-hauptwohnung.csv")
+    ids = dict(zip(districts["name"], districts["id"], strict=True))
+    population = pd.DataFrame(
+        {
+            "district_id": raw["Stadtteil"].map(ids),
+            "year": raw["Jahr"].astype(int),
+            "group": "total",
+            "value": raw["Hauptwohnung"].astype(float),
+        }
+    )
+    return districts, population, raw
+
+
+@pytest.mark.skipif(not KARLSRUHE.exists(), reason="shared Karlsruhe data not available")
+def test_karlsruhe_total_change_equals_raw_csv():
+    districts, population, raw = karlsruhe_raw()
+    assert population["district_id"].notna().all()
+    table = change_table(
+        population,
+        identity_mapping(districts),
+        group="total",
+        year_from=2011,
+        year_to=2021,
+        city_name="Karlsruhe",
+    ).set_index("area_id")
+    assert table.loc["ALL", "value_to"] == 297_664
+    assert table.loc["ALL", "value_to"] == raw.loc[raw["Jahr"] == 2021, "Hauptwohnung"].sum()
+    assert table.loc["ALL", "value_from"] == raw.loc[raw["Jahr"] == 2011, "Hauptwohnung"].sum()
+    for name, did in zip(districts["name"], districts["id"], strict=True):
+        before = raw.loc[(raw["Stadtteil"] == name) & (raw["Jahr"] == 2011), "Hauptwohnung"].item()
+        after = raw.loc[(raw["Stadtteil"] == name) & (raw["Jahr"] == 2021), "Hauptwohnung"].item()
+        assert table.loc[did, "change"] == after - before
+        assert table.loc[did, "change_pct"] == round((after - before) / before * 100, 2)
