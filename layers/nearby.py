@@ -63,7 +63,8 @@ def nearby(
     to_wgs84 = Transformer.from_crs(crs, WGS84, always_xy=True)
     xy = point_xy(facilities)
     category_of = facilities["category"].astype("string").to_numpy(dtype=object, na_value="")
-    out: dict[str, Any] = {"radius_m": radius, "categories": {}, "missing": []}
+    radius_out = int(radius) if radius.is_integer() else radius
+    out: dict[str, Any] = {"radius_m": radius_out, "categories": {}, "missing": []}
     here = np.array([x, y], dtype=float)
     for category in categories:
         positions = np.flatnonzero(category_of == category)
