@@ -3,8 +3,8 @@
 The catalogue (``data/sources/<city>.csv``, documented in docs/sources.md) names one URL per
 layer. :func:`fetch_sources` downloads every entry, checks each response (GeoJSON must be a
 FeatureCollection of points, CSV must have a ``Stadtteil`` column), and writes the files unchanged
-plus a ``fetch.json`` record into the output folder. The folder is replaced only when the whole
-fetch succeeded, so a failed or interrupted fetch leaves earlier data intact.
+plus a ``fetch.json`` record into the output folder. Nothing in the folder changes unless the
+whole fetch succeeded, so a failed or interrupted fetch leaves earlier data intact.
 
 Layout of the raw folder (the contract with ``build-dataset``)::
 
@@ -15,12 +15,16 @@ Layout of the raw folder (the contract with ``build-dataset``)::
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import math
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -63,6 +67,9 @@ KIND_FOLDER: dict[str, PurePosixPath] = {
 
 FETCH_RECORD = "fetch.json"
 """Name of the record that :func:`fetch_sources` writes into the raw folder."""
+
+OWNED_ENTRIES: tuple[PurePosixPath, ...] = (*KIND_FOLDER.values(), PurePosixPath(FETCH_RECORD))
+"""What a fetch writes into the raw folder (and replaces there); ``fetch.json`` last."""
 
 DEFAULT_TIMEOUT_S = 30.0
 USER_AGENT = f"quartiersatlas/{__version__} (source refresh)"
@@ -430,9 +437,12 @@ def fetch_sources(
 ) -> FetchReport:
     """Download every source of ``catalogue`` into the raw folder ``out_dir``, atomically.
 
-    Everything is downloaded into a temporary sibling folder first; ``out_dir`` is replaced by
-    it only at the end. By default the first failure stops the fetch and ``out_dir`` stays as it
-    was. With ``keep_going=True`` every source is tried, the successful ones are written and the
+    Everything is downloaded into a temporary sibling folder first and moved into place only at
+    the end: a missing ``out_dir``, or one that holds nothing but an earlier fetch, is replaced as
+    a whole (:func:`layers._atomic.atomic_directory`); in a raw source folder with other files
+    (for example the one ``build-dataset`` reads) only ``fetch.json``, ``facilities/geoportal/``
+    and ``population/transparenz/`` are replaced, and everything else is left alone. By default
+    the first failure stops the fetch and ``out_dir`` stays as it was. With ``keep_going=True`` every source is tried, the successful ones are written and the
     failures are recorded in ``fetch.json`` (status ``failed`` with the error); if none succeeds,
     nothing is replaced and :class:`FetchError` is raised.
 
@@ -441,8 +451,7 @@ def fetch_sources(
     catalogue
         Path of a source catalogue CSV, or the entries read with :func:`read_catalogue`.
     out_dir
-        Raw folder to create or replace. An existing folder must be empty or hold a
-        ``fetch.json`` from an earlier fetch (so that no other folder is replaced by mistake).
+        Raw folder to create, or to refresh (see above).
     city
         City written to ``fetch.json``; default: the catalogue's file stem.
     only
@@ -468,7 +477,7 @@ def fetch_sources(
     SourceCatalogueError
         Bad catalogue, unknown id in ``only``, bad ``base_url``.
     StoreError
-        ``out_dir`` is a file, or a non-empty folder that is not a raw folder from a fetch.
+        ``out_dir`` is a file.
     FetchError
         A download failed (timeout, connection or HTTP error, malformed response); the message
         names the source id, the URL and the reason.
@@ -483,24 +492,39 @@ def fetch_sources(
     selected = select_sources(sources, only)
     rewrite_base_url("http://check.invalid/", base_url)  # fail early on a bad base URL
     target = Path(out_dir)
-    _check_out_dir(target)
+    if target.exists() and not target.is_dir():
+        raise StoreError(f"output {target} exists and is not a folder")
     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
     own_session = session is None
     http = requests.Session() if session is None else session
+
+    def fill(staging: Path) -> FetchReport:
+        items = _fetch_into(
+            selected,
+            staging,
+            session=http,
+            timeout_s=timeout_s,
+            base_url=base_url,
+            keep_going=keep_going,
+            progress=progress,
+        )
+        report = FetchReport(city, fetched_at, target.resolve(), items)
+        record = json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        (staging / FETCH_RECORD).write_text(record, encoding="utf-8")
+        return report
+
     try:
-        with atomic_directory(target) as staging:
-            items = _fetch_into(
-                selected,
-                staging,
-                session=http,
-                timeout_s=timeout_s,
-                base_url=base_url,
-                keep_going=keep_going,
-                progress=progress,
-            )
-            report = FetchReport(city, fetched_at, target.resolve(), items)
-            record = json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
-            (staging / FETCH_RECORD).write_text(record, encoding="utf-8")
+        if _holds_only_fetch_output(target):
+            with atomic_directory(target) as staging:
+                report = fill(staging)
+        else:  # a raw source folder with other files: swap in only what fetch owns
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.fetch-", dir=target.parent))
+            try:
+                report = fill(staging)
+                _swap_owned_entries(target, staging)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
     finally:
         if own_session:
             http.close()
@@ -581,14 +605,54 @@ def _item(
     )
 
 
-def _check_out_dir(target: Path) -> None:
-    if target.exists() and not target.is_dir():
-        raise StoreError(f"output {target} exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / FETCH_RECORD).is_file():
-        raise StoreError(
-            f"output folder {target} is not empty and holds no {FETCH_RECORD} from an earlier "
-            "fetch; refusing to replace it (choose a new or empty folder)"
-        )
+def _holds_only_fetch_output(target: Path) -> bool:
+    """Tell whether ``target`` is missing, empty, or holds nothing but an earlier fetch."""
+    if not target.is_dir():
+        return True
+    for entry in target.iterdir():
+        if entry.name == FETCH_RECORD and entry.is_file():
+            continue
+        owned = [path.name for path in OWNED_ENTRIES[:-1] if path.parent.name == entry.name]
+        if not owned or not entry.is_dir():
+            return False
+        if any(child.name not in owned for child in entry.iterdir()):
+            return False
+    return True
+
+
+def _swap_owned_entries(target: Path, staging: Path) -> None:
+    """Move fetch's own entries from ``staging`` into ``target``, the old ones out of the way.
+
+    Each move is an atomic rename; if one fails, the moves done so far are undone, so
+    ``target`` ends up as it was. ``fetch.json`` is moved last.
+    """
+    previous = staging / ".previous"
+    moved_out: list[PurePosixPath] = []
+    moved_in: list[PurePosixPath] = []
+    created: list[Path] = []
+    try:
+        for rel in OWNED_ENTRIES:
+            old, new = target / rel, staging / rel
+            if old.exists() or old.is_symlink():
+                (previous / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(old, previous / rel)
+                moved_out.append(rel)
+            if new.exists():
+                for parent in reversed((target / rel).parents):
+                    if not parent.exists():
+                        parent.mkdir()
+                        created.append(parent)
+                os.replace(new, target / rel)
+                moved_in.append(rel)
+    except BaseException:
+        for rel in reversed(moved_in):
+            os.replace(target / rel, staging / rel)
+        for rel in reversed(moved_out):
+            os.replace(previous / rel, target / rel)
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def _get(url: str, *, session: requests.Session, timeout_s: float) -> bytes:

@@ -27,7 +27,7 @@ from layers.fetch import (
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Raw folder to create or replace (must be new, empty, or an earlier fetch).",
+    help="Raw folder to write (new, an earlier fetch, or the raw source folder of build-dataset).",
 )
 @click.option("--only", metavar="ID[,ID…]", help="Fetch only these source ids (see --list).")
 @click.option(
@@ -71,12 +71,17 @@ def fetch_command(
 
     Facility layers are saved as OUT/facilities/geoportal/ID.geojson, population tables as
     OUT/population/transparenz/ID.csv (bytes as downloaded), plus OUT/fetch.json with URL,
-    SHA-256, size, category, licence and status of each file. OUT is replaced only when
-    everything succeeded; after a timeout, an HTTP error or a malformed response the earlier
-    content of OUT stays as it was. Needs internet access. See docs/sources.md.
+    SHA-256, size, category, licence and status of each file. Other files in OUT are left
+    alone, so OUT can be the raw source folder of build-dataset. Nothing in OUT changes unless
+    everything succeeded: after a timeout, an HTTP error or a malformed response the earlier
+    content stays as it was. Needs internet access. See docs/sources.md.
 
-    Example: quartiersatlas fetch karlsruhe --out raw/karlsruhe
-    """
+    \b
+    Examples:
+      quartiersatlas fetch karlsruhe --list
+      quartiersatlas fetch karlsruhe --out raw/karlsruhe
+      quartiersatlas fetch karlsruhe --out raw/karlsruhe --only senioren-pflegeheime,alter-85-plus
+    """  # noqa: D301 (click's \b keeps the example lines unwrapped)
     try:
         path = catalogue_file if catalogue_file is not None else catalogue_path(city)
         sources = read_catalogue(path)

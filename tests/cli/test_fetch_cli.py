@@ -193,13 +193,18 @@ def test_out_is_required_unless_listing():
     assert "--out DIR is required" in result.output
 
 
-def test_refuses_to_replace_a_foreign_folder(tmp_path, server):
-    (tmp_path / "thesis.tex").write_text("keep me", encoding="utf-8")
-    result = run("karlsruhe", "--out", str(tmp_path), "--base-url", server.url)
-    assert result.exit_code == 1
-    assert fs.snapshot(tmp_path) == {"thesis.tex": b"keep me"}
-    assert "refusing to replace it" in result.stderr
-    assert server.requests == []
+def test_fetch_into_a_source_folder_keeps_its_other_files(tmp_path, server):
+    (tmp_path / "boundaries").mkdir()
+    (tmp_path / "boundaries" / "stadtteile.geojson").write_text("{}", encoding="utf-8")
+    result = run(
+        "karlsruhe", "--out", str(tmp_path), "--base-url", server.url, "--only", "alter-85-plus"
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(fs.snapshot(tmp_path)) == [
+        "boundaries/stadtteile.geojson",
+        "fetch.json",
+        "population/transparenz/alter-85-plus.csv",
+    ]
 
 
 def test_custom_catalogue(tmp_path, server):

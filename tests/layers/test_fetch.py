@@ -6,6 +6,7 @@ import csv
 import hashlib
 import importlib.util
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -469,22 +470,81 @@ def test_only_fetches_the_named_sources(tmp_path, small_catalogue, server, sessi
     assert not (out / "facilities").exists()
 
 
-def test_refuses_to_replace_a_folder_that_is_not_a_fetch(
-    tmp_path, small_catalogue, session, server
+def make_source_folder(root: Path) -> Path:
+    """A raw source folder as build-dataset reads it, with an earlier fetch inside."""
+    (root / "boundaries").mkdir(parents=True)
+    (root / "boundaries" / "stadtteile.geojson").write_bytes(b'{"type": "FeatureCollection"}')
+    (root / "facilities").mkdir()
+    (root / "facilities" / "sozialeinrichtungen.csv").write_bytes(b"id,name\nka-0001,A\n")
+    (root / "facilities" / "geoportal").mkdir()
+    (root / "facilities" / "geoportal" / "stale-layer.geojson").write_bytes(b"{}")
+    (root / "population").mkdir()
+    (root / "population" / "einwohner.csv").write_bytes(b'"Stadtteil","Jahr"\n')
+    (root / FETCH_RECORD).write_text('{"items": []}', encoding="utf-8")
+    return root
+
+
+def test_fetch_into_a_source_folder_replaces_only_its_own_entries(
+    tmp_path, small_catalogue, session
 ):
-    precious = tmp_path / "documents"
-    precious.mkdir()
-    (precious / "notes.txt").write_text("keep me", encoding="utf-8")
-    with pytest.raises(
-        StoreError, match=r"not empty and holds no fetch\.json.*refusing to replace"
-    ):
-        fetch_sources(small_catalogue, precious, session=session)
-    assert fs.snapshot(precious) == {"notes.txt": b"keep me"}
-    assert server.requests == []  # checked before any download
+    source = make_source_folder(tmp_path / "source")
+    report = fetch_sources(small_catalogue, source, session=session)
+
+    assert fs.snapshot(source) == {
+        "boundaries/stadtteile.geojson": b'{"type": "FeatureCollection"}',
+        "facilities/geoportal/pflegeheime.geojson": fs.GEOJSON_OK,
+        "facilities/sozialeinrichtungen.csv": b"id,name\nka-0001,A\n",
+        FETCH_RECORD: (source / FETCH_RECORD).read_bytes(),
+        "population/einwohner.csv": b'"Stadtteil","Jahr"\n',
+        "population/transparenz/alter-65-bis-75.csv": fs.CSV_OK,
+    }
+    assert json.loads((source / FETCH_RECORD).read_text(encoding="utf-8")) == report.to_dict()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["source", "testcity.csv"]
+
+
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_failed_fetch_into_a_source_folder_changes_nothing(
+    tmp_path, small_catalogue, server, session, keep_going
+):
+    source = make_source_folder(tmp_path / "source")
+    before = fs.snapshot(source)
+    server.routes["/geo/pflegeheime"] = Reply(b"", status=500)
+    server.routes["/tp/65-75.csv"] = Reply(b"", status=500)
+    with pytest.raises(FetchError, match="HTTP 500"):
+        fetch_sources(small_catalogue, source, session=session, keep_going=keep_going)
+    assert fs.snapshot(source) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["source", "testcity.csv"]
+
+
+def test_swap_into_a_source_folder_is_undone_when_a_move_fails(
+    tmp_path, small_catalogue, session, monkeypatch
+):
+    source = make_source_folder(tmp_path / "source")
+    before = fs.snapshot(source)
+    real_replace = os.replace
+    failures = []
+
+    def failing_replace(src, dst):
+        # the first move of the new fetch.json into place fails; the moves that undo work
+        if Path(src).parent.name.startswith(".source.fetch-") and Path(src).name == FETCH_RECORD:
+            failures.append(src)
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr("layers.fetch.os.replace", failing_replace)
+    with pytest.raises(OSError, match="No space left"):
+        fetch_sources(small_catalogue, source, session=session)
+    assert len(failures) == 1
+    assert fs.snapshot(source) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["source", "testcity.csv"]
+
+
+def test_out_dir_must_not_be_a_file(tmp_path, small_catalogue, session, server):
     a_file = tmp_path / "file.txt"
     a_file.write_text("x", encoding="utf-8")
     with pytest.raises(StoreError, match="exists and is not a folder"):
         fetch_sources(small_catalogue, a_file, session=session)
+    assert server.requests == []  # checked before any download
 
 
 def test_an_empty_existing_folder_is_filled(tmp_path, small_catalogue, session):
