@@ -1,0 +1,163 @@
+"""Need index: components, normalisation, weights and ranking on a constructed case."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from layers.errors import MissingColumnError, ParameterError
+from layers.need import need_index
+
+
+@pytest.fixture
+def mapping() -> pd.DataFrame:
+    """Three districts, each its own area."""
+    return pd.DataFrame(
+        {
+            "district_id": ["X", "Y", "Z"],
+            "area_id": ["X", "Y", "Z"],
+            "area_name": ["Ix", "Ypsilon", "Zett"],
+        }
+    )
+
+
+@pytest.fixture
+def population() -> pd.DataFrame:
+    """Children under 6 (from under_3 + 3_to_6) grow +50 % in X, 0 % in Y, -50 % in Z; 65+ flat everywhere."""
+    rows = []
+    for district, (u3_a, u3_b) in {"X": (10, 15), "Y": (10, 10), "Z": (10, 5)}.items():
+        rows += [
+            (district, 2010, "total", 100.0),
+            (district, 2020, "total", 100.0),
+            (district, 2010, "under_3", float(u3_a)),
+            (district, 2020, "under_3", float(u3_b)),
+            (district, 2010, "3_to_6", 10.0),
+            (district, 2020, "3_to_6", 10.0),
+            (district, 2010, "65_plus", 20.0),
+            (district, 2020, "65_plus", 20.0),
+        ]
+    return pd.DataFrame(rows, columns=["district_id", "year", "group", "value"])
+
+
+@pytest.fixture
+def coverage() -> pd.DataFrame:
+    """Coverage engine output shape: Z is covered worst, X best; includes the ALL row."""
+    return pd.DataFrame(
+        {
+            "category": ["meeting"] * 4,
+            "area_id": ["X", "Y", "Z", "ALL"],
+            "area_name": ["Ix", "Ypsilon", "Zett", "Stadt"],
+            "residents": [100.0, 100.0, 100.0, 300.0],
+            "covered": [90.0, 50.0, 0.0, 140.0],
+            "share": [0.9, 0.5, 0.0, 140 / 300],
+        }
+    )
+
+
+def test_demography_only_ranks_by_child_growth(population, mapping):
+    index = need_index(population, mapping, year_from=2010, year_to=2020, city_name="S")
+    table = index.table.set_index("area_id")
+    assert table["rank"].tolist() == [1, 2, 3]
+    assert table.loc["X", "growth_under_6"] == 25.0  # 20 -> 25 children
+    assert (
+        table.loc["X", "score"] == 50.0
+    )  # min-max: under_6 = 1, 65+ = 0 (no spread), equal weights
+    assert table.loc["Z", "score"] == 0.0
+    components = index.components.set_index("component")
+    assert components.loc["growth_under_6", "available"]
+    assert not components.loc["growth_under_18", "available"]  # 6_to_15 and 15_to_18 missing
+    assert "nicht in den Daten" in components.loc["growth_under_18", "note"]
+    assert components.loc["growth_under_6", "weight"] == 0.5
+
+
+def test_coverage_turns_the_order_around(population, mapping, coverage):
+    index = need_index(
+        population, mapping, year_from=2010, year_to=2020, city_name="S", coverage=coverage
+    )
+    table = index.table.set_index("area_id")
+    assert "ALL" not in table.index
+    assert table.loc["Z", "uncovered_meeting"] == 100.0
+    assert table.loc["X", "uncovered_meeting"] == pytest.approx(10.0)
+    # demography (0.25 under_6 + 0.25 65+) + coverage 0.5: X = 25, Y = 12.5 + 0.5*0.4444*100, Z = 50
+    assert table.loc["X", "score"] == 25.0
+    assert table.loc["Z", "score"] == 50.0
+    assert table.loc["Z", "rank"] == 1
+    heavy = need_index(
+        population,
+        mapping,
+        year_from=2010,
+        year_to=2020,
+        city_name="S",
+        coverage=coverage,
+        weights={"growth_under_6": 10.0},
+    ).table.set_index("area_id")
+    assert heavy.loc["X", "rank"] == 1
+
+
+def test_fallback_to_total_when_no_age_group(mapping):
+    pop = pd.DataFrame(
+        {
+            "district_id": ["X", "Y", "Z"] * 2,
+            "year": [2010] * 3 + [2020] * 3,
+            "group": "total",
+            "value": [100.0, 100.0, 100.0, 120.0, 90.0, 100.0],
+        }
+    )
+    index = need_index(pop, mapping, year_from=2010, year_to=2020, city_name="S")
+    assert index.components["component"].tolist()[-1] == "growth_total"
+    assert index.table.set_index("area_id")["rank"].tolist() == [1, 3, 2]
+
+
+def test_zscore_and_missing_area(population, mapping):
+    pop = population.copy()
+    pop.loc[
+        (pop["district_id"] == "Y") & (pop["group"] == "under_3") & (pop["year"] == 2010), "value"
+    ] = np.nan
+    index = need_index(
+        pop, mapping, year_from=2010, year_to=2020, city_name="S", normalisation="zscore"
+    )
+    table = index.table.set_index("area_id")
+    assert np.isnan(table.loc["Y", "growth_under_6"])
+    assert table.loc["Y", "components_used"] == "growth_65_plus"
+    assert table.loc["X", "score"] > table.loc["Z", "score"]
+
+
+def test_bad_input(population, mapping, coverage):
+    with pytest.raises(
+        ParameterError, match=r"unknown component\(s\) kids.*valid components: growth_under_6"
+    ):
+        need_index(
+            population, mapping, year_from=2010, year_to=2020, city_name="S", weights={"kids": 1.0}
+        )
+    with pytest.raises(ParameterError, match="must be a number >= 0"):
+        need_index(
+            population,
+            mapping,
+            year_from=2010,
+            year_to=2020,
+            city_name="S",
+            weights={"growth_65_plus": -1.0},
+        )
+    with pytest.raises(ParameterError, match="fraction between 0 and 1"):
+        need_index(
+            population,
+            mapping,
+            year_from=2010,
+            year_to=2020,
+            city_name="S",
+            coverage=coverage.assign(share=coverage["share"] * 100),
+        )
+    with pytest.raises(MissingColumnError, match="share column"):
+        need_index(
+            population,
+            mapping,
+            year_from=2010,
+            year_to=2020,
+            city_name="S",
+            coverage=coverage.drop(columns="share"),
+        )
+    with pytest.raises(ParameterError, match="unknown normalisation"):
+        need_index(
+            population, mapping, year_from=2010, year_to=2020, city_name="S", normalisation="rank"
+        )
