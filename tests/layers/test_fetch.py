@@ -581,3 +581,45 @@ def test_entries_need_a_city(tmp_path):
 def test_fetch_errors_are_layers_errors():
     assert issubclass(FetchError, LayersError) and issubclass(FetchError, RuntimeError)
     assert issubclass(SourceCatalogueError, ValueError)
+
+
+SHARED_KARLSRUHE = Path("/work/shared/data/karlsruhe")
+
+
+@pytest.mark.skipif(not SHARED_KARLSRUHE.exists(), reason="shared Karlsruhe raw data not available")
+def test_fetched_files_are_accepted_by_build_dataset(tmp_path, server, session):
+    """The raw-folder contract: fetch into a copy of the source folder, then build from it."""
+    import shutil
+
+    from layers.build import build_dataset
+
+    source = tmp_path / "source"
+    shutil.copytree(SHARED_KARLSRUHE, source)
+    # a real Transparenzportal table per Stadtteil (27 × 2007–2021) stands in for the 85+ series
+    table = (
+        SHARED_KARLSRUHE
+        / "population"
+        / "altersstruktur-der-bevolkerung-unter-3-jahrige-nach-geschlecht.csv"
+    ).read_bytes()
+    server.routes["/server/rest/services/*"] = Reply(fs.GEOJSON_OK)
+    server.routes["/datastore/dump/*"] = Reply(table)
+    fetch_sources(
+        KARLSRUHE,
+        source,
+        base_url=server.url,
+        session=session,
+        only=["senioren-pflegeheime", "alter-85-plus"],
+    )
+    assert (source / "boundaries" / "stadtteile_27_stadt_karlsruhe.geojson").is_file()
+
+    build_dataset("karlsruhe", source=source, out=tmp_path / "out")
+
+    with (tmp_path / "out" / "facilities.csv").open(encoding="utf-8", newline="") as handle:
+        fetched = [r for r in csv.DictReader(handle) if r["id"].startswith("senioren-pflegeheime")]
+    assert [(r["name"], r["category"], r["lat"], r["lon"]) for r in fetched] == [
+        ("Testeinrichtung A", "care", "49.006900", "8.403700"),
+        ("Testeinrichtung B", "care", "48.998500", "8.466200"),
+    ]
+    with (tmp_path / "out" / "population.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["group"] == "85_plus"]
+    assert len(rows) == 27 * 15
