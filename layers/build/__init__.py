@@ -26,6 +26,9 @@ from layers.errors import BuildError, MissingSourceError
 RECIPES: MappingProxyType[str, str] = MappingProxyType({"karlsruhe": "layers.build.karlsruhe"})
 """Recipe name -> module that implements it."""
 
+FOLDER_MODE = 0o755
+FILE_MODE = 0o644
+
 
 @dataclass
 class BuildContext:
@@ -136,12 +139,20 @@ def build_dataset(
             if on_step is not None:
                 on_step(step.name, index, len(steps))
             step.run(context)
+        _make_readable(staging)
         files = tuple(
             (path.relative_to(staging).as_posix(), path.stat().st_size)
             for path in sorted(staging.rglob("*"))
             if path.is_file()
         )
     return BuildResult(out=out, files=files)
+
+
+def _make_readable(folder: Path) -> None:
+    """Give the built folder ordinary permissions (temporary files are created private)."""
+    folder.chmod(FOLDER_MODE)
+    for path in folder.rglob("*"):
+        path.chmod(FOLDER_MODE if path.is_dir() else FILE_MODE)
 
 
 def _recipe_module(recipe: str) -> Any:

@@ -440,9 +440,20 @@ class FetchRecord:
 
 
 def _fetch_record(source: Path) -> FetchRecord | None:
-    path = source / FETCH_RECORD
-    if not path.is_file():
+    """Read the ``fetch.json`` in ``source`` or in one of its direct subfolders (if any).
+
+    Item paths are returned relative to ``source``.
+    """
+    candidates = [source / FETCH_RECORD] if (source / FETCH_RECORD).is_file() else []
+    if not candidates:
+        candidates = sorted(p for p in source.glob(f"*/{FETCH_RECORD}") if p.is_file())
+    if not candidates:
         return None
+    if len(candidates) > 1:
+        listed = ", ".join(p.relative_to(source).as_posix() for p in candidates)
+        raise BuildError(f"{source}: several fetched folders ({listed}); keep only one")
+    path = candidates[0]
+    prefix = path.parent.relative_to(source)
     doc = _read_json(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise BuildError(f"{FETCH_RECORD}: expected an object with an 'items' list")
@@ -459,7 +470,7 @@ def _fetch_record(source: Path) -> FetchRecord | None:
             fetched = FetchedItem(
                 id=str(item["id"]),
                 kind=str(item["kind"]),
-                path=str(item["path"]),
+                path=(prefix / str(item["path"])).as_posix(),
                 url=str(item["url"]),
                 category=str(item.get("category") or ""),
                 subcategory=str(item.get("subcategory") or ""),
@@ -1297,8 +1308,13 @@ def _notes(results: Mapping[str, Any]) -> str:
         "danach `quartiersatlas build-dataset karlsruhe`, oder die eigene Einrichtungsliste der "
         "Stadt importieren (als weitere [[facilities]]-Tabelle in dataset.toml eintragen).",
         f"Wohnorte: {_fmt(residents['inside'])} adressierte OSM-Gebäude in den 27 Stadtteilen. "
-        f"{_join_de(none)} haben keine" + (f", {few_de}" if few else "") + "; dort verteilt "
-        "Quartiersatlas die Einwohner auf ein regelmäßiges Raster (100 m) im Stadtteil.",
+        f"{_join_de(none)} haben keine; dort verteilt Quartiersatlas die Einwohner auf ein "
+        "regelmäßiges 100-m-Raster im Stadtteil."
+        + (
+            f" Wenige Wohnorte: {few_de} (Ergebnisse dort beruhen auf wenigen Adressen)."
+            if few
+            else ""
+        ),
         "EN: The facility list is a real but incomplete seed list from cited sources: "
         f"{seed['rows']} rows, {seed['located']} with coordinates ({cat_text(1)}); only few care "
         "services. It is far from the city's full inventory. For complete data run "
@@ -1306,8 +1322,9 @@ def _notes(results: Mapping[str, Any]) -> str:
         "`quartiersatlas build-dataset karlsruhe`, or import the city's own facility list (add it "
         "as another [[facilities]] table in dataset.toml).",
         f"Residents: {residents['inside']:,} addressed OSM buildings inside the 27 Stadtteile. "
-        f"{_join_en(none)} have none" + (f", {few_en}" if few else "") + "; there the loader "
-        "falls back to a regular grid (100 m) inside the district.",
+        f"{_join_en(none)} have none; there the loader falls back to a regular 100 m grid "
+        "inside the district."
+        + (f" Few points: {few_en} (results there rest on few addresses)." if few else ""),
     ]
     if facilities["fetched"]:
         extra = sum(n for _, n in facilities["fetched"])
