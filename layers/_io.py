@@ -21,6 +21,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
+from layers.crs import parse_crs
 from layers.errors import CrsError, LayersError
 
 ZERO_PLACEHOLDERS = frozenset({"–", "-", "—"})
@@ -104,6 +105,7 @@ def detect_delimiter(sample: str) -> str:
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _GERMAN_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _AMBIGUOUS_COMMA = re.compile(r"^[+-]?\d{1,3},\d{3}$")
+_DOT_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
 
 
 def detect_decimal(frame: pd.DataFrame, delimiter: str, *, file: str) -> tuple[str, str | None]:
@@ -120,7 +122,21 @@ def detect_decimal(frame: pd.DataFrame, delimiter: str, *, file: str) -> tuple[s
     comma_numbers = cells[cells.str.match(_DECIMAL_COMMA)]
     grouped = cells[cells.str.match(_GERMAN_GROUPED)]
     if comma_numbers.empty:
-        return (",", ".") if not grouped.empty else (".", None)
+        if grouped.empty:
+            return ".", None
+        # '1.234' alone reads as German thousands, unless other cells show a decimal point
+        # ('49.01234', '2.5'): then it is a decimal number with three decimals.
+        dotted = cells[cells.str.match(_DOT_DECIMAL) & ~cells.str.match(_GERMAN_GROUPED)]
+        if dotted.empty:
+            return ",", "."
+        multi_group = grouped[grouped.str.count(r"\.") > 1]
+        if not multi_group.empty:
+            raise FileFormatError(
+                f"{file}: numbers such as '{dotted.iloc[0]}' use '.' as decimal mark, numbers such "
+                f"as '{multi_group.iloc[0]}' as thousands separator; add decimal = \".\" or "
+                'thousands = "." to this layer in dataset.toml'
+            )
+        return ".", None
     ambiguous = comma_numbers.str.match(_AMBIGUOUS_COMMA)
     if ambiguous.all() and grouped.empty:
         example = comma_numbers.iloc[0]
@@ -176,6 +192,10 @@ def read_csv_table(
             f'{file}: cannot decode as {enc}: {exc}; set encoding = "..." in dataset.toml'
         ) from exc
     text = text.removeprefix("\ufeff")
+    if delimiter is not None and len(delimiter) != 1:
+        raise FileFormatError(
+            f"{file}: delimiter {delimiter!r} must be a single character such as ';' or ','"
+        )
     sep = delimiter or detect_delimiter(text[:_SNIFF_BYTES])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
@@ -323,7 +343,7 @@ def read_vector(
         detail = str(exc).split("\n")[0]
         raise FileFormatError(f"{file}: cannot read as a vector layer: {detail}") from exc
     if crs is not None:
-        return frame.set_crs(CRS.from_user_input(crs), allow_override=True)
+        return frame.set_crs(parse_crs(crs, source=f"{file}: crs"), allow_override=True)
     if path.suffix.lower() in (".geojson", ".json"):
         legacy = _legacy_geojson_crs(path)
         if legacy is not None and (frame.crs is None or CRS.from_user_input(frame.crs) != legacy):

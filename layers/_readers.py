@@ -20,7 +20,7 @@ from layers._io import (
     read_vector,
 )
 from layers._validate import IssueCollector, rows_text
-from layers.crs import WGS84
+from layers.crs import WGS84, parse_crs
 from layers.errors import CrsError
 from layers.manifest import LayerSpec
 
@@ -43,6 +43,9 @@ def read_layer(spec: LayerSpec, collector: IssueCollector) -> RawLayer | None:
     """Read the file of ``spec`` (CSV or vector); ``None`` after reporting why it failed."""
     if not spec.path.exists():
         collector.error(spec.file, "file not found")
+        return None
+    if spec.path.is_dir():
+        collector.error(spec.file, "is a folder; path must name a file inside the dataset folder")
         return None
     try:
         if is_tabular(spec.path):
@@ -238,18 +241,21 @@ def _csv_points(
 ) -> tuple[np.ndarray | None, CRS | None]:
     lat_col, lon_col = spec.column("lat"), spec.column("lon")
     x_col, y_col = spec.column("x"), spec.column("y")
+    try:
+        declared = parse_crs(spec.crs, source="crs") if spec.crs else None
+    except CrsError as exc:
+        collector.error(spec.file, str(exc))
+        return None, None
     if lat_col in frame.columns and lon_col in frame.columns:
-        xs_col, ys_col, crs = lon_col, lat_col, WGS84
-        if spec.crs:
-            crs = CRS.from_user_input(spec.crs)
+        xs_col, ys_col, crs = lon_col, lat_col, declared or WGS84
     elif x_col in frame.columns and y_col in frame.columns:
-        if not spec.crs:
+        if declared is None:
             collector.error(
                 spec.file,
                 f'columns {x_col!r}/{y_col!r} need the CRS: add crs = "EPSG:<code>" to the table',
             )
             return None, None
-        xs_col, ys_col, crs = x_col, y_col, CRS.from_user_input(spec.crs)
+        xs_col, ys_col, crs = x_col, y_col, declared
     else:
         collector.error(
             spec.file,

@@ -185,12 +185,10 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
         for spec in manifest.population
         if (part := load_population(spec, districts, collector)) is not None
     ]
-    population = (
-        combine_population(population_parts, collector)
-        if manifest.population or not collector.has_errors
-        else None
-    )
-    if population is None:
+    if population_parts or not manifest.population:
+        # Without any [[population]] table this reports that population is required.
+        population = combine_population(population_parts, collector)
+    else:  # every population file had errors, already reported
         population = pd.DataFrame(columns=list(POPULATION_COLUMNS))
 
     residents = load_residents(manifest.residents, collector) if manifest.residents else None

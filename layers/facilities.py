@@ -37,6 +37,8 @@ def load_facilities(
     if layer is None:
         return None
     valid_ids = [c.id for c in categories]
+    if not _check_category_options(spec, valid_ids, collector):
+        return None
     frames = []
     for frame in (layer.located, layer.unlocated):
         out = frame.copy()
@@ -82,23 +84,12 @@ def _categories(
     collector: IssueCollector,
 ) -> np.ndarray:
     if fixed is not None:
-        if fixed not in valid_ids:
-            collector.error(
-                spec.file,
-                f"category = {fixed!r} is not in the catalogue ({valid_list(valid_ids)}){did_you_mean(fixed, valid_ids)}",
-            )
         return np.full(len(frame), fixed, dtype=object)
     own = clean_text(frame["category"])
     column = spec.column("category")
     rows = frame[ROW].to_numpy()
     if category_map is not None:
         default = spec.option("category_map_default")
-        for target in {*category_map.values(), *([default] if default else [])}:
-            if target not in valid_ids:
-                collector.error(
-                    spec.file,
-                    f"category_map target {target!r} is not in the catalogue ({valid_list(valid_ids)})",
-                )
         mapped = own.map(category_map)
         unknown = mapped.isna().to_numpy()
         if default:
@@ -129,3 +120,38 @@ def _categories(
             " (or map the file's values with category_map)",
         )
     return own.to_numpy(dtype=object)
+
+
+def _check_category_options(
+    spec: LayerSpec, valid_ids: list[str], collector: IssueCollector
+) -> bool:
+    """Check ``category``, ``category_map`` and ``category_map_default`` once per table."""
+    fixed = spec.option("category")
+    category_map = spec.option("category_map")
+    default = spec.option("category_map_default")
+    ok = True
+    if fixed is not None and fixed not in valid_ids:
+        collector.error(
+            spec.file,
+            f"category = {fixed!r} is not in the catalogue ({valid_list(valid_ids)})"
+            f"{did_you_mean(str(fixed), valid_ids)}",
+        )
+        ok = False
+    if category_map is not None and not (
+        isinstance(category_map, dict) and all(isinstance(v, str) for v in category_map.values())
+    ):
+        collector.error(
+            "dataset.toml",
+            f'[facilities] {spec.file}: category_map must be a table such as {{ "Pflegeheim" = "care" }}',
+        )
+        return False
+    targets = [*(category_map or {}).values(), *([str(default)] if default is not None else [])]
+    for target in dict.fromkeys(targets):
+        if target not in valid_ids:
+            collector.error(
+                spec.file,
+                f"category_map target {target!r} is not in the catalogue ({valid_list(valid_ids)})"
+                f"{did_you_mean(str(target), valid_ids)}",
+            )
+            ok = False
+    return ok

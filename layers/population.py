@@ -52,8 +52,20 @@ def load_population(
     fixed_year = spec.option("year")
     fixed_group = spec.option("group")
     wide = spec.option("groups")
-    if wide is not None and not isinstance(wide, dict):
-        collector.error("dataset.toml", f"[population] {spec.file}: groups must be a table")
+    if wide is not None and not (
+        isinstance(wide, dict) and all(isinstance(v, str) for v in wide.values())
+    ):
+        collector.error(
+            "dataset.toml",
+            f'[population] {spec.file}: groups must be a table such as {{ total = "Einwohner" }}',
+        )
+        return None
+    if spec.option("district_key", "id") not in ("id", "name"):
+        collector.error(
+            "dataset.toml",
+            f'[population] {spec.file}: district_key must be "id" or "name", '
+            f"not {spec.option('district_key')!r}",
+        )
         return None
     required = ["district"]
     if fixed_year is None:
