@@ -25,10 +25,11 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -56,13 +57,15 @@ CATALOGUE_COLUMNS: tuple[str, ...] = (
 )
 """Columns of a source catalogue, in file order."""
 
-KIND_FORMAT: dict[str, str] = {"facilities": "geojson", "population": "csv"}
+KIND_FORMAT: Mapping[str, str] = MappingProxyType({"facilities": "geojson", "population": "csv"})
 """The one file format each kind of source must have."""
 
-KIND_FOLDER: dict[str, PurePosixPath] = {
-    "facilities": PurePosixPath("facilities", "geoportal"),
-    "population": PurePosixPath("population", "transparenz"),
-}
+KIND_FOLDER: Mapping[str, PurePosixPath] = MappingProxyType(
+    {
+        "facilities": PurePosixPath("facilities", "geoportal"),
+        "population": PurePosixPath("population", "transparenz"),
+    }
+)
 """Folder of each kind of source inside the raw folder."""
 
 FETCH_RECORD = "fetch.json"
