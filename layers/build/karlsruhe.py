@@ -235,11 +235,15 @@ FACILITIES_INFO = LayerInfo(
         f"(Wahllokale BTW 2017, via Code for Karlsruhe) und {OSM}"
     ),
     licence=(
-        f"gemischt: {ODBL} (OSM-Zeilen und OSM-Koordinaten), {DL_DE} (Zeilen aus den Wahllokalen "
-        "2017); Zeilen aus Webseiten: keine Lizenz angegeben (nur Fakten: Name, Adresse)"
+        f"gemischt: {ODBL} (OSM-Zeilen, über bkggeocoder/CC BY 4.0, und OSM-Koordinaten), {DL_DE} "
+        "(Zeilen aus den Wahllokalen 2017); Zeilen aus Webseiten: keine Lizenz angegeben (nur "
+        "Fakten: Name, Adresse)"
     ),
     date="2026-11-25",
-    source="sozialeinrichtungen.csv (compiled 2026-11-25, see SOURCES.md); per row: column source",
+    source=(
+        "facilities/sozialeinrichtungen.csv of the raw folder (compiled 2026-11-25; its "
+        "PROVENANCE.md describes every source); per row: column source"
+    ),
 )
 POPULATION_INFO = LayerInfo(
     attribution="Stadt Karlsruhe, Transparenzportal (via Code for Karlsruhe und digital-codes)",
@@ -529,11 +533,32 @@ def _facilities_step(ctx: BuildContext) -> None:
     write_csv(ctx.out / OUT_FACILITIES, FACILITY_OUT_COLUMNS, rows)
     ctx.results["facilities"] = {
         "seed": _facility_counts(seed_rows),
+        "seed_sources": sorted(Counter(_source_kind(r[8]) for r in seed_rows).items()),
+        "seed_geocoding": sorted(Counter(r[7] for r in seed_rows).items()),
         "all": _facility_counts(rows),
         "fetched": fetched_layers,
         "fetch_date": record.date if record is not None and fetched_layers else "",
         "categories": sorted({r[2] for r in rows}),
     }
+
+
+REPOSITORY_SOURCES: Mapping[str, str] = {
+    "CodeforKarlsruhe/btw2017": "polling stations 2017, dl-de/by-2-0",
+    "StefanJuenger/bkggeocoder": (
+        "OSM amenity=community_centre addresses of 2022-05-12 (repository CC BY 4.0; "
+        "OpenStreetMap data, ODbL)"
+    ),
+}
+"""What the ``repo:<owner/name>@…`` sources of the facility list are (from PROVENANCE.md)."""
+
+
+def _source_kind(source: str) -> str:
+    if source.startswith(("http://", "https://")):
+        return "web pages (URL in `source`)"
+    if source.startswith("repo:"):
+        repo = source[len("repo:") :].split("@", 1)[0]
+        return f"{repo} ({REPOSITORY_SOURCES.get(repo, 'see PROVENANCE.md')})"
+    return "other"
 
 
 def _facility_counts(rows: Sequence[Sequence[str]]) -> dict[str, Any]:
@@ -1371,7 +1396,7 @@ terms before redistributing a layer marked "none stated".
 | file | licence | attribution |
 | --- | --- | --- |
 | stadtteile.geojson | CC0 1.0 (https://creativecommons.org/publicdomain/zero/1.0/) | Stadt Karlsruhe |
-| facilities.csv | mixed: ODbL 1.0 for OpenStreetMap-derived rows and all coordinates; dl-de/by-2-0 for the rows from the 2017 polling stations; rows transcribed from web pages: none stated (facts only: name and address) | see SOURCES.md and the `source` column |
+| facilities.csv | mixed: ODbL 1.0 for OpenStreetMap-derived rows (taken from StefanJuenger/bkggeocoder, CC BY 4.0) and the OSM-geocoded coordinates; dl-de/by-2-0 for the rows from the 2017 polling stations; rows transcribed from web pages: none stated (facts only: name and address) | see SOURCES.md and the `source` column |
 | population.csv | dl-de/by-2-0 (2016 age structure); 2007–2021 series: none stated by the copying repositories (Stadt Karlsruhe Transparenzportal, cited there as dl-de/by-2-0) | Stadt Karlsruhe |
 | residents.csv | ODbL 1.0 (https://opendatacommons.org/licenses/odbl/1-0/) | © OpenStreetMap contributors |
 | network.geojson | ODbL 1.0 | © OpenStreetMap contributors |
@@ -1434,6 +1459,13 @@ def _sources_md(results: Mapping[str, Any]) -> str:
             "rows without coordinates keep empty lat/lon and are reported by the loader).",
             'address = street + house number, postcode + city ("Straße 12, 76185 Karlsruhe").',
             "Categories and subcategories as in the source; per-row source URL and date kept.",
+            "Rows by source: "
+            + "; ".join(f"{n} from {kind}" for kind, n in facilities["seed_sources"])
+            + ".",
+            "Coordinates as geocoded in the source (`geocode_method`; mostly matched against the OSM "
+            "address table, ODbL; see PROVENANCE.md): "
+            + ", ".join(f"{method} {n}" for method, n in facilities["seed_geocoding"])
+            + ".",
             *(
                 f"`{item.path}` (fetched {facilities['fetch_date']}): {n} rows, category "
                 f"`{item.category}`, subcategory {item.subcategory!r}; {item.attribution}; "
