@@ -180,7 +180,7 @@ def supply_table(
             cap = np.bincount(
                 codes, weights=np.asarray(capacity, float)[positions], minlength=n + 1
             )
-            within = np.append(cap[1:], cap.sum())
+            within = np.append(cap[1:], cap[1:].sum())
         else:
             within = np.full(n + 1, np.nan)
         blocks.append(
