@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,12 +17,48 @@ import pandas as pd
 from layers._atomic import atomic_write_text
 from layers.dataset import Dataset, default_dataset_path, load_dataset
 from layers.errors import LayersError
+from layers.store import DATABASE_ENV, DATASET_NAME_ENV
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_DB_URL_KEY = "quartiersatlas.database_url"
+_DB_NAME_KEY = "quartiersatlas.db_dataset"
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        if value:
+            ctx.meta[key] = value
+        return value
+
+    return callback
+
+
 def data_option(func: F) -> F:
-    """Add ``--data DIR`` (default: the bundled dataset, or ``$QUARTIERSATLAS_DATA``)."""
+    """Add ``--data DIR`` (default: the bundled dataset, or ``$QUARTIERSATLAS_DATA``).
+
+    Also adds ``--database-url URL`` and ``--db-dataset NAME`` (read the dataset from PostGIS,
+    see :func:`open_dataset`); they are kept in the click context, so commands need no extra
+    parameters.
+    """
+    func = click.option(
+        "--db-dataset",
+        type=str,
+        default=None,
+        expose_value=False,
+        callback=_remember(_DB_NAME_KEY),
+        help="Dataset name in the database (default: $QUARTIERSATLAS_DATASET or the only one).",
+    )(func)
+    func = click.option(
+        "--database-url",
+        type=str,
+        default=None,
+        expose_value=False,
+        callback=_remember(_DB_URL_KEY),
+        help="Read the dataset from PostgreSQL/PostGIS (default: $DATABASE_URL when --data is "
+        "not given), e.g. postgresql://user@host:5432/atlas.",
+    )(func)
     return click.option(
         "--data",
         "data_dir",
@@ -32,7 +69,24 @@ def data_option(func: F) -> F:
 
 
 def open_dataset(data_dir: Path | None) -> Dataset:
-    """Load the dataset named by ``--data`` (or the default one)."""
+    """Load the dataset named by ``--data``, ``--database-url`` or the environment.
+
+    Precedence: ``--database-url``, then ``--data``, then ``$DATABASE_URL``, then
+    ``$QUARTIERSATLAS_DATA``, then the bundled dataset.
+    """
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    url = meta.get(_DB_URL_KEY)
+    if url and data_dir is not None:
+        raise click.UsageError("give either --data or --database-url, not both")
+    if url is None and data_dir is None:
+        url = os.environ.get(DATABASE_ENV) or None
+    if url:
+        from layers.store import open_dataset as open_store
+
+        return open_store(
+            database_url=url, name=meta.get(_DB_NAME_KEY) or os.environ.get(DATASET_NAME_ENV)
+        )
     return load_dataset(data_dir if data_dir is not None else default_dataset_path())
 
 
