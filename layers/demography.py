@@ -35,6 +35,9 @@ COMPOSITE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 POPULATION_COLUMNS = ("district_id", "year", "group", "value")
 MAPPING_COLUMNS = ("district_id", "area_id", "area_name")
 
+MAX_LISTED = 5
+"""Missing districts listed by name in a reason before it says '… und N weitere'."""
+
 REASON_NOT_IN_DATA = "Gruppe '{group}' für {year} nicht in den Daten"
 REASON_UNKNOWN = "Wert unbekannt"
 
@@ -231,12 +234,18 @@ def _sum_part(area_id: str, name: str, part: pd.DataFrame, single: bool) -> dict
             "missing_reason": None,
             "projected": bool(part["projected"].any()),
         }
+    reasons = list(dict.fromkeys(unknown["reason"]))
     if single and len(part) == 1:
-        reason = str(unknown["reason"].iloc[0])
+        reason = str(reasons[0])
+    elif len(unknown) == len(part) and len(reasons) == 1:
+        reason = f"fehlt für alle {len(part)} Stadtteile: {reasons[0]}"
     else:
-        listed = "; ".join(
+        pairs = [
             f"{d}: {r}" for d, r in zip(unknown["district_id"], unknown["reason"], strict=True)
-        )
+        ]
+        listed = "; ".join(pairs[:MAX_LISTED])
+        if len(pairs) > MAX_LISTED:
+            listed += f"; … und {len(pairs) - MAX_LISTED} weitere"
         reason = f"fehlt für {len(unknown)} von {len(part)} Stadtteil(en) ({listed})"
     return {
         "area_id": area_id,

@@ -116,6 +116,7 @@ def need_index(
     coverage: pd.DataFrame | None = None,
     weights: Mapping[str, float] | None = None,
     normalisation: Normalisation = "minmax",
+    category_labels: Mapping[str, str] | None = None,
 ) -> NeedIndex:
     """Compute the need index per area from demographic change and coverage shares.
 
@@ -138,6 +139,8 @@ def need_index(
         leaves a component out of the score.
     normalisation
         ``"minmax"`` (0…1, score 0…100) or ``"zscore"`` (score = weighted mean z-score).
+    category_labels
+        Display labels of the coverage categories (default: their ids).
 
     Returns
     -------
@@ -217,6 +220,7 @@ def need_index(
         for component, values in _coverage_components(coverage, area_order).items():
             raw[component] = values
             category = component.removeprefix("uncovered_")
+            category = (category_labels or {}).get(category, category)
             info.append(
                 {
                     "component": component,

@@ -42,6 +42,12 @@ NEED_WINDOW_YEARS = 10
 PER_RESIDENTS = 1000
 """Facilities are counted per this many residents."""
 
+DERIVED_LABELS = {
+    "under_6": "unter 6 Jahre (Summe aus unter 3 und 3 bis unter 6)",
+    "under_18": "unter 18 Jahre (Summe der Altersgruppen unter 18)",
+}
+"""Labels of the groups derived by ``layers.demography.with_composite_groups``."""
+
 
 def _num(value: Any, digits: int | None = None) -> float | int | None:
     if value is None or value is pd.NA:
@@ -50,8 +56,8 @@ def _num(value: Any, digits: int | None = None) -> float | int | None:
     if math.isnan(number) or math.isinf(number):
         return None
     if digits is not None:
-        number = round(number, digits)
-    return int(number) if number.is_integer() and digits is None else number
+        return round(number, digits)
+    return int(number) if number.is_integer() else round(number, 1)
 
 
 def _text(value: Any) -> str | None:
@@ -64,7 +70,18 @@ def _group_label(dataset: Dataset, group: str) -> str:
     for item in dataset.groups:
         if item.id == group:
             return item.label_de
-    return group
+    if group in DERIVED_LABELS:
+        return DERIVED_LABELS[group]
+    from layers.catalogue import default_group
+
+    return default_group(group).label_de
+
+
+def _ordered_groups(dataset: Dataset, population: pd.DataFrame) -> list[str]:
+    """Groups in the order of the dataset's catalogue, then the others as in the data."""
+    present = available_groups(population)
+    catalogue = [g.id for g in dataset.groups if g.id in present]
+    return list(dict.fromkeys([TOTAL_GROUP, *catalogue, *present]))
 
 
 def resolve_area(mapping: pd.DataFrame, area_id: str, *, level: Level) -> str:
@@ -196,7 +213,15 @@ def area_profile(
         "facilities": _facilities_section(dataset, mapping, area, population, year),
         "coverage": coverage_section,
         "need_index": _need_section(
-            population, mapping, area, year, city, coverage_table, need_year_from, need_weights
+            population,
+            mapping,
+            area,
+            year,
+            city,
+            coverage_table,
+            need_year_from,
+            need_weights,
+            {c.id: c.label_de for c in dataset.categories},
         ),
         "programme": _programme_section(dataset, mapping, district_ids),
         "sources": [dataclasses.asdict(s) for s in dataset.metadata.sources],
@@ -242,7 +267,7 @@ def _population_section(
 ) -> dict[str, Any]:
     city = dataset.metadata.city
     derived = {name for name, _parts in COMPOSITE_GROUPS} - set(dataset.population["group"])
-    groups = available_groups(population)
+    groups = _ordered_groups(dataset, population)
     total = area_values(population, mapping, group=TOTAL_GROUP, year=year, city_name=city)
     total = total.set_index("area_id")
     total_value = total.loc[area, "value"]
@@ -428,6 +453,7 @@ def _need_section(
     coverage: pd.DataFrame | None,
     year_from: int | None,
     weights: dict[str, float] | None,
+    category_labels: dict[str, str],
 ) -> dict[str, Any]:
     totals = population[(population["group"] == TOTAL_GROUP) & population["value"].notna()]
     years = sorted(int(y) for y in totals["year"].unique() if int(y) < year)
@@ -444,6 +470,7 @@ def _need_section(
         city_name=city,
         coverage=coverage,
         weights=weights,
+        category_labels=category_labels,
     )
     row = index.table.set_index("area_id").loc[area]
     components = []
