@@ -23,6 +23,7 @@ resident points (each site's marginal gain in the order listed).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -144,10 +145,15 @@ def mclp_max_cover(cover: csr_matrix, demand: np.ndarray, k: int) -> list[int]:
         return []
     # spopt wants costs (demand × candidates); 0 inside the radius, 2 outside, radius 1
     cost = np.where(cover.T.toarray() > 0, 0.0, 2.0)
-    model = MCLP.from_cost_matrix(
-        cost, np.asarray(demand, float), service_radius=1.0, p_facilities=k
-    )
-    model = model.solve(pulp.PULP_CBC_CMD(msg=False))
+    with warnings.catch_warnings():
+        # spopt 0.7 builds variables with the LpVariable(...) form that PuLP 3 deprecates, and
+        # PULP_CBC_CMD (the CBC bundled with PuLP, the only solver here) is deprecated too
+        for message in (".*LpVariable", "PULP_CBC_CMD is deprecated"):
+            warnings.filterwarnings("ignore", category=DeprecationWarning, message=message)
+        model = MCLP.from_cost_matrix(
+            cost, np.asarray(demand, float), service_radius=1.0, p_facilities=k
+        )
+        model = model.solve(pulp.PULP_CBC_CMD(msg=False))
     chosen = [j for j, var in enumerate(model.fac_vars) if (var.varValue or 0) > 0.5]
     # list the chosen sites by marginal gain, as greedy would
     ordered = [chosen[i] for i in greedy_max_cover(cover[chosen], demand, len(chosen))]

@@ -1,0 +1,116 @@
+"""Siting: known optimum, greedy vs MCLP, exact newly covered counts, scenarios."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from scipy.sparse import csr_matrix
+
+from layers.coverage import DistanceTable
+from layers.errors import ParameterError
+from layers.siting import (
+    aggregate_to_cells,
+    greedy_max_cover,
+    mclp_max_cover,
+    propose_sites,
+    scenario_coverage,
+)
+
+CRS = "EPSG:25832"
+
+
+def clusters() -> tuple[np.ndarray, np.ndarray]:
+    """Three resident clusters 5 km apart: 50, 30 and 20 people, each within 60 m of its centre."""
+    rng = np.random.default_rng(5)
+    centres = np.array([[0.0, 0.0], [5000.0, 0.0], [0.0, 5000.0]])
+    sizes = [50, 30, 20]
+    xy = np.vstack(
+        [c + rng.uniform(-40, 40, size=(n, 2)) for c, n in zip(centres, sizes, strict=True)]
+    )
+    return xy, np.ones(len(xy))
+
+
+@pytest.mark.parametrize("method", ["mclp", "greedy"])
+def test_known_optimum_picks_the_largest_clusters(method):
+    xy, w = clusters()
+    dist = np.full(len(xy), np.inf)  # no facility yet
+    result = propose_sites(xy, w, dist, radius_m=300, k=2, method=method)
+    assert result.newly_covered.tolist() == [50.0, 30.0]
+    assert result.covered_before == 0 and result.covered_after == 80
+    assert np.hypot(*(result.xy[0] - [0, 0])) < 100
+    assert np.hypot(*(result.xy[1] - [5000, 0])) < 100
+    assert method in result.note
+
+
+def test_already_covered_residents_are_not_counted_again():
+    xy, w = clusters()
+    dist = np.where(np.arange(len(xy)) < 50, 10.0, np.inf)  # the big cluster is covered
+    result = propose_sites(xy, w, dist, radius_m=300, k=1, method="mclp")
+    assert result.newly_covered.tolist() == [30.0]
+    assert result.covered_before == 50 and result.covered_after == 80
+
+
+def test_mclp_beats_greedy_where_greedy_is_suboptimal():
+    # demand 0..5; candidate 0 covers the middle (gain 4), candidates 1 and 2 cover 3 each
+    cover = csr_matrix(
+        np.array(
+            [
+                [0, 1, 1, 1, 1, 0],
+                [1, 1, 1, 0, 0, 0],
+                [0, 0, 0, 1, 1, 1],
+            ]
+        )
+    )
+    demand = np.ones(6)
+    assert greedy_max_cover(cover, demand, 2) == [0, 1]  # covers 5
+    assert sorted(mclp_max_cover(cover, demand, 2)) == [1, 2]  # covers all 6
+
+
+def test_fewer_sites_when_nothing_is_left_to_cover():
+    xy = np.array([[0.0, 0.0], [10.0, 0.0]])
+    result = propose_sites(xy, np.ones(2), np.full(2, np.inf), radius_m=200, k=3, method="greedy")
+    assert len(result.xy) == 1
+    assert result.newly_covered.tolist() == [2.0]
+
+
+def test_aggregate_to_cells_keeps_the_weight_and_weighted_centroid():
+    centre, weight = aggregate_to_cells(
+        np.array([[1.0, 1.0], [3.0, 1.0], [15.0, 1.0]]), np.array([1.0, 3.0, 2.0]), cell_m=10
+    )
+    assert weight.tolist() == [4.0, 2.0]
+    assert centre.tolist() == [[2.5, 1.0], [15.0, 1.0]]
+
+
+@pytest.mark.parametrize(
+    ("k", "method", "match"),
+    [
+        (0, "mclp", "k must be between"),
+        (51, "greedy", "k must be between"),
+        (2, "best", "unknown siting method"),
+    ],
+)
+def test_bad_siting_parameters(k, method, match):
+    with pytest.raises(ParameterError, match=match):
+        propose_sites(np.zeros((1, 2)), np.ones(1), np.zeros(1), radius_m=100, k=k, method=method)
+
+
+def test_scenario_coverage_before_and_after():
+    res = gpd.GeoDataFrame(
+        geometry=[shapely.Point(0, 0), shapely.Point(1000, 0), shapely.Point(2000, 0)], crs=CRS
+    )
+    fac = gpd.GeoDataFrame(
+        {"category": ["care", "care"]},
+        geometry=[shapely.Point(0, 0), shapely.Point(2000, 0)],
+        crs=CRS,
+    )
+    table = DistanceTable(res, fac)
+    w = np.array([10.0, 20.0, 30.0])
+    added = scenario_coverage(
+        table, w, category="care", radius_m=300, add_xy=np.array([[1200.0, 0.0]])
+    )
+    assert added["covered_before"] == 40 and added["covered_after"] == 60
+    assert added["share_after"] == pytest.approx(1.0)
+    removed = scenario_coverage(table, w, category="care", radius_m=300, remove=[1])
+    assert removed["covered_after"] == 10
