@@ -26,6 +26,9 @@ from layers.errors import BuildError, MissingSourceError
 RECIPES: MappingProxyType[str, str] = MappingProxyType({"karlsruhe": "layers.build.karlsruhe"})
 """Recipe name -> module that implements it."""
 
+MANIFEST = "dataset.toml"
+"""The manifest every built folder has; an existing output folder must have one too."""
+
 FOLDER_MODE = 0o755
 FILE_MODE = 0o644
 
@@ -107,7 +110,9 @@ def build_dataset(
     Raises
     ------
     BuildError
-        Unknown recipe, or the raw files do not hold what the recipe expects.
+        Unknown recipe, the raw files do not hold what the recipe expects, or ``out`` is not a
+        folder that may be replaced (a non-empty folder without ``dataset.toml``, the source
+        folder, or a folder inside or around it).
     MissingSourceError
         ``source`` or a file the recipe needs does not exist (the message names every one).
 
@@ -130,8 +135,7 @@ def build_dataset(
             f"recipe {recipe!r}: source folder {source} lacks {len(missing)} required "
             f"file(s): {listed}"
         )
-    if out.resolve() == source.resolve() or source.resolve() in out.resolve().parents:
-        raise BuildError(f"--out {out} must not be the source folder or inside it")
+    _check_out(out, source)
     steps = module.plan(source)
     with atomic_directory(out) as staging:
         context = BuildContext(source=source, out=staging)
@@ -146,6 +150,22 @@ def build_dataset(
             if path.is_file()
         )
     return BuildResult(out=out, files=files)
+
+
+def _check_out(out: Path, source: Path) -> None:
+    """Refuse an output folder whose replacement would destroy something else."""
+    target, raw = out.resolve(), source.resolve()
+    if target == raw or raw in target.parents or target in raw.parents:
+        raise BuildError(
+            f"output folder {out} must not be the source folder {source}, inside it, or contain it"
+        )
+    if target.exists() and not target.is_dir():
+        raise BuildError(f"output folder {out} is a file")
+    if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST).is_file():
+        raise BuildError(
+            f"output folder {out} is not empty and holds no {MANIFEST}; refusing to replace a "
+            "folder that is not a dataset (choose a new or empty folder)"
+        )
 
 
 def _make_readable(folder: Path) -> None:

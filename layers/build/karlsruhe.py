@@ -14,8 +14,6 @@ order, WGS84 coordinates with 6 decimals, and dates taken from the sources, neve
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -32,6 +29,14 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from layers.build import BuildContext, BuildStep
+from layers.build._raw import (
+    DistrictIndex,
+    FetchedItem,
+    parse_coordinates,
+    read_csv,
+    read_fetch_record,
+    read_json,
+)
 from layers.build._write import (
     format_coord,
     normalise_name,
@@ -73,7 +78,6 @@ ADDRESSES_FILE = "network/adressen_gebaeude_osm.csv"
 PROGRAMME_FILE = "metadata/programm_kontext_aus_webseiten.md"
 STREETS_FILE = "network/strassen_benannt_osm2015_codeforka.geojson"
 PATHS_FILE = "network/fusswege_pfade_osm.geojson"
-FETCH_RECORD = "fetch.json"
 
 REQUIRED_FILES: tuple[str, ...] = (
     DISTRICTS_FILE,
@@ -340,40 +344,8 @@ def plan(source: Path) -> tuple[BuildStep, ...]:
 # Stadtteile
 
 
-@dataclass(frozen=True)
-class Districts:
-    """The 27 Stadtteile: ids, names and rounded WGS84 polygons (sorted by id)."""
-
-    ids: tuple[str, ...]
-    names: tuple[str, ...]
-    geometries: tuple[Any, ...]
-
-    def id_for(self, name: str, *, file: str, row: int | None = None) -> str:
-        """The id of the Stadtteil called ``name`` (exact after whitespace normalisation)."""
-        wanted = normalise_name(name)
-        for district_id, district_name in zip(self.ids, self.names, strict=True):
-            if normalise_name(district_name) == wanted:
-                return district_id
-        where = f"{file}" + (f", row {row}" if row is not None else "")
-        close = [n for n in self.names if n.casefold() == wanted.casefold()]
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise BuildError(
-            f"{where}: Stadtteil {name!r} is not in {DISTRICTS_FILE}{hint}; "
-            f"valid names: {', '.join(self.names)}"
-        )
-
-    def frame(self) -> gpd.GeoDataFrame:
-        """The Stadtteile as a GeoDataFrame in the metric CRS (for the planning-area step)."""
-        frame = gpd.GeoDataFrame(
-            {"id": list(self.ids), "name": list(self.names)},
-            geometry=list(self.geometries),
-            crs="EPSG:4326",
-        )
-        return frame.to_crs(METRIC_CRS)
-
-
 def _districts_step(ctx: BuildContext) -> None:
-    doc = _read_json(ctx.source / DISTRICTS_FILE)
+    doc = read_json(ctx.source / DISTRICTS_FILE, file=DISTRICTS_FILE)
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise BuildError(f"{DISTRICTS_FILE}: not a GeoJSON FeatureCollection")
@@ -408,8 +380,11 @@ def _districts_step(ctx: BuildContext) -> None:
         ctx.out / OUT_DISTRICTS,
         ({"properties": {"id": i, "name": n}, "geometry": g} for i, n, g in rows),
     )
-    ctx.results["districts"] = Districts(
-        ids=tuple(r[0] for r in rows), names=tuple(r[1] for r in rows), geometries=geometries
+    ctx.results["districts"] = DistrictIndex(
+        ids=tuple(r[0] for r in rows),
+        names=tuple(r[1] for r in rows),
+        geometries=geometries,
+        file=DISTRICTS_FILE,
     )
 
 
@@ -417,83 +392,9 @@ def _districts_step(ctx: BuildContext) -> None:
 # facilities
 
 
-@dataclass(frozen=True)
-class FetchedItem:
-    """One successfully fetched file listed in ``fetch.json``."""
-
-    id: str
-    kind: str
-    path: str
-    url: str
-    category: str
-    subcategory: str
-    licence: str
-    attribution: str
-
-
-@dataclass(frozen=True)
-class FetchRecord:
-    """The ``fetch.json`` of a raw folder: fetch date and the files fetched."""
-
-    date: str
-    items: tuple[FetchedItem, ...]
-
-    def of_kind(self, kind: str) -> tuple[FetchedItem, ...]:
-        """Items of ``kind`` (``"facilities"`` or ``"population"``), in record order."""
-        return tuple(item for item in self.items if item.kind == kind)
-
-
-def _fetch_record(source: Path) -> FetchRecord | None:
-    """Read the ``fetch.json`` in ``source`` or in one of its direct subfolders (if any).
-
-    Item paths are returned relative to ``source``.
-    """
-    candidates = [source / FETCH_RECORD] if (source / FETCH_RECORD).is_file() else []
-    if not candidates:
-        candidates = sorted(p for p in source.glob(f"*/{FETCH_RECORD}") if p.is_file())
-    if not candidates:
-        return None
-    if len(candidates) > 1:
-        listed = ", ".join(p.relative_to(source).as_posix() for p in candidates)
-        raise BuildError(f"{source}: several fetched folders ({listed}); keep only one")
-    path = candidates[0]
-    prefix = path.parent.relative_to(source)
-    doc = _read_json(path)
-    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
-        raise BuildError(f"{FETCH_RECORD}: expected an object with an 'items' list")
-    fetched_at = str(doc.get("fetched_at", ""))
-    if not re.match(r"^\d{4}-\d{2}-\d{2}", fetched_at):
-        raise BuildError(f"{FETCH_RECORD}: 'fetched_at' {fetched_at!r} is not an ISO date")
-    items = []
-    for number, item in enumerate(doc["items"], start=1):
-        if not isinstance(item, dict):
-            raise BuildError(f"{FETCH_RECORD}: item {number} is not an object")
-        if item.get("status") != "ok":
-            continue
-        try:
-            fetched = FetchedItem(
-                id=str(item["id"]),
-                kind=str(item["kind"]),
-                path=(prefix / str(item["path"])).as_posix(),
-                url=str(item["url"]),
-                category=str(item.get("category") or ""),
-                subcategory=str(item.get("subcategory") or ""),
-                licence=str(item.get("licence") or ""),
-                attribution=str(item.get("attribution") or ""),
-            )
-        except KeyError as exc:
-            raise BuildError(f"{FETCH_RECORD}: item {number} lacks {exc.args[0]!r}") from None
-        if not (source / fetched.path).is_file():
-            raise BuildError(f"{FETCH_RECORD}: item {fetched.id!r}: file {fetched.path} is missing")
-        if not fetched.category:
-            raise BuildError(f"{FETCH_RECORD}: item {fetched.id!r} has no category")
-        items.append(fetched)
-    return FetchRecord(date=fetched_at[:10], items=tuple(items))
-
-
 def _facilities_step(ctx: BuildContext) -> None:
     path = ctx.source / FACILITIES_FILE
-    header, records = _read_csv(path, FACILITIES_FILE)
+    header, records = read_csv(path, file=FACILITIES_FILE)
     if tuple(header) != FACILITY_COLUMNS:
         raise BuildError(
             f"{FACILITIES_FILE}: expected the columns {', '.join(FACILITY_COLUMNS)}; "
@@ -501,7 +402,7 @@ def _facilities_step(ctx: BuildContext) -> None:
         )
     rows: list[tuple[str, ...]] = []
     for line, record in records:
-        lat, lon = _coordinates(record["lat"], record["lon"], file=FACILITIES_FILE, row=line)
+        lat, lon = parse_coordinates(record["lat"], record["lon"], file=FACILITIES_FILE, row=line)
         rows.append(
             (
                 record["id"],
@@ -523,7 +424,7 @@ def _facilities_step(ctx: BuildContext) -> None:
         raise BuildError(f"{FACILITIES_FILE}: duplicate ids {duplicated}")
     rows.sort(key=lambda r: r[0])
     seed_rows = list(rows)
-    record = _fetch_record(ctx.source)
+    record = read_fetch_record(ctx.source)
     fetched_layers: list[tuple[FetchedItem, int]] = []
     if record is not None:
         for item in record.of_kind("facilities"):
@@ -576,7 +477,7 @@ def _facility_counts(rows: Sequence[Sequence[str]]) -> dict[str, Any]:
 
 def _geoportal_rows(source: Path, item: FetchedItem, *, fetched_date: str) -> list[tuple[str, ...]]:
     """Facility rows of one fetched geoportal GeoJSON (the category comes from ``fetch.json``)."""
-    doc = _read_json(source / item.path)
+    doc = read_json(source / item.path, file=item.path)
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise BuildError(f"{item.path}: not a GeoJSON FeatureCollection")
@@ -643,16 +544,6 @@ def _german_address(street: str, housenumber: str, postcode: str, city: str) -> 
     return ", ".join(p for p in (first, second) if p)
 
 
-def _coordinates(lat: str, lon: str, *, file: str, row: int) -> tuple[str, str]:
-    lat, lon = lat.strip(), lon.strip()
-    if not lat and not lon:
-        return "", ""
-    try:
-        return format_coord(float(lat)), format_coord(float(lon))
-    except (ValueError, BuildError):
-        raise BuildError(f"{file}, row {row}: lat/lon {lat!r}/{lon!r} are not numbers") from None
-
-
 # =================================================================================================
 # population
 
@@ -668,7 +559,7 @@ class SeriesInfo:
 
 
 def _population_step(ctx: BuildContext) -> None:
-    districts: Districts = ctx.results["districts"]
+    districts: DistrictIndex = ctx.results["districts"]
     values: dict[tuple[str, str, int], int | str] = {}
     series: dict[str, SeriesInfo] = {}
 
@@ -702,7 +593,7 @@ def _population_step(ctx: BuildContext) -> None:
             "Altersstruktur 2016 je Stadtteil (Transparenzportal, via Code for Karlsruhe btw2017)",
             rows,
         )
-    record = _fetch_record(ctx.source)
+    record = read_fetch_record(ctx.source)
     replaced: list[str] = []
     if record is not None:
         for item in record.of_kind("population"):
@@ -738,10 +629,10 @@ def _population_step(ctx: BuildContext) -> None:
 
 
 def _name_year_rows(
-    source: Path, file: str, value_column: str | None, districts: Districts
+    source: Path, file: str, value_column: str | None, districts: DistrictIndex
 ) -> list[tuple[str, int, int | str]]:
     """``(district id, year, value)`` of a Transparenzportal table per Stadtteil and year."""
-    header, records = _read_csv(source / file, file)
+    header, records = read_csv(source / file, file=file)
     name_column = next((c for c in header if c.casefold().startswith("stadtteil")), None)
     year_column = next((c for c in header if c.casefold() == YEAR_COLUMN.casefold()), None)
     if name_column is None or year_column is None:
@@ -783,9 +674,11 @@ def _count(text: str, file: str, line: int, column: str) -> int | str:
     raise BuildError(f"{file}, row {line}, column {column}: {text!r} is not a count of people")
 
 
-def _statistics_2016(source: Path, districts: Districts) -> dict[str, list[tuple[str, int, int]]]:
+def _statistics_2016(
+    source: Path, districts: DistrictIndex
+) -> dict[str, list[tuple[str, int, int]]]:
     """The 2016 age groups. ``Einwohner_2016`` is the wohnberechtigte population: not used."""
-    doc = _read_json(source / STATISTICS_2016_FILE)
+    doc = read_json(source / STATISTICS_2016_FILE, file=STATISTICS_2016_FILE)
     result: dict[str, list[tuple[str, int, int]]] = {group: [] for group, _ in AGE_2016_PROPERTIES}
     for number, feature in enumerate(doc.get("features") or [], start=1):
         props = feature.get("properties") or {}
@@ -806,7 +699,7 @@ def _statistics_2016(source: Path, districts: Districts) -> dict[str, list[tuple
 def _check_complete(
     values: Mapping[tuple[str, str, int], Any],
     series: Mapping[str, SeriesInfo],
-    districts: Districts,
+    districts: DistrictIndex,
 ) -> None:
     for info in series.values():
         for year in info.years:
@@ -818,7 +711,7 @@ def _check_complete(
 
 
 def _age_2016_matches_total(
-    values: Mapping[tuple[str, str, int], Any], districts: Districts
+    values: Mapping[tuple[str, str, int], Any], districts: DistrictIndex
 ) -> bool:
     for district_id in districts.ids:
         parts = [values.get((g, district_id, STATISTICS_YEAR)) for g, _ in AGE_2016_PROPERTIES]
@@ -833,15 +726,15 @@ def _age_2016_matches_total(
 
 
 def _residents_step(ctx: BuildContext) -> None:
-    districts: Districts = ctx.results["districts"]
-    header, records = _read_csv(ctx.source / ADDRESSES_FILE, ADDRESSES_FILE)
+    districts: DistrictIndex = ctx.results["districts"]
+    header, records = read_csv(ctx.source / ADDRESSES_FILE, file=ADDRESSES_FILE)
     if tuple(header) != ADDRESS_COLUMNS:
         raise BuildError(
             f"{ADDRESSES_FILE}: expected the columns {', '.join(ADDRESS_COLUMNS)}; found {header}"
         )
     addresses, lats, lons = [], [], []
     for line, record in records:
-        lat, lon = _coordinates(record["lat"], record["lon"], file=ADDRESSES_FILE, row=line)
+        lat, lon = parse_coordinates(record["lat"], record["lon"], file=ADDRESSES_FILE, row=line)
         if not lat:
             continue
         addresses.append(_clean_address(record["full_address"]))
@@ -879,7 +772,7 @@ def _clean_address(full: str) -> str:
 
 
 def _programme_step(ctx: BuildContext) -> None:
-    districts: Districts = ctx.results["districts"]
+    districts: DistrictIndex = ctx.results["districts"]
     text = (ctx.source / PROGRAMME_FILE).read_text(encoding="utf-8")
     rows, dates = parse_programme(text, districts.names)
     id_rows = [(districts.id_for(r[0], file=PROGRAMME_FILE), *r[1:]) for r in rows]
@@ -1060,7 +953,7 @@ def _network_step(ctx: BuildContext) -> None:
 
 
 def _planning_step(ctx: BuildContext) -> None:
-    districts: Districts = ctx.results["districts"]
+    districts: DistrictIndex = ctx.results["districts"]
     population = ctx.results["population"]
     year = max(population["series"]["total"].years)
     table = pd.DataFrame(
@@ -1071,7 +964,7 @@ def _planning_step(ctx: BuildContext) -> None:
         ]
     )
     proposal = propose_planning_areas(
-        districts.frame(), table, n=PLANNING_AREA_COUNT, balance_group="total", year=year
+        districts.frame(METRIC_CRS), table, n=PLANNING_AREA_COUNT, balance_group="total", year=year
     )
     rows = [
         (r.district_id, r.planning_area, r.planning_area_name)
@@ -1288,7 +1181,7 @@ def _fmt(number: int) -> str:
 
 
 def _notes(results: Mapping[str, Any]) -> str:
-    districts: Districts = results["districts"]
+    districts: DistrictIndex = results["districts"]
     facilities = results["facilities"]
     seed = facilities["seed"]
     residents = results["residents"]
@@ -1544,43 +1437,6 @@ def _sources_md(results: Mapping[str, Any]) -> str:
             ]
         )
     return "\n".join(lines)
-
-
-# =================================================================================================
-# raw file helpers
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BuildError(f"{path.name}: cannot read as JSON: {exc}") from exc
-
-
-def _read_csv(path: Path, file: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and ``(physical line, record)`` pairs of a UTF-8 (or cp1252) CSV file."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise BuildError(f"{file}: empty file") from None
-    records = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            raise BuildError(
-                f"{file}, row {reader.line_num}: {len(values)} fields, header has {len(header)}"
-            )
-        records.append((reader.line_num, dict(zip(header, values, strict=True))))
-    return header, records
 
 
 __all__ = ["REQUIRED_FILES", "STADTTEILE", "parse_programme", "plan"]

@@ -220,12 +220,11 @@ def test_bad_content_mid_build_leaves_out_intact(tmp_path: Path) -> None:
     (source / bad).write_text(text, encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
-    (out / "keep.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(
-        BuildError, match=r"3-bis-unter-6.*row \d+: Stadtteil 'Ost-Stadt' is not in"
-    ):
+    (out / "dataset.toml").write_text("x", encoding="utf-8")
+    (out / "keep.txt").write_text("y", encoding="utf-8")
+    with pytest.raises(BuildError, match=r"3-bis-unter-6.*row \d+: district 'Ost-Stadt' is not in"):
         build_dataset("karlsruhe", source=source, out=out)
-    assert tree_bytes(out) == {"keep.txt": b"x"}
+    assert tree_bytes(out) == {"dataset.toml": b"x", "keep.txt": b"y"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "raw"]
 
 
@@ -468,8 +467,25 @@ def test_committed_dataset_is_small() -> None:
 
 
 @needs_raw
-def test_out_inside_source_is_refused(tmp_path: Path) -> None:
+def test_out_inside_or_around_source_is_refused(tmp_path: Path) -> None:
     source = mirror_source(tmp_path / "raw")
-    with pytest.raises(BuildError, match="must not be the source folder or inside it"):
+    with pytest.raises(BuildError, match="must not be the source folder"):
         build_dataset("karlsruhe", source=source, out=source / "out")
     assert not (source / "out").exists()
+    with pytest.raises(BuildError, match="must not be the source folder"):
+        build_dataset("karlsruhe", source=source, out=tmp_path)
+    assert (source / REQUIRED_FILES[0]).exists()
+
+
+@needs_raw
+def test_a_folder_that_is_not_a_dataset_is_never_replaced(tmp_path: Path) -> None:
+    source = mirror_source(tmp_path / "raw")
+    out = tmp_path / "home"
+    out.mkdir()
+    (out / "thesis.txt").write_text("precious", encoding="utf-8")
+    with pytest.raises(BuildError, match=r"holds no dataset\.toml; refusing to replace"):
+        build_dataset("karlsruhe", source=source, out=out)
+    assert tree_bytes(out) == {"thesis.txt": b"precious"}
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(BuildError, match="is a file"):
+        build_dataset("karlsruhe", source=source, out=tmp_path / "file")
