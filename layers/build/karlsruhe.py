@@ -431,6 +431,9 @@ def _facilities_step(ctx: BuildContext) -> None:
             extra = _geoportal_rows(ctx.source, item, fetched_date=record.date)
             fetched_layers.append((item, len(extra)))
             rows.extend(extra)
+        duplicated = sorted(i for i, n in Counter(r[0] for r in rows).items() if n > 1)
+        if duplicated:
+            raise BuildError(f"fetched facility layers repeat the ids {duplicated[:10]}")
     write_csv(ctx.out / OUT_FACILITIES, FACILITY_OUT_COLUMNS, rows)
     ctx.results["facilities"] = {
         "seed": _facility_counts(seed_rows),
