@@ -204,6 +204,12 @@ def read_points(
     if raw is None:
         return None
     frame = raw.frame
+    if frame.empty:
+        collector.error(
+            spec.file,
+            "the file has no rows" if raw.table is not None else "the layer has no features",
+        )
+        return None
     mapping = resolve_columns(
         spec, list(frame.columns), collector, required=required, optional=optional
     )
@@ -269,7 +275,10 @@ def _csv_points(
     ys, _ = numeric_column(
         frame, ys_col, spec, table, collector, allow_negative=True, what="a coordinate"
     )
-    half = np.isnan(xs) != np.isnan(ys)
+    # Cells that are not numbers were reported above; only a blank partner is 'one coordinate'.
+    blank_x = clean_text(frame[xs_col]).eq("").to_numpy()
+    blank_y = clean_text(frame[ys_col]).eq("").to_numpy()
+    half = blank_x != blank_y
     if half.any():
         rows = frame.loc[half, ROW].to_numpy()
         report_rows(

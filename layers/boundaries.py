@@ -34,11 +34,11 @@ def load_districts(spec: LayerSpec, collector: IssueCollector) -> gpd.GeoDataFra
         )
         return None
     frame = raw.frame
-    mapping = resolve_columns(spec, list(frame.columns), collector, required=("id", "name"))
-    if mapping is None:
-        return None
     if frame.empty:
         collector.error(spec.file, "the districts layer has no features")
+        return None
+    mapping = resolve_columns(spec, list(frame.columns), collector, required=("id", "name"))
+    if mapping is None:
         return None
     ids = clean_text(frame[mapping["id"]])
     names = clean_text(frame[mapping["name"]])

@@ -107,7 +107,7 @@ def load_population(
                 mapping["year"],
                 "year is not a whole number",
             )
-        empty = np.isnan(years)
+        empty = (clean_text(frame[mapping["year"]]) == "").to_numpy()
         if empty.any():
             report_rows(collector, spec, rows[empty], None, mapping["year"], "year is missing")
     if wide is not None:
@@ -171,9 +171,10 @@ def _district_ids(
     rows = frame[ROW].to_numpy()
     for value in dict.fromkeys(values[unknown]):
         where = rows[(values == value).to_numpy()].tolist()
-        hint = did_you_mean(value, candidates)
-        if not hint and not by_name and value.casefold() in set(districts["name"].str.casefold()):
+        if not by_name and value.casefold() in set(districts["name"].str.strip().str.casefold()):
             hint = ' (this is a district name; set district_key = "name" for this table)'
+        else:
+            hint = did_you_mean(value, candidates)
         collector.error(
             spec.file,
             f"unknown district {value!r}{hint} in rows {rows_text(where)}",
