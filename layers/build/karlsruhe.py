@@ -239,9 +239,9 @@ FACILITIES_INFO = LayerInfo(
         f"(Wahllokale BTW 2017, via Code for Karlsruhe) und {OSM}"
     ),
     licence=(
-        f"gemischt: {ODBL} (OSM-Zeilen, über bkggeocoder/CC BY 4.0, und OSM-Koordinaten), {DL_DE} "
-        "(Zeilen aus den Wahllokalen 2017); Zeilen aus Webseiten: keine Lizenz angegeben (nur "
-        "Fakten: Name, Adresse)"
+        f"mixed: {ODBL} (OpenStreetMap rows, via bkggeocoder, CC BY 4.0; OSM-geocoded "
+        f"coordinates); {DL_DE} (rows from the 2017 polling stations); rows from web pages: "
+        "none stated (facts only: name, address)"
     ),
     date="2026-11-25",
     source=(
@@ -252,9 +252,9 @@ FACILITIES_INFO = LayerInfo(
 POPULATION_INFO = LayerInfo(
     attribution="Stadt Karlsruhe, Transparenzportal (via Code for Karlsruhe und digital-codes)",
     licence=(
-        f"{DL_DE} (Statistik 2016 laut Code for Karlsruhe); Zeitreihen 2007–2021: von den "
-        f"kopierenden Repositorien keine Lizenz angegeben (Transparenzportal, dort als {DL_DE} "
-        "zitiert)"
+        f"{DL_DE} (2016 age structure, as stated by Code for Karlsruhe); 2007–2021 series: none "
+        f"stated by the copying repositories (Transparenzportal downloads, cited elsewhere as "
+        f"{DL_DE})"
     ),
     date="2023-03-13",
     source=(
@@ -267,7 +267,7 @@ POPULATION_INFO = LayerInfo(
 )
 RESIDENTS_INFO = LayerInfo(
     attribution=OSM,
-    licence=f"{ODBL} (OpenStreetMap; das kopierende Repository nennt keine Lizenz)",
+    licence=f"{ODBL} (OpenStreetMap data; the copying repository states none)",
     date="2025-06-25",
     source=(
         "https://github.com/Bemnyyy/OEPNV-Router-Karlsruhe karlsruhe_addresses.csv "
@@ -276,7 +276,7 @@ RESIDENTS_INFO = LayerInfo(
 )
 PROGRAMME_INFO = LayerInfo(
     attribution="Stadt Karlsruhe und lokale Webseiten (URL je Zeile)",
-    licence="keine angegeben (nur Fakten, aus öffentlichen Webseiten übertragen)",
+    licence="none stated (facts transcribed from public web pages)",
     date="",  # the newest date written in the text (set by the programme step)
     source="programm_kontext_aus_webseiten.md (notes from public web pages); per row: column source",
 )
@@ -1031,7 +1031,7 @@ def _manifest(results: Mapping[str, Any]) -> list[tuple[str, Any]]:
                 "attribution": (
                     f"Stadt Karlsruhe; Code for Karlsruhe; {OSM}; weitere Quellen in SOURCES.md"
                 ),
-                "licence": "gemischt je Layer, siehe SOURCES.md und LICENSE-DATA.md",
+                "licence": "mixed, per layer; see SOURCES.md and LICENSE-DATA.md",
                 "notes": _notes(results),
             },
         ),
@@ -1099,7 +1099,7 @@ def _manifest(results: Mapping[str, Any]) -> list[tuple[str, Any]]:
                     **_csv_options(),
                     "proposal": True,
                     "attribution": "berechnet mit Quartiersatlas (layers.planning.propose_planning_areas)",
-                    "licence": POPULATION_INFO.licence,
+                    "licence": "derived from stadtteile.geojson (CC0-1.0) and population.csv (see there)",
                     "date": max(DISTRICTS_INFO.date, POPULATION_INFO.date),
                     "source": "computed from stadtteile.geojson and population.csv",
                     "note": _planning_note(results["planning"]),
