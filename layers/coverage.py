@@ -49,6 +49,11 @@ if TYPE_CHECKING:
 MAX_RADIUS_M = 20_000.0
 """Largest radius accepted (20 km): beyond it 'walking distance' has no meaning."""
 
+DISTANCE_TOLERANCE_M = 1e-6
+"""A distance counts as within a radius up to this rounding slack (a micrometre): network
+distances are sums of floating-point lengths, so a walk of exactly 400 m may come out as
+400.00000000006 m."""
+
 ALL_AREAS_ID = "ALL"
 """``area_id`` of the whole-city row of every coverage table."""
 
@@ -78,6 +83,11 @@ def check_radius(radius_m: float, *, name: str = "radius") -> float:
             f"{name} must be greater than 0 and at most {MAX_RADIUS_M:.0f} m, got {radius_m!r}"
         )
     return value
+
+
+def within_radius(distances_m: np.ndarray, radius_m: float) -> np.ndarray:
+    """Boolean mask: distance ≤ radius (inclusive, with :data:`DISTANCE_TOLERANCE_M` slack)."""
+    return np.asarray(distances_m) <= radius_m + DISTANCE_TOLERANCE_M
 
 
 def check_categories(requested: Iterable[str] | str, valid: Sequence[str]) -> list[str]:
@@ -343,25 +353,29 @@ class DistanceTable:
             return empty
         fac_xy = self._facility_xy[positions]
         if self.distance == "euclidean":
-            reach = radius / self.detour_factor
+            reach = (radius + DISTANCE_TOLERANCE_M) / self.detour_factor
             sdm = cKDTree(self.resident_xy).sparse_distance_matrix(
                 cKDTree(fac_xy), reach, output_type="ndarray"
             )
             res = sdm["i"].astype(np.int64)
             fac = sdm["j"].astype(np.int64)
             dist = sdm["v"] * self.detour_factor
-            keep = dist <= radius
+            keep = within_radius(dist, radius)
             return res[keep], positions[fac[keep]], dist[keep]
         assert self.network is not None
         origins = snap_points(self.network, fac_xy)
         matrix = network_distances(
-            self.network, origins, self._resident_snap(), min_only=False, limit_m=radius
+            self.network,
+            origins,
+            self._resident_snap(),
+            min_only=False,
+            limit_m=radius + DISTANCE_TOLERANCE_M,
         )
         fac, res = np.nonzero(np.isfinite(matrix))
         dist = matrix[fac, res]
         straight = np.hypot(*(self.resident_xy[res] - fac_xy[fac]).T)
         dist = np.maximum(dist, straight)
-        keep = dist <= radius
+        keep = within_radius(dist, radius)
         return res[keep].astype(np.int64), positions[fac[keep]], dist[keep]
 
 
@@ -457,7 +471,9 @@ def coverage_counts(
     w = np.nan_to_num(np.asarray(weights, dtype=float), nan=0.0)
     shifted = np.asarray(codes, dtype=np.int64) + 1
     residents = np.bincount(shifted, weights=w, minlength=n_areas + 1)[1:]
-    covered = np.bincount(shifted, weights=w * (distances_m <= radius_m), minlength=n_areas + 1)[1:]
+    covered = np.bincount(
+        shifted, weights=w * within_radius(distances_m, radius_m), minlength=n_areas + 1
+    )[1:]
     return residents, covered
 
 
@@ -576,6 +592,7 @@ def dataset_distance_table(
         distance = "network"
     if distance == "network":
         path = network_path
+        source_crs = None
         if path is None:
             spec = getattr(dataset, "network", None)
             if spec is None:
@@ -583,8 +600,10 @@ def dataset_distance_table(
                     "the dataset has no walking network; give one with --network FILE "
                     "(a line layer or an OSM XML extract) or use --distance euclidean"
                 )
-            path = spec.path
-        network = load_network(path, crs=dataset.metadata.metric_crs, cache=network_cache)
+            path, source_crs = spec.path, getattr(spec, "crs", None)
+        network = load_network(
+            path, crs=dataset.metadata.metric_crs, cache=network_cache, source_crs=source_crs
+        )
     return DistanceTable(
         dataset.resident_points,
         dataset.facilities,
@@ -635,6 +654,7 @@ def dataset_coverage(
 __all__ = [
     "ALL_AREAS_ID",
     "COVERAGE_COLUMNS",
+    "DISTANCE_TOLERANCE_M",
     "MAX_RADIUS_M",
     "AreaIndex",
     "DistanceTable",
@@ -649,4 +669,5 @@ __all__ = [
     "nearest_euclidean",
     "outside_residents",
     "point_xy",
+    "within_radius",
 ]

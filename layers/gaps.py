@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.coverage import AreaIndex, DistanceTable, check_radius, coverage_counts
+from layers.coverage import (
+    AreaIndex,
+    DistanceTable,
+    check_radius,
+    coverage_counts,
+    within_radius,
+)
 from layers.errors import ParameterError
 
 DEFAULT_HEX_EDGE_M = 200.0
@@ -108,7 +114,7 @@ def gap_hexagons(
     cells, inverse = np.unique(np.column_stack([q, r]), axis=0, return_inverse=True)
     inverse = inverse.ravel()
     residents = np.bincount(inverse, weights=w, minlength=len(cells))
-    uncovered = np.bincount(inverse, weights=w * (dist > radius), minlength=len(cells))
+    uncovered = np.bincount(inverse, weights=w * ~within_radius(dist, radius), minlength=len(cells))
     keep = residents > 0
     cells, residents, uncovered = cells[keep], residents[keep], uncovered[keep]
     frame = gpd.GeoDataFrame(

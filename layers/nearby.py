@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
 
-from layers.coverage import check_radius, point_xy
+from layers.coverage import check_radius, point_xy, within_radius
 from layers.crs import WGS84, require_metric
 
 N_NEAREST = 3
@@ -72,7 +72,7 @@ def nearby(
         within = 0
         if len(positions):
             dist = np.hypot(*(xy[positions] - here).T)
-            within = int((dist <= radius).sum())
+            within = int(within_radius(dist, radius).sum())
             order = np.lexsort((positions, dist))[:n_nearest]
             lon, lat = to_wgs84.transform(xy[positions[order], 0], xy[positions[order], 1])
             for rank, i in enumerate(order):

@@ -156,7 +156,9 @@ def file_key(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def read_lines(path: str | os.PathLike[str], *, crs: CRS | str) -> gpd.GeoSeries:
+def read_lines(
+    path: str | os.PathLike[str], *, crs: CRS | str, source_crs: CRS | str | None = None
+) -> gpd.GeoSeries:
     """Read the lines of a network file, exploded to LineStrings, in the metric CRS ``crs``.
 
     GeoJSON, GeoPackage and Shapefile line layers are read with pyogrio; a GeoJSON that pyogrio
@@ -170,6 +172,9 @@ def read_lines(path: str | os.PathLike[str], *, crs: CRS | str) -> gpd.GeoSeries
         The network file.
     crs
         Metric CRS to project the lines into.
+    source_crs
+        CRS of the file's coordinates when the file declares none or a wrong one (the
+        manifest's ``crs``); GeoJSON without a ``crs`` member is WGS84.
 
     Returns
     -------
@@ -193,6 +198,8 @@ def read_lines(path: str | os.PathLike[str], *, crs: CRS | str) -> gpd.GeoSeries
             f"network file {source} holds no lines (LineString/MultiLineString); a walking network "
             "must be a line layer of ways (GeoJSON, GeoPackage, Shapefile) or an OSM XML file."
         )
+    if source_crs is not None:
+        lines = lines.set_crs(parse_crs(source_crs, source="network crs"), allow_override=True)
     lines = lines.explode(index_parts=False)
     lines = lines[~lines.is_empty & lines.notna()]
     if lines.crs is None:
@@ -490,6 +497,7 @@ def load_network(
     crs: CRS | str,
     snap_tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
     cache: NetworkCache | None = None,
+    source_crs: CRS | str | None = None,
 ) -> WalkingNetwork:
     """Read a network file and build its graph, or take it from ``cache``.
 
@@ -504,6 +512,8 @@ def load_network(
     cache
         Cache to look in and fill; the key is the SHA-256 of the file's bytes, the CRS and the
         tolerance, so an edited file is rebuilt.
+    source_crs
+        See :func:`read_lines`.
 
     Returns
     -------
@@ -518,14 +528,17 @@ def load_network(
     source = Path(path)
     if not source.is_file():
         raise NetworkError(f"network file {source} does not exist")
-    options = f"{metric.to_wkt()}|{snap_tolerance_m!r}|{_CACHE_FORMAT}"
+    declared = parse_crs(source_crs).to_wkt() if source_crs is not None else ""
+    options = f"{metric.to_wkt()}|{declared}|{snap_tolerance_m!r}|{_CACHE_FORMAT}"
     key = hashlib.sha256(f"{file_key(source)}|{options}".encode()).hexdigest()
     if cache is not None:
         cached = cache.get(key)
         if cached is not None:
             return cached
     network = build_network(
-        read_lines(source, crs=metric), snap_tolerance_m=snap_tolerance_m, key=key
+        read_lines(source, crs=metric, source_crs=source_crs),
+        snap_tolerance_m=snap_tolerance_m,
+        key=key,
     )
     if cache is not None:
         cache.put(key, network)

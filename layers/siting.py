@@ -31,7 +31,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
-from layers.coverage import DistanceTable, check_radius
+from layers.coverage import DISTANCE_TOLERANCE_M, DistanceTable, check_radius, within_radius
 from layers.errors import ParameterError
 
 SitingMethod = Literal["mclp", "greedy"]
@@ -103,7 +103,7 @@ def cover_matrix(candidate_xy: np.ndarray, demand_xy: np.ndarray, *, radius_m: f
     if len(candidate_xy) == 0 or len(demand_xy) == 0:
         return csr_matrix((len(candidate_xy), len(demand_xy)))
     pairs = cKDTree(candidate_xy).sparse_distance_matrix(
-        cKDTree(demand_xy), radius_m, output_type="ndarray"
+        cKDTree(demand_xy), radius_m + DISTANCE_TOLERANCE_M, output_type="ndarray"
     )
     return csr_matrix(
         (np.ones(len(pairs)), (pairs["i"], pairs["j"])), shape=(len(candidate_xy), len(demand_xy))
@@ -211,7 +211,7 @@ def propose_sites(
     xy = np.asarray(resident_xy, dtype=float).reshape(-1, 2)
     w = np.nan_to_num(np.asarray(weights, dtype=float), nan=0.0)
     dist = np.asarray(distances_m, dtype=float)
-    covered_mask = dist <= radius
+    covered_mask = within_radius(dist, radius)
     covered_before = float(w[covered_mask].sum())
     uncovered = ~covered_mask & (w > 0)
     cand_cell = candidate_cell_m or max(radius / 4.0, 25.0)
@@ -262,7 +262,9 @@ def _marginal_gains(
         return gains
     tree = cKDTree(demand_xy)
     for i, point in enumerate(site_xy):
-        hit = np.asarray(tree.query_ball_point(point, radius), dtype=np.int64)
+        hit = np.asarray(
+            tree.query_ball_point(point, radius + DISTANCE_TOLERANCE_M), dtype=np.int64
+        )
         gains[i] = remaining[hit].sum()
         remaining[hit] = 0.0
     return gains
@@ -293,8 +295,8 @@ def scenario_coverage(
     before = table.distances_m(category)
     after = table.scenario_distances_m(category, add_xy=add_xy, remove=remove)
     total = float(w.sum())
-    covered_before = float(w[before <= radius].sum())
-    covered_after = float(w[after <= radius].sum())
+    covered_before = float(w[within_radius(before, radius)].sum())
+    covered_after = float(w[within_radius(after, radius)].sum())
     return {
         "residents": total,
         "covered_before": covered_before,
