@@ -421,7 +421,12 @@ def validate_cmd(data_dir: Path | None, mapping_file: Path | None) -> None:
 
 def _render_pdf(profile: dict[str, Any], out: Path | None) -> None:
     """Hook for the one-page PDF profile (issue 6): lay out ``profile`` and write it to ``out``."""
-    raise click.UsageError("--format pdf is not available yet; use --format json")
+    if out is None:
+        raise click.UsageError("--format pdf needs --out FILE.pdf (a PDF is not written to stdout)")
+    from dashboard.export import write_area_profile_pdf
+
+    write_area_profile_pdf(profile, out)
+    click.echo(f"wrote {out}", err=True)
 
 
 @main.command("profile")
