@@ -219,9 +219,12 @@ def area_values(
     for area_id, part in per_district.groupby("area_id", sort=False):
         out.append(_sum_part(str(area_id), str(part["area_name"].iloc[0]), part, level_is_district))
     out.append(_sum_part(CITY_AREA_ID, city_name, per_district, False))
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         out, columns=["area_id", "area_name", "value", "missing_reason", "projected"]
     )
+    # object dtype keeps None (not NaN) for "no reason", so JSON output stays valid
+    frame["missing_reason"] = pd.Series([r["missing_reason"] for r in out], dtype=object)
+    return frame
 
 
 def _sum_part(area_id: str, name: str, part: pd.DataFrame, single: bool) -> dict[str, object]:
@@ -339,9 +342,9 @@ def change_table(
         start["missing_reason"], end["missing_reason"], out["value_from"], strict=True
     ):
         parts = []
-        if r_from:
+        if isinstance(r_from, str) and r_from:
             parts.append(f"{year_from}: {r_from}")
-        if r_to:
+        if isinstance(r_to, str) and r_to:
             parts.append(f"{year_to}: {r_to}")
         if not parts and v_from == 0:
             parts.append(f"{year_from}: Ausgangswert 0, keine prozentuale Veränderung")

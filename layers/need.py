@@ -189,7 +189,9 @@ def need_index(
         table = table[table["area_id"] != CITY_AREA_ID].set_index("area_id")
         values = table["change_pct"].reindex(area_order)
         if values.isna().all():
-            reason = next((r for r in table["missing_reason"] if r), "keine Werte")
+            reason = next(
+                (r for r in table["missing_reason"] if isinstance(r, str) and r), "keine Werte"
+            )
             info.append(
                 {
                     "component": component,

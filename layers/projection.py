@@ -38,6 +38,9 @@ PROJECTION_LABEL = "Trendfortschreibung, keine amtliche Prognose"
 FORECAST_LABEL = "amtliche Prognose"
 """Default label of rows that come from an official forecast table."""
 
+PROJECTION_DECIMALS = 1
+"""Projected values are rounded to 0.1 person (they are estimates, not counts)."""
+
 MIN_FIT_YEARS = 2
 """A trend needs at least this many observed years."""
 
@@ -224,7 +227,7 @@ def project_population(
             raw = fit.slope_raw * years + fit.intercept_raw
             values = np.exp(raw) if method == "exponential" else raw
             clipped = bool((values < 0).any())
-            values = np.clip(values, 0.0, None)
+            values = np.round(np.clip(values, 0.0, None), PROJECTION_DECIMALS)
             reason = ""
         label = f"{PROJECTION_LABEL} ({method}, {fit.years_used}"
         label += f", R² = {fit.r2:.2f})" if not np.isnan(fit.r2) else ")"

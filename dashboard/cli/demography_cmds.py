@@ -61,6 +61,10 @@ def _count_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
+def _reason(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _number(value: Any, digits: int | None = None) -> float | int | None:
     if value is None or value is pd.NA or not np.isfinite(float(value)):
         return None
@@ -222,7 +226,7 @@ def change_cmd(
                 "change_pct": _number(r.change_pct, 2),
                 "share_from_pct": _number(r.share_from_pct, 2),
                 "share_to_pct": _number(r.share_to_pct, 2),
-                "missing_reason": r.missing_reason,
+                "missing_reason": _reason(r.missing_reason),
                 "projected": bool(r.projected),
             }
             for r in table.itertuples(index=False)
@@ -236,7 +240,7 @@ def change_cmd(
                         "year": int(p.year),
                         "value": _number(p.value),
                         "projected": bool(p.projected),
-                        "missing_reason": p.missing_reason,
+                        "missing_reason": _reason(p.missing_reason),
                     }
                     for p in part.itertuples(index=False)
                 ],
