@@ -15,6 +15,7 @@ leaves nothing behind.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import errno
 import html
@@ -56,12 +57,15 @@ PAGE_SIZE_PX: Mapping[PageFormat, tuple[int, int]] = {
 PNG_SCALE = 2
 """PNG exports are rendered at twice the page size (2246 x 1588 px for A4), sharp when printed."""
 
+EXPORT_FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+"""Fonts Chromium finds on a Debian machine (the app's web font is not installed there)."""
 MAP_DOMAIN_X = (0.0, 0.76)
 """Horizontal share of the plot area that the map takes; the legend sits to its right."""
 LEGEND_X = 0.785
 MARGIN_PX = {"l": 28, "r": 24, "t": 92, "b": 64}
-FOOTER_PX_PER_CHAR = 5.6
-FOOTER_MAX_LINES = 3
+FOOTER_PX_PER_CHAR = 5.0
+FOOTER_MAX_LINES = 8
+FOOTER_LINE_PX = 12
 MAP_PADDING = 0.04
 """Share of the map's width and height kept free around the fixed extent."""
 MAPLIBRE_TILE_PX = 512
@@ -307,6 +311,14 @@ def format_number(value: float | None, *, lang: Lang = "de", decimals: int = 0) 
     return text
 
 
+def _field_getter(record: Any) -> Any:
+    def get(key: str) -> str:
+        value = record.get(key) if isinstance(record, Mapping) else getattr(record, key, "")
+        return "" if value is None else str(value)
+
+    return get
+
+
 def source_line(
     sources: Sequence[Any],
     *,
@@ -319,8 +331,8 @@ def source_line(
     Parameters
     ----------
     sources
-        :class:`layers.dataset.LayerSource` records (anything with ``attribution``, ``source``,
-        ``licence``, ``date`` and ``file`` attributes).
+        :class:`layers.dataset.LayerSource` records or dicts (with ``attribution``, ``source``,
+        ``licence``, ``date`` and ``file``).
     lang
         Language of the labels.
     created
@@ -332,16 +344,9 @@ def source_line(
     licences: list[str] = []
     dates: list[str] = []
     for src in sources:
-        name = (
-            getattr(src, "attribution", "")
-            or getattr(src, "source", "")
-            or getattr(src, "file", "")
-        )
-        for values, value in (
-            (names, name),
-            (licences, getattr(src, "licence", "")),
-            (dates, getattr(src, "date", "")),
-        ):
+        get = _field_getter(src)
+        name = get("attribution") or get("source") or get("file")
+        for values, value in ((names, name), (licences, get("licence")), (dates, get("date"))):
             if value and value not in values:
                 values.append(str(value))
     created = created or dt.date.today()
@@ -426,7 +431,8 @@ def export_figure(
     fig
         The figure the app shows (from :mod:`dashboard.figures`); it is not changed.
     title, subtitle, footer
-        Plain text; escaped here, so names from the data show as typed.
+        Plain text; escaped here, so names from the data show as typed. A long footer wraps over
+        up to :data:`FOOTER_MAX_LINES` lines.
     bounds_lonlat
         ``(west, south, east, north)`` to show; None keeps the figure's own centre and zoom.
     page_format
@@ -443,6 +449,11 @@ def export_figure(
             f"page format {page_format!r} is unknown; use one of {', '.join(PAGE_FORMATS)}"
         )
     width, height = PAGE_SIZE_PX[page_format]
+    chars_per_line = int((width - MARGIN_PX["l"] - MARGIN_PX["r"]) / FOOTER_PX_PER_CHAR)
+    footer_lines = textwrap.wrap(footer, chars_per_line)[:FOOTER_MAX_LINES] if footer else []
+    margin = dict(MARGIN_PX)
+    margin["b"] = max(margin["b"], 24 + FOOTER_LINE_PX * len(footer_lines))
+
     out = go.Figure(fig)
     head = f"<b>{escape_text(title)}</b>"
     if subtitle:
@@ -451,9 +462,9 @@ def export_figure(
         width=width,
         height=height,
         autosize=False,
-        margin=dict(MARGIN_PX, pad=0, autoexpand=False),
+        margin=dict(margin, pad=0, autoexpand=False),
         paper_bgcolor="white",
-        font=dict(family="Liberation Sans, Arial, Helvetica, sans-serif", size=12, color="#1a1a1a"),
+        font=dict(family=EXPORT_FONT, size=12, color="#1a1a1a"),
         title=dict(
             text=head,
             x=0.0,
@@ -471,53 +482,50 @@ def export_figure(
             xanchor="left",
             y=0.42,
             yanchor="top",
+            orientation="v",
             bgcolor="rgba(0,0,0,0)",
+            borderwidth=0,
             font=dict(size=12),
             itemsizing="constant",
         ),
         dragmode=False,
         uirevision=None,
     )
-    if "map" in out.layout and out.layout.map is not None:
+    if out.layout.map is not None:
         out.update_layout(map=dict(domain=dict(x=list(MAP_DOMAIN_X), y=[0.0, 1.0])))
         if bounds_lonlat is not None:
-            plot_w = (width - MARGIN_PX["l"] - MARGIN_PX["r"]) * (MAP_DOMAIN_X[1] - MAP_DOMAIN_X[0])
-            plot_h = height - MARGIN_PX["t"] - MARGIN_PX["b"]
+            plot_w = (width - margin["l"] - margin["r"]) * (MAP_DOMAIN_X[1] - MAP_DOMAIN_X[0])
+            plot_h = height - margin["t"] - margin["b"]
             centre, zoom = fit_map_view(bounds_lonlat, width_px=plot_w, height_px=plot_h)
             out.update_layout(map=dict(center=centre, zoom=zoom))
-    n_bars = 0
+    bars = 0
     for trace in out.data:
-        marker = getattr(trace, "marker", None)
-        has_bar = getattr(trace, "showscale", None) is not False and (
-            getattr(trace, "colorbar", None) is not None and trace.type.startswith("choropleth")
-        )
-        if has_bar or (marker is not None and getattr(marker, "showscale", False)):
-            bar = dict(
+        if not trace.type.startswith("choropleth") or trace.visible is False:
+            continue
+        if trace.showscale is False:
+            continue
+        trace.update(
+            colorbar=dict(
                 x=LEGEND_X,
                 xanchor="left",
-                y=1.0 - 0.5 * n_bars,
+                y=1.0 - 0.45 * bars,
                 yanchor="top",
-                len=0.45,
+                len=0.4,
                 thickness=14,
                 outlinewidth=0,
             )
-            if trace.type.startswith("choropleth"):
-                trace.update(colorbar=bar)
-            else:
-                trace.update(marker=dict(colorbar=bar))
-            n_bars += 1
-    if footer:
-        chars_per_line = int((width - MARGIN_PX["l"] - MARGIN_PX["r"]) / FOOTER_PX_PER_CHAR)
-        lines = textwrap.wrap(footer, chars_per_line)[:FOOTER_MAX_LINES]
+        )
+        bars += 1
+    if footer_lines:
         out.add_annotation(
-            text="<br>".join(escape_text(line) for line in lines),
+            text="<br>".join(escape_text(line) for line in footer_lines),
             xref="paper",
             yref="paper",
             x=0.0,
             y=0.0,
             xanchor="left",
             yanchor="top",
-            yshift=-14,
+            yshift=-12,
             showarrow=False,
             align="left",
             font=dict(size=10, color="#444"),
@@ -616,6 +624,10 @@ class SheetTable:
     note: str = ""
     align_right: tuple[int, ...] = ()
     """Columns (0-based) to right-align; numbers are right-aligned anyway."""
+    widths: tuple[float, ...] = ()
+    """Column widths as shares of the table width (default: first column wider)."""
+    half: bool = False
+    """Half page width: two consecutive half tables are set side by side."""
 
 
 @dataclass(frozen=True)
@@ -630,7 +642,10 @@ class AreaSheet:
     charts: tuple[bytes, ...] = field(default=(), repr=False)
     """PNG images (for example the app's trend chart rendered by kaleido), placed side by side."""
     notes: tuple[str, ...] = ()
+    sources: str = ""
+    """Source, licence and date line, printed in small type at the end of the page."""
     footer: str = ""
+    """Line at the bottom of the page (product and export date)."""
     lang: Lang = "de"
 
 
@@ -692,7 +707,8 @@ def profile_pdf_bytes(sheet: AreaSheet) -> bytes:
                 ]
                 for k, v in sheet.facts
             ],
-            colWidths=[frame_w * 0.3, frame_w * 0.7],
+            colWidths=[frame_w * 0.25, frame_w * 0.75],
+            hAlign="LEFT",
         )
         facts.setStyle(
             TableStyle(
@@ -711,16 +727,49 @@ def profile_pdf_bytes(sheet: AreaSheet) -> bytes:
             reader = ImageReader(io.BytesIO(png))
             iw, ih = reader.getSize()
             images.append(Image(io.BytesIO(png), width=width_each, height=width_each * ih / iw))
-        story += [Table([images], colWidths=[width_each + 4 * mm] * len(images)), Spacer(1, 2 * mm)]
-    for table in sheet.tables:
-        story.append(Paragraph(escape_text(table.heading), styles["heading"]))
-        story.append(
-            _sheet_table(table, styles, frame_w, sheet.lang, Table, TableStyle, Paragraph, colors)
-        )
+        story += [
+            Table([images], colWidths=[width_each + 4 * mm] * len(images), hAlign="LEFT"),
+            Spacer(1, 2 * mm),
+        ]
+
+    def block(table: SheetTable, width: float) -> list[Any]:
+        parts = [
+            Paragraph(escape_text(table.heading), styles["heading"]),
+            _sheet_table(table, styles, width, sheet.lang, Table, TableStyle, Paragraph, colors),
+        ]
         if table.note:
-            story.append(Paragraph(escape_text(table.note), styles["note"]))
+            parts.append(Paragraph(escape_text(table.note), styles["note"]))
+        return parts
+
+    gap = 6 * mm
+    pending: list[SheetTable] = []
+    for table in (*sheet.tables, None):
+        if table is not None and table.half:
+            pending.append(table)
+            if len(pending) < 2:
+                continue
+        if pending:
+            half_w = (frame_w - gap) / 2
+            cells = [block(t, half_w) for t in pending] + [[]] * (2 - len(pending))
+            pair = Table([cells], colWidths=[half_w + gap, half_w], hAlign="LEFT")
+            pair.setStyle(
+                TableStyle(
+                    [
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (0, 0), gap),
+                        ("RIGHTPADDING", (1, 0), (1, 0), 0),
+                    ]
+                )
+            )
+            story.append(pair)
+            pending = []
+        if table is not None and not table.half:
+            story += block(table, frame_w)
     for note in sheet.notes:
         story.append(Paragraph(escape_text(note), styles["note"]))
+    if sheet.sources:
+        story += [Spacer(1, 2 * mm), Paragraph(escape_text(sheet.sources), styles["note"])]
 
     footer = sheet.footer
 
@@ -783,9 +832,13 @@ def _sheet_table(
         for row in table.rows
     ]
     n = max(len(table.columns), 1)
-    first = 0.34 if n > 2 else 0.5
-    widths = [frame_w * first] + [frame_w * (1 - first) / (n - 1)] * (n - 1) if n > 1 else [frame_w]
-    out = Table([head, *body], colWidths=widths, repeatRows=1)
+    shares = list(table.widths)
+    if len(shares) != n:
+        first = 0.4 if n > 2 else 0.5
+        shares = [first] + [(1 - first) / (n - 1)] * (n - 1) if n > 1 else [1.0]
+    total = sum(shares)
+    widths = [frame_w * share / total for share in shares]
+    out = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
     out.setStyle(
         TableStyle(
             [
@@ -866,6 +919,335 @@ def write_profile_pdf(sheet: AreaSheet, out: str | os.PathLike[str]) -> Path:
     return write_export(out, profile_pdf_bytes(sheet))
 
 
+_SHEET_TEXT: Mapping[str, tuple[str, str]] = {
+    "profile": ("Gebietsprofil", "Area profile"),
+    "district": ("Stadtteil", "District"),
+    "planning_area": ("Planungsgebiet", "Planning area"),
+    "year": ("Jahr", "Year"),
+    "walk": ("Fußweg", "walking distance"),
+    "residents": ("Einwohner", "Residents"),
+    "planning": ("Planungsgebiet", "Planning area"),
+    "coordinator": ("Koordination", "Coordinator"),
+    "programme": ("Programm", "Programme"),
+    "need": ("Bedarfsindex", "Need index"),
+    "rank": ("Rang {rank} von {of}", "rank {rank} of {of}"),
+    "need_note": ("höher = mehr Bedarf; {a}–{b}", "higher = more need; {a}–{b}"),
+    "since": ("seit", "since"),
+    "none": ("keine Angabe", "none recorded"),
+    "coverage": ("Versorgung im Fußweg von {r} m", "Coverage within {r} m walk"),
+    "category": ("Angebot", "Service"),
+    "covered_pct": ("versorgt (%)", "covered (%)"),
+    "city_pct": ("Stadt (%)", "city (%)"),
+    "facilities": ("Einrichtungen je Angebot", "Facilities per service"),
+    "count": ("Anzahl", "count"),
+    "per_1000": ("je 1.000 EW", "per 1,000 res."),
+    "city_per_1000": ("Stadt je 1.000", "city per 1,000"),
+    "age": ("Altersstruktur {y}", "Age structure {y}"),
+    "group": ("Gruppe", "Group"),
+    "share_pct": ("Anteil (%)", "share (%)"),
+    "change": ("Bevölkerungsentwicklung", "Population change"),
+    "period": ("Zeitraum", "period"),
+    "change_pct": ("Veränderung (%)", "change (%)"),
+    "components": ("Bedarfsindex: Bestandteile", "Need index: components"),
+    "component": ("Bestandteil", "Component"),
+    "value": ("Wert", "value"),
+    "normalised": ("normiert (0–1)", "normalised (0–1)"),
+    "weight": ("Gewicht", "weight"),
+    "list": ("Einrichtungen im Gebiet", "Facilities in the area"),
+    "name": ("Name", "Name"),
+    "address": ("Adresse", "Address"),
+    "missing": ("ohne Wert: {groups}", "no value: {groups}"),
+    "trend": ("Einwohner je Jahr", "Residents per year"),
+}
+
+
+def _t(key: str, lang: Lang, **values: object) -> str:
+    text = _SHEET_TEXT[key][0 if lang == "de" else 1]
+    return text.format(**values) if values else text
+
+
+def sheet_from_profile(
+    profile: Mapping[str, Any],
+    *,
+    lang: Lang = "de",
+    charts: Sequence[bytes] = (),
+    created: dt.date | None = None,
+) -> AreaSheet:
+    """Turn the profile dict of :func:`layers.profile.area_profile` into an :class:`AreaSheet`.
+
+    Labels from the data (group and category labels, notes) are shown as the profile gives them;
+    the sheet's own headings follow ``lang``.
+
+    Parameters
+    ----------
+    profile
+        The JSON profile (``quartiersatlas profile --format json``).
+    lang
+        Language of headings and number format.
+    charts
+        PNG images to place under the key facts (for example the trend chart).
+    created
+        Export date for the footer; default today.
+    """
+    area = profile.get("area", {})
+    level = area.get("level", "district")
+    year = profile.get("year")
+    population = profile.get("population") or {}
+    coverage = profile.get("coverage") or {}
+    facilities = profile.get("facilities") or {}
+    need = profile.get("need_index") or {}
+
+    def num(value: Any, decimals: int = 0) -> str:
+        return format_number(value, lang=lang, decimals=decimals)
+
+    title = f"{area.get('name') or area.get('id', '')}"
+    subtitle = " · ".join(
+        part
+        for part in (
+            f"{_t('profile', lang)}: {_t(level, lang)} {area.get('id', '')}",
+            str(profile.get("city") or ""),
+            f"{_t('year', lang)} {year}" if year is not None else "",
+        )
+        if part
+    )
+    facts: list[tuple[str, str]] = [
+        (_t("residents", lang), f"{num(population.get('total'))} ({population.get('year', year)})")
+    ]
+    planning = area.get("planning_area")
+    if level == "district" and planning:
+        facts.append((_t("planning", lang), str(planning.get("name") or planning.get("id"))))
+    coordinator = (planning or {}).get("coordinator") if planning else None
+    if coordinator:
+        facts.append((_t("coordinator", lang), str(coordinator)))
+    programme = profile.get("programme") or []
+    measures = []
+    for item in programme:
+        text = str(item.get("measure_label") or item.get("measure") or "")
+        if item.get("since"):
+            text += f" ({_t('since', lang)} {item['since']})"
+        if item.get("note"):
+            text += f", {item['note']}"
+        measures.append(text)
+    facts.append((_t("programme", lang), "; ".join(measures) if measures else _t("none", lang)))
+    if need.get("available") and need.get("score") is not None:
+        facts.append(
+            (
+                _t("need", lang),
+                f"{num(need['score'], 1)} ({_t('rank', lang, rank=need.get('rank'), of=need.get('of'))}; "
+                f"{_t('need_note', lang, a=need.get('year_from'), b=need.get('year_to'))})",
+            )
+        )
+
+    tables: list[SheetTable] = []
+    labels = {c.get("category"): c.get("label") for c in facilities.get("per_category", [])}
+    if coverage.get("per_category"):
+        tables.append(
+            SheetTable(
+                _t("coverage", lang, r=num(coverage.get("radius_m"))),
+                (_t("category", lang), _t("covered_pct", lang), _t("city_pct", lang)),
+                tuple(
+                    (c.get("label"), c.get("share_pct"), c.get("city_share_pct"))
+                    for c in coverage["per_category"]
+                ),
+                note=str(coverage.get("note") or ""),
+                widths=(0.5, 0.25, 0.25),
+                half=True,
+            )
+        )
+    if facilities.get("per_category"):
+        tables.append(
+            SheetTable(
+                _t("facilities", lang),
+                (
+                    _t("category", lang),
+                    _t("count", lang),
+                    _t("per_1000", lang),
+                    _t("city_per_1000", lang),
+                ),
+                tuple(
+                    (
+                        c.get("label"),
+                        c.get("count"),
+                        c.get("per_1000_residents"),
+                        c.get("city_per_1000_residents"),
+                    )
+                    for c in facilities["per_category"]
+                ),
+                widths=(0.34, 0.18, 0.24, 0.24),
+                half=True,
+            )
+        )
+    ages = population.get("age_structure") or []
+    known = [a for a in ages if a.get("value") is not None]
+    missing = [str(a.get("label")) for a in ages if a.get("value") is None]
+    if known:
+        tables.append(
+            SheetTable(
+                _t("age", lang, y=population.get("year", year)),
+                (
+                    _t("group", lang),
+                    _t("residents", lang),
+                    _t("share_pct", lang),
+                    _t("city_pct", lang),
+                ),
+                tuple(
+                    (a.get("label"), a.get("value"), a.get("share_pct"), a.get("city_share_pct"))
+                    for a in known
+                ),
+                note=_t("missing", lang, groups=", ".join(missing)) if missing else "",
+                widths=(0.4, 0.22, 0.19, 0.19),
+                half=True,
+            )
+        )
+    changes = [c for c in population.get("change") or [] if c.get("change_pct") is not None]
+    if changes:
+        tables.append(
+            SheetTable(
+                _t("change", lang),
+                (
+                    _t("group", lang),
+                    _t("period", lang),
+                    _t("change_pct", lang),
+                    _t("city_pct", lang),
+                ),
+                tuple(
+                    (
+                        c.get("label"),
+                        f"{c.get('year_from')}–{c.get('year_to')}",
+                        c.get("change_pct"),
+                        c.get("city_change_pct"),
+                    )
+                    for c in changes
+                ),
+                align_right=(1,),
+                widths=(0.34, 0.28, 0.22, 0.16),
+                half=True,
+            )
+        )
+    components = [c for c in need.get("components") or [] if c.get("available")]
+    if components:
+        tables.append(
+            SheetTable(
+                _t("components", lang),
+                (
+                    _t("component", lang),
+                    _t("value", lang),
+                    _t("normalised", lang),
+                    _t("weight", lang),
+                ),
+                tuple(
+                    (c.get("label"), c.get("value"), c.get("normalised"), c.get("weight"))
+                    for c in components
+                ),
+            )
+        )
+    listed = facilities.get("list") or []
+    if listed:
+        tables.append(
+            SheetTable(
+                _t("list", lang),
+                (_t("name", lang), _t("category", lang), _t("address", lang)),
+                tuple(
+                    (
+                        f.get("name"),
+                        labels.get(f.get("category"), f.get("category")),
+                        f.get("address") or "",
+                    )
+                    for f in listed
+                ),
+                note=str(facilities.get("note") or ""),
+                widths=(0.45, 0.2, 0.35),
+            )
+        )
+    notes = tuple(str(n) for n in profile.get("notes") or [] if n)
+    return AreaSheet(
+        title=title,
+        subtitle=subtitle,
+        facts=tuple(facts),
+        tables=tuple(tables),
+        charts=tuple(charts),
+        notes=notes,
+        sources=source_line(profile.get("sources") or [], lang=lang, created=created),
+        footer=f"Quartiersatlas · {_t('profile', lang)} {title}",
+        lang=lang,
+    )
+
+
+def trend_chart_png(profile: Mapping[str, Any], *, lang: Lang = "de") -> bytes | None:
+    """The app's population trend chart of the profile's total population, as PNG (kaleido).
+
+    Returns None when the profile has no trend of the total population.
+    """
+    from dashboard import figures
+
+    trend = next(
+        (
+            t
+            for t in (profile.get("population") or {}).get("trend") or []
+            if t.get("group") == "total"
+        ),
+        None,
+    )
+    if not trend or not any(s.get("value") is not None for s in trend.get("series", [])):
+        return None
+    fig = figures.trend_figure(trend["series"], lang=lang)
+    fig.update_layout(
+        width=720,
+        height=210,
+        paper_bgcolor="white",
+        font=dict(family=EXPORT_FONT, size=12),
+        title=dict(text=escape_text(_t("trend", lang)), x=0.01, font=dict(size=14)),
+        margin=dict(t=34),
+    )
+    return render_figure(fig, fmt="png", scale=2)
+
+
+def write_area_profile_pdf(
+    profile: Mapping[str, Any],
+    out: str | os.PathLike[str],
+    *,
+    lang: Lang = "de",
+    chart: bool = True,
+) -> Path:
+    """Write the one-page PDF profile of an area (from :func:`layers.profile.area_profile`).
+
+    Parameters
+    ----------
+    profile
+        The profile dict.
+    out
+        Target ``.pdf`` file.
+    lang
+        Language of the sheet's headings.
+    chart
+        Include the population trend chart (rendered by kaleido; skipped with a note when no
+        Chromium is available).
+
+    Raises
+    ------
+    ParameterError
+        If ``out`` does not end in ``.pdf``.
+    ExportError
+        If the file cannot be written.
+    """
+    check_suffix(out, ("pdf",), what="profile")
+    _check_folder(Path(out))
+    charts: list[bytes] = []
+    extra_notes: list[str] = []
+    if chart:
+        try:
+            png = trend_chart_png(profile, lang=lang)
+        except ExportError as exc:
+            png = None
+            extra_notes.append(f"({exc})")
+        if png is not None:
+            charts.append(png)
+    sheet = sheet_from_profile(profile, lang=lang, charts=charts)
+    if extra_notes:
+        sheet = dataclasses.replace(sheet, notes=(*sheet.notes, *extra_notes))
+    return write_export(out, profile_pdf_bytes(sheet))
+
+
 __all__ = [
     "IMAGE_FORMATS",
     "PAGE_FORMATS",
@@ -885,9 +1267,12 @@ __all__ = [
     "neutralise_frame",
     "profile_pdf_bytes",
     "render_figure",
+    "sheet_from_profile",
     "source_line",
     "table_csv_bytes",
     "table_xlsx_bytes",
+    "trend_chart_png",
+    "write_area_profile_pdf",
     "write_export",
     "write_figure",
     "write_profile_pdf",

@@ -403,3 +403,18 @@ def test_profile_pdf_stays_on_one_page_when_long(tmp_path):
 def test_profile_pdf_needs_pdf_suffix(tmp_path):
     with pytest.raises(ParameterError, match=r"use one of \.pdf"):
         write_profile_pdf(sheet(), tmp_path / "profil.png")
+
+
+@needs_poppler
+def test_area_profile_pdf_from_layers_profile(tmp_path, grid_dataset):
+    from layers.dataset import load_dataset
+    from layers.profile import area_profile
+
+    profile = area_profile(load_dataset(grid_dataset), "0101", level="district", radius_m=500.0)
+    pdf = export.write_area_profile_pdf(profile, tmp_path / "0101.pdf", chart=False)
+    text = pdf_text(pdf)
+    assert "Nordwest" in text and "Gebietsprofil: Stadtteil 0101" in text
+    assert "Versorgung im Fußweg von 500 m" in text
+    assert "Treff Nordwest" in text  # the facility list
+    english = export.write_area_profile_pdf(profile, tmp_path / "en.pdf", lang="en", chart=False)
+    assert "Coverage within 500 m walk" in pdf_text(english)
