@@ -193,3 +193,15 @@ def test_karlsruhe_totals_projection_is_plausible():
     assert projected["value"].notna().all() and (projected["value"] >= 0).all()
     # a linear trend over 2007-2021 stays within ±15 % of 2021 (297,664) nine years on
     assert 0.85 * 297_664 < total_2030 < 1.15 * 297_664
+
+
+def test_coverage_engine_runs_on_a_projected_year(grid_dataset):
+    """The contract for `coverage --year 2030`: with_projection, then the coverage engine as usual."""
+    from layers.coverage import dataset_coverage
+    from layers.dataset import load_dataset
+
+    future = with_projection(load_dataset(grid_dataset), target_year=2024)
+    table = dataset_coverage(future, year=2024, radius_m=500.0)
+    city = table[table["area_id"] == "ALL"]
+    assert city["residents"].iloc[0] == pytest.approx(1400.0)  # 300 + 400 + 300 + 400
+    assert is_projected_year(future.population, 2024)
