@@ -498,24 +498,29 @@ def export_figure(
             plot_h = height - margin["t"] - margin["b"]
             centre, zoom = fit_map_view(bounds_lonlat, width_px=plot_w, height_px=plot_h)
             out.update_layout(map=dict(center=centre, zoom=zoom))
-    bars = 0
-    for trace in out.data:
-        if not trace.type.startswith("choropleth") or trace.visible is False:
-            continue
-        if trace.showscale is False:
-            continue
+    with_bar = [
+        trace
+        for trace in out.data
+        if trace.type.startswith("choropleth")
+        and trace.visible is not False
+        and trace.showscale is not False
+    ]
+    bar_len = 0.36 if len(with_bar) > 1 else 0.5
+    for position, trace in enumerate(with_bar):
         trace.update(
             colorbar=dict(
                 x=LEGEND_X,
                 xanchor="left",
-                y=1.0 - 0.45 * bars,
+                y=1.0 - (bar_len + 0.1) * position,
                 yanchor="top",
-                len=0.4,
+                len=bar_len,
+                lenmode="fraction",
                 thickness=14,
                 outlinewidth=0,
+                title=dict(side="top", font=dict(size=12)),
             )
         )
-        bars += 1
+    out.update_layout(legend=dict(y=0.0, yanchor="bottom"))
     if footer_lines:
         out.add_annotation(
             text="<br>".join(escape_text(line) for line in footer_lines),
@@ -1248,6 +1253,227 @@ def write_area_profile_pdf(
     return write_export(out, profile_pdf_bytes(sheet))
 
 
+# ---------------------------------------------------------------------------------------------
+# The current map view of a dataset (CLI ``export`` and the app's export button)
+
+
+def view_figure(ctx: Any, state: Any, *, lang: Lang = "de") -> tuple[go.Figure, str, str]:
+    """The app's map (:func:`dashboard.figures.map_figure`) filled for one view state.
+
+    Parameters
+    ----------
+    ctx
+        :class:`dashboard.context.AppContext` of the dataset.
+    state
+        :class:`dashboard.state.ViewState` (categories, distance, year, group, level, layers,
+        scenario points).
+    lang
+        Language of labels.
+
+    Returns
+    -------
+    tuple
+        The figure, a title and a subtitle (plain text).
+    """
+    from dashboard import figures
+    from dashboard.i18n import fmt_number, t
+
+    dataset = ctx.dataset
+    cats = ctx.check_categories(state.categories or ctx.category_ids)
+    level = state.level if state.level in ctx.levels else "district"
+    radius = float(state.radius_m)
+    year = state.year if state.year is not None else ctx.default_year(state.group)
+    show_gaps = "gaps" in state.layers
+    categories = [(c.id, c.label(lang), c.colour) for c in dataset.categories]
+    fig = figures.map_figure(
+        districts=ctx.geo["district"],
+        planning=ctx.geo.get("planning_area"),
+        hexes=ctx.hexes if show_gaps else None,
+        boundaries=ctx.outline,
+        facilities=ctx.facilities_wgs,
+        categories=categories,
+    )
+    traces = figures.Traces(len(categories))
+    result = ctx.coverage(
+        cats,
+        radius_m=radius,
+        year=year,
+        group=state.group,
+        level=level,
+        added=state.added,
+        removed=state.removed,
+    )
+    shown = traces.DISTRICTS if level == "district" else traces.PLANNING
+    hidden_text = t("hidden_value", lang, n=ctx.options.small_count_threshold)
+    share = result.areas["share"].to_numpy(dtype=float) * 100.0
+    customdata = [
+        [
+            figures.esc(name),
+            hidden_text if hidden else fmt_number(value, lang, decimals=1) + " %",
+            fmt_number(residents, lang),
+        ]
+        for name, value, residents, hidden in zip(
+            result.areas["area_name"],
+            share,
+            result.areas["residents"],
+            result.hidden,
+            strict=True,
+        )
+    ]
+    distance_text = f"{fmt_number(radius, lang)} m"
+    fig.data[shown].update(
+        locations=list(result.areas["area_id"].astype(str)),
+        z=[None if not np.isfinite(v) else round(float(v), 1) for v in share],
+        customdata=customdata,
+        visible=True,
+        showscale=True,
+        colorbar=dict(title=dict(text=escape_text(t("legend_share_short", lang)))),
+    )
+    other = traces.PLANNING if shown == traces.DISTRICTS else traces.DISTRICTS
+    fig.data[other].update(visible=False, showscale=False)
+    if show_gaps and cats:
+        uncovered, _ = ctx.gaps(
+            cats,
+            radius_m=radius,
+            year=year,
+            group=state.group,
+            added=state.added,
+            removed=state.removed,
+        )
+        fig.data[traces.GAPS].update(
+            z=[None if not np.isfinite(v) or v <= 0 else float(v) for v in uncovered],
+            visible=True,
+            showscale=True,
+            colorbar=dict(
+                title=dict(text=escape_text(t("legend_gaps", lang)).replace(": ", ":<br>", 1))
+            ),
+        )
+    for i, (cat_id, _, _) in enumerate(categories):
+        visible = "facilities" in state.layers and cat_id in cats
+        fig.data[traces.facility(i)].update(visible=visible, showlegend=visible)
+    if state.added:
+        fig.data[traces.added].update(
+            lat=[a[1] for a in state.added],
+            lon=[a[2] for a in state.added],
+            name=escape_text(t("planned", lang)),
+            showlegend=True,
+        )
+    labels = ", ".join(c[1] for c in categories if c[0] in cats) or t("no_category", lang)
+    title = f"{dataset.metadata.name}: {labels}"
+    level_text = t("level_district" if level == "district" else "level_planning_area", lang)
+    subtitle = " · ".join(
+        [
+            t(
+                "legend_share",
+                lang,
+                cats=t("all_selected", lang) if len(cats) > 1 else labels,
+                d=distance_text,
+            ),
+            level_text,
+            f"{t('year', lang)} {year}" if year is not None else "",
+        ]
+    ).strip(" ·")
+    return fig, title, subtitle
+
+
+def export_map_view(
+    dataset: Any,
+    out: str | os.PathLike[str],
+    *,
+    categories: Sequence[str] = (),
+    radius_m: float = 500.0,
+    year: int | None = None,
+    group: str = "total",
+    level: str = "district",
+    layers: Sequence[str] = ("facilities",),
+    page_format: PageFormat = "a4",
+    lang: Lang = "de",
+    created: dt.date | None = None,
+) -> Path:
+    """Render the map view of ``dataset`` as the UI shows it and write it as PNG or PDF.
+
+    Parameters
+    ----------
+    dataset
+        A loaded :class:`layers.dataset.Dataset`.
+    out
+        Target ``.png`` or ``.pdf`` file.
+    categories
+        Category ids (default: all); unknown ids raise :class:`CatalogueError`.
+    radius_m, year, group, level
+        As in the app's controls.
+    layers
+        Map layers to show (``"facilities"``, ``"gaps"``).
+    page_format
+        ``"a4"`` landscape or ``"16:9"``.
+    lang
+        Language of the labels.
+    created
+        Export date in the source line; default today.
+
+    Raises
+    ------
+    CatalogueError
+        If a category, year or level is not in the dataset.
+    ParameterError
+        If the radius, page format or file suffix is invalid.
+    ExportError
+        If rendering or writing fails; nothing partial is left.
+    """
+    from dashboard.context import AppContext
+    from dashboard.i18n import t
+    from dashboard.state import ViewState
+    from layers.coverage import check_categories, check_radius
+    from layers.errors import CatalogueError
+
+    check_suffix(out, IMAGE_FORMATS, what="map export")
+    if page_format not in PAGE_SIZE_PX:
+        raise ParameterError(
+            f"page format {page_format!r} is unknown; use one of {', '.join(PAGE_FORMATS)}"
+        )
+    valid = [c.id for c in dataset.categories]
+    cats = tuple(check_categories(list(categories), valid)) if categories else tuple(valid)
+    radius = check_radius(radius_m)
+    ctx = AppContext(dataset)
+    if level not in ctx.levels:
+        raise CatalogueError(
+            f"level {level!r} is not available for this dataset; use one of {', '.join(ctx.levels)}"
+            + ("" if "planning_area" in ctx.levels else " (the dataset has no planning areas)")
+        )
+    years = ctx.years_of(group)
+    if year is not None and year not in years:
+        raise CatalogueError(
+            f"year {year} has no population of group {group!r}; valid years: "
+            f"{', '.join(str(y) for y in years) or 'none'}"
+        )
+    state = ViewState(
+        categories=cats,
+        distance=radius,
+        year=year,
+        group=group,
+        level=level,
+        layers=tuple(layers),
+        lang=lang,
+    )
+    fig, title, subtitle = view_figure(ctx, state, lang=lang)
+    footer = source_line(
+        dataset.metadata.sources,
+        lang=lang,
+        created=created,
+        extra=t("legend_hidden", lang, n=ctx.options.small_count_threshold),
+    )
+    geo = ctx.geo[level]
+    page = export_figure(
+        fig,
+        title=title,
+        subtitle=subtitle,
+        footer=footer,
+        bounds_lonlat=geo.bounds,
+        page_format=page_format,
+    )
+    return write_figure(page, out)
+
+
 __all__ = [
     "IMAGE_FORMATS",
     "PAGE_FORMATS",
@@ -1260,6 +1486,7 @@ __all__ = [
     "check_suffix",
     "escape_text",
     "export_figure",
+    "export_map_view",
     "export_server",
     "fit_map_view",
     "format_number",
@@ -1272,6 +1499,7 @@ __all__ = [
     "table_csv_bytes",
     "table_xlsx_bytes",
     "trend_chart_png",
+    "view_figure",
     "write_area_profile_pdf",
     "write_export",
     "write_figure",
