@@ -1,0 +1,99 @@
+"""The queue for long jobs (site suggestions, exports): Dash background callback managers.
+
+On one host, :func:`background_callback_manager` returns a ``DiskcacheManager`` on a folder that
+every gunicorn worker of the host shares, so a job started through one worker is polled and
+finished through any other. For several hosts set ``QUARTIERSATLAS_CELERY_BROKER`` (and
+optionally ``QUARTIERSATLAS_CELERY_BACKEND``), e.g. ``redis://redis:6379/0``, and run Celery
+workers (see docs/deployment.md); this needs ``pip install celery redis``.
+
+Results are cached by the callback's inputs *and* the dataset's data version, so a new
+``db load`` never serves results computed on the old data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+JOBS_DIR_ENV = "QUARTIERSATLAS_JOBS_DIR"
+CELERY_BROKER_ENV = "QUARTIERSATLAS_CELERY_BROKER"
+CELERY_BACKEND_ENV = "QUARTIERSATLAS_CELERY_BACKEND"
+JOB_EXPIRE_S = 24 * 3600
+"""Finished job results are kept for a day, then removed."""
+
+
+def default_jobs_dir(user_data_dir: Path | None = None) -> Path:
+    """``$QUARTIERSATLAS_JOBS_DIR``, else ``<user data>/jobs``."""
+    env = os.environ.get(JOBS_DIR_ENV)
+    if env:
+        return Path(env)
+    if user_data_dir is None:
+        from dashboard.context import default_user_data_dir
+
+        user_data_dir = default_user_data_dir()
+    return Path(user_data_dir) / "jobs"
+
+
+def background_callback_manager(
+    *,
+    jobs_dir: str | os.PathLike[str] | None = None,
+    data_version: str | Callable[[], str] | None = None,
+    user_data_dir: Path | None = None,
+) -> Any:
+    """Create the background callback manager that ``create_app`` hands to ``dash.Dash``.
+
+    Parameters
+    ----------
+    jobs_dir
+        Folder of the diskcache queue (shared by all workers of the host); default
+        :func:`default_jobs_dir`.
+    data_version
+        The dataset's data version (or a function returning it); part of every cache key.
+    user_data_dir
+        Used for the default ``jobs_dir``.
+
+    Returns
+    -------
+    dash.DiskcacheManager or dash.CeleryManager
+        ``CeleryManager`` when ``$QUARTIERSATLAS_CELERY_BROKER`` is set.
+
+    Raises
+    ------
+    RuntimeError
+        If Celery is asked for but ``celery`` is not installed.
+    """
+    cache_by = None
+    if data_version is not None:
+        version_of = data_version if callable(data_version) else (lambda: str(data_version))
+        cache_by = [version_of]
+    broker = os.environ.get(CELERY_BROKER_ENV)
+    if broker:
+        try:
+            from celery import Celery
+        except ImportError as exc:
+            raise RuntimeError(
+                f"${CELERY_BROKER_ENV} is set but celery is not installed: "
+                "pip install 'celery[redis]'"
+            ) from exc
+        from dash import CeleryManager
+
+        backend = os.environ.get(CELERY_BACKEND_ENV, broker)
+        celery_app = Celery("quartiersatlas", broker=broker, backend=backend)
+        return CeleryManager(celery_app, cache_by=cache_by, expire=JOB_EXPIRE_S)
+    import diskcache
+    from dash import DiskcacheManager
+
+    folder = Path(jobs_dir) if jobs_dir is not None else default_jobs_dir(user_data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return DiskcacheManager(diskcache.Cache(str(folder)), cache_by=cache_by, expire=JOB_EXPIRE_S)
+
+
+__all__ = [
+    "CELERY_BACKEND_ENV",
+    "CELERY_BROKER_ENV",
+    "JOBS_DIR_ENV",
+    "background_callback_manager",
+    "default_jobs_dir",
+]

@@ -1,0 +1,300 @@
+"""WSGI entry point for production serving with several workers (gunicorn).
+
+    gunicorn -w 4 -b 127.0.0.1:8050 'dashboard.wsgi:create_server()'
+
+Configuration comes from the environment (see docs/configuration.md): ``DATABASE_URL`` (read the
+dataset from PostGIS) or ``QUARTIERSATLAS_DATA`` (a dataset folder), ``QUARTIERSATLAS_DATASET``,
+``QUARTIERSATLAS_USER_DATA``, ``QUARTIERSATLAS_JOBS_DIR``. Each worker loads the dataset once;
+nothing a request changes is kept in the worker (view state lives in the URL, long jobs in the
+shared job queue of :mod:`dashboard.jobs`).
+
+``/healthz`` answers JSON with the dataset name, its data version and whether the store is
+reachable. When the store cannot be read at start-up (database down), the worker answers 503
+with a page that says so and retries on later requests (at most every
+``QUARTIERSATLAS_RETRY_S`` seconds), so the app recovers without a restart when the database
+returns.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from layers.errors import LayersError
+from layers.store import DATABASE_ENV, DATASET_NAME_ENV, data_version, redact_url
+
+log = logging.getLogger(__name__)
+
+USER_DATA_ENV = "QUARTIERSATLAS_USER_DATA"
+RETRY_ENV = "QUARTIERSATLAS_RETRY_S"
+HEALTH_PATH = "/healthz"
+PROBE_CACHE_S = 2.0
+"""Health probes of the store are reused for this long (a load balancer may poll often)."""
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Where the data comes from and where per-user files and jobs go."""
+
+    data_dir: Path | None = None
+    database_url: str | None = None
+    dataset_name: str | None = None
+    user_data_dir: Path | None = None
+    jobs_dir: Path | None = None
+    retry_s: float = 5.0
+    app_options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServerConfig:
+        """Read the configuration from ``environ`` (default ``os.environ``); overrides win."""
+        env = os.environ if environ is None else environ
+        from layers.dataset import DATA_ENV
+
+        values: dict[str, Any] = {
+            "data_dir": Path(env[DATA_ENV]) if env.get(DATA_ENV) else None,
+            "database_url": env.get(DATABASE_ENV) or None,
+            "dataset_name": env.get(DATASET_NAME_ENV) or None,
+            "user_data_dir": Path(env[USER_DATA_ENV]) if env.get(USER_DATA_ENV) else None,
+            "jobs_dir": Path(env["QUARTIERSATLAS_JOBS_DIR"])
+            if env.get("QUARTIERSATLAS_JOBS_DIR")
+            else None,
+            "retry_s": float(env.get(RETRY_ENV, "5")),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def store(self) -> str:
+        """``"postgis"`` or ``"files"``."""
+        return "postgis" if self.database_url else "files"
+
+    @property
+    def store_label(self) -> str:
+        """The store for messages (password removed)."""
+        if self.database_url:
+            return redact_url(self.database_url)
+        from layers.dataset import default_dataset_path
+
+        return str(self.data_dir or default_dataset_path())
+
+
+def _default_factory(dataset: Any, config: ServerConfig, version: str) -> Any:
+    """Build the Dash app with :func:`dashboard.app.create_app` and return its Flask server."""
+    from dashboard.app import create_app
+    from dashboard.jobs import background_callback_manager
+
+    manager = background_callback_manager(
+        jobs_dir=config.jobs_dir, data_version=version, user_data_dir=config.user_data_dir
+    )
+    candidates = {
+        "dataset": dataset,
+        "background_callback_manager": manager,
+        "user_data_dir": config.user_data_dir,
+        **config.app_options,
+    }
+    params = inspect.signature(create_app).parameters
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kwargs = {
+        k: v
+        for k, v in candidates.items()
+        if v is not None and (k in params or (accepts_any and k != "background_callback_manager"))
+    }
+    if "background_callback_manager" not in params:
+        log.warning("create_app takes no background_callback_manager; long jobs run inline")
+    app = create_app(**kwargs)
+    return getattr(app, "server", app)
+
+
+class AtlasServer:
+    """The WSGI application: ``/healthz`` plus the Dash app, built once the data can be read."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        factory: Callable[[Any, ServerConfig, str], Any] = _default_factory,
+    ) -> None:
+        self.config = config
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._app: Any = None
+        self.dataset: Any = None
+        self.data_version: str | None = None
+        self.loaded_at: float | None = None
+        self.last_error: str | None = None
+        self._last_attempt = 0.0
+        self._probe: tuple[float, dict[str, Any]] | None = None
+
+    # -- building -------------------------------------------------------------------------
+
+    def _load(self) -> Any:
+        from layers.store import open_dataset
+
+        return open_dataset(
+            self.config.data_dir,
+            database_url=self.config.database_url,
+            name=self.config.dataset_name,
+        )
+
+    def ensure_app(self, *, force: bool = False) -> Any:
+        """The Dash app's server, building it if needed; None while the store is unreadable."""
+        if self._app is not None:
+            return self._app
+        with self._lock:
+            if self._app is not None:
+                return self._app
+            now = time.monotonic()
+            if not force and now - self._last_attempt < self.config.retry_s:
+                return None
+            self._last_attempt = now
+            try:
+                dataset = self._load()
+                version = data_version(dataset)
+                app = self._factory(dataset, self.config, version)
+            except LayersError as exc:
+                self.last_error = str(exc)
+                log.error("cannot load the dataset from %s: %s", self.config.store_label, exc)
+                return None
+            self.dataset, self.data_version, self._app = dataset, version, app
+            self.loaded_at, self.last_error = time.time(), None
+            log.info("serving %s (data version %s)", dataset.metadata.name, version)
+            return app
+
+    # -- health ---------------------------------------------------------------------------
+
+    def probe_store(self) -> dict[str, Any]:
+        """Whether the store answers, and its current data version (cached briefly)."""
+        now = time.monotonic()
+        if self._probe is not None and now - self._probe[0] < PROBE_CACHE_S:
+            return self._probe[1]
+        result: dict[str, Any] = {"reachable": False, "data_version": None, "error": None}
+        if self.config.database_url:
+            from layers.store.postgis import current_data_version
+
+            try:
+                result["data_version"] = current_data_version(
+                    self.config.database_url, name=self.config.dataset_name
+                )
+                result["reachable"] = True
+            except LayersError as exc:
+                result["error"] = str(exc)
+        else:
+            root = Path(self.config.store_label)
+            result["reachable"] = (root / "dataset.toml").is_file() or root.is_file()
+            if not result["reachable"]:
+                result["error"] = f"dataset folder {root} has no dataset.toml"
+        self._probe = (now, result)
+        return result
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """HTTP status and JSON body of ``/healthz``."""
+        self.ensure_app()
+        probe = self.probe_store()
+        serving = self._app is not None
+        if not serving:
+            status = "unavailable"
+        elif probe["reachable"]:
+            status = "ok"
+        else:
+            status = "degraded"  # still serving the loaded data from memory
+        body = {
+            "status": status,
+            "dataset": None if self.dataset is None else self.dataset.metadata.name,
+            "data_version": self.data_version,
+            "store": self.config.store,
+            "store_reachable": probe["reachable"],
+            "store_data_version": probe["data_version"],
+            "stale": bool(
+                serving and probe["data_version"] and probe["data_version"] != self.data_version
+            ),
+            "error": probe["error"] or self.last_error,
+            "loaded_at": None
+            if self.loaded_at is None
+            else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_at)),
+            "pid": os.getpid(),
+        }
+        return (503 if status == "unavailable" else 200), body
+
+    # -- WSGI -----------------------------------------------------------------------------
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer ``/healthz`` here; pass everything else to the Dash app (or a 503 page)."""
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH:
+            code, body = self.health()
+            return _respond(
+                start_response,
+                code,
+                json.dumps(body).encode(),
+                "application/json",
+            )
+        app = self.ensure_app()
+        if app is None:
+            return self._unavailable(environ, start_response)
+        return app(environ, start_response)
+
+    def _unavailable(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        reason = self.last_error or "the data store cannot be read"
+        if environ.get("PATH_INFO", "").startswith("/_dash"):
+            payload = json.dumps({"error": "data store unavailable", "message": reason})
+            return _respond(start_response, 503, payload.encode(), "application/json")
+        page = UNAVAILABLE_PAGE.format(
+            reason=html.escape(reason), retry=int(max(self.config.retry_s, 5))
+        )
+        return _respond(start_response, 503, page.encode(), "text/html; charset=utf-8")
+
+
+UNAVAILABLE_PAGE = """<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{retry}">
+<title>Quartiersatlas – Daten nicht erreichbar</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>Daten zurzeit nicht erreichbar</h1>
+<p>Der Quartiersatlas kann seine Daten gerade nicht lesen. Die Seite lädt sich alle {retry}
+Sekunden neu und ist wieder da, sobald die Datenbank erreichbar ist.</p>
+<p lang="en">The data store cannot be read right now; this page retries every {retry} seconds.</p>
+<pre role="status">{reason}</pre>
+</body></html>
+"""
+
+
+def _respond(
+    start_response: StartResponse, code: int, body: bytes, content_type: str
+) -> list[bytes]:
+    reasons = {200: "OK", 503: "Service Unavailable"}
+    start_response(
+        f"{code} {reasons.get(code, '')}".strip(),
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("Retry-After", "5") if code == 503 else ("X-Content-Type-Options", "nosniff"),
+        ],
+    )
+    return [body]
+
+
+def create_server(**overrides: Any) -> AtlasServer:
+    """The WSGI application for gunicorn, configured from the environment.
+
+    Keyword arguments override the environment (``data_dir``, ``database_url``,
+    ``dataset_name``, ``user_data_dir``, ``jobs_dir``, ``retry_s``, ``app_options``). The
+    dataset is loaded immediately when possible; otherwise on a later request.
+    """
+    server = AtlasServer(ServerConfig.from_env(**overrides))
+    server.ensure_app(force=True)
+    return server
+
+
+__all__ = ["HEALTH_PATH", "AtlasServer", "ServerConfig", "create_server"]

@@ -1,0 +1,99 @@
+"""The WSGI server: /healthz, start-up while the database is down, recovery, stale data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+
+from dashboard.wsgi import AtlasServer, ServerConfig, create_server
+from layers.store import data_version
+from layers.store.postgis import load_dataset_into_db
+
+
+def stub_factory(dataset, config, version):
+    """A tiny Flask app standing in for the Dash app (counts how often it is built)."""
+    app = Flask("stub")
+    app.config["built_for"] = (dataset.metadata.name, version)
+
+    @app.route("/")
+    def index():
+        return f"atlas {dataset.metadata.name} {version}"
+
+    return app
+
+
+def call(server, path):
+    """Run one request through the WSGI callable; return (status code, body)."""
+    captured = {}
+
+    def start_response(status, headers):
+        captured["status"] = int(status.split()[0])
+        captured["headers"] = dict(headers)
+
+    body = b"".join(
+        server(
+            {
+                "PATH_INFO": path,
+                "REQUEST_METHOD": "GET",
+                "wsgi.input": None,
+                "SERVER_NAME": "x",
+                "SERVER_PORT": "80",
+                "wsgi.url_scheme": "http",
+            },
+            start_response,
+        )
+    )
+    return captured["status"], body.decode()
+
+
+def test_health_with_file_store(sample_dir, sample_dataset, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    server = AtlasServer(ServerConfig(data_dir=sample_dir), factory=stub_factory)
+    code, body = call(server, "/healthz")
+    health = json.loads(body)
+    assert code == 200
+    assert health["status"] == "ok" and health["store"] == "files"
+    assert health["dataset"] == "Teststadt"
+    assert health["data_version"] == data_version(sample_dataset)
+    assert health["store_reachable"] is True
+    code, page = call(server, "/")
+    assert (code, page) == (200, f"atlas Teststadt {data_version(sample_dataset)}")
+
+
+def test_config_from_environment(tmp_path):
+    config = ServerConfig.from_env(
+        {
+            "DATABASE_URL": "postgresql://u:pw@db/atlas",
+            "QUARTIERSATLAS_DATASET": "Karlsruhe",
+            "QUARTIERSATLAS_USER_DATA": str(tmp_path),
+            "QUARTIERSATLAS_RETRY_S": "2",
+        }
+    )
+    assert config.store == "postgis" and config.dataset_name == "Karlsruhe"
+    assert config.store_label == "postgresql://u@db/atlas"
+    assert config.user_data_dir == tmp_path and config.retry_s == 2.0
+    assert ServerConfig.from_env({}, data_dir=tmp_path).store == "files"
+
+
+def test_bad_dataset_folder_gives_503_with_reason(tmp_path):
+    server = AtlasServer(ServerConfig(data_dir=tmp_path / "missing"), factory=stub_factory)
+    code, page = call(server, "/")
+    assert code == 503 and "Daten zurzeit nicht erreichbar" in page
+    code, body = call(server, "/healthz")
+    assert code == 503 and json.loads(body)["status"] == "unavailable"
+
+
+@pytest.mark.postgis
+def test_create_server_reads_database_url(sample_dataset, database_url, monkeypatch):
+    load_dataset_into_db(sample_dataset, database_url)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setattr("dashboard.wsgi._default_factory", stub_factory)
+    server = AtlasServer(ServerConfig.from_env(), factory=stub_factory)
+    code, body = call(server, "/healthz")
+    health = json.loads(body)
+    assert code == 200 and health["store"] == "postgis" and health["status"] == "ok"
+    assert health["data_version"] == health["store_data_version"] == data_version(sample_dataset)
+    assert health["stale"] is False
+    assert callable(create_server)
