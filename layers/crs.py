@@ -90,10 +90,15 @@ def estimate_metric_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     require_crs(frame, name="frame")
     if len(frame) == 0:
         raise CrsError("cannot estimate a metric CRS from an empty layer")
-    crs = frame.estimate_utm_crs(datum_name="ETRS89")
-    if crs is None:  # outside Europe ETRS89 zones do not exist
-        crs = frame.estimate_utm_crs()
-    return crs
+    crs = frame.estimate_utm_crs()  # WGS 84 / UTM zone; works everywhere
+    try:
+        etrs = frame.estimate_utm_crs(datum_name="ETRS89")
+    except RuntimeError:  # outside Europe ETRS89 zones do not exist
+        return crs
+    # pyproj picks ETRS89 zones with northing-first axes (EPSG:3044 …); use the easting-first
+    # ETRS89 / UTM zones EPSG:25828–25838 that German and European data are published in.
+    zone = int(etrs.utm_zone[:-1]) if etrs.utm_zone else 0
+    return CRS.from_epsg(25800 + zone) if 28 <= zone <= 38 else crs
 
 
 def to_metric(frame: gpd.GeoDataFrame, crs: CRS | str) -> gpd.GeoDataFrame:

@@ -347,7 +347,8 @@ def _programme(
     for index in np.flatnonzero(unknown):
         collector.error(
             spec.file,
-            f"unknown district {references.iloc[index]!r}{did_you_mean(references.iloc[index], districts['id'])}",
+            f"unknown district {references.iloc[index]!r}"
+            f"{did_you_mean(references.iloc[index], [*districts['id'], *districts['name']])}",
             row=int(rows[index]),
             column=mapping["district"],
         )
