@@ -30,7 +30,7 @@ from layers.demography import (
 from layers.errors import CatalogueError
 from layers.need import need_index
 from layers.programme import programme_table
-from layers.projection import PROJECTION_LABEL, projection_label, with_projection
+from layers.projection import PROJECTION_LABEL, fit_trends, projection_label, with_projection
 from layers.types import Level
 
 if TYPE_CHECKING:
@@ -209,7 +209,8 @@ def area_profile(
         "year": year,
         "city": city,
         "notes": notes,
-        "population": _population_section(dataset, population, mapping, area, year),
+        "population": _population_section(dataset, population, mapping, area, year)
+        | {"projection": _projection_section(dataset, district_ids, label)},
         "facilities": _facilities_section(dataset, mapping, area, population, year),
         "coverage": coverage_section,
         "need_index": _need_section(
@@ -343,6 +344,32 @@ def _population_section(
         "age_structure": structure,
         "trend": trend,
         "change": change,
+    }
+
+
+def _projection_section(
+    dataset: Dataset, district_ids: list[str], label: str | None
+) -> dict[str, Any] | None:
+    """Method and fit of the trend per district and group when the profile year is projected."""
+    if not label:
+        return None
+    fits = fit_trends(dataset.population)
+    fits = fits[fits["district_id"].astype(str).isin(district_ids)]
+    return {
+        "label": label,
+        "fits": [
+            {
+                "district_id": str(f.district_id),
+                "group": str(f.group),
+                "method": f.method,
+                "years_used": f.years_used,
+                "n_years": int(f.n_years),
+                "slope_per_year": _num(f.slope_per_year, 2),
+                "r2": _num(f.r2, 3),
+                "note": f.note or None,
+            }
+            for f in fits.itertuples(index=False)
+        ],
     }
 
 

@@ -35,7 +35,7 @@ from layers.planning import (
     propose_planning_areas,
     read_planning_areas,
 )
-from layers.projection import PROJECTION_LABEL, extend_population, projection_label
+from layers.projection import PROJECTION_LABEL, extend_population, fit_trends, projection_label
 from layers.types import LEVELS
 
 CHANGE_COLUMNS = ("area_id", "area_name", "value_from", "value_to", "change", "change_pct")
@@ -44,6 +44,7 @@ CHANGE_COLUMNS = ("area_id", "area_name", "value_from", "value_to", "change", "c
 PROFILE_FORMATS = ("json", "pdf")
 
 MAX_WARNING_LINES = 10
+MAX_IDS_LISTED = 12
 
 
 def _note(message: str) -> None:
@@ -76,6 +77,22 @@ def _number(value: Any, digits: int | None = None) -> float | int | None:
 
 # --------------------------------------------------------------------------------------------
 # change
+
+
+def _fits(population: pd.DataFrame, group: str) -> list[dict[str, Any]]:
+    """Method and fit of the trend per district (shown whenever projected values are)."""
+    fits = fit_trends(population[population["group"] == group])
+    return [
+        {
+            "district_id": str(f.district_id),
+            "method": f.method,
+            "years_used": f.years_used,
+            "slope_per_year": _number(f.slope_per_year, 2),
+            "r2": _number(f.r2, 3),
+            "note": f.note or None,
+        }
+        for f in fits.itertuples(index=False)
+    ]
 
 
 def _warn_missing(
@@ -216,6 +233,7 @@ def change_cmd(
         if level == "planning_area"
         else None,
         "projection": label,
+        "projection_fits": _fits(population, group) if label else None,
         "rows": [
             {
                 "area_id": str(r.area_id),
@@ -275,9 +293,13 @@ def _parse_keep_together(values: tuple[str, ...]) -> list[list[str]]:
 def _print_summary(summary: Any, components: dict[str, list[list[str]]], *, title: str) -> None:
     click.echo(title, err=True)
     for row in summary.table.itertuples(index=False):
+        ids = row.district_ids.split(",")
+        listed = ",".join(ids[:MAX_IDS_LISTED]) + (
+            f",… ({len(ids)} in all)" if len(ids) > MAX_IDS_LISTED else ""
+        )
         click.echo(
             f"  {row.planning_area:<6} {row.planning_area_name}: {row.population:,.0f} "
-            f"({row.districts} districts: {row.district_ids})",
+            f"({row.districts} districts: {listed})",
             err=True,
         )
     imbalance = (

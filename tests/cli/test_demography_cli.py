@@ -157,6 +157,15 @@ def test_change_with_projection_says_so(runner, grid):
     payload = json.loads(result.stdout)
     assert payload["projection"].startswith("Trendfortschreibung, keine amtliche Prognose")
     assert "Trendfortschreibung" in result.stderr
+    fit = {f["district_id"]: f for f in payload["projection_fits"]}["0101"]
+    assert fit == {
+        "district_id": "0101",
+        "method": "linear",
+        "years_used": "2020–2021",
+        "slope_per_year": 50.0,
+        "r2": 1.0,
+        "note": None,
+    }
     assert {r["area_id"]: r["value_to"] for r in payload["rows"]}["0101"] == 250
 
 

@@ -131,6 +131,7 @@ def test_district_profile_contents(profile_dataset):
         "coordinator": "Frau Nord",
     }
     assert profile["year"] == 2021
+    assert profile["population"]["projection"] is None
     population = profile["population"]
     assert population["total"] == 1200
     structure = {row["group"]: row for row in population["age_structure"]}
@@ -207,6 +208,9 @@ def test_projected_year_is_labelled(profile_dataset):
     profile = area_profile(profile_dataset(), "0101", year=2023, compute_coverage=False)
     assert profile["population"]["total"] == 1600  # +200 a year
     assert any("Trendfortschreibung, keine amtliche Prognose" in n for n in profile["notes"])
+    fits = {f["group"]: f for f in profile["population"]["projection"]["fits"]}
+    assert fits["total"]["slope_per_year"] == 200.0 and fits["total"]["r2"] == 1.0
+    assert fits["total"]["years_used"] == "2020–2021" and fits["total"]["method"] == "linear"
     assert profile["population"]["trend"][0]["series"][-1] == {
         "year": 2023,
         "value": 1600,
