@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 USER_DATA_ENV = "QUARTIERSATLAS_USER_DATA"
 RETRY_ENV = "QUARTIERSATLAS_RETRY_S"
 HEALTH_PATH = "/healthz"
+JOBS_EXTENSION = "quartiersatlas_jobs"
+"""Key of the background callback manager in the Flask server's ``extensions``."""
 PROBE_CACHE_S = 2.0
 """Health probes of the store are reused for this long (a load balancer may poll often)."""
 
@@ -114,7 +116,9 @@ def _default_factory(dataset: Any, config: ServerConfig, version: str) -> Any:
     if "background_callback_manager" not in params:
         log.warning("create_app takes no background_callback_manager; long jobs run inline")
     app = create_app(**kwargs)
-    return getattr(app, "server", app)
+    server = getattr(app, "server", app)
+    server.extensions[JOBS_EXTENSION] = manager
+    return server
 
 
 class AtlasServer:
@@ -171,6 +175,12 @@ class AtlasServer:
             self.loaded_at, self.last_error = time.time(), None
             log.info("serving %s (data version %s)", dataset.metadata.name, version)
             return app
+
+    @property
+    def jobs(self) -> Any:
+        """The background callback manager of the app (None before the app is built)."""
+        extensions = getattr(self._app, "extensions", None) or {}
+        return extensions.get(JOBS_EXTENSION)
 
     # -- health ---------------------------------------------------------------------------
 

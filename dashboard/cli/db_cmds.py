@@ -51,6 +51,12 @@ def db_group() -> None:
     help="Distance tables to compute and store with the data ('all' = euclidean and network).",
 )
 @click.option("--keep-old", is_flag=True, help="Keep the schemas of previous versions.")
+@click.option(
+    "--grant-read",
+    metavar="ROLE",
+    default=None,
+    help="Give this database role (the app's) read access to the new version.",
+)
 @reports_errors
 def db_load_cmd(
     data_dir: Path | None,
@@ -58,6 +64,7 @@ def db_load_cmd(
     schema: str | None,
     precompute: str,
     keep_old: bool,
+    grant_read: str | None,
 ) -> None:
     """Load a dataset into PostGIS as a new version, in one transaction.
 
@@ -69,7 +76,9 @@ def db_load_cmd(
 
     url = _database_url(database_url)
     dataset = load_dataset(data_dir if data_dir is not None else default_dataset_path())
-    result = load_dataset_into_db(dataset, url, schema=schema, keep_old=keep_old)
+    result = load_dataset_into_db(
+        dataset, url, schema=schema, keep_old=keep_old, grant_read=grant_read
+    )
     rows = ", ".join(f"{table} {count}" for table, count in result.rows.items())
     click.echo(
         f"loaded {result.name!r} into {redact_url(url)} schema {result.schema} "

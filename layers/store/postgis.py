@@ -218,6 +218,7 @@ def load_dataset_into_db(
     *,
     schema: str | None = None,
     keep_old: bool = False,
+    grant_read: str | None = None,
 ) -> LoadResult:
     """Write ``dataset`` into the database at ``url`` as a new version and make it current.
 
@@ -236,6 +237,8 @@ def load_dataset_into_db(
         Base name of the schemas (``<schema>_v<N>``); default ``qa_<dataset name>``.
     keep_old
         Keep the previous versions' schemas.
+    grant_read
+        A database role (the app's) that gets read access to the new version and the registry.
 
     Returns
     -------
@@ -309,6 +312,14 @@ def load_dataset_into_db(
                 ),
                 (file_name, content),
             )
+        if grant_read:
+            for template in (
+                "GRANT USAGE ON SCHEMA {schema} TO {role}",
+                "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
+                "GRANT USAGE ON SCHEMA {reg} TO {role}",
+                "GRANT SELECT ON ALL TABLES IN SCHEMA {reg} TO {role}",
+            ):
+                conn.execute(_q(template, schema=target, reg=REGISTRY_SCHEMA, role=grant_read))
         conn.execute(
             _q(
                 """INSERT INTO {reg}.datasets (name, schema, version, data_version)
@@ -769,7 +780,10 @@ def _build_dataset(
 def cache_root() -> Path:
     """Folder for files that database datasets need on disk (``$QUARTIERSATLAS_CACHE``)."""
     env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "quartiersatlas"
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "quartiersatlas"
 
 
 def _materialise(name: str, version: str, files: list[tuple[str, bytes]]) -> Path:

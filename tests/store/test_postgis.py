@@ -299,3 +299,18 @@ def test_unreachable_database_in_cli(monkeypatch):
         load_dataset_from_db(url)
     assert isinstance(StoreError("x"), RuntimeError)
     _ = psycopg
+
+
+def test_grant_read_lets_an_app_role_read_only(sample_dataset, database_url, pg_server):
+    pg_server.psql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'atlas_reader') "
+        "THEN CREATE ROLE atlas_reader LOGIN; END IF; END $$"
+    )
+    load_dataset_into_db(sample_dataset, database_url)
+    reader_url = database_url.replace("postgres@", "atlas_reader@")
+    with pytest.raises(StoreError, match="permission denied"):
+        load_dataset_from_db(reader_url)
+    load_dataset_into_db(sample_dataset, database_url, grant_read="atlas_reader")
+    assert_same_dataset(sample_dataset, load_dataset_from_db(reader_url))
+    with pytest.raises(StoreError, match="permission denied"):
+        load_dataset_into_db(sample_dataset, reader_url)
