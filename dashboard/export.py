@@ -1257,8 +1257,85 @@ def write_area_profile_pdf(
 # The current map view of a dataset (CLI ``export`` and the app's export button)
 
 
-def view_figure(ctx: Any, state: Any, *, lang: Lang = "de") -> tuple[go.Figure, str, str]:
-    """The app's map (:func:`dashboard.figures.map_figure`) filled for one view state.
+def apply_patch(figure: Mapping[str, Any], patch: Any) -> dict[str, Any]:
+    """Apply a :class:`dash.Patch` to a figure dict the way the browser does.
+
+    The app sends the map's geometry once and then only patches values; applying the same patch
+    to the same base figure here gives exactly the figure the user sees.
+
+    Parameters
+    ----------
+    figure
+        The base figure as a dict (``fig.to_plotly_json()`` or ``fig.to_dict()``); not changed.
+    patch
+        A ``dash.Patch`` or its ``to_plotly_json()`` dict.
+
+    Returns
+    -------
+    dict
+        A new figure dict.
+
+    Examples
+    --------
+    >>> from dash import Patch
+    >>> p = Patch()
+    >>> p["data"][0]["z"] = [1, 2]
+    >>> p["layout"]["map"]["zoom"] = 11
+    >>> apply_patch({"data": [{"z": [0, 0]}], "layout": {}}, p)
+    {'data': [{'z': [1, 2]}], 'layout': {'map': {'zoom': 11}}}
+    """
+    import copy
+
+    ops = patch.to_plotly_json() if hasattr(patch, "to_plotly_json") else patch
+    out: Any = copy.deepcopy(dict(figure))
+    for op in ops.get("operations", []):
+        name, location, params = op["operation"], list(op["location"]), op.get("params", {})
+        if not location:
+            raise ParameterError("a patch operation without a location cannot be applied")
+        parent = out
+        for key in location[:-1]:
+            parent = parent[key] if isinstance(parent, list) else parent.setdefault(key, {})
+        key = location[-1]
+        value = copy.deepcopy(params.get("value"))
+        if name == "Assign":
+            parent[key] = value
+        elif name == "Delete":
+            if isinstance(parent, list) or key in parent:
+                del parent[key]
+        elif name == "Merge":
+            target = parent.setdefault(key, {}) if isinstance(parent, dict) else parent[key]
+            target.update(value)
+        else:
+            target = parent[key] if isinstance(parent, list) else parent.setdefault(key, [])
+            if name == "Append":
+                target.append(value)
+            elif name == "Prepend":
+                target.insert(0, value)
+            elif name == "Extend":
+                target.extend(value)
+            elif name == "Insert":
+                target.insert(params["index"], value)
+            elif name == "Clear":
+                target.clear()
+            elif name == "Reverse":
+                target.reverse()
+            elif name == "Remove":
+                target.remove(value)
+            elif name in ("Add", "Sub", "Mul", "Div"):
+                ops_map = {
+                    "Add": lambda x, y: x + y,
+                    "Sub": lambda x, y: x - y,
+                    "Mul": lambda x, y: x * y,
+                    "Div": lambda x, y: x / y,
+                }
+                parent[key] = ops_map[name](parent[key], value)
+            else:
+                raise ParameterError(f"unknown patch operation {name!r}")
+    return out
+
+
+def view_figure(ctx: Any, state: Any) -> tuple[go.Figure, str]:
+    """The app's map for one view state: the base figure plus the app's own map Patch.
 
     Parameters
     ----------
@@ -1266,114 +1343,75 @@ def view_figure(ctx: Any, state: Any, *, lang: Lang = "de") -> tuple[go.Figure, 
         :class:`dashboard.context.AppContext` of the dataset.
     state
         :class:`dashboard.state.ViewState` (categories, distance, year, group, level, layers,
-        scenario points).
-    lang
-        Language of labels.
+        scenario points, language).
 
     Returns
     -------
     tuple
-        The figure, a title and a subtitle (plain text).
+        The figure and the map title the app shows above it (plain text).
     """
     from dashboard import figures
-    from dashboard.i18n import fmt_number, t
+    from dashboard.callbacks.map import map_update
 
-    dataset = ctx.dataset
-    cats = ctx.check_categories(state.categories or ctx.category_ids)
-    level = state.level if state.level in ctx.levels else "district"
-    radius = float(state.radius_m)
-    year = state.year if state.year is not None else ctx.default_year(state.group)
-    show_gaps = "gaps" in state.layers
-    categories = [(c.id, c.label(lang), c.colour) for c in dataset.categories]
-    fig = figures.map_figure(
+    base = figures.map_figure(
         districts=ctx.geo["district"],
         planning=ctx.geo.get("planning_area"),
-        hexes=ctx.hexes if show_gaps else None,
+        hexes=ctx.hexes if "gaps" in state.layers else None,
         boundaries=ctx.outline,
         facilities=ctx.facilities_wgs,
-        categories=categories,
+        categories=[(c.id, c.label(state.lang), c.colour) for c in ctx.dataset.categories],
     )
-    traces = figures.Traces(len(categories))
-    result = ctx.coverage(
-        cats,
-        radius_m=radius,
-        year=year,
-        group=state.group,
-        level=level,
-        added=state.added,
-        removed=state.removed,
+    update = map_update(ctx, state)
+    figure = apply_patch(base.to_plotly_json(), update["figure"])
+    # plotly.js ignores attributes a trace type does not have; so does the export
+    return go.Figure(figure, skip_invalid=True), str(update["title"])
+
+
+def render_view(
+    ctx: Any,
+    state: Any,
+    *,
+    fmt: ImageFormat = "png",
+    page_format: PageFormat = "a4",
+    created: dt.date | None = None,
+) -> bytes:
+    """The current map view as PNG or PDF bytes (for the app's download button).
+
+    Parameters
+    ----------
+    ctx, state
+        The app context and the view state, as the map callback gets them.
+    fmt
+        ``"png"`` or ``"pdf"``.
+    page_format
+        ``"a4"`` landscape or ``"16:9"``.
+    created
+        Export date in the source line; default today.
+    """
+    from dashboard.i18n import t
+
+    lang = state.lang
+    fig, title = view_figure(ctx, state)
+    level = state.level if state.level in ctx.levels else "district"
+    footer = source_line(
+        ctx.dataset.metadata.sources,
+        lang=lang,
+        created=created,
+        extra=t("legend_hidden", lang, n=ctx.options.small_count_threshold),
     )
-    shown = traces.DISTRICTS if level == "district" else traces.PLANNING
-    hidden_text = t("hidden_value", lang, n=ctx.options.small_count_threshold)
-    share = result.areas["share"].to_numpy(dtype=float) * 100.0
-    customdata = [
-        [
-            figures.esc(name),
-            hidden_text if hidden else fmt_number(value, lang, decimals=1) + " %",
-            fmt_number(residents, lang),
-        ]
-        for name, value, residents, hidden in zip(
-            result.areas["area_name"],
-            share,
-            result.areas["residents"],
-            result.hidden,
-            strict=True,
-        )
-    ]
-    distance_text = f"{fmt_number(radius, lang)} m"
-    fig.data[shown].update(
-        locations=list(result.areas["area_id"].astype(str)),
-        z=[None if not np.isfinite(v) else round(float(v), 1) for v in share],
-        customdata=customdata,
-        visible=True,
-        showscale=True,
-        colorbar=dict(title=dict(text=escape_text(t("legend_share_short", lang)))),
-    )
-    other = traces.PLANNING if shown == traces.DISTRICTS else traces.DISTRICTS
-    fig.data[other].update(visible=False, showscale=False)
-    if show_gaps and cats:
-        uncovered, _ = ctx.gaps(
-            cats,
-            radius_m=radius,
-            year=year,
-            group=state.group,
-            added=state.added,
-            removed=state.removed,
-        )
-        fig.data[traces.GAPS].update(
-            z=[None if not np.isfinite(v) or v <= 0 else float(v) for v in uncovered],
-            visible=True,
-            showscale=True,
-            colorbar=dict(
-                title=dict(text=escape_text(t("legend_gaps", lang)).replace(": ", ":<br>", 1))
-            ),
-        )
-    for i, (cat_id, _, _) in enumerate(categories):
-        visible = "facilities" in state.layers and cat_id in cats
-        fig.data[traces.facility(i)].update(visible=visible, showlegend=visible)
-    if state.added:
-        fig.data[traces.added].update(
-            lat=[a[1] for a in state.added],
-            lon=[a[2] for a in state.added],
-            name=escape_text(t("planned", lang)),
-            showlegend=True,
-        )
-    labels = ", ".join(c[1] for c in categories if c[0] in cats) or t("no_category", lang)
-    title = f"{dataset.metadata.name}: {labels}"
+    year = state.year if state.year is not None else ctx.default_year(state.group)
     level_text = t("level_district" if level == "district" else "level_planning_area", lang)
-    subtitle = " · ".join(
-        [
-            t(
-                "legend_share",
-                lang,
-                cats=t("all_selected", lang) if len(cats) > 1 else labels,
-                d=distance_text,
-            ),
-            level_text,
-            f"{t('year', lang)} {year}" if year is not None else "",
-        ]
-    ).strip(" ·")
-    return fig, title, subtitle
+    if year is not None and "change" not in state.layers and str(year) not in title:
+        title = f"{title} · {t('year', lang)} {year}"
+    page = export_figure(
+        fig,
+        title=f"{ctx.dataset.metadata.name} · {level_text}",
+        subtitle=title,
+        footer=footer,
+        bounds_lonlat=ctx.geo[level].bounds,
+        page_format=page_format,
+    )
+    return render_figure(page, fmt=fmt)
 
 
 def export_map_view(
@@ -1421,7 +1459,6 @@ def export_map_view(
         If rendering or writing fails; nothing partial is left.
     """
     from dashboard.context import AppContext
-    from dashboard.i18n import t
     from dashboard.state import ViewState
     from layers.coverage import check_categories, check_radius
     from layers.errors import CatalogueError
@@ -1455,23 +1492,15 @@ def export_map_view(
         layers=tuple(layers),
         lang=lang,
     )
-    fig, title, subtitle = view_figure(ctx, state, lang=lang)
-    footer = source_line(
-        dataset.metadata.sources,
-        lang=lang,
-        created=created,
-        extra=t("legend_hidden", lang, n=ctx.options.small_count_threshold),
-    )
-    geo = ctx.geo[level]
-    page = export_figure(
-        fig,
-        title=title,
-        subtitle=subtitle,
-        footer=footer,
-        bounds_lonlat=geo.bounds,
+    _check_folder(Path(out))
+    data = render_view(
+        ctx,
+        state,
+        fmt=check_suffix(out, IMAGE_FORMATS, what="map export"),
         page_format=page_format,
+        created=created,
     )
-    return write_figure(page, out)
+    return write_export(out, data)
 
 
 __all__ = [
@@ -1483,6 +1512,7 @@ __all__ = [
     "ExportError",
     "PageFormat",
     "SheetTable",
+    "apply_patch",
     "check_suffix",
     "escape_text",
     "export_figure",
@@ -1494,6 +1524,7 @@ __all__ = [
     "neutralise_frame",
     "profile_pdf_bytes",
     "render_figure",
+    "render_view",
     "sheet_from_profile",
     "source_line",
     "table_csv_bytes",
