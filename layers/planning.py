@@ -703,6 +703,9 @@ def _pick_seeds(xy: np.ndarray, n: int, rng: np.random.Generator) -> list[int]:
         dist = np.min(np.linalg.norm(xy[:, None, :] - xy[seeds][None, :, :], axis=2), axis=1)
         prob = dist**2
         prob[seeds] = 0.0
+        if prob.sum() <= 0:  # units at identical positions: pick any other unit
+            prob = np.ones(len(xy))
+            prob[seeds] = 0.0
         seeds.append(int(rng.choice(len(xy), p=prob / prob.sum())))
     return seeds
 
@@ -740,16 +743,7 @@ def _grow_regions(
 
 def _stays_connected(members: set[int], removed: int, neighbours: list[frozenset[int]]) -> bool:
     rest = members - {removed}
-    if not rest:
-        return False
-    start = next(iter(rest))
-    seen, queue = {start}, deque([start])
-    while queue:
-        for nb in neighbours[queue.popleft()]:
-            if nb in rest and nb not in seen:
-                seen.add(nb)
-                queue.append(nb)
-    return len(seen) == len(rest)
+    return bool(rest) and _connected(rest, neighbours)
 
 
 def _local_search(

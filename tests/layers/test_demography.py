@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from layers.demography import (
     area_values,
@@ -220,3 +222,29 @@ def test_karlsruhe_total_change_equals_raw_csv():
         after = raw.loc[(raw["Stadtteil"] == name) & (raw["Jahr"] == 2021), "Hauptwohnung"].item()
         assert table.loc[did, "change"] == after - before
         assert table.loc[did, "change_pct"] == round((after - before) / before * 100, 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(st.integers(min_value=0, max_value=10_000), min_size=6, max_size=6),
+    areas=st.lists(st.sampled_from(["N", "S", "W"]), min_size=3, max_size=3),
+)
+def test_property_area_sums_equal_district_sums(values, areas):
+    ids = ["C", "A", "B"]
+    pop = pd.DataFrame(
+        {
+            "district_id": ids * 2,
+            "year": [2010] * 3 + [2020] * 3,
+            "group": "total",
+            "value": [float(v) for v in values],
+        }
+    )
+    mapping = pd.DataFrame({"district_id": ids, "area_id": areas, "area_name": areas})
+    table = change_table(
+        pop, mapping, group="total", year_from=2010, year_to=2020, city_name="S"
+    ).set_index("area_id")
+    for area in set(areas):
+        members = [i for i, a in zip(range(3), areas, strict=True) if a == area]
+        assert table.loc[area, "value_from"] == sum(values[i] for i in members)
+        assert table.loc[area, "value_to"] == sum(values[3 + i] for i in members)
+    assert table.loc["ALL", "change"] == sum(values[3:]) - sum(values[:3])
