@@ -6,6 +6,7 @@ specific data build it themselves (or add their own fixtures next to their tests
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -134,4 +135,37 @@ def grid_dataset(
             "facilities.csv": FACILITIES_CSV,
             "population.csv": POPULATION_CSV,
         },
+    )
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BERLIN_SOURCE = REPO_ROOT.parent / "shared" / "data" / "berlin"
+"""The raw Berlin files (../shared/data/berlin next to the repository); see its PROVENANCE.md."""
+
+
+def _copy_berlin(target: Path, manifest: Path) -> Path:
+    if not (BERLIN_SOURCE / "PROVENANCE.md").is_file():
+        pytest.skip(f"the Berlin source files are not available at {BERLIN_SOURCE}")
+    for sub in ("districts", "facilities", "population", "population_variant"):
+        (target / sub).mkdir(parents=True)
+        for file in sorted((BERLIN_SOURCE / sub).iterdir()):
+            shutil.copyfile(file, target / sub / file.name)
+    shutil.copyfile(manifest, target / "dataset.toml")
+    return target
+
+
+@pytest.fixture(scope="session")
+def berlin_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Berlin files copied unchanged next to tests/data/berlin/dataset.toml (read only)."""
+    return _copy_berlin(
+        tmp_path_factory.mktemp("berlin"), REPO_ROOT / "tests" / "data" / "berlin" / "dataset.toml"
+    )
+
+
+@pytest.fixture(scope="session")
+def berlin_variant_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Berlin files next to tests/data/berlin_variant/dataset.toml (the ;/BOM file of 30.06.2022)."""
+    return _copy_berlin(
+        tmp_path_factory.mktemp("berlin_variant"),
+        REPO_ROOT / "tests" / "data" / "berlin_variant" / "dataset.toml",
     )
