@@ -39,7 +39,6 @@ sys.path.insert(0, str(ROOT))
 
 from layers.coverage import (  # noqa: E402
     DistanceTable,
-    area_index,
     coverage_table,
     dataset_area_index,
 )
@@ -335,8 +334,13 @@ def two_sfca(
 # Generated city
 
 
-def generate_city(folder: Path, n_residents: int, n_facilities: int, seed: int = 1) -> None:
-    """Write a synthetic dataset: 6×6 districts of 2 km, clustered residents, 3 × n facilities."""
+def generate_city(
+    folder: Path, n_residents: int, n_facilities: int, *, fmt: str = "gpkg", seed: int = 1
+) -> None:
+    """Write a synthetic dataset: 6×6 districts of 2 km, clustered residents, 3 × n facilities.
+
+    Residents go to a GeoPackage (``fmt="gpkg"``) or a CSV with x/y columns (``fmt="csv"``).
+    """
     rng = np.random.default_rng(seed)
     x0, y0, side, n = 450_000.0, 5_420_000.0, 2_000.0, 6
     from shapely.geometry import box
@@ -357,9 +361,16 @@ def generate_city(folder: Path, n_residents: int, n_facilities: int, seed: int =
     clustered = centres[which] + rng.normal(0, 400, size=(k, 2))
     uniform = rng.random((n_residents - k, 2)) * extent
     xy = np.clip(np.vstack([clustered, uniform]), 1.0, extent - 1.0) + np.array([x0, y0])
-    pd.DataFrame({"x": np.round(xy[:, 0], 1), "y": np.round(xy[:, 1], 1)}).to_csv(
-        folder / "residents.csv", index=False
-    )
+    xy = np.round(xy, 1)
+    if fmt == "gpkg":
+        gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS).to_file(
+            folder / "residents.gpkg", layer="residents", engine="pyogrio"
+        )
+        residents_toml = 'path = "residents.gpkg"'
+    else:
+        pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}).to_csv(folder / "residents.csv", index=False)
+        residents_toml = 'path = "residents.csv"\ncrs = "EPSG:25832"'
+
     cats = ["meeting", "counselling", "care"]
     fxy = rng.random((3 * n_facilities, 2)) * extent + [x0, y0]
     pd.DataFrame(
@@ -377,14 +388,14 @@ def generate_city(folder: Path, n_residents: int, n_facilities: int, seed: int =
         folder / "population.csv", index=False
     )
     (folder / "dataset.toml").write_text(
-        """[metadata]
+        f"""[metadata]
 name = "Generated city"
 city = "Generierte Stadt"
 metric_crs = "EPSG:25832"
 
 [districts]
 path = "districts.geojson"
-columns = { id = "id", name = "name" }
+columns = {{ id = "id", name = "name" }}
 
 [[facilities]]
 path = "facilities.csv"
@@ -394,8 +405,7 @@ crs = "EPSG:25832"
 path = "population.csv"
 
 [residents]
-path = "residents.csv"
-crs = "EPSG:25832"
+{residents_toml}
 """,
         encoding="utf-8",
     )
@@ -405,8 +415,12 @@ BASELINE_SCRIPT = """
 import sys, warnings
 import geopandas as gpd, pandas as pd
 folder, radius, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-res = pd.read_csv(folder + "/residents.csv")
-points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(res.x, res.y), crs="EPSG:25832")
+import os
+if os.path.exists(folder + "/residents.gpkg"):
+    points = gpd.read_file(folder + "/residents.gpkg")[["geometry"]]
+else:
+    res = pd.read_csv(folder + "/residents.csv")
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(res.x, res.y), crs="EPSG:25832")
 districts = gpd.read_file(folder + "/districts.geojson")[["id", "name", "geometry"]]
 points = gpd.sjoin(points, districts[["id", "geometry"]], predicate="within", how="inner").drop(columns="index_right")
 pop = pd.read_csv(folder + "/population.csv", dtype={"district": str}).set_index("district")["value"]
@@ -427,15 +441,16 @@ pd.concat(rows).to_csv(out, index=False)
 """
 
 
-def generated_city(n_residents: int, n_facilities: int) -> None:
+def generated_city(n_residents: int, n_facilities: int, fmt: str) -> None:
     print(
-        f"\n== Generated city: {n_residents:,} residents, 3 categories × {n_facilities} facilities, 36 districts =="
+        f"\n== Generated city: {n_residents:,} residents ({fmt}), 3 categories × {n_facilities} "
+        "facilities, 36 districts =="
     )
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         folder = Path(tmp) / "city"
         folder.mkdir()
         start = time.perf_counter()
-        generate_city(folder, n_residents, n_facilities)
+        generate_city(folder, n_residents, n_facilities, fmt=fmt)
         print(f"  files written to a temporary folder in {ms(time.perf_counter() - start)}")
 
         ours_out = Path(tmp) / "ours.csv"
@@ -492,10 +507,7 @@ def generated_city(n_residents: int, n_facilities: int) -> None:
         t_load = time.perf_counter() - start
         residents, facilities = dataset.resident_points, dataset.facilities
         weights = resident_weights(dataset)
-        index = area_index(
-            residents["district_id"],
-            dataset_area_index(dataset, "district").areas.assign(district_id=lambda f: f.area_id),
-        )
+        index = dataset_area_index(dataset, "district")
         per_cat = []
         table = DistanceTable(residents, facilities)
         for c in dataset.category_ids:
@@ -536,6 +548,12 @@ def main() -> None:
     )
     parser.add_argument("--skip-karlsruhe", action="store_true")
     parser.add_argument("--skip-generated", action="store_true")
+    parser.add_argument(
+        "--residents-format",
+        choices=["gpkg", "csv"],
+        default="gpkg",
+        help="file format of the generated city's resident points (default gpkg)",
+    )
     args = parser.parse_args()
     print(
         f"Quartiersatlas coverage benchmark (python {sys.version.split()[0]}, geopandas {gpd.__version__})"
@@ -543,7 +561,7 @@ def main() -> None:
     if not args.skip_karlsruhe:
         karlsruhe()
     if not args.skip_generated:
-        generated_city(100_000 if args.small else 1_000_000, 300)
+        generated_city(100_000 if args.small else 1_000_000, 300, args.residents_format)
 
 
 if __name__ == "__main__":
