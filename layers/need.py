@@ -189,8 +189,13 @@ def need_index(
         table = table[table["area_id"] != CITY_AREA_ID].set_index("area_id")
         values = table["change_pct"].reindex(area_order)
         if values.isna().all():
-            reason = next(
-                (r for r in table["missing_reason"] if isinstance(r, str) and r), "keine Werte"
+            known = population.loc[
+                (population["group"] == group) & population["value"].notna(), "year"
+            ]
+            years_known = ", ".join(str(y) for y in sorted({int(y) for y in known}))
+            reason = (
+                f"Gruppe '{group}' hat keine Werte für {year_from} und {year_to} "
+                f"(Jahre mit Werten: {years_known or 'keine'})"
             )
             info.append(
                 {
@@ -198,7 +203,7 @@ def need_index(
                     "label_de": label,
                     "kind": "demography",
                     "available": False,
-                    "note": f"nicht für {year_from} und {year_to}: {reason}",
+                    "note": reason,
                 }
             )
             return False

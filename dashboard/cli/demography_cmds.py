@@ -27,6 +27,7 @@ from layers.demography import (
     with_composite_groups,
 )
 from layers.errors import CatalogueError, ParameterError
+from layers.need import NORMALISATIONS, need_index
 from layers.planning import (
     ADJACENCY_TOLERANCE_M,
     area_components,
@@ -441,6 +442,148 @@ def validate_cmd(data_dir: Path | None, mapping_file: Path | None) -> None:
     )
 
 
+def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
+    """Parse repeated ``--weight COMPONENT=NUMBER`` options."""
+    parsed: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            number = float(value) if sep else None
+        except ValueError:
+            number = None
+        if number is None:
+            raise ParameterError(
+                f"--weight {item!r}: expected COMPONENT=NUMBER, e.g. growth_65_plus=2"
+            )
+        parsed[key.strip()] = number
+    return parsed
+
+
+# --------------------------------------------------------------------------------------------
+# need index
+
+
+@main.command("need")
+@data_option
+@click.option("--level", type=click.Choice(LEVELS), default="district", show_default=True)
+@click.option(
+    "--from",
+    "year_from",
+    type=int,
+    default=None,
+    help="Start year (default: 10 years before --to, or the first year).",
+)
+@click.option(
+    "--to", "year_to", type=int, default=None, help="End year (default: latest year of the total)."
+)
+@click.option(
+    "--radius-m",
+    type=float,
+    default=500.0,
+    show_default=True,
+    help="Walking radius of the coverage shares (m).",
+)
+@click.option("--no-coverage", is_flag=True, help="Demographic components only.")
+@click.option(
+    "--weight",
+    "weights",
+    multiple=True,
+    metavar="COMPONENT=W",
+    help="Component weight (repeatable).",
+)
+@click.option(
+    "--normalisation", type=click.Choice(NORMALISATIONS), default="minmax", show_default=True
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to FILE instead of stdout.",
+)
+@reports_errors
+def need_cmd(
+    data_dir: Path | None,
+    level: str,
+    year_from: int | None,
+    year_to: int | None,
+    radius_m: float,
+    no_coverage: bool,
+    weights: tuple[str, ...],
+    normalisation: str,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Need index per district or planning area: components, score (0-100) and rank (1 = highest need).
+
+    Components: growth of children under 6 / under 18 and of people aged 65+ (the total only when
+    none of these is known), and the share of residents not covered per category. Default
+    weights: demography and coverage half each, split equally. See docs/demography.md.
+    """
+    from layers.areas import area_mapping
+
+    parsed = _parse_weights(weights)
+    dataset = open_dataset(data_dir)
+    population = with_composite_groups(dataset.population)
+    totals = available_years(population[population["value"].notna()], group=TOTAL_GROUP)
+    year_to = totals[-1] if year_to is None else year_to
+    if year_from is None:
+        window = [y for y in totals if year_to - 10 <= y < year_to]
+        year_from = window[0] if window else totals[0]
+    mapping = area_mapping(dataset, level)  # type: ignore[arg-type]
+    coverage = None
+    if not no_coverage:
+        from layers.coverage import dataset_coverage
+
+        coverage = dataset_coverage(dataset, radius_m=radius_m, year=year_to, level=level)  # type: ignore[arg-type]
+    index = need_index(
+        population,
+        mapping,
+        year_from=year_from,
+        year_to=year_to,
+        city_name=dataset.metadata.city,
+        coverage=coverage,
+        weights=parsed or None,
+        normalisation=normalisation,  # type: ignore[arg-type]
+        category_labels={c.id: c.label_de for c in dataset.categories},
+    )
+    for comp in index.components.itertuples(index=False):
+        if not comp.available:
+            _note(f"component {comp.component} not available: {comp.note}")
+    if level == "planning_area" and dataset.planning_areas_proposal:
+        _note("the planning areas are a computed proposal (Vorschlag), not an official mapping")
+    table = index.table
+    if fmt == "csv":
+        emit(frame_to_csv(table), out)
+        return
+    payload = {
+        "level": level,
+        "year_from": index.year_from,
+        "year_to": index.year_to,
+        "normalisation": index.normalisation,
+        "radius_m": None if no_coverage else radius_m,
+        "components": [
+            {
+                "component": c.component,
+                "label": c.label_de,
+                "kind": c.kind,
+                "available": bool(c.available),
+                "weight": _number(c.weight, 4),
+                "note": c.note or None,
+            }
+            for c in index.components.itertuples(index=False)
+        ],
+        "rows": [
+            {k: (_number(v) if isinstance(v, float) else v) for k, v in row.items()}
+            | {"rank": None if pd.isna(row["rank"]) else int(row["rank"])}
+            for row in table.to_dict("records")
+        ],
+    }
+    emit(to_json(payload), out)
+
+
 # --------------------------------------------------------------------------------------------
 # profile
 
@@ -519,18 +662,7 @@ def profile_cmd(
 
     if fmt is None:
         fmt = "pdf" if out is not None and out.suffix.lower() == ".pdf" else "json"
-    parsed: dict[str, float] = {}
-    for item in weights:
-        key, sep, value = item.partition("=")
-        try:
-            number = float(value) if sep else None
-        except ValueError:
-            number = None
-        if number is None:
-            raise ParameterError(
-                f"--weight {item!r}: expected COMPONENT=NUMBER, e.g. growth_65_plus=2"
-            )
-        parsed[key.strip()] = number
+    parsed = _parse_weights(weights)
     dataset = open_dataset(data_dir)
     profile = area_profile(
         dataset,
@@ -549,4 +681,4 @@ def profile_cmd(
     emit(to_json(profile), out)
 
 
-__all__ = ["CHANGE_COLUMNS", "change_cmd", "profile_cmd", "propose_cmd", "validate_cmd"]
+__all__ = ["CHANGE_COLUMNS", "change_cmd", "need_cmd", "profile_cmd", "propose_cmd", "validate_cmd"]

@@ -324,3 +324,38 @@ def test_bundled_propose_six_areas_within_balance(runner):
     )
     assert imbalance <= 1.15
     assert "all areas contiguous" in result.stderr
+
+
+def test_need_ranking_csv_and_json(runner, grid):
+    result = runner.invoke(main, ["need", "--data", str(grid), "--from", "2020", "--to", "2021"])
+    assert result.exit_code == 0, result.output
+    table = rows(result.stdout)
+    assert [r["area_id"] for r in table] == ["0101", "0102", "0201", "0202"]
+    header = result.stdout.splitlines()[0].split(",")
+    assert header[:2] == ["area_id", "area_name"] and header[-2:] == ["score", "rank"]
+    assert "growth_total" in header and "uncovered_meeting" in header
+    assert "growth_65_plus not available" in result.stderr
+    result = runner.invoke(
+        main,
+        [
+            "need",
+            "--data",
+            str(grid),
+            "--from",
+            "2020",
+            "--to",
+            "2021",
+            "--no-coverage",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    ranks = {r["area_id"]: r["rank"] for r in payload["rows"]}
+    # growth of the total: 0101 +50 %, 0102 +25 %, 0201 0 %, 0202 unknown (no rank)
+    assert ranks == {"0101": 1, "0102": 2, "0201": 3, "0202": None}
+    result = runner.invoke(
+        main, ["need", "--data", str(grid), "--weight", "kids=1", "--no-coverage"]
+    )
+    assert result.exit_code == 1 and "valid components: growth_under_6" in result.stderr
