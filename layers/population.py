@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -211,9 +212,27 @@ def combine_population(
 
 
 def groups_of(population: pd.DataFrame) -> list[str]:
-    """Population groups in the data, ``total`` first."""
-    groups = sorted(set(population["group"]))
-    return sorted(groups, key=lambda g: (g != TOTAL, g))
+    """Population groups in the data: ``total`` first, then age groups by age, then the others.
+
+    Examples
+    --------
+    >>> groups_of(pd.DataFrame({"group": ["65_plus", "6_to_15", "total", "eigene", "under_6"]}))
+    ['total', 'under_6', '6_to_15', '65_plus', 'eigene']
+    """
+    return sorted(set(population["group"]), key=_group_order)
+
+
+def _group_order(group: str) -> tuple[int, float, float, str]:
+    """Sort key: ``total``, then ``under_N`` / ``A_to_B`` / ``N_plus`` by age range, then by id."""
+    if group == TOTAL:
+        return (0, 0.0, 0.0, group)
+    if match := re.fullmatch(r"under_(\d+)", group):
+        return (1, 0.0, float(match[1]), group)
+    if match := re.fullmatch(r"(\d+)_to_(\d+)", group):
+        return (1, float(match[1]), float(match[2]), group)
+    if match := re.fullmatch(r"(\d+)_plus", group):
+        return (1, float(match[1]), float("inf"), group)
+    return (2, 0.0, 0.0, group)
 
 
 def years_of(population: pd.DataFrame, group: str) -> list[int]:
