@@ -1,0 +1,156 @@
+"""The Dash app factory: ``create_app()`` builds one app around one loaded dataset.
+
+Nothing is loaded at import time. For gunicorn use the factory
+``gunicorn 'dashboard.app:create_server()'``; ``quartiersatlas serve`` calls :func:`create_app`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import dash
+from flask import Flask
+
+from dashboard import figures, ids
+from dashboard.context import AppContext, AppOptions, default_user_data_dir
+from dashboard.layout import build_layout
+from layers.dataset import Dataset, default_dataset_path, load_dataset
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+EXTENSION_KEY = "quartiersatlas"
+"""Key of the :class:`AppContext` in ``app.server.extensions``."""
+
+INDEX = """<!DOCTYPE html>
+<html lang="de">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+SET_LANG_JS = """
+function(lang) { document.documentElement.lang = lang || "de"; return window.dash_clientside.no_update; }
+"""
+
+SHARE_JS = """
+function(n) {
+    if (!n) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+    var url = window.location.href;
+    try { navigator.clipboard.writeText(url); } catch (e) {}
+    return [url, false];
+}
+"""
+
+
+def make_options(**options: Any) -> AppOptions:
+    """:class:`AppOptions` from keyword options; unknown names raise ``TypeError``."""
+    valid = {f.name for f in dataclasses.fields(AppOptions)}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise TypeError(
+            f"unknown option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(valid))}"
+        )
+    if options.get("user_data_dir") is not None:
+        options["user_data_dir"] = Path(options["user_data_dir"])
+    else:
+        options["user_data_dir"] = default_user_data_dir()
+    return AppOptions(**options)
+
+
+def create_app(
+    dataset: Dataset | None = None, *, data_dir: str | Path | None = None, **options: Any
+) -> dash.Dash:
+    """Build the dashboard for ``dataset`` (or the dataset in ``data_dir``, or the default one).
+
+    Parameters
+    ----------
+    dataset
+        A loaded dataset; when None it is loaded from ``data_dir``.
+    data_dir
+        Dataset folder; default ``$QUARTIERSATLAS_DATA`` or the bundled ``data/karlsruhe``.
+    **options
+        Fields of :class:`dashboard.context.AppOptions`, e.g. ``small_count_threshold=50``,
+        ``upload_max_bytes=10_000_000``, ``user_data_dir="…"``, ``hex_edge_m=200``.
+
+    Returns
+    -------
+    dash.Dash
+        The app; its :class:`AppContext` is ``app.server.extensions["quartiersatlas"]``.
+    """
+    opts = make_options(**options)
+    if dataset is None:
+        dataset = load_dataset(data_dir if data_dir is not None else default_dataset_path())
+    ctx = AppContext(dataset, opts)
+    from dashboard.callbacks.url_state import default_state
+
+    state = default_state(ctx)
+    categories = [(c.id, c.label_de, c.colour) for c in dataset.categories]
+    base = figures.map_figure(
+        districts=ctx.geo["district"],
+        planning=ctx.geo.get("planning_area"),
+        hexes=ctx.hexes,
+        boundaries=ctx.outline,
+        facilities=ctx.facilities_wgs,
+        categories=categories,
+        grid=figures.click_grid(dataset.districts),
+    )
+    compare = figures.change_map_figure(
+        ctx.geo["district"], ctx.geo.get("planning_area"), ctx.outline
+    )
+    server = Flask(__name__)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        title=opts.title or f"Quartiersatlas {dataset.metadata.city}".strip(),
+        assets_folder=str(ASSETS),
+        compress=True,
+        serve_locally=True,
+        update_title=None,
+        meta_tags=[
+            {"name": "viewport", "content": "width=device-width, initial-scale=1"},
+            {"name": "description", "content": "Quartiersatlas: soziale Infrastruktur"},
+        ],
+    )
+    app.index_string = INDEX
+    app.layout = build_layout(ctx, base, compare, state)
+    server.extensions[EXTENSION_KEY] = ctx
+
+    from dashboard.callbacks import register_all
+
+    register_all(app, ctx)
+    app.clientside_callback(
+        SET_LANG_JS,
+        dash.Output(ids.PRINT_DUMMY, "data", allow_duplicate=True),
+        dash.Input(ids.LANG, "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        SHARE_JS,
+        dash.Output(ids.SHARE_LINK, "children"),
+        dash.Output(ids.SHARE_LINK, "hidden"),
+        dash.Input(ids.SHARE_BUTTON, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    return app
+
+
+def get_context(app: dash.Dash) -> AppContext:
+    """The :class:`AppContext` of an app made by :func:`create_app`."""
+    return app.server.extensions[EXTENSION_KEY]
+
+
+def create_server(**options: Any) -> Flask:
+    """WSGI entry point for gunicorn: ``gunicorn 'dashboard.app:create_server()'``."""
+    return create_app(**options).server

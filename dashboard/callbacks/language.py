@@ -1,0 +1,121 @@
+"""Language switch: every translated text node and the labels of the options."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import dash
+from dash import ALL, Input, Output, html
+
+from dashboard import ids, layout
+from dashboard.i18n import check_lang, fmt_number, label, t
+
+if TYPE_CHECKING:
+    from dashboard.context import AppContext
+
+
+def notes(ctx: AppContext, lang: str) -> list[Any]:
+    """The "Datenstand/Hinweise" panel: dataset notes, the seed-list warning, load warnings."""
+    meta = ctx.dataset.metadata
+    out: list[Any] = []
+    if meta.notes:
+        out.extend(html.P(p.strip()) for p in meta.notes.split("\n\n") if p.strip())
+    out.append(html.P(t("notes_seed", lang), className="note-seed"))
+    n_unlocated = len(ctx.dataset.unlocated_facilities)
+    if n_unlocated:
+        out.append(html.P(t("notes_unlocated", lang, n=fmt_number(n_unlocated, lang))))
+    dated = [s for s in meta.sources if s.date or s.licence or s.attribution]
+    if dated:
+        out.append(
+            html.Ul(
+                [
+                    html.Li(
+                        " · ".join(
+                            x
+                            for x in (
+                                s.layer,
+                                s.attribution or s.source or s.file,
+                                s.licence,
+                                s.date,
+                            )
+                            if x
+                        )
+                    )
+                    for s in meta.sources
+                ],
+                className="sources",
+            )
+        )
+    return out
+
+
+def texts(ctx: AppContext, lang: str, keys: list[str]) -> dict[str, Any]:
+    """Everything the language callback returns for ``lang``."""
+    lang = check_lang(lang)
+    cats = [{"label": label(c, lang), "value": c.id} for c in ctx.dataset.categories]
+    return {
+        "i18n": [t(k, lang) for k in keys],
+        "view": layout.simple_options(layout.VIEW_KEYS, lang),
+        "categories": layout.category_options(ctx, lang),
+        "unit": layout.simple_options(layout.UNIT_KEYS, lang),
+        "speed": layout.simple_options(layout.SPEED_KEYS, lang),
+        "level": layout.level_options(ctx, lang),
+        "layers": layout.simple_options(layout.LAYER_KEYS, lang),
+        "basemap": layout.simple_options(layout.BASEMAP_KEYS, lang),
+        "group": layout.group_options(ctx, lang),
+        "scenario_category": cats,
+        "placeholder": t("address_placeholder", lang),
+        "notes": notes(ctx, lang),
+        "methods": t("methods_text", lang, n=ctx.options.small_count_threshold),
+        "upload_help": t(
+            "upload_help",
+            lang,
+            mb=f"{ctx.options.upload_max_bytes / 1024 / 1024:g}",
+            cats=", ".join(ctx.category_ids),
+        ),
+        "play": t("play", lang),
+    }
+
+
+def register(app: dash.Dash, ctx: AppContext) -> None:
+    """Register the language callback."""
+
+    @app.callback(
+        Output({"type": ids.I18N_TYPE, "key": ALL}, "children"),
+        Output(ids.VIEW_TABS, "options"),
+        Output(ids.CATEGORIES, "options"),
+        Output(ids.DISTANCE_UNIT, "options"),
+        Output(ids.SPEED, "options"),
+        Output(ids.LEVEL, "options"),
+        Output(ids.LAYERS, "options"),
+        Output(ids.BASEMAP, "options"),
+        Output(ids.GROUP, "options"),
+        Output(ids.SCENARIO_CATEGORY, "options"),
+        Output(ids.ADDRESS, "placeholder"),
+        Output(ids.NOTES_BODY, "children"),
+        Output(ids.METHODS_BODY, "children"),
+        Output(ids.UPLOAD_HELP, "children"),
+        Output(ids.CHANGE_PLAY, "children", allow_duplicate=True),
+        Input(ids.LANG, "value"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def switch_language(lang: str) -> tuple:
+        keys = [o["id"]["key"] for o in dash.ctx.outputs_list[0]]
+        out = texts(ctx, lang, keys)
+        return (
+            out["i18n"],
+            out["view"],
+            out["categories"],
+            out["unit"],
+            out["speed"],
+            out["level"],
+            out["layers"],
+            out["basemap"],
+            out["group"],
+            out["scenario_category"],
+            out["placeholder"],
+            out["notes"],
+            out["methods"],
+            out["upload_help"],
+            out["play"],
+        )

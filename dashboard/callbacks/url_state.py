@@ -1,0 +1,268 @@
+"""The view state: one callback keeps controls, map clicks, the store and the URL in step.
+
+Every control change, map click and URL change becomes a :class:`~dashboard.state.ViewState`,
+which is stored and written to the URL (and read back from it on load).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+import dash
+from dash import Input, Output, State, no_update
+
+from dashboard import ids
+from dashboard.figures import Traces
+from dashboard.state import (
+    MAX_SCENARIO_POINTS,
+    SPEEDS_KMH,
+    ViewState,
+    from_query,
+    to_query,
+)
+
+if TYPE_CHECKING:
+    from dashboard.context import AppContext
+
+CONTROLS: tuple[tuple[str, str], ...] = (
+    (ids.VIEW_TABS, "view"),
+    (ids.CATEGORIES, "categories"),
+    (ids.DISTANCE, "distance"),
+    (ids.DISTANCE_UNIT, "unit"),
+    (ids.SPEED, "speed"),
+    (ids.YEAR, "year"),
+    (ids.GROUP, "group"),
+    (ids.LEVEL, "level"),
+    (ids.LAYERS, "layers"),
+    (ids.CHANGE_YEARS, "change_years"),
+    (ids.LANG, "lang"),
+    (ids.BASEMAP, "basemap"),
+    (ids.SCENARIO_CATEGORY, "scenario_category"),
+)
+"""Controls mirrored in the state: (component id, state field)."""
+
+EVENTS: tuple[tuple[str, str], ...] = (
+    (ids.MAP, "clickData"),
+    (ids.COMPARE_MAP, "clickData"),
+    (ids.PROFILE_CLOSE, "n_clicks"),
+    (ids.SCENARIO_CLEAR, "n_clicks"),
+    (ids.ADDRESS, "value"),
+    (ids.GEO_STORE, "data"),
+    (ids.PRESENT_BUTTON, "n_clicks"),
+    (ids.PRESENT_EXIT, "n_clicks"),
+    (ids.SUGGEST_TAKE, "n_clicks"),
+    (ids.CHANGE_INTERVAL, "n_intervals"),
+)
+
+
+def default_state(ctx: AppContext) -> ViewState:
+    """The state of a plain link: all categories, latest year, the whole period of change."""
+    years = ctx.years
+    return ViewState(
+        categories=ctx.category_ids[:1],
+        distance=ctx.options.default_distance_m,
+        year=ctx.default_year("total"),
+        year_from=years[0] if years else None,
+        year_to=years[-1] if years else None,
+        scenario_category=ctx.category_ids[0] if ctx.category_ids else None,
+    )
+
+
+def state_from_url(ctx: AppContext, search: str | None) -> ViewState:
+    """Decode a URL query against this dataset's catalogue."""
+    state = from_query(
+        search,
+        defaults=default_state(ctx),
+        categories=ctx.category_ids,
+        years=ctx.years,
+        groups=ctx.groups,
+        levels=ctx.levels,
+    )
+    return normalise(ctx, state)
+
+
+def normalise(ctx: AppContext, state: ViewState) -> ViewState:
+    """Bring a state into the valid ranges of its unit and the dataset."""
+    distance = float(state.distance or 0)
+    if state.unit == "min":
+        distance = min(max(round(distance), 1), 60)
+    else:
+        distance = min(max(round(distance / 50) * 50, 50), 5000)
+    y0, y1 = state.year_from, state.year_to
+    if y0 is not None and y1 is not None and y0 > y1:
+        y0, y1 = y1, y0
+    return state.with_(distance=float(distance), year_from=y0, year_to=y1)
+
+
+def control_values(state: ViewState) -> dict[str, Any]:
+    """The value of every mirrored control for ``state``."""
+    return {
+        "view": state.view,
+        "categories": list(state.categories),
+        "distance": int(state.distance) if float(state.distance).is_integer() else state.distance,
+        "unit": state.unit,
+        "speed": state.speed,
+        "year": state.year,
+        "group": state.group,
+        "level": state.level,
+        "layers": list(state.layers),
+        "change_years": [state.year_from, state.year_to],
+        "lang": state.lang,
+        "basemap": state.basemap,
+        "scenario_category": state.scenario_category,
+    }
+
+
+def _convert_distance(state: ViewState, new_unit: str) -> float:
+    metres_per_min = SPEEDS_KMH.get(state.speed, 4.5) * 1000.0 / 60.0
+    if state.unit == new_unit:
+        return state.distance
+    if new_unit == "min":
+        return max(1.0, round(state.distance / metres_per_min))
+    return max(50.0, round(state.distance * metres_per_min / 50) * 50)
+
+
+def apply_click(ctx: AppContext, state: ViewState, click: dict | None) -> ViewState:
+    """Apply a map click: open a profile, add/remove a planned facility, or set the location."""
+    if not click or not click.get("points"):
+        return state
+    point = click["points"][0]
+    traces = Traces(len(ctx.category_ids))
+    curve = point.get("curveNumber")
+    lat, lon = point.get("lat"), point.get("lon")
+    is_facility = curve is not None and traces.facility(0) <= curve < traces.added
+    if state.view == "scenario":
+        if curve == traces.GRID and lat is not None and state.scenario_category:
+            if len(state.added) >= MAX_SCENARIO_POINTS:
+                return state
+            point_ = (state.scenario_category, round(float(lat), 5), round(float(lon), 5))
+            return state.with_(added=(*state.added, point_))
+        if curve == traces.suggested and lat is not None and state.scenario_category:
+            point_ = (state.scenario_category, round(float(lat), 5), round(float(lon), 5))
+            return state.with_(added=(*state.added, point_))
+        if curve == traces.added:
+            i = point.get("pointIndex", point.get("pointNumber"))
+            if i is not None and 0 <= i < len(state.added):
+                return state.with_(added=state.added[:i] + state.added[i + 1 :])
+            return state
+        if (is_facility or curve == traces.removed) and point.get("customdata"):
+            fid = str(point["customdata"][3] if is_facility else point["customdata"][1])
+            removed = tuple(x for x in state.removed if x != fid)
+            if len(removed) == len(state.removed):
+                removed = (*state.removed, fid)
+            return state.with_(removed=removed)
+        return state
+    if state.view == "coordinator":
+        if lat is not None and lon is not None:
+            return state.with_(location=(round(float(lat), 5), round(float(lon), 5)))
+        return state
+    if curve in (traces.DISTRICTS, traces.PLANNING, 0) and point.get("location") is not None:
+        return state.with_(area=str(point["location"]))
+    return state
+
+
+def next_state(
+    ctx: AppContext,
+    state: ViewState,
+    trigger: str | None,
+    values: dict[str, Any],
+    *,
+    suggestions: dict | None = None,
+) -> ViewState:
+    """The state after the event ``trigger`` (a component id) with the controls' ``values``.
+
+    ``values`` maps state fields (see :data:`CONTROLS`) and event ids to their current values.
+    """
+    if trigger in CONTROLS_BY_ID:
+        field = CONTROLS_BY_ID[trigger]
+        value = values.get(field)
+        if field == "categories":
+            state = state.with_(categories=tuple(ctx.check_categories(value or [])))
+        elif field == "layers":
+            state = state.with_(layers=tuple(x for x in (value or []) if isinstance(x, str)))
+        elif field == "distance" and value is not None:
+            state = state.with_(distance=float(value))
+        elif field == "unit" and value in ("m", "min"):
+            state = state.with_(distance=_convert_distance(state, value), unit=value)
+        elif field == "change_years" and value and len(value) == 2:
+            state = state.with_(year_from=int(value[0]), year_to=int(value[1]))
+        elif field == "level" and value in ctx.levels:
+            state = state.with_(level=value, area=None)
+        elif field == "year" and value is not None:
+            state = state.with_(year=int(value))
+        elif field == "view" and value:
+            state = state.with_(view=value)
+        elif field in ("speed", "group", "lang", "basemap", "scenario_category") and value:
+            state = state.with_(**{field: value})
+    elif trigger == ids.MAP or trigger == ids.COMPARE_MAP:
+        state = apply_click(ctx, state, values.get(trigger))
+    elif trigger == ids.PROFILE_CLOSE:
+        state = state.with_(area=None)
+    elif trigger == ids.SCENARIO_CLEAR:
+        state = state.with_(added=(), removed=())
+    elif trigger == ids.PRESENT_BUTTON:
+        state = state.with_(present=True)
+    elif trigger == ids.PRESENT_EXIT:
+        state = state.with_(present=False)
+    elif trigger == ids.ADDRESS and values.get(ids.ADDRESS):
+        with contextlib.suppress(LookupError, ValueError):
+            state = state.with_(location=ctx.geocode(values[ids.ADDRESS]))
+    elif trigger == ids.GEO_STORE:
+        geo = values.get(ids.GEO_STORE) or {}
+        if geo.get("lat") is not None and ctx.inside_city(geo["lat"], geo["lon"]):
+            state = state.with_(location=(round(geo["lat"], 5), round(geo["lon"], 5)))
+    elif trigger == ids.SUGGEST_TAKE and suggestions:
+        cat = suggestions.get("category")
+        new = tuple((cat, float(a), float(b)) for a, b in suggestions.get("sites", []))
+        state = state.with_(added=(*state.added, *new)[:MAX_SCENARIO_POINTS])
+    elif trigger == ids.CHANGE_INTERVAL:
+        years = ctx.years
+        if years and state.year_from is not None:
+            later = [y for y in years if y > (state.year_to or years[-1])]
+            nxt = later[0] if later else next((y for y in years if y > state.year_from), None)
+            if nxt is not None:
+                state = state.with_(year_to=nxt)
+    return normalise(ctx, state)
+
+
+CONTROLS_BY_ID = dict(CONTROLS)
+
+
+def register(app: dash.Dash, ctx: AppContext) -> None:
+    """Register the state/URL synchronisation callback."""
+    defaults = default_state(ctx)
+    control_inputs = [Input(cid, "value") for cid, _ in CONTROLS]
+    event_inputs = [Input(cid, prop) for cid, prop in EVENTS]
+
+    @app.callback(
+        Output(ids.STATE, "data"),
+        Output(ids.URL, "search"),
+        *[Output(cid, "value") for cid, _ in CONTROLS],
+        Input(ids.URL, "search"),
+        *control_inputs,
+        *event_inputs,
+        State(ids.STATE, "data"),
+        State(ids.SUGGEST_STORE, "data"),
+    )
+    def sync(search: str | None, *args: Any) -> tuple:
+        n_controls = len(CONTROLS)
+        control_args = args[:n_controls]
+        event_args = args[n_controls : n_controls + len(EVENTS)]
+        stored, suggestions = args[-2], args[-1]
+        trigger = dash.ctx.triggered_id
+        if trigger is None or trigger == ids.URL or stored is None:
+            state = state_from_url(ctx, search)
+        else:
+            values = {field: v for (_, field), v in zip(CONTROLS, control_args, strict=True)}
+            values.update({cid: v for (cid, _), v in zip(EVENTS, event_args, strict=True)})
+            state = next_state(
+                ctx, ViewState.from_dict(stored), trigger, values, suggestions=suggestions
+            )
+        query = to_query(state, defaults=defaults)
+        wanted = control_values(state)
+        outputs = []
+        for (_, field), current in zip(CONTROLS, control_args, strict=True):
+            value = wanted[field]
+            outputs.append(no_update if value == current else value)
+        return (state.to_dict(), query if query != (search or "") else no_update, *outputs)

@@ -1,0 +1,551 @@
+"""Server-side state of one app: the dataset, its display geometry and caches of analysis results.
+
+An :class:`AppContext` is created once per app in :func:`dashboard.app.create_app` and handed to
+the callbacks through closures (never a module global). It only calls ``layers``: distances come
+from :class:`layers.coverage.DistanceTable` (computed once per dataset, category and mode and
+kept in :class:`DistanceCache`), shares from :func:`layers.coverage.coverage_counts`, gaps from
+:mod:`layers.gaps`, sites from :mod:`layers.siting`, nearby from :mod:`layers.nearby`, the
+profile from :mod:`layers.profile`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from dashboard import figures
+from layers.areas import area_mapping
+from layers.coverage import (
+    ALL_AREAS_ID,
+    AreaIndex,
+    DistanceTable,
+    area_index,
+    check_radius,
+    coverage_counts,
+    dataset_distance_table,
+)
+from layers.dataset import Dataset
+from layers.errors import CatalogueError
+from layers.residents import resident_weights
+
+DEFAULT_SMALL_COUNT = 50
+"""Areas with fewer residents than this show no share (as official statistics suppress them)."""
+DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_HEX_EDGE_M = 200.0
+ADDRESS_MATCHES = 15
+"""Address suggestions sent to the browser per keystroke."""
+
+
+def default_user_data_dir() -> Path:
+    """The user's data folder: the platform's user data dir, else ``~/.local/share/quartiersatlas``."""
+    try:
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("quartiersatlas", appauthor=False))
+    except ImportError:  # pragma: no cover - platformdirs is usually installed
+        return Path.home() / ".local" / "share" / "quartiersatlas"
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """Settings of one app instance (from ``create_app(**options)``)."""
+
+    small_count_threshold: int = DEFAULT_SMALL_COUNT
+    upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
+    user_data_dir: Path | None = None
+    hex_edge_m: float = DEFAULT_HEX_EDGE_M
+    distance_mode: str = "euclidean"
+    default_distance_m: float = 500.0
+    online_basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    title: str | None = None
+
+
+class DistanceCache:
+    """Distance tables keyed by (dataset identity, mode); distances by (dataset, category, mode).
+
+    Thread-safe: Flask serves callbacks from several threads.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple[int, str], DistanceTable] = {}
+        self._distances: dict[tuple[int, str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def table(self, dataset: Dataset, mode: str = "euclidean") -> DistanceTable:
+        """The dataset's :class:`DistanceTable` for ``mode`` (built on first use)."""
+        key = (id(dataset), mode)
+        with self._lock:
+            table = self._tables.get(key)
+            if table is None:
+                table = dataset_distance_table(dataset, distance=mode)  # type: ignore[arg-type]
+                self._tables[key] = table
+            return table
+
+    def distances(self, dataset: Dataset, category: str, mode: str = "euclidean") -> np.ndarray:
+        """Distance (m) of every resident point to the nearest facility of ``category``."""
+        key = (id(dataset), category, mode)
+        cached = self._distances.get(key)
+        if cached is None:
+            table = self.table(dataset, mode)
+            with self._lock:
+                cached = table.distances_m(category)
+                self._distances[key] = cached
+        return cached
+
+    def __len__(self) -> int:
+        return len(self._distances)
+
+
+class _Lru:
+    """A small thread-safe LRU cache keyed by hashable inputs."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Any) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = make()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+        return value
+
+
+@dataclass
+class CoverageResult:
+    """Coverage of the selected categories per area (one row per area, mapping order)."""
+
+    areas: pd.DataFrame
+    """``area_id``, ``area_name``, ``residents``, ``covered``, ``share`` (NaN = hidden/none)."""
+    per_category: pd.DataFrame
+    """Long table ``category``, ``area_id``, ``area_name``, ``residents``, ``covered``, ``share``
+    including the ``ALL`` rows (the city)."""
+    city_share: float
+    hidden: np.ndarray
+    """Areas whose share is hidden (fewer residents than the threshold)."""
+
+
+@dataclass
+class AppContext:
+    """The dataset of one app and everything derived from it that callbacks reuse."""
+
+    dataset: Dataset
+    options: AppOptions = field(default_factory=AppOptions)
+    distances: DistanceCache = field(default_factory=DistanceCache)
+
+    def __post_init__(self) -> None:
+        ds = self.dataset
+        self.category_ids: tuple[str, ...] = tuple(c.id for c in ds.categories)
+        self.levels: tuple[str, ...] = (
+            ("district", "planning_area") if ds.planning_areas is not None else ("district",)
+        )
+        pop = ds.population
+        known = pop[pop["value"].notna()] if len(pop) else pop
+        self.groups: tuple[str, ...] = tuple(ds.group_ids) if len(pop) else ("total",)
+        self.years: tuple[int, ...] = tuple(sorted(int(y) for y in known["year"].unique()))
+        self._group_years = {
+            g: tuple(sorted(int(y) for y in known.loc[known["group"] == g, "year"].unique()))
+            for g in self.groups
+        }
+        self._cache = _Lru(128)
+        self._lock = threading.Lock()
+        self.mappings = {level: area_mapping(ds, level) for level in self.levels}  # type: ignore[arg-type]
+        self.geo = {
+            level: figures.area_geometry(ds.districts, self.mappings[level])
+            for level in self.levels
+        }
+        self.outline = figures.boundary_lines(ds.districts)
+        self.facilities_wgs = figures.facility_points(ds.facilities)
+        self._hexes: figures.HexLayer | None = None
+        self._address_index: Any = None
+        self.uploads: list[gpd.GeoDataFrame] = []
+
+    # -- catalogue -------------------------------------------------------------------------
+
+    def years_of(self, group: str) -> tuple[int, ...]:
+        """Years with known values of ``group``."""
+        return self._group_years.get(group, ())
+
+    def default_year(self, group: str = "total") -> int | None:
+        """Latest year of ``group`` (or of any group)."""
+        years = self.years_of(group) or self.years
+        return years[-1] if years else None
+
+    def area_index(self, level: str) -> AreaIndex:
+        """Area of each resident point at ``level`` (cached)."""
+        return self._cache.get(
+            ("index", level),
+            lambda: area_index(self.dataset.resident_points["district_id"], self.mappings[level]),
+        )
+
+    def weights(self, year: int | None, group: str) -> np.ndarray:
+        """Residents per resident point for ``year`` and ``group`` (cached)."""
+        if year is not None and year not in self.years_of(group):
+            year = self.default_year(group)
+        return self._cache.get(
+            ("weights", year, group),
+            lambda: resident_weights(self.dataset, year=year, group=group),
+        )
+
+    @property
+    def table(self) -> DistanceTable:
+        """The distance table of the dataset in the configured mode."""
+        return self.distances.table(self.dataset, self.options.distance_mode)
+
+    def check_categories(self, categories: Sequence[str]) -> list[str]:
+        """The valid categories of ``categories`` in catalogue order."""
+        chosen = set(categories)
+        return [c for c in self.category_ids if c in chosen]
+
+    # -- coverage --------------------------------------------------------------------------
+
+    def facility_rows(self, ids: Sequence[str]) -> np.ndarray:
+        """Row positions of the facilities with ``ids`` (unknown ids are ignored)."""
+        if not ids:
+            return np.empty(0, dtype=np.int64)
+        wanted = set(ids)
+        return np.flatnonzero(self.dataset.facilities["id"].astype(str).isin(wanted).to_numpy())
+
+    def category_distances(
+        self,
+        category: str,
+        *,
+        added_xy: np.ndarray | None = None,
+        removed_rows: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Distances to ``category``, after adding/removing facilities (a what-if scenario)."""
+        mode = self.options.distance_mode
+        if (added_xy is None or not len(added_xy)) and (
+            removed_rows is None or not len(removed_rows)
+        ):
+            return self.distances.distances(self.dataset, category, mode)
+        table = self.table
+        remove = None
+        if removed_rows is not None and len(removed_rows):
+            remove = np.intersect1d(removed_rows, table.facility_positions(category))
+        key = (
+            "scenario",
+            category,
+            None if added_xy is None else np.round(added_xy, 1).tobytes(),
+            None if remove is None else remove.tobytes(),
+        )
+        return self._cache.get(
+            key, lambda: table.scenario_distances_m(category, add_xy=added_xy, remove=remove)
+        )
+
+    def combined_distances(
+        self,
+        categories: Sequence[str],
+        *,
+        added: Sequence[tuple[str, float, float]] = (),
+        removed: Sequence[str] = (),
+    ) -> np.ndarray:
+        """Per resident point, the largest distance to the nearest facility of each category.
+
+        A point is covered by *all* ``categories`` when this is within the radius.
+        """
+        removed_rows = self.facility_rows(removed)
+        out = None
+        for category in categories:
+            pts = [(lat, lon) for c, lat, lon in added if c == category]
+            added_xy = self.to_metric(pts) if pts else None
+            dist = self.category_distances(category, added_xy=added_xy, removed_rows=removed_rows)
+            out = dist if out is None else np.maximum(out, dist)
+        if out is None:
+            return np.full(self.table.n_residents, np.inf)
+        return out
+
+    def coverage(
+        self,
+        categories: Sequence[str],
+        *,
+        radius_m: float,
+        year: int | None,
+        group: str,
+        level: str,
+        added: Sequence[tuple[str, float, float]] = (),
+        removed: Sequence[str] = (),
+    ) -> CoverageResult:
+        """Coverage of the chosen categories per area (all of them, and each one)."""
+        radius = check_radius(radius_m)
+        cats = self.check_categories(categories)
+        index = self.area_index(level)
+        weights = self.weights(year, group)
+        areas = index.areas.copy()
+        blocks = []
+        removed_rows = self.facility_rows(removed)
+        for category in self.category_ids:
+            pts = [(lat, lon) for c, lat, lon in added if c == category]
+            dist = self.category_distances(
+                category,
+                added_xy=self.to_metric(pts) if pts else None,
+                removed_rows=removed_rows,
+            )
+            res, cov = coverage_counts(
+                dist, weights, index.codes, n_areas=index.n_areas, radius_m=radius
+            )
+            blocks.append(
+                pd.DataFrame(
+                    {
+                        "category": category,
+                        "area_id": [*areas["area_id"], ALL_AREAS_ID],
+                        "area_name": [*areas["area_name"], self.dataset.metadata.city],
+                        "residents": np.append(res, res.sum()),
+                        "covered": np.append(cov, cov.sum()),
+                    }
+                )
+            )
+        per_category = pd.concat(blocks, ignore_index=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_category["share"] = np.where(
+                per_category["residents"] > 0,
+                per_category["covered"] / per_category["residents"],
+                np.nan,
+            )
+        dist = self.combined_distances(cats, added=added, removed=removed)
+        residents, covered = coverage_counts(
+            dist, weights, index.codes, n_areas=index.n_areas, radius_m=radius
+        )
+        hidden = residents < self.options.small_count_threshold
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where((residents > 0) & ~hidden, covered / residents, np.nan)
+        if not cats:
+            share = np.full(len(residents), np.nan)
+        areas["residents"] = residents
+        areas["covered"] = covered
+        areas["share"] = share
+        total = residents.sum()
+        city = float(covered.sum() / total) if total > 0 and cats else float("nan")
+        return CoverageResult(
+            areas=areas, per_category=per_category, city_share=city, hidden=hidden
+        )
+
+    # -- gaps ------------------------------------------------------------------------------
+
+    @property
+    def hexes(self) -> figures.HexLayer:
+        """The fixed hexagon grid of all cells with resident points (display geometry)."""
+        if self._hexes is None:
+            from layers.gaps import hex_cells, hex_polygons
+
+            table = self.table
+            q, r = hex_cells(table.resident_xy, edge_m=self.options.hex_edge_m)
+            cells = np.unique(np.column_stack([q, r]), axis=0)
+            polygons = hex_polygons(cells[:, 0], cells[:, 1], edge_m=self.options.hex_edge_m)
+            frame = gpd.GeoDataFrame(
+                {"hex_id": [f"{a},{b}" for a, b in cells]}, geometry=polygons, crs=table.crs
+            )
+            self._hexes = figures.hex_layer(frame)
+        return self._hexes
+
+    def gaps(
+        self,
+        categories: Sequence[str],
+        *,
+        radius_m: float,
+        year: int | None,
+        group: str,
+        added: Sequence[tuple[str, float, float]] = (),
+        removed: Sequence[str] = (),
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Uncovered and total residents per hexagon, aligned with :attr:`hexes`."""
+        from layers.gaps import gap_hexagons
+
+        cats = self.check_categories(categories)
+        n = len(self.hexes.ids)
+        if not cats:
+            return np.full(n, np.nan), np.full(n, np.nan)
+        dist = self.combined_distances(cats, added=added, removed=removed)
+        frame = gap_hexagons(
+            self.table,
+            self.weights(year, group),
+            category=cats[0],
+            radius_m=radius_m,
+            hex_edge_m=self.options.hex_edge_m,
+            distances_m=dist,
+        ).set_index("hex_id")
+        order = pd.Index(self.hexes.ids)
+        uncovered = frame["uncovered"].reindex(order).to_numpy(float)
+        residents = frame["residents"].reindex(order).to_numpy(float)
+        return uncovered, residents
+
+    # -- demographic change ------------------------------------------------------------------
+
+    def change(self, *, group: str, year_from: int, year_to: int, level: str) -> pd.DataFrame:
+        """Change of ``group`` per area between two years (:func:`layers.demography.change_table`)."""
+        from layers.demography import change_table
+
+        return self._cache.get(
+            ("change", group, year_from, year_to, level),
+            lambda: change_table(
+                self.dataset.population,
+                self.mappings[level],
+                group=group,
+                year_from=year_from,
+                year_to=year_to,
+                city_name=self.dataset.metadata.city,
+            ),
+        )
+
+    # -- locations ---------------------------------------------------------------------------
+
+    def to_metric(self, latlon: Sequence[tuple[float, float]]) -> np.ndarray:
+        """Project WGS84 ``(lat, lon)`` pairs into the dataset's metric CRS."""
+        from pyproj import Transformer
+
+        crs = self.dataset.metadata.metric_crs
+        tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        lat = np.array([p[0] for p in latlon], float)
+        lon = np.array([p[1] for p in latlon], float)
+        x, y = tr.transform(lon, lat)
+        return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
+
+    def inside_city(self, lat: float, lon: float) -> bool:
+        """Whether the point lies inside a district (or within 2 km of one)."""
+        import shapely
+
+        xy = self.to_metric([(lat, lon)])[0]
+        return bool(self.dataset.districts.geometry.distance(shapely.Point(*xy)).min() <= 2000.0)
+
+    def nearby(
+        self, lat: float, lon: float, *, categories: Sequence[str], radius_m: float
+    ) -> dict[str, Any]:
+        """Nearest facilities per category around a WGS84 location (:func:`layers.nearby.nearby`)."""
+        from layers.nearby import nearby
+
+        x, y = self.to_metric([(lat, lon)])[0]
+        return nearby(
+            self.dataset.facilities,
+            float(x),
+            float(y),
+            categories=self.check_categories(categories) or list(self.category_ids),
+            radius_m=radius_m,
+            n_nearest=5,
+        )
+
+    @property
+    def address_index(self) -> Any:
+        """Address lookup of the dataset (:class:`layers.geocode.AddressIndex`), or None."""
+        if self._address_index is None and self.dataset.addresses is not None:
+            from layers.geocode import AddressIndex
+
+            with self._lock:
+                if self._address_index is None:
+                    self._address_index = AddressIndex(
+                        self.dataset.addresses, prefer_city=self.dataset.metadata.city
+                    )
+        return self._address_index
+
+    def address_suggestions(self, query: str, *, limit: int = ADDRESS_MATCHES) -> list[str]:
+        """The first ``limit`` addresses matching ``query`` (prefix matches first, then fuzzy)."""
+        query = (query or "").strip()
+        if len(query) < 3 or self.dataset.addresses is None:
+            return []
+        texts = self._address_texts()
+        folded = query.casefold()
+        prefix = [t for t in texts if t.casefold().startswith(folded)][:limit]
+        if len(prefix) >= limit:
+            return prefix
+        index = self.address_index
+        extra = index.suggest(query, limit=limit) if index is not None else []
+        return list(dict.fromkeys([*prefix, *extra]))[:limit]
+
+    def _address_texts(self) -> list[str]:
+        return self._cache.get(
+            ("address_texts",),
+            lambda: (
+                sorted(set(self.dataset.addresses["address"].astype(str)))
+                if self.dataset.addresses is not None
+                else []
+            ),
+        )
+
+    def geocode(self, address: str) -> tuple[float, float]:
+        """WGS84 ``(lat, lon)`` of an address from the address layer.
+
+        Raises
+        ------
+        AddressNotFoundError
+            With suggestions when the address is not in the layer.
+        """
+        from pyproj import Transformer
+
+        index = self.address_index
+        if index is None:
+            raise CatalogueError("the dataset has no address layer")
+        found = index.lookup(address)
+        tr = Transformer.from_crs(self.dataset.metadata.metric_crs, "EPSG:4326", always_xy=True)
+        lon, lat = tr.transform(found.x, found.y)
+        return round(float(lat), 6), round(float(lon), 6)
+
+    # -- siting & profile ----------------------------------------------------------------------
+
+    def suggest_sites(
+        self,
+        category: str,
+        *,
+        k: int,
+        radius_m: float,
+        year: int | None,
+        group: str,
+        added: Sequence[tuple[str, float, float]] = (),
+        removed: Sequence[str] = (),
+    ) -> tuple[list[tuple[float, float]], list[float], str]:
+        """The ``k`` best new sites for ``category`` (:func:`layers.siting.propose_sites`).
+
+        Returns WGS84 ``(lat, lon)`` per site, residents newly covered per site, and the note.
+        """
+        from pyproj import Transformer
+
+        from layers.siting import propose_sites
+
+        dist = self.combined_distances([category], added=added, removed=removed)
+        proposal = propose_sites(
+            self.table.resident_xy,
+            self.weights(year, group),
+            dist,
+            radius_m=radius_m,
+            k=k,
+            method="greedy",
+        )
+        tr = Transformer.from_crs(self.dataset.metadata.metric_crs, "EPSG:4326", always_xy=True)
+        sites = []
+        for x, y in proposal.xy:
+            lon, lat = tr.transform(x, y)
+            sites.append((round(float(lat), 5), round(float(lon), 5)))
+        return sites, [float(v) for v in proposal.newly_covered], proposal.note
+
+    def profile(
+        self, area_id: str, *, level: str, year: int | None, radius_m: float
+    ) -> dict[str, Any]:
+        """The profile of one area (:func:`layers.profile.area_profile`), reusing coverage."""
+        from layers.profile import area_profile
+
+        def make() -> dict[str, Any]:
+            result = self.coverage(
+                self.category_ids, radius_m=radius_m, year=year, group="total", level=level
+            )
+            return area_profile(
+                self.dataset,
+                area_id,
+                level=level,  # type: ignore[arg-type]
+                year=year,
+                radius_m=radius_m,
+                coverage=result.per_category,
+            )
+
+        return self._cache.get(("profile", area_id, level, year, round(radius_m, 1)), make)

@@ -1,0 +1,108 @@
+"""Component ids of the dashboard, as constants and id builders (one place, used everywhere).
+
+Browser tests drive the app through these ids; keep them stable.
+"""
+
+from __future__ import annotations
+
+# --- page / url --------------------------------------------------------------------------
+URL = "url-location"
+PAGE = "page-root"
+HEADER = "page-header"
+TITLE = "page-title"
+VIEW_TABS = "view-tabs"
+LANG = "lang-switch"
+PRESENT_BUTTON = "present-button"
+PRESENT_EXIT = "present-exit-button"
+SHARE_BUTTON = "share-button"
+SHARE_LINK = "share-link"
+SHARE_CLIPBOARD = "share-clipboard"
+
+# --- controls ----------------------------------------------------------------------------
+CONTROLS = "controls-panel"
+CATEGORIES = "controls-categories"
+DISTANCE = "controls-distance"
+DISTANCE_UNIT = "controls-distance-unit"
+SPEED = "controls-speed"
+DISTANCE_HINT = "controls-distance-hint"
+YEAR = "controls-year"
+GROUP = "controls-group"
+LEVEL = "controls-level"
+LAYERS = "controls-layers"
+CHANGE_YEARS = "controls-change-years"
+CHANGE_PLAY = "controls-change-play"
+CHANGE_INTERVAL = "controls-change-interval"
+BASEMAP = "controls-basemap"
+SMALL_COUNT_NOTE = "controls-small-count-note"
+
+# --- map ---------------------------------------------------------------------------------
+MAP = "map-graph"
+MAP_LEGEND = "map-legend"
+MAP_SOURCE = "map-source-line"
+MAP_TITLE = "map-title"
+MAP_TABLE = "map-table"
+MAP_TABLE_TOGGLE = "map-table-toggle"
+MAP_TABLE_WRAP = "map-table-wrap"
+COMPARE_MAP = "compare-map-graph"
+COMPARE_WRAP = "compare-wrap"
+
+# --- side panels ---------------------------------------------------------------------------
+SIDE = "side-panel"
+PROFILE = "profile-panel"
+PROFILE_CLOSE = "profile-close"
+PROFILE_TITLE = "profile-title"
+NOTES_PANEL = "notes-panel"
+METHODS_PANEL = "methods-panel"
+
+# --- what-if / suggest -------------------------------------------------------------------------
+SCENARIO_PANEL = "scenario-panel"
+SCENARIO_CATEGORY = "scenario-category"
+SCENARIO_TABLE = "scenario-table"
+SCENARIO_SUMMARY = "scenario-summary"
+SCENARIO_CLEAR = "scenario-clear"
+SUGGEST_BUTTON = "suggest-button"
+SUGGEST_K = "suggest-k"
+SUGGEST_RESULT = "suggest-result"
+
+# --- coordinator -----------------------------------------------------------------------------
+COORD_PANEL = "coordinator-panel"
+ADDRESS = "coordinator-address"
+GEOLOCATE = "coordinator-geolocate"
+GEO_STORE = "coordinator-geo-store"
+GEO_STATUS = "coordinator-geo-status"
+COORD_RESULT = "coordinator-result"
+COORD_PRINT = "coordinator-print"
+
+# --- upload ---------------------------------------------------------------------------------
+UPLOAD = "upload-facilities"
+UPLOAD_RESULT = "upload-result"
+
+# --- stores ---------------------------------------------------------------------------------
+STATE = "state-store"
+"""The whole view state (see :mod:`dashboard.state`) as a dict."""
+UPLOAD_STORE = "upload-store"
+PRINT_DUMMY = "print-dummy"
+
+
+def i18n(key: str) -> dict[str, str]:
+    """Id of a text node translated by the language callback (``key`` in :mod:`dashboard.i18n`)."""
+    return {"type": "i18n", "key": key}
+
+
+I18N_TYPE = "i18n"
+
+
+def facility_button(facility_id: str) -> dict[str, str]:
+    """Id of a facility's on/off toggle in the what-if list."""
+    return {"type": "facility-toggle", "id": facility_id}
+
+
+SUGGEST_STORE = "suggest-store"
+SUGGEST_TAKE = "suggest-take"
+NOTES_BODY = "notes-body"
+METHODS_BODY = "methods-body"
+UPLOAD_HELP = "upload-help"
+PROFILE_BODY = "profile-body"
+PROFILE_KEY = "profile-key"
+SCENARIO_KEY = "scenario-key"
+COORD_KEY = "coordinator-key"

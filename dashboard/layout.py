@@ -1,0 +1,568 @@
+"""The component tree of the dashboard: header, controls, map with legend and table, side panels.
+
+Everything text-like is built with the current language; static labels carry an
+:func:`dashboard.ids.i18n` id so the language callback can swap them without a reload.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.i18n import LANGS, label, t
+from dashboard.state import ViewState
+
+if TYPE_CHECKING:
+    from dashboard.context import AppContext
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "scrollZoom": True,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"],
+}
+
+
+def T(key: str, lang: str = "de", tag: type = html.Span, **kwargs: object) -> html.Span:
+    """A translated text node (its id lets the language callback replace the text)."""
+    return tag(t(key, lang), id=ids.i18n(key), **kwargs)
+
+
+def category_options(ctx: AppContext, lang: str) -> list[dict]:
+    """Checklist options of the categories, each with its colour swatch."""
+    return [
+        {
+            "label": html.Span(
+                [
+                    html.Span(className="swatch", style={"backgroundColor": c.colour}),
+                    html.Span(label(c, lang)),
+                ],
+                className="option-label",
+            ),
+            "value": c.id,
+        }
+        for c in ctx.dataset.categories
+    ]
+
+
+def simple_options(keys: dict[str, str], lang: str) -> list[dict]:
+    """Options whose labels are i18n keys: ``{value: key}``."""
+    return [{"label": t(k, lang), "value": v} for v, k in keys.items()]
+
+
+VIEW_KEYS = {
+    "plan": "view_plan",
+    "scenario": "view_scenario",
+    "coordinator": "view_coordinator",
+    "compare": "view_compare",
+}
+UNIT_KEYS = {"m": "unit_m", "min": "unit_min"}
+SPEED_KEYS = {"normal": "speed_normal", "senior": "speed_senior"}
+LAYER_KEYS = {
+    "facilities": "layer_facilities",
+    "gaps": "layer_gaps",
+    "change": "layer_change",
+    "upload": "layer_upload",
+}
+BASEMAP_KEYS = {"none": "basemap_none", "osm": "basemap_osm"}
+
+
+def level_options(ctx: AppContext, lang: str) -> list[dict]:
+    """Options of the area level (planning areas only when the dataset has a mapping)."""
+    out = [{"label": t("level_district", lang), "value": "district"}]
+    if "planning_area" in ctx.levels:
+        text = t("level_planning_area", lang)
+        if ctx.dataset.planning_areas_proposal:
+            text += f" ({t('proposal', lang)})"
+        out.append({"label": text, "value": "planning_area"})
+    return out
+
+
+def group_options(ctx: AppContext, lang: str) -> list[dict]:
+    """Options of the population groups."""
+    return [{"label": label(ctx.dataset.group(g), lang), "value": g} for g in ctx.groups]
+
+
+def _fieldset(legend_key: str, lang: str, *children: object, class_name: str = "") -> html.Fieldset:
+    return html.Fieldset(
+        [html.Legend(T(legend_key, lang)), *children], className=f"control {class_name}".strip()
+    )
+
+
+def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
+    """The settings panel (left)."""
+    years = list(ctx.years)
+    marks = {y: str(y) for y in years if y == years[0] or y == years[-1] or y % 5 == 0}
+    return html.Aside(
+        id=ids.CONTROLS,
+        className="controls",
+        **{"aria-label": t("controls", lang)},
+        children=[
+            _fieldset(
+                "categories",
+                lang,
+                dcc.Checklist(
+                    id=ids.CATEGORIES,
+                    options=category_options(ctx, lang),
+                    value=list(state.categories),
+                    className="checklist",
+                    inputClassName="check-input",
+                    labelClassName="check-label",
+                ),
+            ),
+            _fieldset(
+                "distance",
+                lang,
+                html.Div(
+                    className="distance-row",
+                    children=[
+                        dcc.Slider(
+                            id=ids.DISTANCE,
+                            min=100,
+                            max=2000,
+                            step=50,
+                            value=state.distance,
+                            marks={100: "100", 500: "500", 1000: "1000", 2000: "2000"},
+                            tooltip={"placement": "bottom", "always_visible": False},
+                            updatemode="mouseup",
+                        ),
+                    ],
+                ),
+                dcc.RadioItems(
+                    id=ids.DISTANCE_UNIT,
+                    options=simple_options(UNIT_KEYS, lang),
+                    value=state.unit,
+                    inline=True,
+                    className="radio",
+                    inputClassName="radio-input",
+                    labelClassName="radio-label",
+                ),
+                html.Div(id=ids.DISTANCE_HINT, className="hint", **{"aria-live": "polite"}),
+                html.Div(className="sublabel", children=T("speed", lang)),
+                dcc.RadioItems(
+                    id=ids.SPEED,
+                    options=simple_options(SPEED_KEYS, lang),
+                    value=state.speed,
+                    className="radio",
+                    inputClassName="radio-input",
+                    labelClassName="radio-label",
+                ),
+            ),
+            html.Div(
+                className="control two-col",
+                children=[
+                    html.Div(
+                        [
+                            html.Label(T("year", lang), htmlFor=ids.YEAR, className="sublabel"),
+                            dcc.Dropdown(
+                                id=ids.YEAR,
+                                options=[{"label": str(y), "value": y} for y in years],
+                                value=state.year,
+                                clearable=False,
+                                searchable=False,
+                            ),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.Label(T("group", lang), htmlFor=ids.GROUP, className="sublabel"),
+                            dcc.Dropdown(
+                                id=ids.GROUP,
+                                options=group_options(ctx, lang),
+                                value=state.group,
+                                clearable=False,
+                                searchable=False,
+                            ),
+                        ]
+                    ),
+                ],
+            ),
+            _fieldset(
+                "level",
+                lang,
+                dcc.RadioItems(
+                    id=ids.LEVEL,
+                    options=level_options(ctx, lang),
+                    value=state.level,
+                    className="radio",
+                    inputClassName="radio-input",
+                    labelClassName="radio-label",
+                ),
+            ),
+            _fieldset(
+                "layers",
+                lang,
+                dcc.Checklist(
+                    id=ids.LAYERS,
+                    options=simple_options(LAYER_KEYS, lang),
+                    value=list(state.layers),
+                    className="checklist",
+                    inputClassName="check-input",
+                    labelClassName="check-label",
+                ),
+                html.Div(
+                    className="change-controls",
+                    children=[
+                        html.Div(className="sublabel", children=T("change_years", lang)),
+                        dcc.RangeSlider(
+                            id=ids.CHANGE_YEARS,
+                            min=years[0] if years else 0,
+                            max=years[-1] if years else 1,
+                            step=1,
+                            marks=marks,
+                            value=[
+                                state.year_from or (years[0] if years else 0),
+                                state.year_to or (years[-1] if years else 1),
+                            ],
+                            allowCross=False,
+                            updatemode="mouseup",
+                            tooltip={"placement": "bottom"},
+                        ),
+                        html.Button(
+                            t("play", lang),
+                            id=ids.CHANGE_PLAY,
+                            n_clicks=0,
+                            className="btn btn-secondary",
+                        ),
+                        dcc.Interval(id=ids.CHANGE_INTERVAL, interval=1400, disabled=True),
+                    ],
+                ),
+            ),
+            html.Details(
+                className="control settings",
+                children=[
+                    html.Summary(T("settings", lang)),
+                    html.Div(className="sublabel", children=T("basemap", lang)),
+                    dcc.RadioItems(
+                        id=ids.BASEMAP,
+                        options=simple_options(BASEMAP_KEYS, lang),
+                        value=state.basemap,
+                        className="radio",
+                        inputClassName="radio-input",
+                        labelClassName="radio-label",
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def header(ctx: AppContext, state: ViewState, lang: str) -> html.Header:
+    """Title, view tabs, language switch and the share/present buttons."""
+    city = ctx.dataset.metadata.city or ctx.dataset.metadata.name
+    return html.Header(
+        id=ids.HEADER,
+        className="topbar",
+        children=[
+            html.Div(
+                className="brand",
+                children=[
+                    html.H1(
+                        [T("app_title", lang), html.Span(f" {city}", className="city")],
+                        id=ids.TITLE,
+                    ),
+                    html.P(T("app_subtitle", lang), className="subtitle"),
+                ],
+            ),
+            html.Nav(
+                className="views",
+                **{"aria-label": t("view_plan", lang)},
+                children=dcc.RadioItems(
+                    id=ids.VIEW_TABS,
+                    options=simple_options(VIEW_KEYS, lang),
+                    value=state.view,
+                    inline=True,
+                    className="tabs",
+                    inputClassName="tab-input",
+                    labelClassName="tab-label",
+                ),
+            ),
+            html.Div(
+                className="actions",
+                children=[
+                    dcc.RadioItems(
+                        id=ids.LANG,
+                        options=[{"label": x.upper(), "value": x} for x in LANGS],
+                        value=lang,
+                        inline=True,
+                        className="lang",
+                        inputClassName="tab-input",
+                        labelClassName="lang-label",
+                    ),
+                    html.Button(
+                        T("share", lang),
+                        id=ids.SHARE_BUTTON,
+                        n_clicks=0,
+                        className="btn btn-secondary",
+                    ),
+                    html.Button(
+                        T("present", lang),
+                        id=ids.PRESENT_BUTTON,
+                        n_clicks=0,
+                        className="btn btn-primary",
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def map_column(ctx: AppContext, figure: go.Figure, compare: go.Figure, lang: str) -> html.Section:
+    """The map, its legend, source line and table view."""
+    return html.Section(
+        className="map-col",
+        **{"aria-label": t("map_label", lang)},
+        children=[
+            html.Div(id=ids.SHARE_LINK, className="share-link", hidden=True),
+            html.H2(id=ids.MAP_TITLE, className="map-title"),
+            html.Div(
+                className="maps",
+                children=[
+                    html.Div(
+                        className="map-wrap",
+                        children=html.Div(
+                            className="qa-map",
+                            children=dcc.Graph(
+                                id=ids.MAP,
+                                figure=figure,
+                                config=GRAPH_CONFIG,
+                                clear_on_unhover=True,
+                                style={"height": "100%"},
+                                responsive=True,
+                            ),
+                        ),
+                    ),
+                    html.Div(
+                        id=ids.COMPARE_WRAP,
+                        className="map-wrap compare",
+                        hidden=True,
+                        children=[
+                            html.H3(T("compare_title_right", lang), className="compare-title"),
+                            html.Div(
+                                className="qa-map",
+                                children=dcc.Graph(
+                                    id=ids.COMPARE_MAP,
+                                    figure=compare,
+                                    config=GRAPH_CONFIG,
+                                    style={"height": "100%"},
+                                    responsive=True,
+                                ),
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(id=ids.MAP_LEGEND, className="legend", **{"aria-live": "polite"}),
+            html.P(id=ids.MAP_SOURCE, className="source-line"),
+            html.Details(
+                id=ids.MAP_TABLE_WRAP,
+                className="table-view",
+                children=[
+                    html.Summary(T("table_toggle", lang), id=ids.MAP_TABLE_TOGGLE),
+                    html.Div(id=ids.MAP_TABLE, className="table-scroll"),
+                ],
+            ),
+        ],
+    )
+
+
+def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
+    """Profile / what-if / coordinator panels, data notes, methods and upload."""
+    cats = [{"label": label(c, lang), "value": c.id} for c in ctx.dataset.categories]
+    mb = ctx.options.upload_max_bytes / 1024 / 1024
+    return html.Aside(
+        id=ids.SIDE,
+        className="side",
+        children=[
+            html.Section(
+                id=ids.PROFILE,
+                className="panel profile",
+                children=[
+                    html.Button(
+                        "×",
+                        id=ids.PROFILE_CLOSE,
+                        n_clicks=0,
+                        className="close",
+                        title=t("close", lang),
+                        **{"aria-label": t("close", lang)},
+                    ),
+                    html.Div(id=ids.PROFILE_BODY, **{"aria-live": "polite"}),
+                    dcc.Store(id=ids.PROFILE_KEY),
+                ],
+            ),
+            html.Section(
+                id=ids.SCENARIO_PANEL,
+                className="panel scenario",
+                hidden=True,
+                children=[
+                    html.H2(T("scenario_title", lang)),
+                    html.P(T("scenario_help", lang), className="hint"),
+                    html.Label(
+                        T("scenario_category", lang),
+                        htmlFor=ids.SCENARIO_CATEGORY,
+                        className="sublabel",
+                    ),
+                    dcc.Dropdown(
+                        id=ids.SCENARIO_CATEGORY,
+                        options=cats,
+                        value=state.scenario_category or ctx.category_ids[0],
+                        clearable=False,
+                        searchable=False,
+                    ),
+                    html.Div(
+                        id=ids.SCENARIO_SUMMARY, className="summary", **{"aria-live": "polite"}
+                    ),
+                    html.Div(id=ids.SCENARIO_TABLE, className="table-scroll"),
+                    html.Button(
+                        T("scenario_clear", lang),
+                        id=ids.SCENARIO_CLEAR,
+                        n_clicks=0,
+                        className="btn btn-secondary",
+                    ),
+                    html.H3(T("suggest_title", lang)),
+                    html.Div(
+                        className="suggest-row",
+                        children=[
+                            html.Label(
+                                T("suggest_k", lang), htmlFor=ids.SUGGEST_K, className="sublabel"
+                            ),
+                            dcc.Input(
+                                id=ids.SUGGEST_K,
+                                type="number",
+                                min=1,
+                                max=10,
+                                step=1,
+                                value=3,
+                                className="num-input",
+                            ),
+                            html.Button(
+                                T("suggest_button", lang),
+                                id=ids.SUGGEST_BUTTON,
+                                n_clicks=0,
+                                className="btn btn-primary",
+                            ),
+                        ],
+                    ),
+                    dcc.Loading(html.Div(id=ids.SUGGEST_RESULT, className="suggest-result")),
+                    dcc.Store(id=ids.SUGGEST_STORE),
+                    html.Button(
+                        T("suggest_take", lang),
+                        id=ids.SUGGEST_TAKE,
+                        n_clicks=0,
+                        className="btn btn-secondary",
+                        hidden=True,
+                    ),
+                ],
+            ),
+            html.Section(
+                id=ids.COORD_PANEL,
+                className="panel coordinator",
+                hidden=True,
+                children=[
+                    html.H2(T("coord_title", lang)),
+                    html.P(T("coord_help", lang), className="hint"),
+                    html.Label(T("address", lang), htmlFor=ids.ADDRESS, className="sublabel"),
+                    dcc.Dropdown(
+                        id=ids.ADDRESS,
+                        options=[],
+                        placeholder=t("address_placeholder", lang),
+                        searchable=True,
+                        clearable=True,
+                        className="address",
+                    ),
+                    html.Button(
+                        T("geolocate", lang),
+                        id=ids.GEOLOCATE,
+                        n_clicks=0,
+                        className="btn btn-primary btn-block",
+                    ),
+                    html.Div(id=ids.GEO_STATUS, className="hint", **{"aria-live": "polite"}),
+                    html.Div(
+                        id=ids.COORD_RESULT, className="coord-result", **{"aria-live": "polite"}
+                    ),
+                    dcc.Store(id=ids.COORD_KEY),
+                    html.Button(
+                        T("coord_print", lang),
+                        id=ids.COORD_PRINT,
+                        n_clicks=0,
+                        className="btn btn-secondary btn-block",
+                    ),
+                ],
+            ),
+            html.Details(
+                id=ids.NOTES_PANEL,
+                className="panel notes",
+                open=True,
+                children=[html.Summary(T("notes_title", lang)), html.Div(id=ids.NOTES_BODY)],
+            ),
+            html.Details(
+                id=ids.METHODS_PANEL,
+                className="panel methods",
+                children=[html.Summary(T("methods_title", lang)), html.P(id=ids.METHODS_BODY)],
+            ),
+            html.Details(
+                className="panel upload",
+                children=[
+                    html.Summary(T("upload_title", lang)),
+                    html.P(
+                        id=ids.UPLOAD_HELP,
+                        className="hint",
+                        children=t(
+                            "upload_help", lang, mb=f"{mb:g}", cats=", ".join(ctx.category_ids)
+                        ),
+                    ),
+                    dcc.Upload(
+                        id=ids.UPLOAD,
+                        children=html.Div(T("upload_drop", lang)),
+                        className="upload-zone",
+                        max_size=ctx.options.upload_max_bytes,
+                        multiple=False,
+                    ),
+                    dcc.Loading(
+                        html.Div(
+                            id=ids.UPLOAD_RESULT,
+                            className="upload-result",
+                            **{"aria-live": "polite"},
+                        )
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def build_layout(
+    ctx: AppContext, figure: go.Figure, compare: go.Figure, state: ViewState
+) -> html.Div:
+    """The whole page (German first; the URL may switch the language on load)."""
+    lang = state.lang
+    return html.Div(
+        id=ids.PAGE,
+        className="app",
+        children=[
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.STATE),
+            dcc.Store(id=ids.UPLOAD_STORE),
+            dcc.Store(id=ids.GEO_STORE),
+            dcc.Store(id=ids.PRINT_DUMMY),
+            html.A(t("map_label", lang), href="#" + ids.MAP, className="skip-link"),
+            header(ctx, state, lang),
+            html.Main(
+                className="layout",
+                children=[
+                    controls(ctx, state, lang),
+                    map_column(ctx, figure, compare, lang),
+                    side_panel(ctx, state, lang),
+                ],
+            ),
+            html.Button(
+                T("present_exit", lang),
+                id=ids.PRESENT_EXIT,
+                n_clicks=0,
+                className="btn btn-secondary present-exit",
+            ),
+        ],
+    )

@@ -1,0 +1,242 @@
+"""The view state of the dashboard and its round trip through the URL query string.
+
+Every view (tab, layers, categories, distance, years, selected area, scenario points, location,
+language, presentation mode) is one :class:`ViewState`. :func:`to_query` writes only the values
+that differ from the defaults, so a plain link stays short; :func:`from_query` reads a query
+string back, ignoring unknown or invalid values (a shared link never breaks the app).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from urllib.parse import parse_qs, urlencode
+
+from dashboard.i18n import DEFAULT_LANG, LANGS
+
+VIEWS: tuple[str, ...] = ("plan", "scenario", "coordinator", "compare")
+UNITS: tuple[str, ...] = ("m", "min")
+SPEEDS_KMH = {"normal": 4.5, "senior": 3.0}
+"""Walking speeds: 4.5 km/h is a usual adult pace; 3.0 km/h a slow pace (seniors, with pram)."""
+LEVELS: tuple[str, ...] = ("district", "planning_area")
+LAYER_IDS: tuple[str, ...] = ("facilities", "gaps", "change", "upload")
+BASEMAPS: tuple[str, ...] = ("none", "osm")
+MAX_SCENARIO_POINTS = 50
+COORD_DECIMALS = 5
+"""Coordinates in links are rounded to 5 decimals (about 1 m)."""
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything a link restores. Coordinates are WGS84 (lat, lon)."""
+
+    view: str = "plan"
+    categories: tuple[str, ...] = ()
+    distance: float = 500.0
+    unit: str = "m"
+    speed: str = "normal"
+    year: int | None = None
+    group: str = "total"
+    level: str = "district"
+    layers: tuple[str, ...] = ("facilities", "gaps")
+    year_from: int | None = None
+    year_to: int | None = None
+    area: str | None = None
+    added: tuple[tuple[str, float, float], ...] = ()
+    """Planned facilities: (category, lat, lon)."""
+    removed: tuple[str, ...] = ()
+    """Ids of existing facilities switched off."""
+    location: tuple[float, float] | None = None
+    scenario_category: str | None = None
+    lang: str = DEFAULT_LANG
+    present: bool = False
+    basemap: str = "none"
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def radius_m(self) -> float:
+        """Walking distance in metres (minutes × walking speed)."""
+        if self.unit == "min":
+            return self.distance * SPEEDS_KMH.get(self.speed, 4.5) * 1000.0 / 60.0
+        return self.distance
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict (for a ``dcc.Store``)."""
+        data = asdict(self)
+        data.pop("extra")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> ViewState:
+        """Inverse of :meth:`to_dict`; unknown keys are ignored."""
+        if not data:
+            return cls()
+        names = {f.name for f in fields(cls)} - {"extra"}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        for key in ("categories", "layers", "removed"):
+            if key in kwargs and kwargs[key] is not None:
+                kwargs[key] = tuple(kwargs[key])
+        if kwargs.get("added"):
+            kwargs["added"] = tuple((str(c), float(a), float(b)) for c, a, b in kwargs["added"])
+        if kwargs.get("location"):
+            kwargs["location"] = (float(kwargs["location"][0]), float(kwargs["location"][1]))
+        return cls(**kwargs)
+
+    def with_(self, **changes: object) -> ViewState:
+        """A copy with ``changes``."""
+        return replace(self, **changes)
+
+
+def _num(value: float) -> str:
+    return f"{value:.{COORD_DECIMALS}f}".rstrip("0").rstrip(".")
+
+
+def to_query(state: ViewState, *, defaults: ViewState | None = None) -> str:
+    """Encode ``state`` as a query string (``"?k=v&…"``, empty when all values are defaults).
+
+    Examples
+    --------
+    >>> to_query(ViewState(distance=300, lang="en"))
+    '?dist=300&lang=en'
+    """
+    base = defaults or ViewState()
+    items: list[tuple[str, str]] = []
+
+    def put(key: str, value: object, default: object) -> None:
+        if value != default and value is not None:
+            items.append((key, str(value)))
+
+    put("view", state.view, base.view)
+    if state.categories != base.categories:
+        items.append(("cat", ",".join(state.categories) or "-"))
+    dist = state.distance
+    put("dist", int(dist) if float(dist).is_integer() else dist, base.distance)
+    put("unit", state.unit, base.unit)
+    put("speed", state.speed, base.speed)
+    put("year", state.year, base.year)
+    put("group", state.group, base.group)
+    put("level", state.level, base.level)
+    if state.layers != base.layers:
+        items.append(("layers", ",".join(state.layers) or "-"))
+    put("y0", state.year_from, base.year_from)
+    put("y1", state.year_to, base.year_to)
+    put("area", state.area, base.area)
+    if state.added:
+        items.append(("add", ";".join(f"{c}:{_num(a)}:{_num(b)}" for c, a, b in state.added)))
+    if state.removed:
+        items.append(("off", ",".join(state.removed)))
+    if state.location:
+        items.append(("loc", f"{_num(state.location[0])},{_num(state.location[1])}"))
+    put("scat", state.scenario_category, base.scenario_category)
+    put("lang", state.lang, base.lang)
+    if state.present:
+        items.append(("present", "1"))
+    put("basemap", state.basemap, base.basemap)
+    return "?" + urlencode(items, safe=",;:") if items else ""
+
+
+def _float(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _latlon(text: str) -> tuple[float, float] | None:
+    parts = text.split(",") if "," in text else text.split(":")
+    if len(parts) != 2:
+        return None
+    lat, lon = _float(parts[0]), _float(parts[1])
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return round(lat, COORD_DECIMALS), round(lon, COORD_DECIMALS)
+
+
+def from_query(
+    search: str | None,
+    *,
+    defaults: ViewState | None = None,
+    categories: tuple[str, ...] | None = None,
+    years: tuple[int, ...] | None = None,
+    groups: tuple[str, ...] | None = None,
+    levels: tuple[str, ...] = LEVELS,
+) -> ViewState:
+    """Decode a query string into a :class:`ViewState`; invalid values fall back to ``defaults``.
+
+    Parameters
+    ----------
+    search
+        ``location.search`` (with or without the leading ``?``).
+    defaults
+        The state used for everything the query does not set (validly).
+    categories, years, groups, levels
+        The valid values in this dataset; ``None`` accepts any.
+
+    Examples
+    --------
+    >>> from_query("?dist=300&lang=en").radius_m
+    300.0
+    """
+    base = defaults or ViewState()
+    query = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+
+    def get(key: str) -> str | None:
+        values = query.get(key)
+        return values[-1].strip() if values else None
+
+    changes: dict[str, object] = {}
+    if (view := get("view")) in VIEWS:
+        changes["view"] = view
+    if (cat := get("cat")) is not None:
+        cats = tuple(dict.fromkeys(c for c in cat.split(",") if c and c != "-"))
+        changes["categories"] = tuple(c for c in cats if categories is None or c in categories)
+    if (dist := get("dist")) is not None and (value := _float(dist)) and 0 < value <= 20_000:
+        changes["distance"] = value
+    if (unit := get("unit")) in UNITS:
+        changes["unit"] = unit
+    if (speed := get("speed")) in SPEEDS_KMH:
+        changes["speed"] = speed
+    for key, name in (("year", "year"), ("y0", "year_from"), ("y1", "year_to")):
+        text = get(key)
+        y = _int(text) if text is not None else None
+        if y is not None and (years is None or y in years):
+            changes[name] = y
+    if (group := get("group")) and (groups is None or group in groups):
+        changes["group"] = group
+    if (level := get("level")) in levels:
+        changes["level"] = level
+    if (layers := get("layers")) is not None:
+        changes["layers"] = tuple(dict.fromkeys(x for x in layers.split(",") if x in LAYER_IDS))
+    if area := get("area"):
+        changes["area"] = area[:100]
+    if add := get("add"):
+        added = []
+        for item in add.split(";")[:MAX_SCENARIO_POINTS]:
+            parts = item.split(":")
+            if len(parts) != 3 or (categories is not None and parts[0] not in categories):
+                continue
+            point = _latlon(f"{parts[1]},{parts[2]}")
+            if point:
+                added.append((parts[0], *point))
+        changes["added"] = tuple(added)
+    if off := get("off"):
+        changes["removed"] = tuple(dict.fromkeys(x for x in off.split(",") if x))[:500]
+    if (loc := get("loc")) and (point := _latlon(loc)):
+        changes["location"] = point
+    if (scat := get("scat")) and (categories is None or scat in categories):
+        changes["scenario_category"] = scat
+    if (lang := get("lang")) in LANGS:
+        changes["lang"] = lang
+    if get("present") in ("1", "true", "yes"):
+        changes["present"] = True
+    if (basemap := get("basemap")) in BASEMAPS:
+        changes["basemap"] = basemap
+    return replace(base, **changes)
