@@ -265,6 +265,24 @@ class DistanceTable:
             self._cache[key] = cached
         return cached
 
+    def prime(self, category: str, distances_m: np.ndarray) -> None:
+        """Seed the distances of ``category`` with stored values (for example from a database).
+
+        Raises
+        ------
+        ParameterError
+            If the array does not have one value per resident point.
+        """
+        values = np.asarray(distances_m, dtype=float)
+        if values.shape != (self.n_residents,):
+            raise ParameterError(
+                f"stored distances for {category!r} have shape {values.shape}; "
+                f"expected ({self.n_residents},)"
+            )
+        values = values.copy()
+        values.setflags(write=False)
+        self._cache[("distance", category)] = values
+
     def euclidean_m(self, category: str) -> np.ndarray:
         """Straight-line distance (m) to the nearest facility of ``category`` (cached)."""
         key = ("euclidean", category)

@@ -309,3 +309,13 @@ def test_dataset_coverage_on_the_grid_dataset(grid_dataset):
     assert meeting.loc["ALL", "covered"] == pytest.approx(120)
     older = dataset_coverage(dataset, categories=["care"], radius_m=500, group="65_plus")
     assert older.set_index("area_id").loc["0202", "covered"] == pytest.approx(32)
+
+
+def test_prime_seeds_stored_distances_without_computing(monkeypatch):
+    residents = grid_residents(n=2)
+    table = DistanceTable(residents, facilities([("care", X0, Y0)]))
+    monkeypatch.setattr(coverage_module, "nearest_euclidean", lambda *a: pytest.fail("recomputed"))
+    table.prime("care", np.array([1.0, 2.0, 3.0, 4.0]))
+    assert table.distances_m("care").tolist() == [1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(ParameterError, match=r"expected \(4,\)"):
+        table.prime("care", np.zeros(3))
