@@ -212,3 +212,25 @@ def test_assign_districts_many_points_is_vectorised(grid_districts: gpd.GeoDataF
     north = xy[:, 1] >= y0 + 1000
     expected = np.where(north, np.where(west, "0101", "0102"), np.where(west, "0201", "0202"))
     assert (ids == expected).all()
+
+
+def test_assign_districts_with_missing_and_non_point_geometries(
+    grid_districts: gpd.GeoDataFrame,
+) -> None:
+    x0, y0 = grid_districts.total_bounds[:2]
+    points = gpd.GeoSeries([Point(x0 + 1500, y0 + 1500), None], crs=25832)
+    assert assign_districts(points, grid_districts).tolist() == ["0102", None]
+    # Other geometries go to the first district they touch.
+    mixed = gpd.GeoSeries(
+        [LineString([(x0 + 1500, y0 + 500), (x0 + 1600, y0 + 600)]), Point(x0 + 10, y0 + 10)],
+        crs=25832,
+    )
+    assert assign_districts(mixed, grid_districts).tolist() == ["0202", "0201"]
+
+
+def test_assign_districts_does_not_touch_the_input(grid_districts: gpd.GeoDataFrame) -> None:
+    before = grid_districts.copy()
+    points = gpd.GeoSeries([Point(455_500, 5_425_500)], crs=25832)
+    assign_districts(points, grid_districts)
+    assert not any(shapely.is_prepared(grid_districts.geometry.to_numpy()))
+    assert grid_districts.geometry.equals(before.geometry)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -306,4 +307,19 @@ def test_loading_40k_residents_is_fast(tmp_path: Path, write_dataset) -> None:
         timings.append(time.perf_counter() - start)
     assert len(dataset.resident_points) == 40_000
     assert len(dataset.addresses) == 40_000
+    assert min(timings) < 1.5, timings
+
+
+def test_bundled_dataset_loads_fast() -> None:
+    """The bundled Karlsruhe dataset (≈40k resident points) loads well under 1.5 s."""
+    path = default_dataset_path()
+    if DATA_ENV in os.environ or not (path / "dataset.toml").is_file():
+        pytest.skip("the bundled dataset data/karlsruhe is not built")
+    timings = []
+    for _ in range(2):
+        start = time.perf_counter()
+        dataset = load_dataset(path)
+        timings.append(time.perf_counter() - start)
+    assert len(dataset.districts) == 27
+    assert len(dataset.resident_points) > 30_000
     assert min(timings) < 1.5, timings
