@@ -189,7 +189,7 @@ def test_placeholders_inside_a_real_file(tmp_path: Path) -> None:
 def test_empty_file(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(content)
-    with pytest.raises(FileFormatError, match="empty.csv: file is empty"):
+    with pytest.raises(FileFormatError, match=r"empty\.csv: file is empty"):
         read_csv_table(path, file="empty.csv")
 
 
@@ -274,7 +274,9 @@ def test_shapefile_without_prj_needs_a_crs(tmp_path: Path) -> None:
     path = tmp_path / "bezirke.shp"
     gpd.GeoDataFrame({"id": ["1"]}, geometry=[Point(455_000, 5_425_000)], crs=25832).to_file(path)
     path.with_suffix(".prj").unlink()
-    with pytest.raises(CrsError, match=r"bezirke\.shp: the layer has no CRS \(the Shapefile has no \.prj\)"):
+    with pytest.raises(
+        CrsError, match=r"bezirke\.shp: the layer has no CRS \(the Shapefile has no \.prj\)"
+    ):
         read_vector(path, file="bezirke.shp")
     frame = read_vector(path, file="bezirke.shp", crs="EPSG:25832")
     assert CRS.from_user_input(frame.crs).to_epsg() == 25832

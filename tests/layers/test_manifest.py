@@ -114,7 +114,10 @@ def test_districts_as_array_of_tables_is_an_error(tmp_path: Path) -> None:
 
 
 def test_unknown_tables_and_keys_are_warnings(tmp_path: Path) -> None:
-    text = BASE + '\n[stats]\nx = 1\n\n[[facilities]]\npath = "f.csv"\ncategory = "care"\ncolour = "red"\n'
+    text = (
+        BASE
+        + '\n[stats]\nx = 1\n\n[[facilities]]\npath = "f.csv"\ncategory = "care"\ncolour = "red"\n'
+    )
     manifest, collector = _read(tmp_path, text)
     assert _messages(collector) == []
     assert _messages(collector, "warning") == [
@@ -138,7 +141,12 @@ def test_layer_options_are_kept(tmp_path: Path) -> None:
     manifest, collector = _read(tmp_path, text)
     assert collector.issues == []
     spec = manifest.population[0]
-    assert (spec.encoding, spec.delimiter, spec.decimal, spec.thousands) == ("cp1252", ";", ",", ".")
+    assert (spec.encoding, spec.delimiter, spec.decimal, spec.thousands) == (
+        "cp1252",
+        ";",
+        ",",
+        ".",
+    )
     assert spec.option("year") == 2021
     assert dict(spec.option("groups")) == {"total": "Einwohner"}
     assert spec.option("district_key") == "name"
