@@ -182,6 +182,7 @@ def read_csv_table(
         raise FileFormatError(f"{file}: cannot read file: {exc.strerror or exc}") from exc
     if not raw.strip():
         raise FileFormatError(f"{file}: file is empty")
+    _reject_binary(raw, file)
     enc = encoding or detect_encoding(raw[:_SNIFF_BYTES] if len(raw) > _SNIFF_BYTES else raw)
     if encoding is None and enc != "utf-8-sig":
         enc = detect_encoding(raw)
@@ -343,7 +344,8 @@ def read_vector(
         detail = str(exc).split("\n")[0]
         raise FileFormatError(f"{file}: cannot read as a vector layer: {detail}") from exc
     if crs is not None:
-        return frame.set_crs(parse_crs(crs, source=f"{file}: crs"), allow_override=True)
+        frame = frame.set_crs(parse_crs(crs, source=f"{file}: crs"), allow_override=True)
+        return _check_geographic_range(frame, file)
     if path.suffix.lower() in (".geojson", ".json"):
         legacy = _legacy_geojson_crs(path)
         if legacy is not None and (frame.crs is None or CRS.from_user_input(frame.crs) != legacy):
@@ -356,6 +358,42 @@ def read_vector(
         )
         raise CrsError(
             f'{file}: the layer has no CRS{hint}; add crs = "EPSG:<code>" to dataset.toml'
+        )
+    return _check_geographic_range(frame, file)
+
+
+def _reject_binary(raw: bytes, file: str) -> None:
+    """A text table has no NUL bytes: they mean a binary file or UTF-16/32 text."""
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    position = raw.find(b"\x00")
+    if utf16 or position >= 0:
+        line = raw.count(b"\n", 0, max(position, 0)) + 1
+        what = (
+            "is UTF-16 encoded"
+            if utf16
+            else f"contains NUL bytes (line {line}): it is a binary file or UTF-16/32 text"
+        )
+        raise FileFormatError(
+            f"{file}: {what}, not a CSV text file; save it as CSV in UTF-8 (or Windows-1252)"
+        )
+
+
+def _check_geographic_range(frame: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFrame:
+    """Reject longitude/latitude layers whose numbers cannot be degrees (a wrong or missing CRS)."""
+    crs = CRS.from_user_input(frame.crs)
+    if not crs.is_geographic or frame.empty:
+        return frame
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        minx, miny, maxx, maxy = frame.geometry.total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        return frame
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise CrsError(
+            f"{file}: coordinates reach ({maxx:.0f}, {maxy:.0f}), outside the longitude/latitude "
+            f"range of the layer's CRS {crs.to_string()}; they look like a projected CRS "
+            '(metres): set crs = "EPSG:<code>" for this layer in dataset.toml (a GeoJSON '
+            "without a crs member is read as WGS84)"
         )
     return frame
 

@@ -270,9 +270,12 @@ def _facilities(
         if loaded is None:
             continue
         located, unlocated = loaded
+        original = located
         located = to_metric(located, crs)
         located["district_id"] = assign_districts(located, districts)
         outside = located["district_id"].isna().to_numpy()
+        if outside.any() and _swapped_lat_lon(spec, original, outside, districts, crs, collector):
+            continue
         if outside.any():
             rows = located.loc[outside, ROW].astype(int).tolist()
             names = located.loc[outside, "name"].tolist()
@@ -306,6 +309,46 @@ def _facilities(
         else pd.DataFrame(columns=[*FACILITY_COLUMNS, "row", "file"])
     )
     return facilities, unlocated
+
+
+def _swapped_lat_lon(
+    spec: LayerSpec,
+    points: gpd.GeoDataFrame,
+    outside: np.ndarray,
+    districts: gpd.GeoDataFrame,
+    crs: CRS,
+    collector: IssueCollector,
+) -> bool:
+    """Report points outside all districts that would lie inside with lat and lon exchanged."""
+    if points.crs is None or not CRS.from_user_input(points.crs).is_geographic:
+        return False
+    candidates = points[outside]
+    xy = np.column_stack([candidates.geometry.y, candidates.geometry.x])
+    flipped = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=points.crs, index=candidates.index
+    )
+    inside = ~pd.isna(
+        np.asarray(assign_districts(to_metric(flipped, crs), districts), dtype=object)
+    )
+    if not inside.any():
+        return False
+    from layers._readers import report_rows
+
+    column = (
+        f"{spec.column('lat')}/{spec.column('lon')}"
+        if spec.path.suffix.lower() in (".csv", ".txt", ".tsv")
+        else "geometry"
+    )
+    report_rows(
+        collector,
+        spec,
+        candidates.loc[inside, ROW].to_numpy(),
+        None,
+        column,
+        "latitude and longitude look swapped: the point lies outside all districts but would "
+        "lie inside if they were exchanged; check which columns are mapped to lat and lon",
+    )
+    return True
 
 
 def _addresses(

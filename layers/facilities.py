@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from layers._readers import ROW, clean_text, numeric_column, read_points, report_rows
-from layers._validate import IssueCollector, did_you_mean, valid_list
+from layers._validate import IssueCollector, did_you_mean, rows_text, valid_list
 from layers.catalogue import Category
 from layers.manifest import LayerSpec
 
@@ -65,6 +65,7 @@ def load_facilities(
             out["capacity"] = DEFAULT_CAPACITY
         out["source"] = spec.file
         frames.append(out)
+    _check_unique_ids(frames, spec, collector)
     if collector.errors_since(start):
         return None
     located = gpd.GeoDataFrame(
@@ -73,6 +74,23 @@ def load_facilities(
     unlocated = pd.DataFrame(frames[1][[*FACILITY_COLUMNS, ROW]]).rename(columns={ROW: "row"})
     unlocated["file"] = spec.file
     return located, unlocated
+
+
+def _check_unique_ids(
+    frames: list[pd.DataFrame], spec: LayerSpec, collector: IssueCollector
+) -> None:
+    """Given facility ids must be unique within the file (scenarios and links refer to them)."""
+    both = pd.concat([f[["id", ROW]] for f in frames], ignore_index=True)
+    given = both[both["id"] != ""]
+    repeated = given[given["id"].duplicated(keep=False)]
+    for fid, group in repeated.groupby("id", sort=False):
+        rows = sorted(int(r) for r in group[ROW])
+        collector.error(
+            spec.file,
+            f"duplicate facility id {fid!r} in rows {rows_text(rows)}; ids must be unique",
+            row=rows[1],
+            column=spec.column("id"),
+        )
 
 
 def _categories(
