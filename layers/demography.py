@@ -79,7 +79,7 @@ def identity_mapping(districts: pd.DataFrame) -> pd.DataFrame:
 
 def available_groups(population: pd.DataFrame) -> list[str]:
     """Return the groups of ``population`` in first-appearance order, ``total`` first."""
-    groups = list(dict.fromkeys(population["group"].astype(str)))
+    groups = [str(g) for g in pd.unique(population["group"].to_numpy(dtype=object))]
     if TOTAL_GROUP in groups:
         groups.remove(TOTAL_GROUP)
         groups.insert(0, TOTAL_GROUP)
@@ -215,48 +215,55 @@ def area_values(
         for v, present, r in zip(value, in_data, reason, strict=True)
     ]
     level_is_district = bool((per_district["district_id"] == per_district["area_id"]).all())
-    out = []
-    for area_id, part in per_district.groupby("area_id", sort=False):
-        out.append(_sum_part(str(area_id), str(part["area_name"].iloc[0]), part, level_is_district))
-    out.append(_sum_part(CITY_AREA_ID, city_name, per_district, False))
+    grouped = per_district.groupby("area_id", sort=False)
+    areas = pd.DataFrame(
+        {
+            "area_name": grouped["area_name"].first(),
+            "value": grouped["value"].sum(),
+            "size": grouped.size(),
+            "projected": grouped["projected"].any(),
+        }
+    )
+    unknown = per_district[per_district["value"].isna()]
+    reasons: dict[str, str] = {}
+    for area_id, part in unknown.groupby("area_id", sort=False):
+        reasons[str(area_id)] = _missing_text(
+            part, int(areas.loc[area_id, "size"]), single=level_is_district
+        )
+    city_reason = _missing_text(unknown, len(per_district), single=False) if len(unknown) else None
+    ids = [str(a) for a in areas.index]
     frame = pd.DataFrame(
-        out, columns=["area_id", "area_name", "value", "missing_reason", "projected"]
+        {
+            "area_id": [*ids, CITY_AREA_ID],
+            "area_name": [*areas["area_name"].astype(str), city_name],
+            "value": [
+                *np.where([a in reasons for a in ids], np.nan, areas["value"].to_numpy(float)),
+                np.nan if city_reason else float(per_district["value"].sum()),
+            ],
+            "projected": [*areas["projected"].astype(bool), bool(per_district["projected"].any())],
+        }
     )
     # object dtype keeps None (not NaN) for "no reason", so JSON output stays valid
-    frame["missing_reason"] = pd.Series([r["missing_reason"] for r in out], dtype=object)
+    frame.insert(
+        3,
+        "missing_reason",
+        pd.Series([*(reasons.get(a) for a in ids), city_reason], dtype=object),
+    )
     return frame
 
 
-def _sum_part(area_id: str, name: str, part: pd.DataFrame, single: bool) -> dict[str, object]:
-    unknown = part[part["value"].isna()]
-    if unknown.empty:
-        return {
-            "area_id": area_id,
-            "area_name": name,
-            "value": float(part["value"].sum()),
-            "missing_reason": None,
-            "projected": bool(part["projected"].any()),
-        }
+def _missing_text(unknown: pd.DataFrame, size: int, *, single: bool) -> str:
+    """Say why an area of ``size`` districts is missing, naming its ``unknown`` districts."""
     reasons = list(dict.fromkeys(unknown["reason"]))
-    if single and len(part) == 1:
-        reason = str(reasons[0])
-    elif len(unknown) == len(part) and len(reasons) == 1:
-        reason = f"fehlt für alle {len(part)} Stadtteile: {reasons[0]}"
-    else:
-        pairs = [
-            f"{d}: {r}" for d, r in zip(unknown["district_id"], unknown["reason"], strict=True)
-        ]
-        listed = "; ".join(pairs[:MAX_LISTED])
-        if len(pairs) > MAX_LISTED:
-            listed += f"; … und {len(pairs) - MAX_LISTED} weitere"
-        reason = f"fehlt für {len(unknown)} von {len(part)} Stadtteil(en) ({listed})"
-    return {
-        "area_id": area_id,
-        "area_name": name,
-        "value": np.nan,
-        "missing_reason": reason,
-        "projected": bool(part["projected"].any()),
-    }
+    if single and size == 1:
+        return str(reasons[0])
+    if len(unknown) == size and len(reasons) == 1:
+        return f"fehlt für alle {size} Stadtteile: {reasons[0]}"
+    pairs = [f"{d}: {r}" for d, r in zip(unknown["district_id"], unknown["reason"], strict=True)]
+    listed = "; ".join(pairs[:MAX_LISTED])
+    if len(pairs) > MAX_LISTED:
+        listed += f"; … und {len(pairs) - MAX_LISTED} weitere"
+    return f"fehlt für {len(unknown)} von {size} Stadtteil(en) ({listed})"
 
 
 def change_table(
