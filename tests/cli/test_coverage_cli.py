@@ -375,3 +375,23 @@ def test_site_bad_input(data):
     )
     assert result.exit_code == 1
     assert "k must be between 1 and 50" in result.stderr
+
+
+def test_coverage_by_planning_area(data):
+    (data / "planning_areas.csv").write_text(
+        "district,planning_area,planning_area_name\n0101,P1,Nord\n0102,P1,Nord\n0201,P2,Süd\n0202,P2,Süd\n",
+        encoding="utf-8",
+    )
+    manifest = data / "dataset.toml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8") + '\n[planning_areas]\npath = "planning_areas.csv"\n',
+        encoding="utf-8",
+    )
+    result = run("coverage", "--data", data, "--category", "meeting", "--level", "planning_area")
+    assert result.exit_code == 0, result.stderr
+    table = rows(result.stdout)
+    assert [(r["area_id"], r["area_name"], r["residents"], r["covered"]) for r in table] == [
+        ("P1", "Nord", "400.0", "120.0"),
+        ("P2", "Süd", "700.0", "0.0"),
+        ("ALL", "Teststadt", "1100.0", "120.0"),
+    ]

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import layers.coverage as coverage_module
 from layers.coverage import (
@@ -319,3 +321,35 @@ def test_prime_seeds_stored_distances_without_computing(monkeypatch):
     assert table.distances_m("care").tolist() == [1.0, 2.0, 3.0, 4.0]
     with pytest.raises(ParameterError, match=r"expected \(4,\)"):
         table.prime("care", np.zeros(3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_fac=st.integers(0, 6),
+    radii=st.lists(st.floats(1.0, 3000.0), min_size=2, max_size=4),
+)
+def test_shares_stay_in_0_1_and_grow_with_the_radius(seed, n_fac, radii):
+    rng = np.random.default_rng(seed)
+    res = gpd.GeoDataFrame(
+        {"district_id": rng.choice(["A", "B"], size=50)},
+        geometry=gpd.points_from_xy(*(rng.random((2, 50)) * 2000)),
+        crs=CRS,
+    )
+    fac = facilities([("care", *(rng.random(2) * 2000)) for _ in range(n_fac)])
+    mapping = pd.DataFrame(
+        {"district_id": ["A", "B"], "area_id": ["A", "B"], "area_name": ["a", "b"]}
+    )
+    table = DistanceTable(res, fac)
+    index = area_index(res["district_id"], mapping)
+    weights = rng.random(50) * 10
+    previous = None
+    for radius in sorted(radii):
+        frame = coverage_table(
+            table, weights, index, categories=["care"], radius_m=radius, city_name="S"
+        )
+        shares = frame["share"].dropna().to_numpy()
+        assert np.all((shares >= 0) & (shares <= 1 + 1e-12))
+        if previous is not None:
+            assert np.all(frame["covered"].to_numpy() >= previous - 1e-9)
+        previous = frame["covered"].to_numpy()
