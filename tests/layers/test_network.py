@@ -270,3 +270,22 @@ def test_build_network_file_merges_snaps_and_is_deterministic(tmp_path):
     assert again.read_bytes() == out.read_bytes()
     coords = json.loads(text)["features"][0]["geometry"]["coordinates"]
     assert all(round(c, 1) == c for pair in coords for c in pair)
+
+
+def test_network_pairs_and_scenarios_use_walking_distances(grid_network):
+    res_xy = np.array([[X0 + 300, Y0 + 400], [X0 + 100, Y0], [X0 + 1000, Y0 + 1000]])
+    res = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*res_xy.T), crs=CRS)
+    fac = gpd.GeoDataFrame(
+        {"category": ["care", "meeting", "care"]},
+        geometry=gpd.points_from_xy([X0, X0, X0 + 1000], [Y0, Y0, Y0]),
+        crs=CRS,
+    )
+    table = DistanceTable(res, fac, distance="network", network=grid_network)
+    np.testing.assert_allclose(table.distances_m("care"), [700, 100, 1000])
+    r, f, d = table.pairs_within("care", radius_m=700)
+    got = sorted(zip(r.tolist(), f.tolist(), np.round(d, 6).tolist(), strict=True))
+    assert got == [(0, 0, 700.0), (1, 0, 100.0)]  # (0, 2) is 1,100 m: out; (2, 2) 1,000 m: out
+    added = table.scenario_distances_m("care", add_xy=np.array([[X0 + 1000, Y0 + 900]]))
+    np.testing.assert_allclose(added, [700, 100, 100])
+    removed = table.scenario_distances_m("care", remove=[0])
+    np.testing.assert_allclose(removed, [1100, 900, 1000])
