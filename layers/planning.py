@@ -34,7 +34,10 @@ PROPOSAL_NAME = "Planungsgebiet {number} (Vorschlag)"
 PROPOSAL_LABEL = "Vorschlag"
 
 DEFAULT_RESTARTS = 24
-"""Number of seeded region-growing starts of :func:`propose_planning_areas`."""
+"""Seeded region-growing starts of :func:`propose_planning_areas` for up to 100 units."""
+
+MIN_RESTARTS = 4
+"""Fewest starts for large inputs (starts scale as 24 × 100 / units above 100 units)."""
 
 MAX_LOCAL_SEARCH_ROUNDS = 10_000
 
@@ -536,7 +539,7 @@ def propose_planning_areas(
     year: int | None = None,
     keep_together: Iterable[Iterable[str]] | Iterable[str] = (),
     seed: int = 0,
-    restarts: int = DEFAULT_RESTARTS,
+    restarts: int | None = None,
     tolerance_m: float = ADJACENCY_TOLERANCE_M,
 ) -> pd.DataFrame:
     """Propose ``n`` contiguous planning areas of whole districts with balanced population.
@@ -564,7 +567,8 @@ def propose_planning_areas(
     seed
         Seed of the random starts.
     restarts
-        Number of starts.
+        Number of starts; default 24 for up to 100 units, fewer (at least 4) for more units,
+        where single moves already balance finely.
     tolerance_m
         See :func:`district_adjacency`.
 
@@ -607,6 +611,12 @@ def propose_planning_areas(
         frozenset(unit_of[nb] for d in u for nb in neighbours[d]) - {k} for k, u in enumerate(units)
     ]
     unit_nb = _connect_components(unit_nb, unit_xy)
+    if restarts is None:
+        restarts = (
+            DEFAULT_RESTARTS
+            if len(units) <= 100
+            else max(MIN_RESTARTS, DEFAULT_RESTARTS * 100 // len(units))
+        )
     rng = np.random.default_rng(seed)
     best: tuple[tuple[float, float], np.ndarray] | None = None
     for _ in range(max(1, restarts)):

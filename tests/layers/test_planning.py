@@ -256,7 +256,7 @@ def test_berlin_542_units_into_12_areas():
             "value": raw["inhabitants"].astype(float),
         }
     )
-    proposal = propose_planning_areas(districts, population, n=12, restarts=4)
+    proposal = propose_planning_areas(districts, population, n=12)
     assert len(proposal) == 542 and proposal["planning_area"].nunique() == 12
     assert all(len(pieces) == 1 for pieces in area_components(proposal, districts).values())
     weights, _ = balance_weights(districts, population)
