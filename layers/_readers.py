@@ -67,9 +67,31 @@ def read_layer(spec: LayerSpec, collector: IssueCollector) -> RawLayer | None:
     except CrsError as exc:
         collector.error(spec.file, _strip_file(str(exc), spec.file))
         return None
-    frame = frame.reset_index(drop=True)
+    frame = _whole_floats_as_integers(frame.reset_index(drop=True))
     frame[ROW] = np.arange(1, len(frame) + 1)
     return RawLayer(frame, None)
+
+
+def _whole_floats_as_integers(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Float attribute columns that hold only whole numbers become nullable integers.
+
+    Shapefile number fields and GeoJSON properties with a null come back as floats, so an id
+    ``1100101`` would read as ``'1100101.0'`` and not join; as integers it reads as ``'1100101'``.
+    """
+    geometry = frame.geometry.name
+    for column in frame.columns:
+        values = frame[column]
+        if column == geometry or not pd.api.types.is_float_dtype(values):
+            continue
+        known = values.dropna().to_numpy()
+        if (
+            len(known)
+            and np.isfinite(known).all()
+            and (known == np.round(known)).all()
+            and np.abs(known).max() < 2**53
+        ):
+            frame[column] = values.astype("Int64")
+    return frame
 
 
 def _strip_file(message: str, file: str) -> str:

@@ -234,3 +234,18 @@ def test_assign_districts_does_not_touch_the_input(grid_districts: gpd.GeoDataFr
     assign_districts(points, grid_districts)
     assert not any(shapely.is_prepared(grid_districts.geometry.to_numpy()))
     assert grid_districts.geometry.equals(before.geometry)
+
+
+def test_float_id_fields_read_as_whole_numbers(tmp_path: Path) -> None:
+    """A Shapefile number field gives floats; the ids must still be '1100101', not '1100101.0'."""
+    frame = _frame([1100101.0, 1100102.0], ["a", "b"], [box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    frame.to_file(tmp_path / "plr.shp")
+    districts, collector = _load(tmp_path, None, path="plr.shp")
+    assert collector.issues == []
+    assert districts["id"].tolist() == ["1100101", "1100102"]
+
+
+def test_null_id_in_a_geojson_is_an_empty_id(tmp_path: Path) -> None:
+    frame = _frame([1, None], ["a", "b"], [box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    _, collector = _load(tmp_path, frame)
+    assert _lines(collector) == ["error: d.geojson, row 2, column 'NUMMER': empty district id"]
