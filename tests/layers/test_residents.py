@@ -182,7 +182,7 @@ def test_weights_must_be_non_negative_numbers(make) -> None:
 
 
 def test_missing_weight_is_one_and_weight_column_is_optional(make) -> None:
-    (cx, cy) = CENTRES["0101"]
+    cx, cy = CENTRES["0101"]
     text = f"x,y\n{cx},{cy}\n{cx + 1},{cy}\n{cx + 2},{cy}\n"
     dataset = load_dataset(make(text))
     points = dataset.resident_points
