@@ -132,7 +132,10 @@ def test_district_names_in_an_id_column_hint_at_district_key(make) -> None:
         '(this is a district name; set district_key = "name" for this table) in rows 2'
     )
     path = make('[[population]]\npath = "p.csv"\n', {"p.csv": text.replace("nordwest", "Nordwst")})
-    assert "unknown district 'Nordwst' (did you mean 'Nordwest' or 'Nordost'?) in rows 2" in _lines(path)[0]
+    assert (
+        "unknown district 'Nordwst' (did you mean 'Nordwest' or 'Nordost'?) in rows 2"
+        in _lines(path)[0]
+    )
 
 
 def test_district_key_name(make) -> None:
