@@ -490,7 +490,7 @@ class AppContext:
         found = index.lookup(address)
         tr = Transformer.from_crs(self.dataset.metadata.metric_crs, "EPSG:4326", always_xy=True)
         lon, lat = tr.transform(found.x, found.y)
-        return round(float(lat), 6), round(float(lon), 6)
+        return round(float(lat), 5), round(float(lon), 5)
 
     # -- siting & profile ----------------------------------------------------------------------
 

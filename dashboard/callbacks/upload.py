@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import dash
+import pandas as pd
 from dash import Input, Output, State, html
 
 from dashboard import ids
@@ -72,6 +73,9 @@ def _manifest(ctx: AppContext, data_file: str) -> str:
         "",
         "[[facilities]]",
         f"path = {_toml_str(data_file)}",
+        "",
+        "[[population]]",
+        'path = "population.csv"',
         "",
     ]
     for cat in ctx.dataset.categories:
@@ -136,16 +140,20 @@ def validate_upload(ctx: AppContext, contents: str, filename: str) -> UploadResu
         ctx.dataset.districts[["id", "name", "geometry"]].to_file(
             folder / "districts.gpkg", driver="GPKG"
         )
+        pd.DataFrame(
+            {
+                "district": ctx.dataset.districts["id"].astype(str),
+                "year": 2000,
+                "group": "total",
+                "value": 1,
+            }
+        ).to_csv(folder / "population.csv", index=False)
         (folder / "dataset.toml").write_text(_manifest(ctx, data_file), encoding="utf-8")
-        issues = [i for i in validate_dataset(folder) if i.file != "districts.gpkg"]
+        own = {data_file, "upload.shx", "upload.dbf", "upload.prj"}
+        issues = [i for i in validate_dataset(folder) if i.file in own]
         errors = [i.format().replace(data_file, "file") for i in issues if i.severity == "error"]
         warnings = [
-            i.format().replace(data_file, "file")
-            for i in issues
-            if i.severity == "warning"
-            and i.file not in ("residents", "dataset.toml")
-            and "resident" not in i.message
-            and "population" not in i.message.lower()
+            i.format().replace(data_file, "file") for i in issues if i.severity == "warning"
         ]
         if errors:
             return UploadResult(False, None, errors, warnings)

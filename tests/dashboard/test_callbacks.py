@@ -1,0 +1,425 @@
+"""Callback logic without a browser: the plain functions behind each callback."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import dash
+import pytest
+from dash import html
+
+from dashboard import ids
+from dashboard.callbacks import coordinator, language, profile, scenario, upload
+from dashboard.callbacks import map as map_cb
+from dashboard.callbacks.url_state import (
+    default_state,
+    next_state,
+    state_from_url,
+)
+from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, Traces
+from dashboard.state import ViewState
+
+XSS = "<img src=x onerror=alert(1)>"
+TR = Traces(3)
+
+
+def assigned(patch: dash.Patch) -> dict[tuple, object]:
+    """``{location: value}`` of a Patch's Assign operations."""
+    ops = patch.to_plotly_json()["operations"]
+    return {
+        tuple(op["location"]): op["params"]["value"] for op in ops if op["operation"] == "Assign"
+    }
+
+
+def text_of(component) -> str:
+    """All text in a Dash component tree."""
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
+@pytest.fixture
+def base(tiny_ctx) -> ViewState:
+    """The default view of the tiny dataset, pinned to 2022 and 500 m."""
+    return default_state(tiny_ctx).with_(year=2022, distance=500.0)
+
+
+# -- map -------------------------------------------------------------------------------------
+
+
+def test_map_patch_updates_values_only(tiny_ctx, base):
+    out = map_cb.map_update(tiny_ctx, base)
+    ops = assigned(out["figure"])
+    # meeting place at the centre of district 01: 80 of its 100 points within 500 m
+    assert ops[("data", TR.DISTRICTS, "z")] == [80.0, 0.0, 0.0, None]
+    assert ops[("data", TR.DISTRICTS, "colorscale")] == SHARE_SCALE
+    assert ops[("data", TR.PLANNING, "visible")] is False
+    assert not any("geojson" in loc for loc in ops)  # geometry is never resent
+    size = len(json.dumps(out["figure"].to_plotly_json(), default=str))
+    assert size < 50_000
+
+
+def test_small_counts_are_hidden(tiny_ctx, base):
+    out = map_cb.map_update(tiny_ctx, base)
+    custom = assigned(out["figure"])[("data", TR.DISTRICTS, "customdata")]
+    assert custom[3][1] == "< 50 Einw. (ausgeblendet)"  # Nord-Ost has 30 residents
+    assert "Grau: weniger als 50 Einwohner" in text_of(out["legend"])
+    rows = out["table"].children[2].children
+    assert [c.children for c in rows[3].children][2] == "–"
+
+
+def test_threshold_is_configurable(tiny_dataset, tmp_path):
+    from dashboard.app import make_options
+    from dashboard.context import AppContext
+
+    ctx = AppContext(tiny_dataset, make_options(small_count_threshold=10, user_data_dir=tmp_path))
+    state = default_state(ctx).with_(year=2022)
+    z = assigned(map_cb.map_update(ctx, state)["figure"])[("data", TR.DISTRICTS, "z")]
+    assert z[3] == 0.0
+
+
+def test_distance_change_changes_values(tiny_ctx, base):
+    near = assigned(map_cb.map_update(tiny_ctx, base.with_(distance=100.0))["figure"])
+    far = assigned(map_cb.map_update(tiny_ctx, base.with_(distance=2000.0))["figure"])
+    assert near[("data", TR.DISTRICTS, "z")][0] < 80.0
+    assert far[("data", TR.DISTRICTS, "z")][:3] == [100.0, 100.0, 100.0]
+
+
+def test_minutes_at_senior_speed(tiny_ctx, base):
+    state = base.with_(distance=10.0, unit="min", speed="senior")  # 500 m
+    out = map_cb.map_update(tiny_ctx, state)
+    assert assigned(out["figure"])[("data", TR.DISTRICTS, "z")][0] == 80.0
+    assert "10 Min. (500 m)" in out["title"]
+
+
+def test_several_categories_need_all_of_them(tiny_ctx, base):
+    state = base.with_(categories=("meeting", "counselling"), distance=2500.0)
+    z = assigned(map_cb.map_update(tiny_ctx, state)["figure"])[("data", TR.DISTRICTS, "z")]
+    assert z[:3] == [100.0, 100.0, 100.0]
+    state = base.with_(categories=("meeting", "counselling"))
+    z = assigned(map_cb.map_update(tiny_ctx, state)["figure"])[("data", TR.DISTRICTS, "z")]
+    assert z[:3] == [0.0, 0.0, 0.0]  # nobody has both within 500 m
+
+
+def test_planning_area_level_switches_traces(tiny_ctx, base):
+    ops = assigned(map_cb.map_update(tiny_ctx, base.with_(level="planning_area"))["figure"])
+    assert ops[("data", TR.PLANNING, "visible")] is True
+    assert ops[("data", TR.DISTRICTS, "visible")] is False
+    assert len(ops[("data", TR.PLANNING, "z")]) == 2
+    assert ops[("data", TR.PLANNING, "customdata")][0][0] == "Süd (Vorschlag)"
+
+
+def test_change_overlay(tiny_ctx, base):
+    state = base.with_(layers=("change",), year_from=2020, year_to=2022)
+    out = map_cb.map_update(tiny_ctx, state)
+    ops = assigned(out["figure"])
+    assert ops[("data", TR.DISTRICTS, "colorscale")] == CHANGE_SCALE
+    assert ops[("data", TR.DISTRICTS, "z")][:3] == [10.0, 10.0, 10.0]
+    assert ops[("data", TR.DISTRICTS, "zmin")] == -ops[("data", TR.DISTRICTS, "zmax")]
+    assert ops[("data", TR.GAPS, "visible")] is False
+    assert "2020–2022" in out["title"]
+
+
+def test_gaps_layer(tiny_ctx, base):
+    ops = assigned(map_cb.map_update(tiny_ctx, base.with_(layers=("gaps",)))["figure"])
+    z = ops[("data", TR.GAPS, "z")]
+    assert ops[("data", TR.GAPS, "visible")] is True
+    assert len(z) == len(tiny_ctx.hexes.ids)
+    assert sum(v for v in z if v) > 0
+
+
+def test_facility_layers_follow_categories(tiny_ctx, base):
+    ops = assigned(map_cb.map_update(tiny_ctx, base.with_(categories=("care",)))["figure"])
+    visible = [ops[("data", TR.facility(i), "visible")] for i in range(3)]
+    assert visible == [False, False, True]
+
+
+def test_english_labels_and_numbers(tiny_ctx, base):
+    out = map_cb.map_update(tiny_ctx, base.with_(lang="en"))
+    assert out["title"].startswith("Share of residents reaching Meeting places within 500 m")
+    assert map_cb.source_line(tiny_ctx, "en") == (
+        "Sources: Stadt Test (Licence: dl-de/by-2-0). Date: 2024-01-01."
+    )
+
+
+def test_compare_patch(tiny_ctx, base):
+    ops = assigned(map_cb.compare_update(tiny_ctx, base.with_(year_from=2020, year_to=2022)))
+    assert ops[("data", 0, "z")] == [10.0, 10.0, 10.0, 0.0]
+
+
+# -- state -----------------------------------------------------------------------------------
+
+
+def test_url_is_read_against_the_catalogue(tiny_ctx):
+    state = state_from_url(tiny_ctx, "?cat=care,nope&year=2020&level=planning_area&dist=333")
+    assert state.categories == ("care",)
+    assert state.year == 2020
+    assert state.level == "planning_area"
+    assert state.distance == 350.0  # snapped to the slider's 50 m steps
+
+
+def test_unit_switch_converts_the_distance(tiny_ctx, base):
+    state = next_state(tiny_ctx, base, ids.DISTANCE_UNIT, {"unit": "min"})
+    assert (state.unit, state.distance) == ("min", 7.0)
+    back = next_state(tiny_ctx, state, ids.DISTANCE_UNIT, {"unit": "m"})
+    assert (back.unit, back.distance) == ("m", 500.0)  # 7 min × 75 m, in 50 m steps
+
+
+def test_controls_update_the_state(tiny_ctx, base):
+    state = next_state(tiny_ctx, base, ids.CATEGORIES, {"categories": ["care", "x", "meeting"]})
+    assert state.categories == ("meeting", "care")
+    state = next_state(tiny_ctx, state, ids.CHANGE_YEARS, {"change_years": [2022, 2020]})
+    assert (state.year_from, state.year_to) == (2022, 2022) or (state.year_from, state.year_to) == (
+        2020,
+        2022,
+    )
+    state = next_state(tiny_ctx, state.with_(area="01"), ids.LEVEL, {"level": "planning_area"})
+    assert state.level == "planning_area" and state.area is None
+
+
+def _click(curve, **point):
+    return {"points": [{"curveNumber": curve, **point}]}
+
+
+def test_click_on_area_opens_profile(tiny_ctx, base):
+    state = next_state(tiny_ctx, base, ids.MAP, {ids.MAP: _click(TR.DISTRICTS, location="02")})
+    assert state.area == "02"
+    closed = next_state(tiny_ctx, state, ids.PROFILE_CLOSE, {})
+    assert closed.area is None
+
+
+def test_scenario_clicks_add_and_toggle(tiny_ctx, base):
+    state = base.with_(view="scenario", scenario_category="meeting")
+    state = next_state(
+        tiny_ctx, state, ids.MAP, {ids.MAP: _click(TR.GRID, lat=49.0012345, lon=8.4098765)}
+    )
+    assert state.added == (("meeting", 49.00123, 8.40988),)
+    click = _click(TR.facility(2), customdata=["Pflegeheim Nord", "", "", "f3"])
+    state = next_state(tiny_ctx, state, ids.MAP, {ids.MAP: click})
+    assert state.removed == ("f3",)
+    state = next_state(tiny_ctx, state, ids.MAP, {ids.MAP: click})
+    assert state.removed == ()
+    state = next_state(tiny_ctx, state, ids.MAP, {ids.MAP: _click(TR.added, pointIndex=0)})
+    assert state.added == ()
+
+
+def test_coordinator_click_sets_location(tiny_ctx, base):
+    state = base.with_(view="coordinator")
+    state = next_state(tiny_ctx, state, ids.MAP, {ids.MAP: _click(TR.GRID, lat=49.0, lon=8.4)})
+    assert state.location == (49.0, 8.4)
+
+
+def test_address_and_geolocation_set_location(tiny_ctx, base):
+    state = next_state(tiny_ctx, base, ids.ADDRESS, {ids.ADDRESS: "Markt 1, 76131 Karlsruhe"})
+    assert state.location is not None
+    lat, lon = state.location
+    outside = next_state(tiny_ctx, base, ids.GEO_STORE, {ids.GEO_STORE: {"lat": 52.5, "lon": 13.4}})
+    assert outside.location is None  # Berlin is not in the test city
+    inside = next_state(tiny_ctx, base, ids.GEO_STORE, {ids.GEO_STORE: {"lat": lat, "lon": lon}})
+    assert inside.location == (lat, lon)
+
+
+def test_present_and_play(tiny_ctx, base):
+    state = next_state(tiny_ctx, base, ids.PRESENT_BUTTON, {})
+    assert state.present
+    assert not next_state(tiny_ctx, state, ids.PRESENT_EXIT, {}).present
+    state = base.with_(year_from=2020, year_to=2020)
+    state = next_state(tiny_ctx, state, ids.CHANGE_INTERVAL, {})
+    assert state.year_to == 2022
+    state = next_state(tiny_ctx, state, ids.CHANGE_INTERVAL, {})
+    assert state.year_to == 2022  # wraps to the first year after the start
+
+
+def test_suggestions_can_be_taken_into_the_scenario(tiny_ctx, base):
+    sugg = {"category": "care", "sites": [[49.0, 8.4], [49.01, 8.41]], "gains": [5, 3]}
+    state = next_state(tiny_ctx, base, ids.SUGGEST_TAKE, {}, suggestions=sugg)
+    assert state.added == (("care", 49.0, 8.4), ("care", 49.01, 8.41))
+
+
+# -- scenario ----------------------------------------------------------------------------------
+
+
+def test_planned_facility_gains_coverage(tiny_ctx, base):
+    lat, lon = _latlon(tiny_ctx, 456_000 + 1500, 5_428_000 + 500)  # centre of Süd-Ost
+    state = base.with_(view="scenario", added=(("meeting", lat, lon),))
+    result = scenario.scenario_result(tiny_ctx, state)
+    rows = {r["area_id"]: r for r in result["rows"]}
+    assert rows["02"]["gain_pp"] == pytest.approx(80.0, abs=0.5)
+    assert rows["01"]["gain_pp"] == pytest.approx(0.0)
+    assert result["covered_after"] > result["covered_before"]
+    summary, table = scenario.scenario_children(tiny_ctx, state)
+    assert "1 geplant" in text_of(summary)
+    assert "Süd-Ost" in text_of(table)
+
+
+def test_switching_off_loses_coverage(tiny_ctx, base):
+    state = base.with_(view="scenario", removed=("f1",))
+    rows = {r["area_id"]: r for r in scenario.scenario_result(tiny_ctx, state)["rows"]}
+    assert rows["01"]["gain_pp"] == pytest.approx(-80.0)
+    ops = assigned(map_cb.map_update(tiny_ctx, state)["figure"])
+    assert ops[("data", TR.DISTRICTS, "z")][0] == 0.0
+    assert len(ops[("data", TR.removed, "lat")]) == 1
+
+
+def test_suggest_sites(tiny_ctx, base):
+    result = scenario.suggest(tiny_ctx, base.with_(scenario_category="meeting"), 2)
+    assert len(result["sites"]) == 2
+    assert result["gains"][0] >= result["gains"][1] > 0
+    assert "Standort 1" in text_of(scenario.suggest_children(tiny_ctx, result, "de"))
+
+
+def _latlon(ctx, x, y):
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(25832, 4326, always_xy=True).transform(x, y)
+    return round(lat, 5), round(lon, 5)
+
+
+# -- coordinator / profile / language ----------------------------------------------------------
+
+
+def test_coordinator_lists_nearest_and_missing(tiny_ctx, base):
+    lat, lon = _latlon(tiny_ctx, 456_000 + 500, 5_428_000 + 600)
+    state = base.with_(view="coordinator", location=(lat, lon), categories=("meeting", "care"))
+    text = text_of(coordinator.coordinator_children(tiny_ctx, state))
+    assert "Treff am Markt" in text
+    assert "100 m" in text
+    assert "Innerhalb von 500 m fehlt: Versorgung und Pflege" in text
+
+
+def test_coordinator_keeps_user_text_as_text(tiny_ctx, base):
+    lat, lon = _latlon(tiny_ctx, 456_000 + 1500, 5_428_000 + 500)
+    state = base.with_(view="coordinator", location=(lat, lon), categories=("counselling",))
+    children = coordinator.coordinator_children(tiny_ctx, state)
+    # Dash renders strings as text nodes, never as HTML: the payload stays a plain string
+    assert XSS in text_of(children)
+    assert not any(isinstance(c, html.Iframe) for c in children)
+
+
+def test_address_autocomplete(tiny_ctx):
+    assert tiny_ctx.address_suggestions("Ma") == []  # too short
+    found = tiny_ctx.address_suggestions("Markt")
+    assert found[:2] == ["Markt 1, 76131 Karlsruhe", "Marktgasse 5, 76131 Karlsruhe"]
+
+
+def test_profile_panel(tiny_ctx, base):
+    assert profile.profile_children(tiny_ctx, base)[0].children == profile.t("profile_hint", "de")
+    children = profile.profile_children(tiny_ctx, base.with_(area="01"))
+    text = text_of(children)
+    assert "Süd-West" in text
+    assert "Einwohner 2022: 1.100" in text
+    assert "Treff am Markt" in text
+    assert "Bedarfsindex" in text
+
+
+def test_profile_unknown_area_shows_error(tiny_ctx, base):
+    text = text_of(profile.profile_children(tiny_ctx, base.with_(area="99")))
+    assert "Fehler" in text and "99" in text
+
+
+def test_language_texts(tiny_ctx):
+    out = language.texts(tiny_ctx, "en", ["year", "categories"])
+    assert out["i18n"] == ["Year", "Services"]
+    assert out["level"][1]["label"] == "Planning areas (proposal)"
+    notes = text_of(language.notes(tiny_ctx, "de"))
+    assert "Testdaten: <b>nicht</b> echt." in notes  # shown as text, not HTML
+    assert "unvollständige Startliste" in notes
+    assert "quartiersatlas fetch" in notes
+
+
+# -- upload ------------------------------------------------------------------------------------
+
+
+def _upload(text: str, mime: str = "text/csv") -> str:
+    return f"data:{mime};base64," + base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("csv", "expected"),
+    [
+        ("name,category,lat,lon\nA,care,49.0,8.4\nB,pizza,49.0,8.4\n", "row 3"),
+        ("name,category,lat,lon\nA,care,49.0,8.4\nB,care,49.0,8.4\nC,care,abc,8.4\n", "row 4"),
+        ("name,lat,lon\nA,49.0,8.4\n", "category"),
+    ],
+)
+def test_upload_bad_rows_are_reported_and_nothing_changes(tiny_ctx, csv, expected):
+    store, messages = upload.handle_upload(tiny_ctx, _upload(csv), "list.csv", "de", None)
+    assert store is dash.no_update
+    text = text_of(messages)
+    assert "nicht übernommen" in text
+    assert expected in text
+    assert "list.csv" not in text and "upload.csv" not in text
+    assert not (tiny_ctx.options.user_data_dir / "uploads").exists()
+
+
+def test_upload_good_file_is_saved_under_a_generated_name(tiny_ctx, tiny_dataset):
+    lat, lon = _latlon(tiny_ctx, 456_500, 5_428_500)
+    csv = f"name,category,lat,lon\n{XSS},care,{lat},{lon}\nZwei,meeting,{lat},{lon}\n"
+    store, messages = upload.handle_upload(
+        tiny_ctx, _upload(csv), "../../etc/evil name.csv", "de", None
+    )
+    assert len(store["lat"]) == 2
+    assert XSS not in json.dumps(store)
+    saved = list((tiny_ctx.options.user_data_dir / "uploads").iterdir())
+    assert len(saved) == 1 and saved[0].name.startswith("facilities-")
+    assert "evil" not in saved[0].name
+    assert "2 Einrichtungen geladen" in text_of(messages)
+    assert len(tiny_dataset.facilities) == 3  # the dataset itself is unchanged
+
+
+def test_upload_rejects_other_types_and_large_files(tiny_dataset, tmp_path):
+    from dashboard.app import make_options
+    from dashboard.context import AppContext
+
+    ctx = AppContext(tiny_dataset, make_options(upload_max_bytes=100, user_data_dir=tmp_path))
+    _, msg = upload.handle_upload(ctx, _upload("x"), "list.exe", "en", None)
+    assert "not supported" in text_of(msg)
+    _, msg = upload.handle_upload(
+        ctx, _upload("name,category\n" + "a,care\n" * 50), "l.csv", "en", None
+    )
+    assert "too large" in text_of(msg)
+
+
+# -- app -----------------------------------------------------------------------------------------
+
+
+def _ids(component, found):
+    cid = getattr(component, "id", None)
+    if cid is not None:
+        found.append(json.dumps(cid, sort_keys=True))
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            _ids(child, found)
+    return found
+
+
+def test_create_app(tiny_dataset, tmp_path):
+    from dashboard.app import create_app, get_context
+
+    app = create_app(tiny_dataset, user_data_dir=tmp_path, small_count_threshold=20)
+    ctx = get_context(app)
+    assert ctx.options.small_count_threshold == 20
+    assert app.config.serve_locally
+    found = _ids(app.layout, [])
+    assert len(found) == len(set(found)), "component ids must be unique"
+    assert json.dumps(ids.MAP) in found
+
+
+def test_create_app_rejects_unknown_options(tiny_dataset):
+    from dashboard.app import create_app
+
+    with pytest.raises(TypeError, match=r"unknown option.*colour.*valid options"):
+        create_app(tiny_dataset, colour="red")
+
+
+def test_distances_are_computed_once(tiny_ctx):
+    first = tiny_ctx.distances.distances(tiny_ctx.dataset, "care")
+    again = tiny_ctx.distances.distances(tiny_ctx.dataset, "care")
+    assert first is again
+    assert len(tiny_ctx.distances) == 1
