@@ -12,6 +12,7 @@ from layers.coverage import DistanceTable
 from layers.errors import ParameterError
 from layers.siting import (
     aggregate_to_cells,
+    cover_matrix,
     greedy_max_cover,
     mclp_max_cover,
     propose_sites,
@@ -114,3 +115,29 @@ def test_scenario_coverage_before_and_after():
     assert added["share_after"] == pytest.approx(1.0)
     removed = scenario_coverage(table, w, category="care", radius_m=300, remove=[1])
     assert removed["covered_after"] == 10
+
+
+def test_sparse_mclp_equals_spopt_mclp():
+    import warnings
+
+    import pulp
+    from spopt.locate import MCLP
+
+    rng = np.random.default_rng(11)
+    demand_xy = rng.random((120, 2)) * 3000
+    cand_xy = rng.random((25, 2)) * 3000
+    demand = rng.integers(1, 50, size=120).astype(float)
+    cover = cover_matrix(cand_xy, demand_xy, radius_m=500)
+    ours = mclp_max_cover(cover, demand, 4)
+    cost = np.hypot(*(demand_xy[:, None, :] - cand_xy[None, :, :]).transpose(2, 0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model = MCLP.from_cost_matrix(cost, demand, service_radius=500, p_facilities=4)
+        model = model.solve(pulp.PULP_CBC_CMD(msg=False))
+    theirs = [j for j, var in enumerate(model.fac_vars) if var.varValue > 0.5]
+
+    def covered(picks):
+        return demand[np.asarray(cover[picks].sum(axis=0)).ravel() > 0].sum()
+
+    assert covered(ours) == covered(theirs)
+    assert covered(ours) >= covered(greedy_max_cover(cover, demand, 4))
