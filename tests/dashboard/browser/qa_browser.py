@@ -1,0 +1,159 @@
+"""Helpers of the browser tests (imported as ``qa_browser``; the conftest puts this folder on
+``sys.path`` because pytest runs in importlib mode)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+XSS_NAME = "<img src=x onerror=alert(1)>"
+"""A facility name that would run script if the app put it into the page as HTML."""
+
+
+MAP_JS = "var gd = document.querySelector('#{id} .js-plotly-plot'); "
+
+
+def map_data(dash_duo, trace: int, key: str, *, graph_id: str = "map-graph"):
+    """``data[trace][key]`` of the rendered plotly map (what the browser draws), or None."""
+    return dash_duo.driver.execute_script(
+        MAP_JS.format(id=graph_id)
+        + f"if (!gd || !gd.data || !gd.data[{trace}]) return null; "
+        + f"var v = gd.data[{trace}][{key!r}]; return v === undefined ? null : v;"
+    )
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = 20.0, what: str = "") -> object:
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+        except Exception as exc:
+            last = exc
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value: {last!r}")
+
+
+def wait_map_values(dash_duo, *, trace: int = 0, timeout: float = 30.0) -> list:
+    """Wait until the map's area trace has values, and return them."""
+    return wait_for(
+        lambda: (lambda z: z if z and any(v is not None for v in z) else None)(
+            map_data(dash_duo, trace, "z")
+        ),
+        timeout=timeout,
+        what=f"values on map trace {trace}",
+    )
+
+
+def wait_idle(dash_duo, timeout: float = 30.0) -> None:
+    """Wait until Dash has no callback in flight."""
+    wait_for(
+        lambda: dash_duo.driver.execute_script(
+            "return !document.querySelector('[data-dash-is-loading=\"true\"]') && "
+            "!!document.querySelector('#_dash-app-content, #react-entry-point');"
+        ),
+        timeout=timeout,
+        what="Dash to become idle",
+    )
+
+
+def severe_logs(dash_duo) -> list[dict]:
+    """Browser console entries of level SEVERE (JavaScript errors, failed requests)."""
+    return [e for e in dash_duo.driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+def url_query(dash_duo) -> str:
+    """The query string of the page's current URL."""
+    return dash_duo.driver.execute_script("return window.location.search")
+
+
+def choose_radio(dash_duo, component_id: str, value: str) -> None:
+    """Click the radio input with ``value`` inside the RadioItems ``component_id``."""
+    element = dash_duo.find_element(f"#{component_id} input[value='{value}']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+
+
+def click_map_at(dash_duo, lat: float, lon: float, *, graph_id: str = "map-graph") -> None:
+    """A real mouse click on the map where ``(lat, lon)`` is drawn (MapLibre projection)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    point = dash_duo.driver.execute_script(
+        MAP_JS.format(id=graph_id)
+        + "var m = gd._fullLayout.map._subplot.map; var p = m.project([arguments[1], arguments[0]]);"
+        + "var r = m.getCanvas().getBoundingClientRect();"
+        + "return {x: r.left + p.x, y: r.top + p.y, w: r.width, h: r.height};",
+        lat,
+        lon,
+    )
+    assert point["x"] > 0 and point["y"] > 0, f"map point off screen: {point}"
+    actions = ActionChains(dash_duo.driver)
+    actions.w3c_actions.pointer_action.move_to_location(int(point["x"]), int(point["y"]))
+    actions.w3c_actions.pointer_action.click()
+    actions.perform()
+
+
+def wait_map_ready(dash_duo, *, timeout: float = 30.0) -> None:
+    """Wait until MapLibre has loaded its style and drawn (so project() and clicks work)."""
+    wait_for(
+        lambda: dash_duo.driver.execute_script(
+            MAP_JS.format(id="map-graph")
+            + "var s = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;"
+            + "return !!(s && s.map && s.map.loaded());"
+        ),
+        timeout=timeout,
+        what="the MapLibre map to load",
+    )
+
+
+def quiet_point(dataset, *, category: str | None = None) -> tuple[str, float, float]:
+    """(district id, lat, lon) of a point inside a district, far from any facility marker.
+
+    Among the districts' representative points, the one farthest from the facilities (of
+    ``category``, or all) is taken, so a click there hits the area, not a marker.
+    """
+    facilities = dataset.facilities
+    if category is not None:
+        facilities = facilities[facilities["category"] == category]
+    points = dataset.districts.geometry.representative_point()
+    distance = [facilities.distance(p).min() for p in points]
+    best = max(range(len(points)), key=lambda i: distance[i])
+    wgs = points.to_crs("EPSG:4326").iloc[best]
+    return str(dataset.districts["id"].iloc[best]), float(wgs.y), float(wgs.x)
+
+
+def wait_text(dash_duo, selector: str, needle: str, *, timeout: float = 30.0) -> str:
+    """Wait until the element's text contains ``needle``; return the text."""
+    return wait_for(
+        lambda: (lambda e: e.text if e and needle in e.text else None)(
+            dash_duo.find_element(selector)
+        ),
+        timeout=timeout,
+        what=f"{needle!r} in {selector}",
+    )
+
+
+def type_address(dash_duo, component_id: str, text: str) -> None:
+    """Type into a dcc.Dropdown's search box and pick the first suggestion."""
+    from selenium.webdriver.common.keys import Keys
+
+    dropdown = dash_duo.find_element(f"#{component_id}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", dropdown)
+    dropdown.click()
+    search = wait_for(
+        lambda: (
+            dash_duo.driver.switch_to.active_element
+            if dash_duo.driver.switch_to.active_element.tag_name == "input"
+            else None
+        ),
+        what="the address search box to take focus",
+    )
+    search.send_keys(text)
+    wait_for(
+        lambda: dash_duo.driver.find_elements("css selector", ".dash-dropdown-option"),
+        what="address suggestions",
+    )
+    search.send_keys(Keys.ENTER)

@@ -1,0 +1,41 @@
+"""Flow: a planned facility added on the map shows its coverage gain at once."""
+
+from __future__ import annotations
+
+import numpy as np
+from qa_browser import choose_radio, click_map_at, map_data, wait_for, wait_map_ready, wait_text
+
+from dashboard import ids
+from dashboard.figures import Traces, click_grid
+
+
+def test_planned_facility_shows_gain(dash_duo, make_app, karlsruhe):
+    dash_duo.start_server(make_app())
+    wait_map_ready(dash_duo)
+    choose_radio(dash_duo, ids.VIEW_TABS, "scenario")
+    traces = Traces(len(karlsruhe.categories))
+    wait_for(lambda: map_data(dash_duo, traces.GRID, "visible") is True, what="the click grid")
+    # the click target farthest from every meeting place: a new one there must gain residents
+    grid = click_grid(karlsruhe.districts)
+    meeting = karlsruhe.facilities[karlsruhe.facilities["category"] == "meeting"].to_crs(4326)
+    fx, fy = meeting.geometry.x.to_numpy(), meeting.geometry.y.to_numpy()
+    dist = np.hypot(
+        (grid["lon"].to_numpy()[:, None] - fx) * 0.66, grid["lat"].to_numpy()[:, None] - fy
+    ).min(axis=1)
+    # a point with residents around: among the 40 farthest, the one nearest the city centre
+    far = np.argsort(dist)[::-1][:400]
+    centre = grid.iloc[far][["lat", "lon"]].median()
+    pick = far[
+        np.argmin(
+            np.hypot(
+                grid["lat"].to_numpy()[far] - centre["lat"],
+                grid["lon"].to_numpy()[far] - centre["lon"],
+            )
+        )
+    ]
+    click_map_at(dash_duo, float(grid["lat"].iloc[pick]), float(grid["lon"].iloc[pick]))
+    wait_for(lambda: map_data(dash_duo, traces.added, "lat"), what="the planned facility marker")
+    summary = wait_text(dash_duo, f"#{ids.SCENARIO_SUMMARY}", "1 geplant")
+    assert "mehr versorgt" in summary
+    table = dash_duo.find_element(f"#{ids.SCENARIO_TABLE}").text
+    assert "Zugewinn" in table
