@@ -170,6 +170,20 @@ def _district_ids(
     ids = keys.map(lookup)
     unknown = ids.isna().to_numpy()
     rows = frame[ROW].to_numpy()
+    if by_name:
+        names = districts["name"].str.strip().str.casefold()
+        repeated = names[names.duplicated(keep=False)]
+        ambiguous = keys.isin(set(repeated)).to_numpy()
+        for value in dict.fromkeys(values[ambiguous]):
+            where = rows[(values == value).to_numpy()].tolist()
+            matching = districts.loc[(names == value.casefold()).to_numpy(), "id"].tolist()
+            collector.error(
+                spec.file,
+                f"district name {value!r} is not unique (districts {valid_list(matching)}) in "
+                f'rows {rows_text(where)}; join this table on the ids (district_key = "id")',
+                row=int(where[0]),
+                column=column,
+            )
     for value in dict.fromkeys(values[unknown]):
         where = rows[(values == value).to_numpy()].tolist()
         if not by_name and value.casefold() in set(districts["name"].str.strip().str.casefold()):

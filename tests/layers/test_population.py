@@ -153,6 +153,24 @@ def test_district_key_name(make) -> None:
     ]
 
 
+def test_district_key_name_with_a_repeated_name_is_an_error(
+    make, grid_districts: gpd.GeoDataFrame
+) -> None:
+    """Berlin has two planning areas named 'Schloßstraße': a name cannot tell them apart."""
+    districts = grid_districts.assign(name=["Schloßstraße", "Nord", "Süd", "Schloßstraße"])
+    text = "name,value\nSchloßstraße,1\nNord,2\nSüd,3\n"
+    path = make(
+        '[[population]]\npath = "p.csv"\ndistrict_key = "name"\nyear = 2021\ngroup = "total"\n'
+        'columns = { district = "name" }\n',
+        {"p.csv": text},
+        districts=districts,
+    )
+    assert _lines(path) == [
+        "error: p.csv, row 2, column 'name': district name 'Schloßstraße' is not unique "
+        '(districts 0101, 0202) in rows 2; join this table on the ids (district_key = "id")'
+    ]
+
+
 def test_district_key_must_be_id_or_name(make, population_csv: str) -> None:
     path = make(
         '[[population]]\npath = "p.csv"\ndistrict_key = "nummer"\n', {"p.csv": population_csv}
