@@ -14,12 +14,41 @@ if TYPE_CHECKING:
     from dashboard.context import AppContext
 
 
+def notes_for(text: str, lang: str) -> list[str]:
+    r"""Paragraphs of a dataset's notes for ``lang``.
+
+    Notes may hold both languages: a line starting with ``DE:`` or ``EN:`` and the lines after
+    it (up to the next marker) belong to that language; lines before any marker and lines with
+    both languages side by side (``… / …``) are always shown.
+
+    Examples
+    --------
+    >>> notes_for("DE: Hallo\nMehr\nEN: Hello\nMore\nA / B", "en")
+    ['Hello', 'More', 'A / B']
+    """
+    out: list[str] = []
+    current: str | None = None
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        head = line[:3].upper()
+        if head in ("DE:", "EN:"):
+            current = head[:2].lower()
+            line = line[3:].strip()
+        elif " / " in line:
+            out.append(line)
+            continue
+        if current is None or current == lang:
+            out.append(line)
+    return out
+
+
 def notes(ctx: AppContext, lang: str) -> list[Any]:
     """The "Datenstand/Hinweise" panel: dataset notes, the seed-list warning, load warnings."""
     meta = ctx.dataset.metadata
     out: list[Any] = []
-    if meta.notes:
-        out.extend(html.P(p.strip()) for p in meta.notes.split("\n\n") if p.strip())
+    out.extend(html.P(p) for p in notes_for(meta.notes, lang))
     out.append(html.P(t("notes_seed", lang), className="note-seed"))
     n_unlocated = len(ctx.dataset.unlocated_facilities)
     if n_unlocated:

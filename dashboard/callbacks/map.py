@@ -225,6 +225,12 @@ def map_update(
                     className="legend-row legend-city",
                 )
             )
+    selected = state.area if state.view in ("plan", "compare") else None
+    patch["data"][on]["marker"]["line"]["width"] = [3.5 if a == selected else 0.6 for a in geo.ids]
+    patch["data"][on]["marker"]["line"]["color"] = [
+        "#e69f00" if a == selected else "#ffffff" for a in geo.ids
+    ]
+    patch["data"][on]["marker"]["opacity"] = 0.35 if state.view == "coordinator" else 0.78
     patch["data"][on]["z"] = _r(values)
     patch["data"][on]["customdata"] = custom
     patch["data"][on]["visible"] = True

@@ -55,7 +55,8 @@ def profile_children(ctx: AppContext, state: ViewState) -> list[Any]:
 
     # population trend per group
     out.append(html.H3(t("profile_population", lang)))
-    for trend in pop.get("trend", []):
+    wanted = {"total", state.group}
+    for trend in [x for x in pop.get("trend", []) if x["group"] in wanted]:
         change = next((c for c in pop.get("change", []) if c["group"] == trend["group"]), None)
         gl = _group_label(ctx, trend["group"], lang)
         caption = t("profile_trend", lang, group=gl)
