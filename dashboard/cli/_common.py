@@ -114,9 +114,15 @@ def emit(text: str, out: Path | None) -> None:
 
 
 def frame_to_csv(frame: pd.DataFrame) -> str:
-    """Render a table as CSV text (comma separated, UTF-8, newline line ends)."""
+    """Render a table as CSV text (comma separated, UTF-8, newline line ends).
+
+    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first) get
+    a leading ``'`` (:func:`dashboard.export.neutralise_frame`); numbers stay numbers.
+    """
+    from dashboard.export import neutralise_frame
+
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
+    neutralise_frame(frame).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 
