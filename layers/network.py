@@ -28,7 +28,7 @@ import os
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -96,6 +96,7 @@ class WalkingNetwork:
     edge_length_m: np.ndarray
     crs: CRS
     key: str = ""
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_nodes(self) -> int:
@@ -573,15 +574,7 @@ def snap_points(
     if len(xy) == 0:
         empty = np.empty(0)
         return Snapped(edge=np.empty(0, dtype=np.int64), offset_m=empty, along_m=empty)
-    candidates = np.arange(network.n_edges)
-    if largest_component_only:
-        labels = network.components()
-        largest = np.argmax(np.bincount(labels))
-        candidates = candidates[labels[network.edge_u] == largest]
-    a = network.node_xy[network.edge_u[candidates]]
-    b = network.node_xy[network.edge_v[candidates]]
-    segments = shapely.linestrings(np.stack([a, b], axis=1))
-    tree = shapely.STRtree(segments)
+    candidates, tree = _edge_index(network, largest_component_only)
     points = shapely.points(xy)
     hits = tree.query_nearest(points, all_matches=False, return_distance=False)
     edge = np.empty(len(xy), dtype=np.int64)
@@ -596,6 +589,25 @@ def snap_points(
     offset = np.hypot(*(xy - foot).T)
     along = t * network.edge_length_m[edge]
     return Snapped(edge=edge, offset_m=offset, along_m=along)
+
+
+def _edge_index(
+    network: WalkingNetwork, largest_component_only: bool
+) -> tuple[np.ndarray, shapely.STRtree]:
+    """Edges points may snap to and their STRtree, built once per network (kept on it)."""
+    key = ("edge_index", largest_component_only)
+    cached = network._memo.get(key)
+    if cached is None:
+        candidates = np.arange(network.n_edges)
+        if largest_component_only:
+            labels = network.components()
+            largest = np.argmax(np.bincount(labels))
+            candidates = candidates[labels[network.edge_u] == largest]
+        a = network.node_xy[network.edge_u[candidates]]
+        b = network.node_xy[network.edge_v[candidates]]
+        cached = (candidates, shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1))))
+        network._memo[key] = cached
+    return cached
 
 
 def network_distances(
@@ -642,7 +654,10 @@ def network_distances(
     w_u = origins.offset_m + origins.along_m
     w_v = origins.offset_m + network.edge_length_m[origins.edge] - origins.along_m
     size = n + n_origins
-    base = network._adjacency(size).tocoo()
+    base = network._memo.get("adjacency_coo")
+    if base is None:
+        base = network._adjacency(network.n_nodes).tocoo()
+        network._memo["adjacency_coo"] = base
     eps = 1e-9  # csgraph drops explicit zeros; a zero-length leg must stay an edge
     rows = np.concatenate([base.row, virtual, virtual])
     cols = np.concatenate([base.col, eu, ev])
