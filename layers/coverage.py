@@ -114,11 +114,25 @@ def check_categories(requested: Iterable[str] | str, valid: Sequence[str]) -> li
     return list(dict.fromkeys(items))
 
 
-def point_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
-    """Return the ``(n, 2)`` coordinates of a point layer."""
+def point_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries, *, name: str = "points") -> np.ndarray:
+    """Return the ``(n, 2)`` coordinates of a point layer, one row per feature.
+
+    Raises
+    ------
+    ParameterError
+        If a feature is not a point or has no coordinates.
+    """
     geoms = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else frame.to_numpy()
     if len(geoms) == 0:
         return np.empty((0, 2))
+    type_ids = shapely.get_type_id(geoms)
+    bad = (type_ids != 0) | shapely.is_empty(geoms)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise ParameterError(
+            f"`{name}` must be points with coordinates; {len(rows)} feature(s) are not "
+            f"(positions {rows[:10].tolist()})"
+        )
     return shapely.get_coordinates(geoms).reshape(-1, 2)
 
 
@@ -220,9 +234,9 @@ class DistanceTable:
         self.distance: DistanceMode = distance
         self.network = network if distance == "network" else None
         self.detour_factor = float(detour_factor) if detour_factor is not None else 1.0
-        self.resident_xy = point_xy(residents)
+        self.resident_xy = point_xy(residents, name="residents")
         self.resident_xy.setflags(write=False)
-        self._facility_xy = point_xy(facilities)
+        self._facility_xy = point_xy(facilities, name="facilities")
         categories = facilities["category"].astype("string").fillna("").to_numpy(dtype=object)
         self._positions = {
             str(c): np.flatnonzero(categories == c) for c in pd.unique(categories) if c

@@ -353,3 +353,16 @@ def test_shares_stay_in_0_1_and_grow_with_the_radius(seed, n_fac, radii):
         if previous is not None:
             assert np.all(frame["covered"].to_numpy() >= previous - 1e-9)
         previous = frame["covered"].to_numpy()
+
+
+def test_points_without_coordinates_are_rejected():
+    residents = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), shapely.Point()], crs=CRS)
+    with pytest.raises(
+        ParameterError, match=r"`residents` must be points with coordinates; 1 feature"
+    ):
+        DistanceTable(residents, facilities([("care", 0, 0)]))
+    lines = gpd.GeoDataFrame(
+        {"category": ["care"]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=CRS
+    )
+    with pytest.raises(ParameterError, match="`facilities` must be points"):
+        DistanceTable(residents.iloc[:1], lines)
