@@ -6,6 +6,7 @@ import functools
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -113,16 +114,31 @@ def emit(text: str, out: Path | None) -> None:
         click.echo(f"wrote {out}", err=True)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?%?$")
+
+
+def _neutralise(value: Any) -> Any:
+    """Prefix ``'`` to text a spreadsheet would run as a formula; numbers (``-443``) stay."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
 def frame_to_csv(frame: pd.DataFrame) -> str:
     """Render a table as CSV text (comma separated, UTF-8, newline line ends).
 
-    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first) get
-    a leading ``'`` (:func:`dashboard.export.neutralise_frame`); numbers stay numbers.
+    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first, e.g.
+    a district named ``=HYPERLINK(…)``) get a leading ``'``; numbers, also as text, stay as they
+    are.
     """
-    from dashboard.export import neutralise_frame
-
+    safe = frame.copy()
+    for position in range(safe.shape[1]):
+        column = safe.iloc[:, position]
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+            safe.isetitem(position, column.map(_neutralise, na_action="ignore"))
     buffer = io.StringIO()
-    neutralise_frame(frame).to_csv(buffer, index=False, lineterminator="\n")
+    safe.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 
