@@ -21,7 +21,13 @@ from layers.crs import estimate_metric_crs, parse_crs, to_metric
 from layers.errors import CrsError, DatasetError
 from layers.facilities import FACILITY_COLUMNS, load_facilities
 from layers.manifest import LayerSpec, Manifest, read_manifest
-from layers.population import POPULATION_COLUMNS, combine_population, groups_of, load_population
+from layers.population import (
+    POPULATION_COLUMNS,
+    check_districts_covered,
+    combine_population,
+    groups_of,
+    load_population,
+)
 from layers.residents import build_resident_points, load_residents
 
 log = logging.getLogger(__name__)
@@ -188,6 +194,7 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
     if population_parts or not manifest.population:
         # Without any [[population]] table this reports that population is required.
         population = combine_population(population_parts, collector)
+        check_districts_covered(population, districts["id"], collector)
     else:  # every population file had errors, already reported
         population = pd.DataFrame(columns=list(POPULATION_COLUMNS))
 

@@ -225,6 +225,26 @@ def combine_population(
     return frame[list(POPULATION_COLUMNS)].reset_index(drop=True)
 
 
+def check_districts_covered(
+    population: pd.DataFrame, district_ids: pd.Series, collector: IssueCollector
+) -> None:
+    """Warn, per year, about districts that have no row for the ``total`` group.
+
+    Their population is then missing (NaN) for that year; a placeholder in the source is not
+    meant here (that is a row with a missing value and its reason).
+    """
+    totals = population[population["group"] == TOTAL]
+    for year, rows in totals.groupby("year", sort=True):
+        present = set(rows["district_id"])
+        missing = [d for d in district_ids if d not in present]
+        if missing:
+            collector.warning(
+                "dataset.toml",
+                f"no {TOTAL} population for {int(year)} in {len(missing)} district(s): "
+                f"{rows_text(missing)}; their population is missing for that year",
+            )
+
+
 def groups_of(population: pd.DataFrame) -> list[str]:
     """Population groups in the data: ``total`` first, then age groups by age, then the others.
 

@@ -171,6 +171,17 @@ def test_district_key_name_with_a_repeated_name_is_an_error(
     ]
 
 
+def test_districts_without_a_total_row_are_a_warning(make) -> None:
+    text = "district,year,group,value\n0101,2020,total,1\n0102,2020,total,2\n0101,2021,total,1\n0102,2021,total,2\n0201,2021,total,3\n0202,2021,total,4\n"
+    path = make('[[population]]\npath = "p.csv"\n', {"p.csv": text})
+    assert _lines(path) == [
+        "warning: dataset.toml: no total population for 2020 in 2 district(s): 0201, 0202; "
+        "their population is missing for that year"
+    ]
+    table = population_table(load_dataset(path), year=2020)
+    assert table.isna().tolist() == [False, False, True, True]
+
+
 def test_district_key_must_be_id_or_name(make, population_csv: str) -> None:
     path = make(
         '[[population]]\npath = "p.csv"\ndistrict_key = "nummer"\n', {"p.csv": population_csv}
