@@ -41,28 +41,50 @@ def _note(message: str) -> None:
 
 
 def projected_population(dataset: Any, *, group: str, year: int | None) -> bool:
-    """Whether the population of ``group`` in ``year`` (default: latest) comes from a projection.
+    """Whether the population of ``year`` (default: the group's latest) comes from a projection.
 
-    Hook for the trend projection (issue 5): population rows may carry a boolean ``projected``
-    column; absent that column nothing is projected.
+    Population rows carry a boolean ``projected`` column when a trend projection or forecast
+    was merged in (issue 5, :mod:`layers.projection`); without that column nothing is projected.
     """
     population = dataset.population
     if "projected" not in population.columns:
         return False
-    rows = population[population["group"] == group]
     if year is None:
-        known = rows[rows["value"].notna()]
+        known = population[(population["group"] == group) & population["value"].notna()]
         if known.empty:
             return False
         year = int(known["year"].max())
-    rows = rows[rows["year"] == year]
-    return bool(rows["projected"].fillna(False).astype(bool).any())
+    from layers.projection import is_projected_year
+
+    return is_projected_year(population, year)
 
 
-def _resolve_year(dataset: Any, group: str, year: int | None) -> int:
+def _dataset_for_year(dataset: Any, group: str, year: int | None) -> tuple[Any, int]:
+    """Return the dataset (extended by a trend projection for a future year) and the year used.
+
+    A year after the last year of the data is projected with the documented linear trend
+    (:func:`layers.projection.with_projection`); the command then says so on stderr.
+    """
     from layers.population import check_group_year
 
-    return check_group_year(dataset.population, group, year)
+    population = dataset.population
+    if year is not None and group in set(population["group"]):
+        last = int(population["year"].max())
+        if int(year) > last:
+            from layers.projection import with_projection
+
+            dataset = with_projection(dataset, target_year=int(year))
+    return dataset, check_group_year(dataset.population, group, year)
+
+
+def _note_projection(dataset: Any, group: str, year: int) -> bool:
+    if not projected_population(dataset, group=group, year=year):
+        return False
+    from layers.projection import projection_label
+
+    label = projection_label(dataset.population, year) or "projection"
+    _note(f"the population of {year} (group {group}) is projected, not counted: {label}")
+    return True
 
 
 def _distance_table(
@@ -199,7 +221,7 @@ def coverage_cmd(
     categories = check_categories(category, list(dataset.category_ids))
     from layers.residents import resident_weights
 
-    year_used = _resolve_year(dataset, group, year)
+    dataset, year_used = _dataset_for_year(dataset, group, year)
     weights = resident_weights(dataset, year=year_used, group=group)
     index = dataset_area_index(dataset, level)  # type: ignore[arg-type]
     table = _distance_table(
@@ -212,8 +234,7 @@ def coverage_cmd(
     if n_out:
         where = "all districts" if level == "district" else "all planning areas"
         _warn(f"{n_out} resident points ({w_out:.1f} residents) lie outside {where}; ignored")
-    if projected_population(dataset, group=group, year=year_used):
-        _note(f"the population of {year_used} (group {group}) is a trend projection, not a count")
+    projected = _note_projection(dataset, group, year_used)
     frame = coverage_table(
         table,
         weights,
@@ -232,7 +253,7 @@ def coverage_cmd(
         "level": level,
         "distance": table.distance,
         "detour_factor": table.detour_factor if table.distance == "euclidean" else None,
-        "projected": projected_population(dataset, group=group, year=year_used),
+        "projected": projected,
         "rows": coverage_records(frame),
     }
     emit(to_json(payload), out)
@@ -349,7 +370,7 @@ def site_cmd(
     if len(cats) != 1 or category.strip() == "all":
         raise ParameterError("site takes exactly one --category")
     cat = cats[0]
-    year_used = _resolve_year(dataset, group, year)
+    dataset, year_used = _dataset_for_year(dataset, group, year)
     weights = resident_weights(dataset, year=year_used, group=group)
     table = dataset_distance_table(dataset)
     if cat not in table.categories:
@@ -363,8 +384,7 @@ def site_cmd(
         method=method,  # type: ignore[arg-type]
     )
     _note(proposal.note)
-    if projected_population(dataset, group=group, year=year_used):
-        _note(f"the population of {year_used} (group {group}) is a trend projection, not a count")
+    _note_projection(dataset, group, year_used)
     from pyproj import Transformer
 
     to_wgs84 = Transformer.from_crs(dataset.metadata.metric_crs, WGS84, always_xy=True)

@@ -395,3 +395,21 @@ def test_coverage_by_planning_area(data):
         ("P2", "Süd", "700.0", "0.0"),
         ("ALL", "Teststadt", "1100.0", "120.0"),
     ]
+
+
+def test_future_year_uses_the_trend_projection_and_says_so(data):
+    result = run(
+        "coverage", "--data", data, "--category", "meeting", "--year", 2030, "--format", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["projected"] is True and payload["year"] == 2030
+    # linear trend of 0101: 100 (2020), 150 (2021) -> 600 in 2030; 80 % within 500 m
+    assert payload["rows"][0]["residents"] == pytest.approx(600.0)
+    assert payload["rows"][0]["covered"] == pytest.approx(480.0)
+    assert "projected, not counted: Trendfortschreibung" in result.stderr
+    observed = run(
+        "coverage", "--data", data, "--category", "meeting", "--year", 2021, "--format", "json"
+    )
+    assert json.loads(observed.stdout)["projected"] is False
+    assert "projected" not in observed.stderr
