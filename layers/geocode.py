@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -246,17 +245,11 @@ def geocode(
     return AddressIndex(addresses, prefer_city=prefer_city).lookup(query)
 
 
-def lookup_many(index: AddressIndex, queries: Sequence[str]) -> list[GeocodeResult]:
-    """Look up several addresses with one index."""
-    return [index.lookup(q) for q in queries]
-
-
 __all__ = [
     "AddressIndex",
     "GeocodeResult",
     "ParsedAddress",
     "geocode",
-    "lookup_many",
     "normalise_number",
     "normalise_street",
     "parse_address",

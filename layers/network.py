@@ -27,14 +27,14 @@ import logging
 import os
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
@@ -795,16 +795,6 @@ def build_network_file(
         + "\n]}\n"
     )
     return atomic_write_text(out, text)
-
-
-def lines_to_frame(lines: Iterable[shapely.LineString], crs: CRS | str) -> gpd.GeoDataFrame:
-    """Wrap LineStrings in a GeoDataFrame (handy for tests and for writing a network file)."""
-    return gpd.GeoDataFrame(geometry=list(lines), crs=parse_crs(crs))
-
-
-def transformer_to_wgs84(crs: CRS) -> Transformer:
-    """Return a transformer from ``crs`` to WGS84 lon/lat (``always_xy``)."""
-    return Transformer.from_crs(crs, WGS84, always_xy=True)
 
 
 __all__ = [
