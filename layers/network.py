@@ -162,10 +162,10 @@ def read_lines(
 ) -> gpd.GeoSeries:
     """Read the lines of a network file, exploded to LineStrings, in the metric CRS ``crs``.
 
-    GeoJSON, GeoPackage and Shapefile line layers are read with pyogrio; a GeoJSON that pyogrio
-    rejects (for example because of an unclosed polygon ring) is read feature by feature with
-    :mod:`json`. An ``.osm`` / ``.xml`` file is read as OSM XML (walkable ``highway`` ways).
-    Polygons (pedestrian areas, squares) are dropped.
+    GeoJSON is read feature by feature with :mod:`json` (robust against defects GDAL rejects,
+    such as an unclosed polygon ring in a feature that is dropped anyway); GeoPackage and
+    Shapefile line layers with pyogrio. An ``.osm`` / ``.xml`` file is read as OSM XML (walkable
+    ``highway`` ways). Polygons (pedestrian areas, squares) are dropped.
 
     Parameters
     ----------
@@ -228,10 +228,15 @@ def _read_geojson_lines(source: Path) -> gpd.GeoSeries:
             f"cannot read network file {source}: not a GeoJSON FeatureCollection"
         ) from exc
     geoms = []
-    for feature in features:
+    for number, feature in enumerate(features, start=1):
         geom = (feature or {}).get("geometry") or {}
         if geom.get("type") in LINE_TYPES:
-            geoms.append(shapely.geometry.shape(geom))
+            try:
+                geoms.append(shapely.geometry.shape(geom))
+            except (ValueError, TypeError, IndexError, shapely.errors.GEOSException) as exc:
+                raise NetworkError(
+                    f"network file {source}, feature {number}: invalid {geom.get('type')}: {exc}"
+                ) from exc
     crs = _geojson_crs(data)
     return gpd.GeoSeries(geoms, crs=crs)
 
@@ -260,6 +265,7 @@ def _read_osm_xml(source: Path) -> gpd.GeoSeries:
                     float(elem.get("lon", "nan")),
                     float(elem.get("lat", "nan")),
                 )
+                way_refs, tags = [], {}  # a node's own tags must not reach the next way
                 elem.clear()
             elif tag == "nd":
                 way_refs.append(elem.get("ref", ""))

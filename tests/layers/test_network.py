@@ -205,7 +205,9 @@ OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
   <node id="1" lat="49.0000" lon="8.4000"/>
   <node id="2" lat="49.0000" lon="8.4100"/>
   <node id="3" lat="49.0100" lon="8.4100"/>
-  <node id="4" lat="49.0100" lon="8.4000"/>
+  <node id="5" lat="49.0200" lon="8.4000"/>
+  <node id="4" lat="49.0100" lon="8.4000"><tag k="highway" v="crossing"/></node>
+  <way id="15"><nd ref="4"/><nd ref="5"/></way>
   <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>
   <way id="11"><nd ref="2"/><nd ref="3"/><tag k="highway" v="footway"/></way>
   <way id="12"><nd ref="3"/><nd ref="4"/><tag k="highway" v="motorway"/></way>
@@ -219,7 +221,9 @@ def test_osm_xml_keeps_walkable_highways(tmp_path):
     path = tmp_path / "extract.osm"
     path.write_text(OSM_XML, encoding="utf-8")
     net = load_network(path, crs=CRS)
-    assert net.n_edges == 2  # residential + footway; motorway, building, private service dropped
+    # residential + footway; motorway, building, private service and the untagged way dropped
+    # (a node's highway=crossing tag must not leak into the way after it)
+    assert net.n_edges == 2
     assert net.n_nodes == 3
     assert net.total_length_km == pytest.approx(0.73 + 1.11, abs=0.02)
 
