@@ -142,3 +142,19 @@ def test_facility_without_demand_in_reach_serves_nobody():
         np.array([5.0, 0.0]), np.array([1.0, 4.0]), np.array([0, 1]), np.array([0, 1])
     )
     assert got.tolist() == [0.2, 0.0]
+
+
+def test_dataset_supply_on_the_grid_dataset(grid_dataset):
+    from layers.dataset import load_dataset
+    from layers.supply import dataset_supply
+
+    dataset = load_dataset(grid_dataset)
+    frame = dataset_supply(dataset, categories="care", radius_m=500, year=2021)
+    assert frame["area_id"].tolist() == ["0101", "0102", "0201", "0202", "ALL"]
+    care = frame.set_index("area_id")
+    # one care home (capacity 1) in 0202 reaches 80 of its 100 grid points (320 residents):
+    # each of them gets 1/320; 0202's mean is 0.8 / 320, i.e. 2.5 per 1,000
+    assert care.loc["0202", "ratio_per_1000"] == pytest.approx(2.5)
+    assert care.loc["0101", "ratio_per_1000"] == 0
+    assert care.loc["ALL", "ratio_per_1000"] == pytest.approx(1000 / 1100)
+    assert care["capacity_within_area"].tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
