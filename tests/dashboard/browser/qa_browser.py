@@ -127,13 +127,16 @@ def quiet_point(dataset, *, category: str | None = None) -> tuple[str, float, fl
 
 def wait_text(dash_duo, selector: str, needle: str, *, timeout: float = 30.0) -> str:
     """Wait until the element's text contains ``needle``; return the text."""
-    return wait_for(
-        lambda: (lambda e: e.text if e and needle in e.text else None)(
-            dash_duo.find_element(selector)
-        ),
-        timeout=timeout,
-        what=f"{needle!r} in {selector}",
-    )
+    try:
+        return wait_for(
+            lambda: (lambda text: text if text and needle in text else None)(
+                element_text(dash_duo, selector)
+            ),
+            timeout=timeout,
+            what=f"{needle!r} in {selector}",
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; page shows: {page_text(dash_duo, selector)!r}") from None
 
 
 def type_address(dash_duo, component_id: str, text: str) -> None:
@@ -144,16 +147,31 @@ def type_address(dash_duo, component_id: str, text: str) -> None:
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", dropdown)
     dropdown.click()
     search = wait_for(
-        lambda: (
-            dash_duo.driver.switch_to.active_element
-            if dash_duo.driver.switch_to.active_element.tag_name == "input"
-            else None
-        ),
-        what="the address search box to take focus",
-    )
+        lambda: [
+            e
+            for e in dash_duo.driver.find_elements("css selector", ".dash-dropdown-search")
+            if e.is_displayed()
+        ],
+        what="the dropdown's search box",
+    )[0]
     search.send_keys(text)
     wait_for(
         lambda: dash_duo.driver.find_elements("css selector", ".dash-dropdown-option"),
         what="address suggestions",
     )
     search.send_keys(Keys.ENTER)
+
+
+def element_text(dash_duo, selector: str) -> str:
+    """``textContent`` of the element (also text inside closed panels), or ``""``."""
+    return dash_duo.driver.execute_script(
+        "var e = document.querySelector(arguments[0]); return e ? e.textContent : '';", selector
+    )
+
+
+def page_text(dash_duo, selector: str) -> str:
+    """Text of ``selector`` (for failure messages), or why it could not be read."""
+    try:
+        return dash_duo.driver.find_element("css selector", selector).text[:500]
+    except Exception as exc:
+        return f"<{type(exc).__name__}>"
