@@ -122,6 +122,7 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Click an area on the map to open its profile.",
         ),
         "close": ("Schließen", "Close"),
+        "area_choose": ("Gebiet wählen …", "Choose an area …"),
         "profile_population": ("Bevölkerung", "Population"),
         "profile_trend": ("Entwicklung {group}", "Trend {group}"),
         "profile_age": ("Altersstruktur {year}", "Age structure {year}"),

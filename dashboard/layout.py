@@ -81,6 +81,12 @@ def level_options(ctx: AppContext, lang: str) -> list[dict]:
     return out
 
 
+def area_options(ctx: AppContext, level: str) -> list[dict]:
+    """Options of the area chooser (keyboard alternative to clicking the map)."""
+    geo = ctx.geo.get(level) or ctx.geo["district"]
+    return [{"label": name, "value": area} for area, name in zip(geo.ids, geo.names, strict=True)]
+
+
 def group_options(ctx: AppContext, lang: str) -> list[dict]:
     """Options of the population groups."""
     return [{"label": label(ctx.dataset.group(g), lang), "value": g} for g in ctx.groups]
@@ -388,6 +394,16 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                         className="close",
                         title=t("close", lang),
                         **{"aria-label": t("close", lang)},
+                    ),
+                    html.Label(T("area", lang), htmlFor=ids.AREA_SELECT, className="sublabel"),
+                    dcc.Dropdown(
+                        id=ids.AREA_SELECT,
+                        options=area_options(ctx, state.level),
+                        value=state.area,
+                        clearable=True,
+                        searchable=True,
+                        placeholder=t("area_choose", lang),
+                        className="area-select",
                     ),
                     html.Div(id=ids.PROFILE_BODY, **{"aria-live": "polite"}),
                     dcc.Store(id=ids.PROFILE_KEY),

@@ -38,7 +38,7 @@ class ViewState:
     year: int | None = None
     group: str = "total"
     level: str = "district"
-    layers: tuple[str, ...] = ("facilities", "gaps")
+    layers: tuple[str, ...] = ("facilities", "gaps", "upload")
     year_from: int | None = None
     year_to: int | None = None
     area: str | None = None

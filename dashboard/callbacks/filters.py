@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import dash
 from dash import Input, Output, State
 
-from dashboard import ids
+from dashboard import ids, layout
 from dashboard.i18n import fmt_number, t
 from dashboard.state import ViewState
 
@@ -95,6 +95,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             v["coordinator_hidden"],
             v["compare_hidden"],
         )
+
+    @app.callback(Output(ids.AREA_SELECT, "options"), Input(ids.LEVEL, "value"))
+    def update_areas(level: str) -> list:
+        return layout.area_options(ctx, level if level in ctx.levels else "district")
 
     @app.callback(
         Output(ids.CHANGE_INTERVAL, "disabled"),

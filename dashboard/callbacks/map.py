@@ -361,6 +361,8 @@ def map_update(
             ),
         ],
     )
+    if state.view == "compare" and not overlay:
+        table = html.Div([table, change_table(ctx, state, level)])
     heading = title
     year_txt = f" · {state.year}" if state.year and not overlay else ""
     return {
@@ -369,6 +371,36 @@ def map_update(
         "legend": legend,
         "table": table,
     }
+
+
+def change_table(ctx: AppContext, state: ViewState, level: str) -> html.Table:
+    """Table view of the compare map: population of the group in both years and the change."""
+    lang = state.lang
+    table, group_label = change_values(ctx, state, level)
+    caption = t("legend_change", lang, group=group_label, y0=state.year_from, y1=state.year_to)
+    rows = []
+    for record in table.to_dict("records"):
+        name = t("city", lang) if record["area_id"] == "ALL" else record["area_name"]
+        rows.append(
+            html.Tr(
+                [
+                    html.Th(name, scope="row"),
+                    html.Td(fmt_number(record["value_from"], lang)),
+                    html.Td(fmt_number(record["value_to"], lang)),
+                    html.Td(fmt_percent(record["change_pct"] / 100, lang, sign=True, decimals=2)),
+                ],
+                className="city-row" if record["area_id"] == "ALL" else None,
+            )
+        )
+    header = [t("area", lang), str(state.year_from), str(state.year_to), t("change_pct", lang)]
+    return html.Table(
+        className="data-table",
+        children=[
+            html.Caption(caption),
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in header])),
+            html.Tbody(rows),
+        ],
+    )
 
 
 def compare_update(ctx: AppContext, state: ViewState) -> Patch:

@@ -39,6 +39,7 @@ CONTROLS: tuple[tuple[str, str], ...] = (
     (ids.LANG, "lang"),
     (ids.BASEMAP, "basemap"),
     (ids.SCENARIO_CATEGORY, "scenario_category"),
+    (ids.AREA_SELECT, "area"),
 )
 """Controls mirrored in the state: (component id, state field)."""
 
@@ -111,6 +112,7 @@ def control_values(state: ViewState) -> dict[str, Any]:
         "lang": state.lang,
         "basemap": state.basemap,
         "scenario_category": state.scenario_category,
+        "area": state.area,
     }
 
 
@@ -191,6 +193,8 @@ def next_state(
             state = state.with_(level=value, area=None)
         elif field == "year" and value is not None:
             state = state.with_(year=int(value))
+        elif field == "area":
+            state = state.with_(area=str(value) if value else None)
         elif field == "view" and value:
             state = state.with_(view=value)
         elif field in ("speed", "group", "lang", "basemap", "scenario_category") and value:

@@ -423,3 +423,33 @@ def test_distances_are_computed_once(tiny_ctx):
     again = tiny_ctx.distances.distances(tiny_ctx.dataset, "care")
     assert first is again
     assert len(tiny_ctx.distances) == 1
+
+
+def test_area_chooser_is_a_keyboard_alternative_to_the_map(tiny_ctx, base):
+    state = next_state(tiny_ctx, base, ids.AREA_SELECT, {"area": "03"})
+    assert state.area == "03"
+    assert next_state(tiny_ctx, state, ids.AREA_SELECT, {"area": None}).area is None
+
+
+def test_compare_view_has_a_table_for_each_map(tiny_ctx, base):
+    state = base.with_(view="compare", year_from=2020, year_to=2022)
+    text = text_of(map_cb.map_update(tiny_ctx, state)["table"])
+    assert "Versorgt (%)" in text
+    assert "Veränderung Einwohner insgesamt 2020–2022 (%)" in text
+    assert "+10,00 %" in text
+
+
+def test_notes_are_shown_in_the_chosen_language():
+    text = "DE: Startliste.\nWohnorte: wenige.\nEN: Seed list.\nResidents: few.\nA: x / B: y"
+    assert language.notes_for(text, "de") == ["Startliste.", "Wohnorte: wenige.", "A: x / B: y"]
+    assert language.notes_for(text, "en") == ["Seed list.", "Residents: few.", "A: x / B: y"]
+    assert language.notes_for("Nur Deutsch.", "en") == ["Nur Deutsch."]
+
+
+def test_uploaded_layer_is_drawn(tiny_ctx, base):
+    store = {"lat": [49.0], "lon": [8.4], "text": ["Neu"]}
+    ops = assigned(map_cb.map_update(tiny_ctx, base, upload=store)["figure"])
+    assert ops[("data", TR.upload, "lat")] == [49.0]
+    hidden = base.with_(layers=("facilities",))
+    ops = assigned(map_cb.map_update(tiny_ctx, hidden, upload=store)["figure"])
+    assert ops[("data", TR.upload, "lat")] == []
