@@ -35,6 +35,7 @@ from layers.crs import require_metric
 from layers.errors import CatalogueError, CrsError, MissingColumnError, ParameterError
 from layers.network import (
     NetworkCache,
+    Snapped,
     WalkingNetwork,
     clamp_to_euclidean,
     load_network,
@@ -53,6 +54,9 @@ DISTANCE_TOLERANCE_M = 1e-6
 """A distance counts as within a radius up to this rounding slack (a micrometre): network
 distances are sums of floating-point lengths, so a walk of exactly 400 m may come out as
 400.00000000006 m."""
+
+PAIR_MATRIX_CELLS = 20_000_000
+"""Largest facilities × points distance matrix built at once for network pairs (160 MB)."""
 
 ALL_AREAS_ID = "ALL"
 """``area_id`` of the whole-city row of every coverage table."""
@@ -396,19 +400,30 @@ class DistanceTable:
             return res[keep], positions[fac[keep]], dist[keep]
         assert self.network is not None
         origins = snap_points(self.network, fac_xy)
-        matrix = network_distances(
-            self.network,
-            origins,
-            self._resident_snap(),
-            min_only=False,
-            limit_m=radius + DISTANCE_TOLERANCE_M,
-        )
-        fac, res = np.nonzero(np.isfinite(matrix))
-        dist = matrix[fac, res]
-        straight = np.hypot(*(self.resident_xy[res] - fac_xy[fac]).T)
-        dist = np.maximum(dist, straight)
-        keep = within_radius(dist, radius)
-        return res[keep].astype(np.int64), positions[fac[keep]], dist[keep]
+        targets = self._resident_snap()
+        # one search per facility; in chunks so the matrix stays below ~20 M cells
+        chunk = max(1, PAIR_MATRIX_CELLS // max(self.n_residents + self.network.n_nodes, 1))
+        out_res, out_fac, out_dist = [], [], []
+        for start in range(0, len(fac_xy), chunk):
+            part = slice(start, start + chunk)
+            sub = Snapped(
+                edge=origins.edge[part],
+                offset_m=origins.offset_m[part],
+                along_m=origins.along_m[part],
+            )
+            matrix = network_distances(
+                self.network, sub, targets, min_only=False, limit_m=radius + DISTANCE_TOLERANCE_M
+            )
+            fac, res = np.nonzero(np.isfinite(matrix))
+            dist = matrix[fac, res]
+            fac = fac + start
+            straight = np.hypot(*(self.resident_xy[res] - fac_xy[fac]).T)
+            dist = np.maximum(dist, straight)
+            keep = within_radius(dist, radius)
+            out_res.append(res[keep].astype(np.int64))
+            out_fac.append(positions[fac[keep]])
+            out_dist.append(dist[keep])
+        return np.concatenate(out_res), np.concatenate(out_fac), np.concatenate(out_dist)
 
 
 # ---------------------------------------------------------------------------------------------

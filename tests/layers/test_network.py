@@ -293,3 +293,27 @@ def test_network_pairs_and_scenarios_use_walking_distances(grid_network):
     np.testing.assert_allclose(added, [700, 100, 100])
     removed = table.scenario_distances_m("care", remove=[0])
     np.testing.assert_allclose(removed, [1100, 900, 1000])
+
+
+def test_network_pairs_are_the_same_in_chunks(grid_network, monkeypatch):
+    import layers.coverage as coverage_module
+
+    rng = np.random.default_rng(9)
+    res = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*(X0 + rng.random((2, 80)) * 1000)), crs=CRS)
+    fac = gpd.GeoDataFrame(
+        {"category": ["care"] * 5},
+        geometry=gpd.points_from_xy(*(X0 + rng.random((2, 5)) * 1000)),
+        crs=CRS,
+    )
+    whole = DistanceTable(res, fac, distance="network", network=grid_network).pairs_within(
+        "care", radius_m=600
+    )
+    monkeypatch.setattr(coverage_module, "PAIR_MATRIX_CELLS", 1)  # one facility per search
+    chunked = DistanceTable(res, fac, distance="network", network=grid_network).pairs_within(
+        "care", radius_m=600
+    )
+    key = lambda p: sorted(
+        zip(p[0].tolist(), p[1].tolist(), np.round(p[2], 9).tolist(), strict=True)
+    )  # noqa: E731
+    assert len(whole[0]) > 20
+    assert key(whole) == key(chunked)
