@@ -312,8 +312,9 @@ def test_network_pairs_are_the_same_in_chunks(grid_network, monkeypatch):
     chunked = DistanceTable(res, fac, distance="network", network=grid_network).pairs_within(
         "care", radius_m=600
     )
-    key = lambda p: sorted(
-        zip(p[0].tolist(), p[1].tolist(), np.round(p[2], 9).tolist(), strict=True)
-    )  # noqa: E731
+
+    def key(p):
+        return sorted(zip(p[0].tolist(), p[1].tolist(), np.round(p[2], 9).tolist(), strict=True))
+
     assert len(whole[0]) > 20
     assert key(whole) == key(chunked)
