@@ -299,11 +299,11 @@ def test_network_pairs_are_the_same_in_chunks(grid_network, monkeypatch):
     import layers.coverage as coverage_module
 
     rng = np.random.default_rng(9)
-    res = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*(X0 + rng.random((2, 80)) * 1000)), crs=CRS)
+    res_xy = np.array([X0, Y0]) + rng.random((80, 2)) * 1000
+    fac_xy = np.array([X0, Y0]) + rng.random((5, 2)) * 1000
+    res = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*res_xy.T), crs=CRS)
     fac = gpd.GeoDataFrame(
-        {"category": ["care"] * 5},
-        geometry=gpd.points_from_xy(*(X0 + rng.random((2, 5)) * 1000)),
-        crs=CRS,
+        {"category": ["care"] * 5}, geometry=gpd.points_from_xy(*fac_xy.T), crs=CRS
     )
     whole = DistanceTable(res, fac, distance="network", network=grid_network).pairs_within(
         "care", radius_m=600
