@@ -44,6 +44,30 @@ SET_LANG_JS = """
 function(lang) { document.documentElement.lang = lang || "de"; return window.dash_clientside.no_update; }
 """
 
+FIT_JS = """
+function(className, bounds) {
+    // after a view change: let plotly re-measure its containers, and fit the city once
+    var tries = 0;
+    var timer = setInterval(function() {
+        tries += 1;
+        window.dispatchEvent(new Event("resize"));
+        var box = document.querySelector("#map-graph .js-plotly-plot");
+        var sub = box && box._fullLayout && box._fullLayout.map && box._fullLayout.map._subplot;
+        if (sub && sub.map && sub.map.loaded && sub.map.loaded()) {
+            if (!box.__qaFitted && bounds && !/loc=/.test(window.location.search)) {
+                box.__qaFitted = true;
+                sub.map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]],
+                                  {padding: 16, animate: false});
+            }
+            clearInterval(timer);
+        } else if (tries > 50) {
+            clearInterval(timer);
+        }
+    }, 100);
+    return window.dash_clientside.no_update;
+}
+"""
+
 SHARE_JS = """
 function(n) {
     if (!n) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
@@ -135,6 +159,12 @@ def create_app(
         dash.Output(ids.PRINT_DUMMY, "data", allow_duplicate=True),
         dash.Input(ids.LANG, "value"),
         prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        FIT_JS,
+        dash.Output(ids.RESIZE_DUMMY, "data"),
+        dash.Input(ids.PAGE, "className"),
+        dash.State(ids.MAP_BOUNDS, "data"),
     )
     app.clientside_callback(
         SHARE_JS,

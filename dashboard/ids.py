@@ -82,6 +82,8 @@ STATE = "state-store"
 """The whole view state (see :mod:`dashboard.state`) as a dict."""
 UPLOAD_STORE = "upload-store"
 PRINT_DUMMY = "print-dummy"
+MAP_BOUNDS = "map-bounds-store"
+RESIZE_DUMMY = "resize-dummy"
 
 
 def i18n(key: str) -> dict[str, str]:

@@ -62,7 +62,7 @@ def coordinator_children(ctx: AppContext, state: ViewState) -> list[Any]:
     if not state.location:
         return []
     lat, lon = state.location
-    cats = ctx.check_categories(state.categories) or list(ctx.category_ids)
+    cats = list(ctx.category_ids)  # on site every service counts, whatever the map shows
     result = ctx.nearby(lat, lon, categories=cats, radius_m=state.radius_m)
     d_txt = distance_text(state, lang)
     speed_m_min = SPEEDS_KMH.get(state.speed, 4.5) * 1000 / 60

@@ -47,9 +47,8 @@ def notes_for(text: str, lang: str) -> list[str]:
 def notes(ctx: AppContext, lang: str) -> list[Any]:
     """The "Datenstand/Hinweise" panel: dataset notes, the seed-list warning, load warnings."""
     meta = ctx.dataset.metadata
-    out: list[Any] = []
+    out: list[Any] = [html.P(t("notes_seed", lang), className="note-seed")]
     out.extend(html.P(p) for p in notes_for(meta.notes, lang))
-    out.append(html.P(t("notes_seed", lang), className="note-seed"))
     n_unlocated = len(ctx.dataset.unlocated_facilities)
     if n_unlocated:
         out.append(html.P(t("notes_unlocated", lang, n=fmt_number(n_unlocated, lang))))
