@@ -289,7 +289,7 @@ def test_coordinator_lists_nearest_and_missing(tiny_ctx, base):
     text = text_of(coordinator.coordinator_children(tiny_ctx, state))
     assert "Treff am Markt" in text
     assert "100 m" in text
-    assert "Innerhalb von 500 m fehlt: Versorgung und Pflege" in text
+    assert "Innerhalb von 500 m fehlt: Beratung, Versorgung und Pflege" in text
 
 
 def test_coordinator_keeps_user_text_as_text(tiny_ctx, base):
