@@ -17,7 +17,7 @@ import pandas as pd
 
 from layers._atomic import atomic_write_text
 from layers.dataset import Dataset, default_dataset_path, load_dataset
-from layers.errors import LayersError
+from layers.errors import ExportError, LayersError
 from layers.store import DATABASE_ENV, DATASET_NAME_ENV
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -110,7 +110,13 @@ def emit(text: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
-        atomic_write_text(out, text)
+        try:
+            atomic_write_text(out, text)
+        except OSError as exc:
+            raise ExportError(
+                f"cannot write {out}: {exc.strerror or exc}; nothing was written. "
+                "Choose another --out path or free space."
+            ) from exc
         click.echo(f"wrote {out}", err=True)
 
 
