@@ -202,9 +202,26 @@ class AppContext:
         )
 
     @property
+    def modes(self) -> tuple[str, ...]:
+        """Distance modes this dataset offers (``network`` only with a walking network)."""
+        return ("euclidean", "network") if self.dataset.network is not None else ("euclidean",)
+
+    def mode(self, mode: str | None = None) -> str:
+        """``mode`` if the dataset offers it, else the configured default."""
+        if mode in self.modes:
+            return mode  # type: ignore[return-value]
+        return (
+            self.options.distance_mode if self.options.distance_mode in self.modes else "euclidean"
+        )
+
+    def table_for(self, mode: str | None = None) -> DistanceTable:
+        """The distance table of the dataset in ``mode``."""
+        return self.distances.table(self.dataset, self.mode(mode))
+
+    @property
     def table(self) -> DistanceTable:
         """The distance table of the dataset in the configured mode."""
-        return self.distances.table(self.dataset, self.options.distance_mode)
+        return self.table_for(None)
 
     def check_categories(self, categories: Sequence[str]) -> list[str]:
         """The valid categories of ``categories`` in catalogue order."""
@@ -226,19 +243,21 @@ class AppContext:
         *,
         added_xy: np.ndarray | None = None,
         removed_rows: np.ndarray | None = None,
+        mode: str | None = None,
     ) -> np.ndarray:
         """Distances to ``category``, after adding/removing facilities (a what-if scenario)."""
-        mode = self.options.distance_mode
+        mode = self.mode(mode)
         if (added_xy is None or not len(added_xy)) and (
             removed_rows is None or not len(removed_rows)
         ):
             return self.distances.distances(self.dataset, category, mode)
-        table = self.table
+        table = self.table_for(mode)
         remove = None
         if removed_rows is not None and len(removed_rows):
             remove = np.intersect1d(removed_rows, table.facility_positions(category))
         key = (
             "scenario",
+            mode,
             category,
             None if added_xy is None else np.round(added_xy, 1).tobytes(),
             None if remove is None else remove.tobytes(),
@@ -253,6 +272,7 @@ class AppContext:
         *,
         added: Sequence[tuple[str, float, float]] = (),
         removed: Sequence[str] = (),
+        mode: str | None = None,
     ) -> np.ndarray:
         """Per resident point, the largest distance to the nearest facility of each category.
 
@@ -263,7 +283,9 @@ class AppContext:
         for category in categories:
             pts = [(lat, lon) for c, lat, lon in added if c == category]
             added_xy = self.to_metric(pts) if pts else None
-            dist = self.category_distances(category, added_xy=added_xy, removed_rows=removed_rows)
+            dist = self.category_distances(
+                category, added_xy=added_xy, removed_rows=removed_rows, mode=mode
+            )
             out = dist if out is None else np.maximum(out, dist)
         if out is None:
             return np.full(self.table.n_residents, np.inf)
@@ -279,6 +301,7 @@ class AppContext:
         level: str,
         added: Sequence[tuple[str, float, float]] = (),
         removed: Sequence[str] = (),
+        mode: str | None = None,
     ) -> CoverageResult:
         """Coverage of the chosen categories per area (all of them, and each one)."""
         radius = check_radius(radius_m)
@@ -294,6 +317,7 @@ class AppContext:
                 category,
                 added_xy=self.to_metric(pts) if pts else None,
                 removed_rows=removed_rows,
+                mode=mode,
             )
             res, cov = coverage_counts(
                 dist, weights, index.codes, n_areas=index.n_areas, radius_m=radius
@@ -316,7 +340,7 @@ class AppContext:
                 per_category["covered"] / per_category["residents"],
                 np.nan,
             )
-        dist = self.combined_distances(cats, added=added, removed=removed)
+        dist = self.combined_distances(cats, added=added, removed=removed, mode=mode)
         residents, covered = coverage_counts(
             dist, weights, index.codes, n_areas=index.n_areas, radius_m=radius
         )
@@ -361,6 +385,7 @@ class AppContext:
         group: str,
         added: Sequence[tuple[str, float, float]] = (),
         removed: Sequence[str] = (),
+        mode: str | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Uncovered and total residents per hexagon, aligned with :attr:`hexes`."""
         from layers.gaps import gap_hexagons
@@ -369,9 +394,9 @@ class AppContext:
         n = len(self.hexes.ids)
         if not cats:
             return np.full(n, np.nan), np.full(n, np.nan)
-        dist = self.combined_distances(cats, added=added, removed=removed)
+        dist = self.combined_distances(cats, added=added, removed=removed, mode=mode)
         frame = gap_hexagons(
-            self.table,
+            self.table_for(mode),
             self.weights(year, group),
             category=cats[0],
             radius_m=radius_m,
@@ -504,6 +529,7 @@ class AppContext:
         group: str,
         added: Sequence[tuple[str, float, float]] = (),
         removed: Sequence[str] = (),
+        mode: str | None = None,
     ) -> tuple[list[tuple[float, float]], list[float], str]:
         """The ``k`` best new sites for ``category`` (:func:`layers.siting.propose_sites`).
 
@@ -513,7 +539,7 @@ class AppContext:
 
         from layers.siting import propose_sites
 
-        dist = self.combined_distances([category], added=added, removed=removed)
+        dist = self.combined_distances([category], added=added, removed=removed, mode=mode)
         proposal = propose_sites(
             self.table.resident_xy,
             self.weights(year, group),
@@ -530,14 +556,25 @@ class AppContext:
         return sites, [float(v) for v in proposal.newly_covered], proposal.note
 
     def profile(
-        self, area_id: str, *, level: str, year: int | None, radius_m: float
+        self,
+        area_id: str,
+        *,
+        level: str,
+        year: int | None,
+        radius_m: float,
+        mode: str | None = None,
     ) -> dict[str, Any]:
         """The profile of one area (:func:`layers.profile.area_profile`), reusing coverage."""
         from layers.profile import area_profile
 
         def make() -> dict[str, Any]:
             result = self.coverage(
-                self.category_ids, radius_m=radius_m, year=year, group="total", level=level
+                self.category_ids,
+                radius_m=radius_m,
+                year=year,
+                group="total",
+                level=level,
+                mode=mode,
             )
             return area_profile(
                 self.dataset,
@@ -548,4 +585,6 @@ class AppContext:
                 coverage=result.per_category,
             )
 
-        return self._cache.get(("profile", area_id, level, year, round(radius_m, 1)), make)
+        return self._cache.get(
+            ("profile", area_id, level, year, round(radius_m, 1), self.mode(mode)), make
+        )

@@ -33,6 +33,8 @@ CHANGE_YEARS = "controls-change-years"
 CHANGE_PLAY = "controls-change-play"
 CHANGE_INTERVAL = "controls-change-interval"
 BASEMAP = "controls-basemap"
+DISTANCE_MODE = "controls-distance-mode"
+NETWORK_NOTE = "controls-network-note"
 SMALL_COUNT_NOTE = "controls-small-count-note"
 
 # --- map ---------------------------------------------------------------------------------

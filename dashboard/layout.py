@@ -70,6 +70,12 @@ LAYER_KEYS = {
 BASEMAP_KEYS = {"none": "basemap_none", "osm": "basemap_osm"}
 
 
+def mode_options(ctx: AppContext, lang: str) -> list[dict]:
+    """Distance modes the dataset offers."""
+    keys = {"euclidean": "mode_euclidean", "network": "mode_network"}
+    return [{"label": t(keys[m], lang), "value": m} for m in ctx.modes]
+
+
 def level_options(ctx: AppContext, lang: str) -> list[dict]:
     """Options of the area level (planning areas only when the dataset has a mapping)."""
     out = [{"label": t("level_district", lang), "value": "district"}]
@@ -241,6 +247,20 @@ def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                 className="control settings",
                 children=[
                     html.Summary(T("settings", lang)),
+                    html.Div(className="sublabel", children=T("distance_mode", lang)),
+                    dcc.RadioItems(
+                        id=ids.DISTANCE_MODE,
+                        options=mode_options(ctx, lang),
+                        value=ctx.mode(state.distance_mode),
+                        className="radio",
+                        inputClassName="radio-input",
+                        labelClassName="radio-label",
+                    ),
+                    html.P(
+                        ctx.dataset.network.note if ctx.dataset.network is not None else "",
+                        id=ids.NETWORK_NOTE,
+                        className="hint",
+                    ),
                     html.Div(className="sublabel", children=T("basemap", lang)),
                     dcc.RadioItems(
                         id=ids.BASEMAP,

@@ -21,6 +21,7 @@ SPEEDS_KMH = {"normal": 4.5, "senior": 3.0}
 LEVELS: tuple[str, ...] = ("district", "planning_area")
 LAYER_IDS: tuple[str, ...] = ("facilities", "gaps", "change", "upload")
 BASEMAPS: tuple[str, ...] = ("none", "osm")
+DISTANCE_MODES: tuple[str, ...] = ("euclidean", "network")
 MAX_SCENARIO_POINTS = 50
 COORD_DECIMALS = 5
 """Coordinates in links are rounded to 5 decimals (about 1 m)."""
@@ -51,6 +52,8 @@ class ViewState:
     lang: str = DEFAULT_LANG
     present: bool = False
     basemap: str = "none"
+    distance_mode: str = "euclidean"
+    """``euclidean`` (straight line) or ``network`` (along the dataset's walking network)."""
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -132,6 +135,7 @@ def to_query(state: ViewState, *, defaults: ViewState | None = None) -> str:
     if state.present:
         items.append(("present", "1"))
     put("basemap", state.basemap, base.basemap)
+    put("mode", state.distance_mode, base.distance_mode)
     return "?" + urlencode(items, safe=",;:") if items else ""
 
 
@@ -239,4 +243,6 @@ def from_query(
         changes["present"] = True
     if (basemap := get("basemap")) in BASEMAPS:
         changes["basemap"] = basemap
+    if (mode := get("mode")) in DISTANCE_MODES:
+        changes["distance_mode"] = mode
     return replace(base, **changes)

@@ -33,10 +33,12 @@ def _r(values: np.ndarray, decimals: int = 1) -> list[float | None]:
 
 def distance_text(state: ViewState, lang: str) -> str:
     """The walking distance as the user chose it (``"500 m"`` or ``"10 Min. (750 m)"``)."""
+    how = f" {t('mode_network', lang)}" if state.distance_mode == "network" else ""
     if state.unit == "min":
         unit = "Min." if lang == "de" else "min"
-        return f"{fmt_number(state.distance, lang)} {unit} ({fmt_distance(state.radius_m, lang)})"
-    return fmt_distance(state.radius_m, lang)
+        metres = fmt_distance(state.radius_m, lang)
+        return f"{fmt_number(state.distance, lang)} {unit} ({metres}){how}"
+    return fmt_distance(state.radius_m, lang) + how
 
 
 def category_names(ctx: AppContext, cats: list[str], lang: str) -> str:
@@ -114,6 +116,7 @@ def map_update(
         level=level,
         added=state.added,
         removed=state.removed,
+        mode=state.distance_mode,
     )
     areas = coverage.areas.set_index("area_id").reindex(geo.ids)
     if overlay:
@@ -254,6 +257,7 @@ def map_update(
             group=state.group,
             added=state.added,
             removed=state.removed,
+            mode=state.distance_mode,
         )
         shown = np.where((residents >= threshold) & (uncovered >= 0.5), uncovered, np.nan)
         finite = shown[np.isfinite(shown)]

@@ -23,7 +23,15 @@ CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 
 def profile_key(state: ViewState) -> list:
     """What the profile depends on (the panel is rebuilt only when this changes)."""
-    return [state.area, state.level, state.year, round(state.radius_m, 1), state.lang, state.view]
+    return [
+        state.area,
+        state.level,
+        state.year,
+        round(state.radius_m, 1),
+        state.lang,
+        state.view,
+        state.distance_mode,
+    ]
 
 
 def _group_label(ctx: AppContext, group: str, lang: str) -> str:
@@ -37,7 +45,13 @@ def profile_children(ctx: AppContext, state: ViewState) -> list[Any]:
         return [html.P(t("profile_hint", lang), className="hint")]
     level = state.level if state.level in ctx.levels else "district"
     try:
-        prof = ctx.profile(state.area, level=level, year=state.year, radius_m=state.radius_m)
+        prof = ctx.profile(
+            state.area,
+            level=level,
+            year=state.year,
+            radius_m=state.radius_m,
+            mode=state.distance_mode,
+        )
     except (LookupError, ValueError) as exc:
         return [html.P(t("error", lang, msg=str(exc)), className="error")]
     area = prof["area"]

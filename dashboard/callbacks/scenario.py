@@ -33,6 +33,7 @@ def scenario_key(state: ViewState) -> list:
         [list(a) for a in state.added],
         list(state.removed),
         state.lang,
+        state.distance_mode,
     ]
 
 
@@ -47,7 +48,13 @@ def scenario_result(ctx: AppContext, state: ViewState) -> dict[str, Any]:
     """
     cats = ctx.check_categories(state.categories)
     level = state.level if state.level in ctx.levels else "district"
-    kwargs = {"radius_m": state.radius_m, "year": state.year, "group": state.group, "level": level}
+    kwargs = {
+        "radius_m": state.radius_m,
+        "year": state.year,
+        "group": state.group,
+        "level": level,
+        "mode": state.distance_mode,
+    }
     before = ctx.coverage(cats, **kwargs)
     after = ctx.coverage(cats, added=state.added, removed=state.removed, **kwargs)
     b, a = before.areas, after.areas
@@ -148,6 +155,7 @@ def suggest(ctx: AppContext, state: ViewState, k: int) -> dict[str, Any]:
         group=state.group,
         added=state.added,
         removed=state.removed,
+        mode=state.distance_mode,
     )
     return {"category": category, "sites": sites, "gains": gains, "note": note}
 

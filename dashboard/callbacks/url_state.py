@@ -40,6 +40,7 @@ CONTROLS: tuple[tuple[str, str], ...] = (
     (ids.BASEMAP, "basemap"),
     (ids.SCENARIO_CATEGORY, "scenario_category"),
     (ids.AREA_SELECT, "area"),
+    (ids.DISTANCE_MODE, "distance_mode"),
 )
 """Controls mirrored in the state: (component id, state field)."""
 
@@ -67,6 +68,7 @@ def default_state(ctx: AppContext) -> ViewState:
         year_from=years[0] if years else None,
         year_to=years[-1] if years else None,
         scenario_category=ctx.category_ids[0] if ctx.category_ids else None,
+        distance_mode=ctx.mode(None),
     )
 
 
@@ -93,7 +95,12 @@ def normalise(ctx: AppContext, state: ViewState) -> ViewState:
     y0, y1 = state.year_from, state.year_to
     if y0 is not None and y1 is not None and y0 > y1:
         y0, y1 = y1, y0
-    return state.with_(distance=float(distance), year_from=y0, year_to=y1)
+    return state.with_(
+        distance=float(distance),
+        year_from=y0,
+        year_to=y1,
+        distance_mode=ctx.mode(state.distance_mode),
+    )
 
 
 def control_values(state: ViewState) -> dict[str, Any]:
@@ -113,6 +120,7 @@ def control_values(state: ViewState) -> dict[str, Any]:
         "basemap": state.basemap,
         "scenario_category": state.scenario_category,
         "area": state.area,
+        "distance_mode": state.distance_mode,
     }
 
 
@@ -197,6 +205,8 @@ def next_state(
             state = state.with_(area=str(value) if value else None)
         elif field == "view" and value:
             state = state.with_(view=value)
+        elif field == "distance_mode" and value in ctx.modes:
+            state = state.with_(distance_mode=value)
         elif field in ("speed", "group", "lang", "basemap", "scenario_category") and value:
             state = state.with_(**{field: value})
     elif trigger == ids.MAP or trigger == ids.COMPARE_MAP:

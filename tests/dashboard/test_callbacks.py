@@ -453,3 +453,46 @@ def test_uploaded_layer_is_drawn(tiny_ctx, base):
     hidden = base.with_(layers=("facilities",))
     ops = assigned(map_cb.map_update(tiny_ctx, hidden, upload=store)["figure"])
     assert ops[("data", TR.upload, "lat")] == []
+
+
+def test_network_distance_mode(tiny_dataset, tmp_path):
+    """Along a street grid (Manhattan distances) fewer residents are within 500 m."""
+    import dataclasses
+
+    import geopandas as gpd
+    import shapely
+
+    from dashboard.app import make_options
+    from dashboard.context import AppContext
+    from layers.dataset import NetworkSpec
+
+    x0, y0 = 456_000.0, 5_428_000.0
+    lines = [
+        shapely.LineString([(x0, y0 + 50 + 100 * i), (x0 + 2000, y0 + 50 + 100 * i)])
+        for i in range(20)
+    ]
+    lines += [
+        shapely.LineString([(x0 + 50 + 100 * i, y0), (x0 + 50 + 100 * i, y0 + 2000)])
+        for i in range(20)
+    ]
+    path = tmp_path / "net.geojson"
+    gpd.GeoDataFrame(geometry=lines, crs="EPSG:25832").to_file(path, driver="GeoJSON")
+    dataset = dataclasses.replace(
+        tiny_dataset, network=NetworkSpec(path, True, "Testnetz", "EPSG:25832")
+    )
+    ctx = AppContext(dataset, make_options(user_data_dir=tmp_path / "u"))
+    assert ctx.modes == ("euclidean", "network")
+    state = default_state(ctx).with_(year=2022)
+    straight = assigned(map_cb.map_update(ctx, state)["figure"])
+    walk_state = state.with_(distance_mode="network")
+    walk = assigned(map_cb.map_update(ctx, walk_state)["figure"])
+    assert straight[("data", TR.DISTRICTS, "z")][0] == 80.0
+    assert walk[("data", TR.DISTRICTS, "z")][0] < 80.0
+    assert "entlang des Fußwegenetzes" in map_cb.map_update(ctx, walk_state)["title"]
+    assert ctx.mode("bogus") == "euclidean"
+
+
+def test_without_network_only_straight_lines(tiny_ctx, base):
+    assert tiny_ctx.modes == ("euclidean",)
+    state = next_state(tiny_ctx, base, ids.DISTANCE_MODE, {"distance_mode": "network"})
+    assert state.distance_mode == "euclidean"

@@ -34,6 +34,7 @@ def test_full_state_round_trips_through_the_url():
         lang="en",
         present=True,
         basemap="osm",
+        distance_mode="network",
     )
     back = from_query(to_query(state), categories=CATS)
     assert back == state
