@@ -97,3 +97,62 @@ def test_create_server_reads_database_url(sample_dataset, database_url, monkeypa
     assert health["data_version"] == health["store_data_version"] == data_version(sample_dataset)
     assert health["stale"] is False
     assert callable(create_server)
+
+
+@pytest.mark.postgis
+def test_real_app_is_identical_from_files_and_postgis(
+    sample_dir, sample_dataset, database_url, tmp_path
+):
+    """The served layout (map, tables, catalogues) is the same whichever store the data is in."""
+    pytest.importorskip("dashboard.app")
+    from werkzeug.test import Client
+
+    load_dataset_into_db(sample_dataset, database_url)
+    layouts = []
+    for config in (
+        ServerConfig(data_dir=sample_dir, user_data_dir=tmp_path, jobs_dir=tmp_path / "jobs"),
+        ServerConfig(database_url=database_url, user_data_dir=tmp_path, jobs_dir=tmp_path / "jobs"),
+    ):
+        client = Client(AtlasServer(config))
+        response = client.get("/_dash-layout")
+        assert response.status_code == 200
+        layouts.append(response.get_data(as_text=True))
+        health = json.loads(client.get("/healthz").get_data(as_text=True))
+        assert health["status"] == "ok" and health["data_version"] == data_version(sample_dataset)
+    assert layouts[0] == layouts[1]
+
+
+def test_background_callback_manager_is_shared_and_keyed_by_data_version(tmp_path, monkeypatch):
+    from dash import DiskcacheManager
+
+    from dashboard.jobs import background_callback_manager
+
+    monkeypatch.delenv("QUARTIERSATLAS_CELERY_BROKER", raising=False)
+    manager = background_callback_manager(jobs_dir=tmp_path / "jobs", data_version="abc123")
+    assert isinstance(manager, DiskcacheManager)
+    assert (tmp_path / "jobs").is_dir()
+    assert [f() for f in manager.cache_by] == ["abc123"]
+    # A second worker on the same folder sees what the first one stored.
+    other = background_callback_manager(jobs_dir=tmp_path / "jobs", data_version="abc123")
+    manager.handle.set("job-1", {"progress": 3})
+    assert other.handle.get("job-1") == {"progress": 3}
+
+
+def test_celery_without_celery_installed_is_a_clear_error(monkeypatch):
+    import builtins
+
+    from dashboard.jobs import background_callback_manager
+
+    real_import = builtins.__import__
+
+    def no_celery(name, *args, **kwargs):
+        if name == "celery":
+            raise ImportError("No module named 'celery'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setenv("QUARTIERSATLAS_CELERY_BROKER", "redis://127.0.0.1:6379/0")
+    monkeypatch.setattr(builtins, "__import__", no_celery)
+    with pytest.raises(
+        RuntimeError, match=r"celery is not installed: pip install 'celery\[redis\]'"
+    ):
+        background_callback_manager()
