@@ -68,6 +68,22 @@ function(className, bounds) {
 }
 """
 
+FULLSCREEN_JS = """
+function(present, exit) {
+    // council mode: full screen on the user's click (browsers allow it only after a gesture)
+    var trigger = window.dash_clientside.callback_context.triggered.map(t => t.prop_id)[0] || "";
+    try {
+        if (trigger.indexOf("present-button") === 0 && document.documentElement.requestFullscreen
+            && !document.fullscreenElement) {
+            document.documentElement.requestFullscreen().catch(function() {});
+        } else if (trigger.indexOf("present-exit-button") === 0 && document.fullscreenElement) {
+            document.exitFullscreen().catch(function() {});
+        }
+    } catch (e) {}
+    return window.dash_clientside.no_update;
+}
+"""
+
 SHARE_JS = """
 function(n) {
     if (!n) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
@@ -148,7 +164,8 @@ def create_app(
         ],
     )
     app.index_string = INDEX
-    app.layout = build_layout(ctx, base, compare, state)
+    # a function, so that each page load shows the uploads saved so far
+    app.layout = lambda: build_layout(ctx, base, compare, state)
     server.extensions[EXTENSION_KEY] = ctx
 
     from dashboard.callbacks import register_all
@@ -165,6 +182,13 @@ def create_app(
         dash.Output(ids.RESIZE_DUMMY, "data"),
         dash.Input(ids.PAGE, "className"),
         dash.State(ids.MAP_BOUNDS, "data"),
+    )
+    app.clientside_callback(
+        FULLSCREEN_JS,
+        dash.Output(ids.PRINT_DUMMY, "data", allow_duplicate=True),
+        dash.Input(ids.PRESENT_BUTTON, "n_clicks"),
+        dash.Input(ids.PRESENT_EXIT, "n_clicks"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         SHARE_JS,

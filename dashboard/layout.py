@@ -574,14 +574,17 @@ def build_layout(
     ctx: AppContext, figure: go.Figure, compare: go.Figure, state: ViewState
 ) -> html.Div:
     """The whole page (German first; the URL may switch the language on load)."""
+    from dashboard.callbacks.upload import load_saved
+
     lang = state.lang
+    saved_uploads = load_saved(ctx, lang)
     return html.Div(
         id=ids.PAGE,
         className="app",
         children=[
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.STATE),
-            dcc.Store(id=ids.UPLOAD_STORE),
+            dcc.Store(id=ids.UPLOAD_STORE, data=saved_uploads),
             dcc.Store(id=ids.GEO_STORE),
             dcc.Store(id=ids.PRINT_DUMMY),
             dcc.Store(id=ids.RESIZE_DUMMY),

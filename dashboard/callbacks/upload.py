@@ -187,6 +187,30 @@ def upload_store(ctx: AppContext, facilities: gpd.GeoDataFrame, lang: str) -> di
     }
 
 
+def load_saved(ctx: AppContext, lang: str = "de") -> dict[str, Any] | None:
+    """The map layer of the uploads saved earlier in the user's data folder (None if none).
+
+    A saved file that cannot be read is skipped (it was valid when saved).
+    """
+    import geopandas as gpd
+
+    folder = Path(ctx.options.user_data_dir or "") / "uploads"
+    if not ctx.options.user_data_dir or not folder.is_dir():
+        return None
+    store: dict[str, list] = {"lat": [], "lon": [], "text": []}
+    for path in sorted(folder.glob("facilities-*.geojson")):
+        try:
+            frame = gpd.read_file(path)
+        except (OSError, ValueError):
+            continue
+        if frame.crs is None or "name" not in frame.columns or "category" not in frame.columns:
+            continue
+        part = upload_store(ctx, frame, lang)
+        for key in store:
+            store[key].extend(part[key])
+    return store if store["lat"] else None
+
+
 def result_children(ctx: AppContext, result: UploadResult, lang: str) -> list[Any]:
     """Messages for the user (Dash escapes all text)."""
     mb = ctx.options.upload_max_bytes / 1024 / 1024

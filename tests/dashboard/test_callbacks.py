@@ -370,6 +370,7 @@ def test_upload_good_file_is_saved_under_a_generated_name(tiny_ctx, tiny_dataset
     assert "evil" not in saved[0].name
     assert "2 Einrichtungen geladen" in text_of(messages)
     assert len(tiny_dataset.facilities) == 3  # the dataset itself is unchanged
+    assert upload.load_saved(tiny_ctx)["lat"] == store["lat"]  # shown again after a reload
 
 
 def test_upload_rejects_other_types_and_large_files(tiny_dataset, tmp_path):
@@ -406,7 +407,7 @@ def test_create_app(tiny_dataset, tmp_path):
     ctx = get_context(app)
     assert ctx.options.small_count_threshold == 20
     assert app.config.serve_locally
-    found = _ids(app.layout, [])
+    found = _ids(app.layout(), [])
     assert len(found) == len(set(found)), "component ids must be unique"
     assert json.dumps(ids.MAP) in found
 
