@@ -32,6 +32,13 @@ UNKNOWN_PLACEHOLDERS = frozenset({".", "x", "X", "…", "...", "/"})
 
 PLACEHOLDER_REASON = "Platzhalter in der Quelle (Wert unbekannt oder geheim gehalten)"
 
+try:  # Arrow makes reading large vector layers several times faster; optional.
+    import pyarrow  # noqa: F401
+
+    _HAS_ARROW = True
+except ImportError:  # pragma: no cover - pyarrow is a declared dependency
+    _HAS_ARROW = False
+
 _DELIMITERS = (";", ",", "\t", "|")
 _SNIFF_BYTES = 64 * 1024
 
@@ -339,7 +346,7 @@ def read_vector(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            frame = pyogrio.read_dataframe(path, layer=layer)
+            frame = pyogrio.read_dataframe(path, layer=layer, use_arrow=_HAS_ARROW)
     except Exception as exc:
         detail = str(exc).split("\n")[0]
         raise FileFormatError(f"{file}: cannot read as a vector layer: {detail}") from exc

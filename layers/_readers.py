@@ -346,8 +346,10 @@ def _vector_points(
     single_multi = (types == shapely.GeometryType.MULTIPOINT) & (
         shapely.get_num_geometries(geoms) == 1
     )
-    geoms = np.where(single_multi, shapely.get_geometry(geoms, 0), geoms)
-    types = shapely.get_type_id(geoms)
+    if single_multi.any():
+        geoms = geoms.copy()
+        geoms[single_multi] = shapely.get_geometry(geoms[single_multi], 0)
+        types = shapely.get_type_id(geoms)
     wrong = (types != shapely.GeometryType.POINT) & (types != -1)
     if wrong.any():
         names = pd.Series(shapely.get_type_id(geoms[wrong])).map(

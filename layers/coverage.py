@@ -154,7 +154,7 @@ def nearest_euclidean(
     n = len(resident_xy)
     if len(facility_xy) == 0:
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
-    dist, idx = cKDTree(facility_xy).query(resident_xy, k=1)
+    dist, idx = cKDTree(facility_xy).query(resident_xy, k=1, workers=-1)
     return np.asarray(dist, dtype=float), np.asarray(idx, dtype=np.int64)
 
 
