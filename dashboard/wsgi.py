@@ -12,7 +12,9 @@ shared job queue of :mod:`dashboard.jobs`).
 reachable. When the store cannot be read at start-up (database down), the worker answers 503
 with a page that says so and retries on later requests (at most every
 ``QUARTIERSATLAS_RETRY_S`` seconds), so the app recovers without a restart when the database
-returns.
+returns. When a newer version is loaded into the database (``quartiersatlas db load``), each
+worker notices within ``QUARTIERSATLAS_RELOAD_S`` seconds (default 30), builds the new app in the
+background while it keeps serving the old one, and swaps it in.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 USER_DATA_ENV = "QUARTIERSATLAS_USER_DATA"
 RETRY_ENV = "QUARTIERSATLAS_RETRY_S"
+RELOAD_ENV = "QUARTIERSATLAS_RELOAD_S"
 HEALTH_PATH = "/healthz"
 JOBS_EXTENSION = "quartiersatlas_jobs"
 """Key of the background callback manager in the Flask server's ``extensions``."""
@@ -56,6 +59,7 @@ class ServerConfig:
     user_data_dir: Path | None = None
     jobs_dir: Path | None = None
     retry_s: float = 5.0
+    reload_s: float = 30.0
     app_options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -73,6 +77,7 @@ class ServerConfig:
             if env.get("QUARTIERSATLAS_JOBS_DIR")
             else None,
             "retry_s": float(env.get(RETRY_ENV, "5")),
+            "reload_s": float(env.get(RELOAD_ENV, "30")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -140,6 +145,8 @@ class AtlasServer:
         self.last_error: str | None = None
         self._last_attempt = 0.0
         self._probe: tuple[float, dict[str, Any]] | None = None
+        self._last_reload_check = time.monotonic()
+        self._reloading: threading.Thread | None = None
 
     # -- building -------------------------------------------------------------------------
 
@@ -163,18 +170,71 @@ class AtlasServer:
             if not force and now - self._last_attempt < self.config.retry_s:
                 return None
             self._last_attempt = now
-            try:
-                dataset = self._load()
-                version = data_version(dataset)
-                app = self._factory(dataset, self.config, version)
-            except LayersError as exc:
-                self.last_error = str(exc)
-                log.error("cannot load the dataset from %s: %s", self.config.store_label, exc)
+            built = self._build()
+            if built is None:
                 return None
-            self.dataset, self.data_version, self._app = dataset, version, app
-            self.loaded_at, self.last_error = time.time(), None
-            log.info("serving %s (data version %s)", dataset.metadata.name, version)
-            return app
+            self._swap(*built)
+            return self._app
+
+    def _build(self) -> tuple[Any, str, Any] | None:
+        """Load the dataset and build its app; None (with ``last_error``) when that fails."""
+        try:
+            dataset = self._load()
+            version = data_version(dataset)
+            app = self._factory(dataset, self.config, version)
+        except LayersError as exc:
+            self.last_error = str(exc)
+            log.error("cannot load the dataset from %s: %s", self.config.store_label, exc)
+            return None
+        return dataset, version, app
+
+    def _swap(self, dataset: Any, version: str, app: Any) -> None:
+        self.dataset, self.data_version, self._app = dataset, version, app
+        self.loaded_at, self.last_error = time.time(), None
+        log.info("serving %s (data version %s)", dataset.metadata.name, version)
+
+    # -- new data in the database ---------------------------------------------------------
+
+    def maybe_reload(self) -> None:
+        """Start building the new version in the background when the database has one.
+
+        Checked at most every ``reload_s`` seconds (database store only). Requests keep going
+        to the current app until the new one is complete; then it is swapped in.
+        """
+        if not self.config.database_url or self.config.reload_s <= 0 or self._app is None:
+            return
+        now = time.monotonic()
+        if now - self._last_reload_check < self.config.reload_s:
+            return
+        with self._lock:
+            if now - self._last_reload_check < self.config.reload_s or self._reloading:
+                return
+            self._last_reload_check = now
+        current = self.probe_store()["data_version"]
+        if current is None or current == self.data_version:
+            return
+        with self._lock:
+            if self._reloading is not None:
+                return
+            self._reloading = threading.Thread(
+                target=self._reload, name="atlas-reload", daemon=True
+            )
+            self._reloading.start()
+
+    def _reload(self) -> None:
+        try:
+            built = self._build()
+            if built is not None:
+                with self._lock:
+                    self._swap(*built)
+        finally:
+            self._reloading = None
+
+    def wait_for_reload(self, timeout_s: float = 60.0) -> None:
+        """Block until a running background reload has finished (for tests and scripts)."""
+        thread = self._reloading
+        if thread is not None:
+            thread.join(timeout_s)
 
     @property
     def jobs(self) -> Any:
@@ -253,6 +313,7 @@ class AtlasServer:
         app = self.ensure_app()
         if app is None:
             return self._unavailable(environ, start_response)
+        self.maybe_reload()
         return app(environ, start_response)
 
     def _unavailable(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

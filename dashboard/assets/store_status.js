@@ -1,10 +1,11 @@
-/* Shows a banner while the data store (PostGIS) is unreachable; hides it when it is back.
-   Polls /healthz (served by dashboard/wsgi.py); does nothing when /healthz does not exist
-   (e.g. `quartiersatlas serve` in development). */
+/* Shows a banner while the data store (PostGIS) is unreachable, and when newer data is
+   available; hides it otherwise. Polls /healthz (served by dashboard/wsgi.py); does nothing
+   when /healthz does not exist (e.g. `quartiersatlas serve` in development). */
 (function () {
   "use strict";
   var POLL_MS = 15000;
   var bannerId = "store-status-banner";
+  var firstVersion = null;
 
   function banner() {
     var el = document.getElementById(bannerId);
@@ -24,18 +25,21 @@
 
   function show(health) {
     var el = banner();
-    if (health && health.status === "degraded") {
-      var de = document.documentElement.lang !== "en";
+    var de = document.documentElement.lang !== "en";
+    if (firstVersion === null && health.data_version) { firstVersion = health.data_version; }
+    var newer = health.store_data_version && firstVersion &&
+      health.store_data_version !== firstVersion;
+    if (health.status === "degraded") {
       el.textContent = de
         ? "Datenbank nicht erreichbar – die angezeigten Daten sind der zuletzt geladene Stand (" +
           (health.loaded_at || "") + "). Es wird automatisch weiter versucht."
         : "Database unreachable – showing the data loaded at " + (health.loaded_at || "") +
           ". Retrying automatically.";
       el.style.display = "block";
-    } else if (health && health.stale) {
-      el.textContent = document.documentElement.lang !== "en"
-        ? "Neue Daten sind geladen; bitte die Seite neu laden, sobald der Server neu gestartet ist."
-        : "New data has been loaded; reload the page once the server has restarted.";
+    } else if (newer) {
+      el.textContent = de
+        ? "Neue Daten sind verfügbar: bitte die Seite neu laden (die Ansicht bleibt im Link erhalten)."
+        : "New data is available: reload the page (the view is kept in the link).";
       el.style.display = "block";
     } else {
       el.style.display = "none";

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
 
 import pytest
 from flask import Flask
@@ -156,3 +158,45 @@ def test_celery_without_celery_installed_is_a_clear_error(monkeypatch):
         RuntimeError, match=r"celery is not installed: pip install 'celery\[redis\]'"
     ):
         background_callback_manager()
+
+
+@pytest.mark.postgis
+def test_new_db_version_is_swapped_in_while_old_one_serves(sample_dir, database_url, tmp_path):
+    import threading
+
+    from layers.dataset import load_dataset
+
+    old = load_dataset(sample_dir)
+    load_dataset_into_db(old, database_url)
+    release = threading.Event()
+    builds = []
+
+    def slow_factory(dataset, config, version):
+        builds.append(version)
+        if len(builds) > 1:
+            assert release.wait(30)
+        return stub_factory(dataset, config, version)
+
+    server = AtlasServer(
+        ServerConfig(database_url=database_url, reload_s=0.01), factory=slow_factory
+    )
+    assert call(server, "/")[1] == f"atlas Teststadt {data_version(old)}"
+    new = load_dataset(
+        sys.modules["qa_sample"].write_sample_dataset(tmp_path / "new", population_scale=4.0)
+    )
+    load_dataset_into_db(new, database_url)
+    time.sleep(2.1)  # past the health probe cache
+    # The new version is being built in the background; requests still get the old one.
+    assert call(server, "/")[1] == f"atlas Teststadt {data_version(old)}"
+    deadline = time.monotonic() + 10
+    while len(builds) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        call(server, "/")
+    assert builds == [data_version(old), data_version(new)]
+    assert json.loads(call(server, "/healthz")[1])["stale"] is True
+    release.set()
+    server.wait_for_reload()
+    assert call(server, "/")[1] == f"atlas Teststadt {data_version(new)}"
+    health = json.loads(call(server, "/healthz")[1])
+    assert health["data_version"] == health["store_data_version"] == data_version(new)
+    assert health["stale"] is False
