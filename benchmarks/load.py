@@ -14,6 +14,10 @@ think time of 0.5–1.5 s between actions, as the browser would send it:
 3. click a district on the map (profile);
 4. switch to the coordinator view, search an address and pick it (nearby).
 
+On PostGIS, half-way through the run a changed copy of the dataset is loaded with
+``quartiersatlas db load`` (a new data version; ``--no-reload`` skips this): the workers swap it
+in while serving, and the report says which version they serve at the end.
+
 A request counts as an error when it fails, times out (60 s) or answers anything but HTTP 200
 (204 "no update" is fine for callbacks). Prints the number of requests, errors and p50/p95
 latencies per step and overall.
@@ -27,6 +31,8 @@ import importlib.util
 import json
 import os
 import random
+import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -359,7 +365,11 @@ def _wait_for_workers(base: str, workers: int, process: subprocess.Popen) -> Non
 
 @contextlib.contextmanager
 def store_env(store: str, data: Path, cache: Path) -> Iterator[dict[str, str]]:
-    env = {"QUARTIERSATLAS_CACHE": str(cache), "QUARTIERSATLAS_USER_DATA": str(cache / "user")}
+    env = {
+        "QUARTIERSATLAS_CACHE": str(cache),
+        "QUARTIERSATLAS_USER_DATA": str(cache / "user"),
+        "QUARTIERSATLAS_RELOAD_S": "5",
+    }
     if store == "files":
         yield {**env, "QUARTIERSATLAS_DATA": str(data), "DATABASE_URL": ""}
         return
@@ -401,7 +411,14 @@ def _swarm(base: str, stats: Stats, *, users: int, duration_s: float) -> float:
 
 
 def run(
-    store: str, *, data: Path, users: int, duration_s: float, workers: int, warmup_s: float
+    store: str,
+    *,
+    data: Path,
+    users: int,
+    duration_s: float,
+    workers: int,
+    warmup_s: float,
+    reload_midway: bool = False,
 ) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qa-load-")))
@@ -411,8 +428,53 @@ def run(
         if warmup_s > 0:  # fill each worker's caches (distances, indexes) before measuring
             _swarm(base, Stats(), users=min(users, 2 * workers), duration_s=warmup_s)
         stats = Stats()
+        reload: dict[str, Any] = {}
+        if reload_midway and env.get("DATABASE_URL"):
+            timer = threading.Timer(
+                duration_s / 2, _load_new_version, args=(data, env, tmp / "changed", reload)
+            )
+            timer.start()
+            stack.callback(timer.cancel)
         wall = _swarm(base, stats, users=users, duration_s=duration_s)
-    return {"store": store, "health": health, "stats": stats, "wall_s": wall}
+        if reload:
+            reload["served"] = _served_versions(base, workers)
+    return {"store": store, "health": health, "stats": stats, "wall_s": wall, "reload": reload}
+
+
+def _load_new_version(data: Path, env: dict[str, str], folder: Path, out: dict[str, Any]) -> None:
+    """`db load` a copy of the dataset whose metadata differs (a new data version) under load."""
+    shutil.copytree(data, folder)
+    manifest = folder / "dataset.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(
+        re.sub(r'^description = "', 'description = "(reloaded) ', text, count=1, flags=re.M),
+        encoding="utf-8",
+    )
+    start = time.monotonic()
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "quartiersatlas"), "db", "load", "--data", str(folder)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    out["seconds"] = time.monotonic() - start
+    out["exit"] = result.returncode
+    out["output"] = (result.stdout + result.stderr).strip().splitlines()[:1]
+
+
+def _served_versions(base: str, workers: int) -> dict[int, str]:
+    """Data version per worker pid, after giving every worker time to swap."""
+    seen: dict[int, str] = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        health = requests.get(base + "/healthz", timeout=30).json()
+        seen[health["pid"]] = health["data_version"]
+        if len(seen) >= workers and not health["stale"] and len(set(seen.values())) == 1:
+            break
+        requests.get(base + "/", timeout=30)  # a request lets the worker notice the new version
+        time.sleep(0.1)
+    return seen
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -444,6 +506,14 @@ def report(result: dict[str, Any], users: int, workers: int) -> str:
         f"  {'all':<12}{len(everything):>9}{_pct(everything, 50) * 1000:>9.0f}"
         f"{_pct(everything, 95) * 1000:>9.0f}{max(everything, default=0) * 1000:>9.0f}"
     )
+    reload = result.get("reload") or {}
+    if reload:
+        versions = sorted(set(reload.get("served", {}).values()))
+        lines.append(
+            f"  db load during the run: exit {reload.get('exit')} in "
+            f"{reload.get('seconds', 0):.1f}s; workers now serve {', '.join(versions)} "
+            f"(was {result['health']['data_version']})"
+        )
     for error in stats.errors[:10]:
         lines.append(f"  error: {error}")
     return "\n".join(lines)
@@ -460,6 +530,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "karlsruhe")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--no-reload",
+        action="store_true",
+        help="PostGIS: do not `db load` a new data version half-way through the run",
+    )
     args = parser.parse_args(argv)
     users = max(1, min(args.users, MAX_USERS))
     duration = max(1.0, min(args.duration, MAX_DURATION_S))
@@ -473,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
             duration_s=duration,
             workers=args.workers,
             warmup_s=max(0.0, min(args.warmup, 60.0)),
+            reload_midway=not args.no_reload,
         )
         print(report(result, users, args.workers), flush=True)
         stats: Stats = result["stats"]
