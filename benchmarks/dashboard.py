@@ -1,0 +1,303 @@
+"""Dashboard speed in headless Chromium: first load and control changes, with a baseline.
+
+Measures what a user's browser does, through Chrome DevTools performance logs (bytes on the wire,
+``Network.loadingFinished.encodedDataLength``) and timestamps taken in the page
+(``performance.now()``):
+
+* first load: bytes transferred until the map shows values, and time to interactive (navigation
+  start until the map has its values and Dash has no callback in flight);
+* control change (the walking distance, one slider step at a time, every value new): bytes
+  transferred per change and input → updated map latency (keydown until plotly has drawn the new
+  values), p50 and p95.
+
+Baselines measured in the same run, printed side by side:
+
+* ``identity``: the same page and changes with HTTP compression off (``Accept-Encoding:
+  identity``);
+* ``full figure``: the JSON the map callback would send if it returned the whole figure instead
+  of a ``dash.Patch`` (computed in-process from the same view states; raw and gzip-compressed).
+
+Budgets (issue 6): first load ≤ 2 MB and interactive ≤ 2 s; each control change ≤ 50 kB and p95
+≤ 150 ms. Run::
+
+    .venv/bin/python benchmarks/dashboard.py [--data data/karlsruhe] [--changes 20]
+
+It starts the app on 127.0.0.1 (random port) in this process and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# this file is called dashboard.py: keep its folder off the import path so that
+# `import dashboard` finds the package, not this script
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+sys.path.insert(0, str(ROOT))
+BUDGET = {"load_bytes": 2_000_000, "tti_ms": 2000, "change_bytes": 50_000, "change_p95_ms": 150}
+
+PAGE_PROBE = """
+(function () {
+  window.__qa = {ready: null, changes: []};
+  function gd() { return document.querySelector('#map-graph .js-plotly-plot'); }
+  function hasValues(g) {
+    return g && g.data && g.data[0] && g.data[0].z && g.data[0].z.some(function (v) { return v !== null; });
+  }
+  function idle() { return !document.querySelector('[data-dash-is-loading="true"]'); }
+  var hooked = false;
+  var timer = setInterval(function () {
+    var g = gd();
+    if (!hooked && g && g.on) {
+      hooked = true;
+      g.on('plotly_afterplot', function () {
+        var z = JSON.stringify(g.data[0].z);
+        if (window.__qa.lastZ !== undefined && z !== window.__qa.lastZ) {
+          window.__qa.changes.push(performance.now());
+        }
+        window.__qa.lastZ = z;
+      });
+    }
+    if (window.__qa.ready === null && hasValues(g) && idle()) {
+      window.__qa.ready = performance.now();
+      window.__qa.lastZ = JSON.stringify(g.data[0].z);
+      clearInterval(timer);
+    }
+  }, 5);
+  document.addEventListener('keydown', function () { window.__qa.t0 = performance.now(); }, true);
+})();
+"""
+
+
+def start_server(app):
+    """Serve the app's Flask server on 127.0.0.1 (random port) in a daemon thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def chrome():
+    """Headless Debian Chromium with DevTools performance logging."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    return webdriver.Chrome(options=options)
+
+
+def transferred(driver, *, path_part: str | None = None) -> tuple[int, int, float]:
+    """Bytes on the wire (sum of encodedDataLength), request count and the span in ms from the
+    first request sent to the last response finished, since the last call."""
+    urls: dict[str, str] = {}
+    total = count = 0
+    first = last = None
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        method, params = message.get("method"), message.get("params", {})
+        if method == "Network.requestWillBeSent":
+            urls[params["requestId"]] = params["request"]["url"]
+            if path_part is None or path_part in params["request"]["url"]:
+                first = params["timestamp"] if first is None else min(first, params["timestamp"])
+        elif method == "Network.loadingFinished":
+            url = urls.get(params["requestId"], "")
+            if path_part is None or path_part in url:
+                total += int(params.get("encodedDataLength", 0))
+                count += 1
+                last = params["timestamp"] if last is None else max(last, params["timestamp"])
+    span = (last - first) * 1000 if first is not None and last is not None else float("nan")
+    return total, count, span
+
+
+def wait(driver, script: str, timeout_s: float = 60.0):
+    """Poll ``script`` until it returns a truthy value."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.005)
+    raise TimeoutError(f"timed out: {script}")
+
+
+def run(dataset, *, changes: int, encoding: str | None) -> dict:
+    """One measured session: first load and ``changes`` distance steps."""
+    from selenium.webdriver.common.keys import Keys
+
+    from dashboard.app import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(dataset, user_data_dir=Path(tmp))
+        server, url = start_server(app)
+        driver = chrome()
+        try:
+            driver.execute_cdp_cmd("Network.enable", {})
+            driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+            if encoding:
+                driver.execute_cdp_cmd(
+                    "Network.setExtraHTTPHeaders", {"headers": {"Accept-Encoding": encoding}}
+                )
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PAGE_PROBE})
+            driver.get_log("performance")
+            driver.get(url + "/")
+            tti = wait(driver, "return window.__qa && window.__qa.ready")
+            time.sleep(0.5)  # late requests (fonts, async chunks) still belong to the load
+            load_bytes, load_requests, _ = transferred(driver)
+
+            handle = driver.find_element("css selector", "#controls-distance [role='slider']")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
+            latencies, sizes, network = [], [], []
+            for _ in range(changes):
+                wait(driver, "return !document.querySelector('[data-dash-is-loading=\"true\"]')")
+                time.sleep(0.15)
+                transferred(driver)
+                before = driver.execute_script("return window.__qa.changes.length")
+                handle.send_keys(Keys.ARROW_RIGHT)  # +50 m: a value not seen before
+                wait(driver, f"return window.__qa.changes.length > {before}")
+                wait(driver, "return !document.querySelector('[data-dash-is-loading=\"true\"]')")
+                time.sleep(0.2)
+                t0, t1 = driver.execute_script(
+                    "return [window.__qa.t0, window.__qa.changes[window.__qa.changes.length-1]]"
+                )
+                latencies.append(t1 - t0)
+                size, _, span = transferred(driver, path_part="_dash-update-component")
+                sizes.append(size)
+                network.append(span)
+        finally:
+            driver.quit()
+            server.shutdown()
+    return {
+        "load_bytes": load_bytes,
+        "load_requests": load_requests,
+        "tti_ms": tti,
+        "change_bytes": statistics.median(sizes),
+        "change_bytes_max": max(sizes),
+        "p50_ms": statistics.median(latencies),
+        "p95_ms": percentile(latencies, 95),
+        "network_p50_ms": statistics.median(network),
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, round(q / 100 * len(ordered) + 0.5)) - 1
+    return ordered[min(rank, len(ordered) - 1)]
+
+
+def full_figure_bytes(dataset, *, changes: int) -> dict:
+    """Payload of the map update as a Patch vs as the whole figure, for the same view states."""
+    import plotly
+
+    from dashboard.app import create_app, get_context
+    from dashboard.callbacks.map import map_update
+    from dashboard.callbacks.url_state import default_state
+    from dashboard.export import apply_patch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(dataset, user_data_dir=Path(tmp))
+        ctx = get_context(app)
+        base = app.layout  # noqa: F841 - the layout holds the base figure
+        from dashboard import figures
+
+        categories = [(c.id, c.label_de, c.colour) for c in dataset.categories]
+        figure = figures.map_figure(
+            districts=ctx.geo["district"],
+            planning=ctx.geo.get("planning_area"),
+            hexes=ctx.hexes,
+            boundaries=ctx.outline,
+            facilities=ctx.facilities_wgs,
+            categories=categories,
+            grid=figures.click_grid(dataset.districts),
+        ).to_plotly_json()
+        state = default_state(ctx)
+        patch_sizes, full_sizes, patch_gz, full_gz = [], [], [], []
+        for step in range(changes):
+            state = state.with_(distance=state.distance + 50 * (step + 1))
+            patch = map_update(ctx, state)["figure"]
+            patch_json = json.dumps(patch.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
+            full_json = json.dumps(apply_patch(figure, patch), cls=plotly.utils.PlotlyJSONEncoder)
+            patch_sizes.append(len(patch_json))
+            full_sizes.append(len(full_json))
+            patch_gz.append(len(gzip.compress(patch_json.encode())))
+            full_gz.append(len(gzip.compress(full_json.encode())))
+    return {
+        "patch_raw": statistics.median(patch_sizes),
+        "patch_gzip": statistics.median(patch_gz),
+        "full_raw": statistics.median(full_sizes),
+        "full_gzip": statistics.median(full_gz),
+    }
+
+
+def verdict(value: float, budget: float) -> str:
+    return "ok" if value <= budget else "OVER"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "karlsruhe")
+    parser.add_argument("--changes", type=int, default=20)
+    args = parser.parse_args()
+
+    from layers.dataset import load_dataset
+
+    dataset = load_dataset(args.data)
+    print(
+        f"dataset: {dataset.metadata.name} ({len(dataset.districts)} districts, "
+        f"{len(dataset.resident_points)} resident points, {len(dataset.facilities)} facilities)"
+    )
+    print(f"changes per session: {args.changes} (walking distance +50 m each)\n")
+    gz = run(dataset, changes=args.changes, encoding=None)
+    plain = run(dataset, changes=args.changes, encoding="identity")
+    payload = full_figure_bytes(dataset, changes=args.changes)
+
+    rows = [
+        ("first load: bytes transferred", "load_bytes", "{:,.0f}", BUDGET["load_bytes"]),
+        ("first load: requests", "load_requests", "{:.0f}", None),
+        ("time to interactive (ms)", "tti_ms", "{:.0f}", BUDGET["tti_ms"]),
+        ("control change: bytes (median)", "change_bytes", "{:,.0f}", BUDGET["change_bytes"]),
+        ("control change: bytes (max)", "change_bytes_max", "{:,.0f}", BUDGET["change_bytes"]),
+        ("input -> map p50 (ms)", "p50_ms", "{:.0f}", None),
+        ("input -> map p95 (ms)", "p95_ms", "{:.0f}", BUDGET["change_p95_ms"]),
+        ("  of which callbacks on the wire p50", "network_p50_ms", "{:.0f}", None),
+    ]
+    print(f"{'measure':34} {'compressed':>14} {'identity':>14} {'budget':>12}  verdict")
+    for title, key, fmt, budget in rows:
+        budget_text = f"{budget:,}" if budget else ""
+        mark = verdict(gz[key], budget) if budget else ""
+        print(
+            f"{title:34} {fmt.format(gz[key]):>14} {fmt.format(plain[key]):>14} "
+            f"{budget_text:>12}  {mark}"
+        )
+    print()
+    print("map update payload, same view states (in-process, JSON bytes):")
+    print(f"{'':34} {'Patch':>14} {'full figure':>14}")
+    print(f"{'raw':34} {payload['patch_raw']:>14,.0f} {payload['full_raw']:>14,.0f}")
+    print(f"{'gzip':34} {payload['patch_gzip']:>14,.0f} {payload['full_gzip']:>14,.0f}")
+
+
+if __name__ == "__main__":
+    main()
