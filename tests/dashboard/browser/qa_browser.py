@@ -156,8 +156,12 @@ def type_address(dash_duo, component_id: str, text: str) -> None:
     )[0]
     search.send_keys(text)
     wait_for(
-        lambda: dash_duo.driver.find_elements("css selector", ".dash-dropdown-option"),
-        what="address suggestions",
+        lambda: [
+            e
+            for e in dash_duo.driver.find_elements("css selector", ".dash-dropdown-option")
+            if e.text.casefold().startswith(text.casefold())
+        ],
+        what=f"suggestions starting with {text!r}",
     )
     search.send_keys(Keys.ENTER)
 
