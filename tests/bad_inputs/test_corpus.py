@@ -335,3 +335,26 @@ def test_upload_rejects_huge_files_and_zip_bombs(key, expect, huge, upload_conte
     result = _upload(upload_context, path, path.name)
     assert not result.ok
     assert re.search(expect, "\n".join(result.errors), re.IGNORECASE), result.errors
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_app_exports_neutralise_injection_cells(fmt, tmp_path):
+    """The facility names of the injection file, exported as the app does, open as text."""
+    export = pytest.importorskip("dashboard.export")
+    case = next(c for c in CASES if c.file == "fac_csv_injection.csv")
+    folder = make_dataset(case, tmp_path / "ds")
+    from layers.dataset import load_dataset
+
+    facilities = load_dataset(folder).facilities
+    table = facilities[["name", "category", "capacity"]].copy()
+    out = export.write_table(table, tmp_path / f"facilities.{fmt}")
+    if fmt == "csv":
+        cells = out.read_text("utf-8-sig").splitlines()[1:]
+        names = [line.split(";")[0].strip('"') for line in cells]
+    else:
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(out).active
+        names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert all(name.startswith("'") for name in names), names
+    assert "'@SUM(1+1)" in names
