@@ -215,7 +215,7 @@ def full_figure_bytes(dataset, *, changes: int) -> dict:
     from dashboard.app import create_app, get_context
     from dashboard.callbacks.map import map_update
     from dashboard.callbacks.url_state import default_state
-    from dashboard.export import apply_patch
+    from dashboard.export_map import apply_patch
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(dataset, user_data_dir=Path(tmp))

@@ -107,7 +107,8 @@ def export_cmd(
 
     The extent is fixed to the whole city, so repeated exports line up.
     """
-    from dashboard.export import IMAGE_FORMATS, check_suffix, export_map_view
+    from dashboard.export import IMAGE_FORMATS, check_suffix
+    from dashboard.export_map import export_map_view
 
     check_suffix(out, IMAGE_FORMATS, what="map export")
     dataset = open_dataset(data_dir)

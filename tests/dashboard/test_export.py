@@ -20,19 +20,10 @@ from openpyxl import load_workbook
 from PIL import Image
 from shapely.geometry import Point, box
 
-from dashboard import export
-from dashboard.export import (
-    AreaSheet,
-    SheetTable,
-    export_figure,
-    fit_map_view,
-    neutralise_cell,
-    table_csv_bytes,
-    table_xlsx_bytes,
-    write_figure,
-    write_profile_pdf,
-    write_table,
-)
+from dashboard import export, export_map, export_profile
+from dashboard.export import neutralise_cell, table_csv_bytes, table_xlsx_bytes, write_table
+from dashboard.export_map import export_figure, fit_map_view, write_figure
+from dashboard.export_profile import AreaSheet, SheetTable, write_profile_pdf
 from layers.errors import ExportError, LayersError, ParameterError
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
@@ -113,7 +104,7 @@ def grid_figure() -> tuple[go.Figure, tuple[float, float, float, float]]:
 @pytest.fixture(scope="module")
 def kaleido_server():
     """One kaleido browser for all renders of this module."""
-    with export.export_server():
+    with export_map.export_server():
         yield
 
 
@@ -288,9 +279,13 @@ def test_fit_map_view_shows_the_whole_extent():
     bounds = (8.30, 48.95, 8.55, 49.10)
     width, height = 800.0, 600.0
     centre, zoom = fit_map_view(bounds, width_px=width, height_px=height, padding=0.0)
-    world = export.MAPLIBRE_TILE_PX * 2**zoom
+    world = export_map.MAPLIBRE_TILE_PX * 2**zoom
     span_x = (bounds[2] - bounds[0]) / 360.0 * world
-    span_y = (export._mercator_y(bounds[3]) - export._mercator_y(bounds[1])) / (2 * math.pi) * world
+    span_y = (
+        (export_map._mercator_y(bounds[3]) - export_map._mercator_y(bounds[1]))
+        / (2 * math.pi)
+        * world
+    )
     assert span_x <= width + 1e-6 and span_y <= height + 1e-6
     assert max(span_x / width, span_y / height) == pytest.approx(1.0)
     assert bounds[0] < centre["lon"] < bounds[2] and bounds[1] < centre["lat"] < bounds[3]
@@ -346,7 +341,7 @@ def test_map_png_and_pdf_are_not_blank(
     assert distinct_colours(image) > 8
     # the fixed extent puts the districts in the middle of the map area, not off screen
     pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
-    map_right = int(png_size[0] * export.MAP_DOMAIN_X[1] * 0.95)
+    map_right = int(png_size[0] * export_map.MAP_DOMAIN_X[1] * 0.95)
     mid = pixels[png_size[1] // 3 : 2 * png_size[1] // 3, :map_right]
     assert (mid.min(axis=2) < 235).mean() > 0.3
 
@@ -411,10 +406,19 @@ def test_area_profile_pdf_from_layers_profile(tmp_path, grid_dataset):
     from layers.profile import area_profile
 
     profile = area_profile(load_dataset(grid_dataset), "0101", level="district", radius_m=500.0)
-    pdf = export.write_area_profile_pdf(profile, tmp_path / "0101.pdf", chart=False)
+    pdf = export_profile.write_area_profile_pdf(profile, tmp_path / "0101.pdf", chart=False)
     text = pdf_text(pdf)
     assert "Nordwest" in text and "Gebietsprofil: Stadtteil 0101" in text
     assert "Versorgung im Fußweg von 500 m" in text
     assert "Treff Nordwest" in text  # the facility list
-    english = export.write_area_profile_pdf(profile, tmp_path / "en.pdf", lang="en", chart=False)
+    english = export_profile.write_area_profile_pdf(
+        profile, tmp_path / "en.pdf", lang="en", chart=False
+    )
     assert "Coverage within 500 m walk" in pdf_text(english)
+
+
+def test_map_and_profile_exports_are_offered_by_dashboard_export():
+    assert export.export_map_view is export_map.export_map_view
+    assert export.write_area_profile_pdf is export_profile.write_area_profile_pdf
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        export.nope  # noqa: B018

@@ -1,0 +1,553 @@
+"""The current map as the app shows it, on a page: PNG and PDF, A4 landscape or 16:9.
+
+The figure is the app's own (:func:`dashboard.figures.map_figure` plus the map callback's
+``dash.Patch``, applied here as the browser applies it), given a fixed size and extent, a title, a
+legend and a source and date line, and rendered offline by kaleido 1.x with the system Chromium
+(about 1–3 s; :func:`export_server` keeps one browser alive for many exports).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import os
+import textwrap
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+
+from dashboard.export import (
+    EXPORT_FONT,
+    IMAGE_FORMATS,
+    PAGE_FORMATS,
+    PAGE_SIZE_PX,
+    ImageFormat,
+    Lang,
+    PageFormat,
+    check_folder,
+    check_suffix,
+    escape_text,
+    source_line,
+    write_export,
+)
+from layers.errors import ExportError, ParameterError
+
+PNG_SCALE = 2
+"""PNG exports are rendered at twice the page size (2246 x 1588 px for A4), sharp when printed."""
+MAP_DOMAIN_X = (0.0, 0.76)
+"""Horizontal share of the plot area that the map takes; the legend sits to its right."""
+LEGEND_X = 0.785
+MARGIN_PX = {"l": 28, "r": 24, "t": 92, "b": 64}
+FOOTER_PX_PER_CHAR = 5.0
+FOOTER_MAX_LINES = 8
+FOOTER_LINE_PX = 12
+MAP_PADDING = 0.04
+"""Share of the map's width and height kept free around the fixed extent."""
+MAPLIBRE_TILE_PX = 512
+"""World size in pixels at zoom 0 for MapLibre (the zoom scale of plotly's ``layout.map``)."""
+
+
+def fit_map_view(
+    bounds_lonlat: tuple[float, float, float, float],
+    *,
+    width_px: float,
+    height_px: float,
+    padding: float = MAP_PADDING,
+) -> tuple[dict[str, float], float]:
+    """Centre and zoom that show ``bounds_lonlat`` in a map of the given pixel size.
+
+    Parameters
+    ----------
+    bounds_lonlat
+        ``(west, south, east, north)`` in degrees (EPSG:4326).
+    width_px, height_px
+        Size of the map area in CSS pixels.
+    padding
+        Share of the width and height kept free on each side.
+
+    Returns
+    -------
+    tuple
+        ``({"lon": ..., "lat": ...}, zoom)`` for plotly's ``layout.map``.
+
+    Examples
+    --------
+    >>> centre, zoom = fit_map_view((8.0, 49.0, 9.0, 49.5), width_px=1024, height_px=1024)
+    >>> round(centre["lon"], 3), round(zoom, 2)
+    (8.5, 9.37)
+    """
+    west, south, east, north = bounds_lonlat
+    if not (east > west and north > south):
+        raise ParameterError(
+            f"map bounds {bounds_lonlat} are empty; expected west<east, south<north"
+        )
+    y_north, y_south = _mercator_y(north), _mercator_y(south)
+    usable_w = width_px * (1 - 2 * padding)
+    usable_h = height_px * (1 - 2 * padding)
+    zoom_x = math.log2(usable_w * 360.0 / (MAPLIBRE_TILE_PX * (east - west)))
+    zoom_y = math.log2(usable_h * 2 * math.pi / (MAPLIBRE_TILE_PX * (y_north - y_south)))
+    centre_lat = math.degrees(2 * math.atan(math.exp((y_north + y_south) / 2)) - math.pi / 2)
+    return {"lon": (west + east) / 2, "lat": centre_lat}, min(zoom_x, zoom_y)
+
+
+def _mercator_y(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def export_figure(
+    fig: go.Figure,
+    *,
+    title: str,
+    subtitle: str = "",
+    footer: str = "",
+    bounds_lonlat: tuple[float, float, float, float] | None = None,
+    page_format: PageFormat = "a4",
+) -> go.Figure:
+    """A copy of the app's map figure laid out for a page.
+
+    The copy gets a fixed size and extent, a title, a legend and a source and date line.
+
+    Parameters
+    ----------
+    fig
+        The figure the app shows (from :mod:`dashboard.figures`); it is not changed.
+    title, subtitle, footer
+        Plain text; escaped here, so names from the data show as typed. A long footer wraps over
+        up to :data:`FOOTER_MAX_LINES` lines.
+    bounds_lonlat
+        ``(west, south, east, north)`` to show; None keeps the figure's own centre and zoom.
+    page_format
+        ``"a4"`` (landscape) or ``"16:9"``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A new figure with ``width``/``height`` set; the map takes the left
+        :data:`MAP_DOMAIN_X` share, colour bars and the category legend sit to its right.
+    """
+    if page_format not in PAGE_SIZE_PX:
+        raise ParameterError(
+            f"page format {page_format!r} is unknown; use one of {', '.join(PAGE_FORMATS)}"
+        )
+    width, height = PAGE_SIZE_PX[page_format]
+    chars_per_line = int((width - MARGIN_PX["l"] - MARGIN_PX["r"]) / FOOTER_PX_PER_CHAR)
+    footer_lines = textwrap.wrap(footer, chars_per_line)[:FOOTER_MAX_LINES] if footer else []
+    margin = dict(MARGIN_PX)
+    margin["b"] = max(margin["b"], 24 + FOOTER_LINE_PX * len(footer_lines))
+
+    out = go.Figure(fig)
+    head = f"<b>{escape_text(title)}</b>"
+    if subtitle:
+        head += f"<br><span style='font-size:14px'>{escape_text(subtitle)}</span>"
+    out.update_layout(
+        width=width,
+        height=height,
+        autosize=False,
+        margin=dict(margin, pad=0, autoexpand=False),
+        paper_bgcolor="white",
+        font=dict(family=EXPORT_FONT, size=12, color="#1a1a1a"),
+        title=dict(
+            text=head,
+            x=0.0,
+            xref="paper",
+            xanchor="left",
+            y=1.0,
+            yref="container",
+            yanchor="top",
+            pad=dict(t=26),
+            font=dict(size=22),
+        ),
+        showlegend=True,
+        legend=dict(
+            x=LEGEND_X,
+            xanchor="left",
+            y=0.42,
+            yanchor="top",
+            orientation="v",
+            bgcolor="rgba(0,0,0,0)",
+            borderwidth=0,
+            font=dict(size=12),
+            itemsizing="constant",
+        ),
+        dragmode=False,
+        uirevision=None,
+    )
+    if out.layout.map is not None:
+        out.update_layout(map=dict(domain=dict(x=list(MAP_DOMAIN_X), y=[0.0, 1.0])))
+        if bounds_lonlat is not None:
+            plot_w = (width - margin["l"] - margin["r"]) * (MAP_DOMAIN_X[1] - MAP_DOMAIN_X[0])
+            plot_h = height - margin["t"] - margin["b"]
+            centre, zoom = fit_map_view(bounds_lonlat, width_px=plot_w, height_px=plot_h)
+            out.update_layout(map=dict(center=centre, zoom=zoom))
+    with_bar = [
+        trace
+        for trace in out.data
+        if trace.type.startswith("choropleth")
+        and trace.visible is not False
+        and trace.showscale is not False
+    ]
+    bar_len = 0.36 if len(with_bar) > 1 else 0.5
+    for position, trace in enumerate(with_bar):
+        trace.update(
+            colorbar=dict(
+                x=LEGEND_X,
+                xanchor="left",
+                y=1.0 - (bar_len + 0.1) * position,
+                yanchor="top",
+                len=bar_len,
+                lenmode="fraction",
+                thickness=14,
+                outlinewidth=0,
+                title=dict(side="top", font=dict(size=12)),
+            )
+        )
+    out.update_layout(legend=dict(y=0.0, yanchor="bottom"))
+    if footer_lines:
+        out.add_annotation(
+            text="<br>".join(escape_text(line) for line in footer_lines),
+            xref="paper",
+            yref="paper",
+            x=0.0,
+            y=0.0,
+            xanchor="left",
+            yanchor="top",
+            yshift=-12,
+            showarrow=False,
+            align="left",
+            font=dict(size=10, color="#444"),
+        )
+    return out
+
+
+def render_figure(fig: go.Figure, *, fmt: ImageFormat, scale: float | None = None) -> bytes:
+    """Render a figure to PNG or PDF bytes with kaleido (offline, system Chromium).
+
+    Uses the shared kaleido server when :func:`export_server` is active, else a one-shot browser.
+
+    Raises
+    ------
+    ExportError
+        If no Chromium is found or rendering fails.
+    """
+    import plotly.io as pio
+
+    if fmt not in IMAGE_FORMATS:
+        raise ParameterError(f"image format {fmt!r} is unknown; use one of png, pdf")
+    if scale is None:
+        scale = PNG_SCALE if fmt == "png" else 1
+    try:
+        with warnings.catch_warnings():
+            # plotly passes its (empty) kaleido options even when a shared server is running
+            warnings.filterwarnings("ignore", "The kopts argument is ignored", UserWarning)
+            return pio.to_image(fig, format=fmt, scale=scale)
+    except RuntimeError as exc:  # kaleido wraps ChromeNotFoundError into RuntimeError
+        raise ExportError(
+            f"rendering the map as {fmt.upper()} failed: {exc}. Exports need Chromium "
+            "(Debian: apt-get install chromium) and kaleido>=1.0."
+        ) from exc
+
+
+def write_figure(
+    fig: go.Figure, out: str | os.PathLike[str], *, scale: float | None = None
+) -> Path:
+    """Render ``fig`` and write it atomically to ``out`` (``.png`` or ``.pdf``, by suffix).
+
+    Raises
+    ------
+    ParameterError
+        If the suffix is neither ``.png`` nor ``.pdf``.
+    ExportError
+        If rendering or writing fails; nothing partial is left.
+    """
+    fmt = check_suffix(out, IMAGE_FORMATS, what="map export")
+    check_folder(Path(out))
+    return write_export(out, render_figure(fig, fmt=fmt, scale=scale))  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def export_server() -> Iterator[None]:
+    """Keep one kaleido browser alive for many exports (about 1 s each instead of 3–4 s).
+
+    kaleido's sync server is a process-wide singleton; one already running is reused and left
+    running.
+    """
+    import kaleido
+
+    started = False
+    try:
+        kaleido.start_sync_server(silence_warnings=True)
+        started = True
+    except Exception:  # a failing start only means slower one-shot renders
+        started = False
+    try:
+        yield
+    finally:
+        if started:
+            with contextlib.suppress(Exception):
+                kaleido.stop_sync_server(silence_warnings=True)
+
+
+def apply_patch(figure: Mapping[str, Any], patch: Any) -> dict[str, Any]:
+    """Apply a :class:`dash.Patch` to a figure dict the way the browser does.
+
+    The app sends the map's geometry once and then only patches values; applying the same patch
+    to the same base figure here gives exactly the figure the user sees.
+
+    Parameters
+    ----------
+    figure
+        The base figure as a dict (``fig.to_plotly_json()`` or ``fig.to_dict()``); not changed.
+    patch
+        A ``dash.Patch`` or its ``to_plotly_json()`` dict.
+
+    Returns
+    -------
+    dict
+        A new figure dict.
+
+    Examples
+    --------
+    >>> from dash import Patch
+    >>> p = Patch()
+    >>> p["data"][0]["z"] = [1, 2]
+    >>> p["layout"]["map"]["zoom"] = 11
+    >>> apply_patch({"data": [{"z": [0, 0]}], "layout": {}}, p)
+    {'data': [{'z': [1, 2]}], 'layout': {'map': {'zoom': 11}}}
+    """
+    import copy
+
+    ops = patch.to_plotly_json() if hasattr(patch, "to_plotly_json") else patch
+    out: Any = copy.deepcopy(dict(figure))
+    for op in ops.get("operations", []):
+        name, location, params = op["operation"], list(op["location"]), op.get("params", {})
+        if not location:
+            raise ParameterError("a patch operation without a location cannot be applied")
+        parent = out
+        for key in location[:-1]:
+            parent = parent[key] if isinstance(parent, list) else parent.setdefault(key, {})
+        key = location[-1]
+        value = copy.deepcopy(params.get("value"))
+        if name == "Assign":
+            parent[key] = value
+        elif name == "Delete":
+            if isinstance(parent, list) or key in parent:
+                del parent[key]
+        elif name == "Merge":
+            target = parent.setdefault(key, {}) if isinstance(parent, dict) else parent[key]
+            target.update(value)
+        else:
+            target = parent[key] if isinstance(parent, list) else parent.setdefault(key, [])
+            if name == "Append":
+                target.append(value)
+            elif name == "Prepend":
+                target.insert(0, value)
+            elif name == "Extend":
+                target.extend(value)
+            elif name == "Insert":
+                target.insert(params["index"], value)
+            elif name == "Clear":
+                target.clear()
+            elif name == "Reverse":
+                target.reverse()
+            elif name == "Remove":
+                target.remove(value)
+            elif name in ("Add", "Sub", "Mul", "Div"):
+                ops_map = {
+                    "Add": lambda x, y: x + y,
+                    "Sub": lambda x, y: x - y,
+                    "Mul": lambda x, y: x * y,
+                    "Div": lambda x, y: x / y,
+                }
+                parent[key] = ops_map[name](parent[key], value)
+            else:
+                raise ParameterError(f"unknown patch operation {name!r}")
+    return out
+
+
+def view_figure(ctx: Any, state: Any) -> tuple[go.Figure, str]:
+    """The app's map for one view state: the base figure plus the app's own map Patch.
+
+    Parameters
+    ----------
+    ctx
+        :class:`dashboard.context.AppContext` of the dataset.
+    state
+        :class:`dashboard.state.ViewState` (categories, distance, year, group, level, layers,
+        scenario points, language).
+
+    Returns
+    -------
+    tuple
+        The figure and the map title the app shows above it (plain text).
+    """
+    from dashboard import figures
+    from dashboard.callbacks.map import map_update
+
+    base = figures.map_figure(
+        districts=ctx.geo["district"],
+        planning=ctx.geo.get("planning_area"),
+        hexes=ctx.hexes if "gaps" in state.layers else None,
+        boundaries=ctx.outline,
+        facilities=ctx.facilities_wgs,
+        categories=[(c.id, c.label(state.lang), c.colour) for c in ctx.dataset.categories],
+    )
+    update = map_update(ctx, state)
+    figure = apply_patch(base.to_plotly_json(), update["figure"])
+    # plotly.js ignores attributes a trace type does not have; so does the export
+    return go.Figure(figure, skip_invalid=True), str(update["title"])
+
+
+def render_view(
+    ctx: Any,
+    state: Any,
+    *,
+    fmt: ImageFormat = "png",
+    page_format: PageFormat = "a4",
+    created: dt.date | None = None,
+) -> bytes:
+    """The current map view as PNG or PDF bytes (for the app's download button).
+
+    Parameters
+    ----------
+    ctx, state
+        The app context and the view state, as the map callback gets them.
+    fmt
+        ``"png"`` or ``"pdf"``.
+    page_format
+        ``"a4"`` landscape or ``"16:9"``.
+    created
+        Export date in the source line; default today.
+    """
+    from dashboard.i18n import t
+
+    lang = state.lang
+    fig, title = view_figure(ctx, state)
+    level = state.level if state.level in ctx.levels else "district"
+    footer = source_line(
+        ctx.dataset.metadata.sources,
+        lang=lang,
+        created=created,
+        extra=t("legend_hidden", lang, n=ctx.options.small_count_threshold),
+    )
+    year = state.year if state.year is not None else ctx.default_year(state.group)
+    level_text = t("level_district" if level == "district" else "level_planning_area", lang)
+    if year is not None and "change" not in state.layers and str(year) not in title:
+        title = f"{title} · {t('year', lang)} {year}"
+    page = export_figure(
+        fig,
+        title=f"{ctx.dataset.metadata.name} · {level_text}",
+        subtitle=title,
+        footer=footer,
+        bounds_lonlat=ctx.geo[level].bounds,
+        page_format=page_format,
+    )
+    return render_figure(page, fmt=fmt)
+
+
+def export_map_view(
+    dataset: Any,
+    out: str | os.PathLike[str],
+    *,
+    categories: Sequence[str] = (),
+    radius_m: float = 500.0,
+    year: int | None = None,
+    group: str = "total",
+    level: str = "district",
+    layers: Sequence[str] = ("facilities",),
+    page_format: PageFormat = "a4",
+    lang: Lang = "de",
+    created: dt.date | None = None,
+) -> Path:
+    """Render the map view of ``dataset`` as the UI shows it and write it as PNG or PDF.
+
+    Parameters
+    ----------
+    dataset
+        A loaded :class:`layers.dataset.Dataset`.
+    out
+        Target ``.png`` or ``.pdf`` file.
+    categories
+        Category ids (default: all); unknown ids raise :class:`CatalogueError`.
+    radius_m, year, group, level
+        As in the app's controls.
+    layers
+        Map layers to show (``"facilities"``, ``"gaps"``).
+    page_format
+        ``"a4"`` landscape or ``"16:9"``.
+    lang
+        Language of the labels.
+    created
+        Export date in the source line; default today.
+
+    Raises
+    ------
+    CatalogueError
+        If a category, year or level is not in the dataset.
+    ParameterError
+        If the radius, page format or file suffix is invalid.
+    ExportError
+        If rendering or writing fails; nothing partial is left.
+    """
+    from dashboard.context import AppContext
+    from dashboard.state import ViewState
+    from layers.coverage import check_categories, check_radius
+    from layers.errors import CatalogueError
+
+    check_suffix(out, IMAGE_FORMATS, what="map export")
+    if page_format not in PAGE_SIZE_PX:
+        raise ParameterError(
+            f"page format {page_format!r} is unknown; use one of {', '.join(PAGE_FORMATS)}"
+        )
+    valid = [c.id for c in dataset.categories]
+    cats = tuple(check_categories(list(categories), valid)) if categories else tuple(valid)
+    radius = check_radius(radius_m)
+    ctx = AppContext(dataset)
+    if level not in ctx.levels:
+        raise CatalogueError(
+            f"level {level!r} is not available for this dataset; use one of {', '.join(ctx.levels)}"
+            + ("" if "planning_area" in ctx.levels else " (the dataset has no planning areas)")
+        )
+    years = ctx.years_of(group)
+    if year is not None and year not in years:
+        raise CatalogueError(
+            f"year {year} has no population of group {group!r}; valid years: "
+            f"{', '.join(str(y) for y in years) or 'none'}"
+        )
+    state = ViewState(
+        categories=cats,
+        distance=radius,
+        year=year,
+        group=group,
+        level=level,
+        layers=tuple(layers),
+        lang=lang,
+    )
+    check_folder(Path(out))
+    data = render_view(
+        ctx,
+        state,
+        fmt=check_suffix(out, IMAGE_FORMATS, what="map export"),
+        page_format=page_format,
+        created=created,
+    )
+    return write_export(out, data)
+
+
+__all__ = [
+    "MAPLIBRE_TILE_PX",
+    "MAP_DOMAIN_X",
+    "PNG_SCALE",
+    "apply_patch",
+    "export_figure",
+    "export_map_view",
+    "export_server",
+    "fit_map_view",
+    "render_figure",
+    "render_view",
+    "view_figure",
+    "write_figure",
+]
