@@ -422,3 +422,48 @@ def test_map_and_profile_exports_are_offered_by_dashboard_export():
     assert export.write_area_profile_pdf is export_profile.write_area_profile_pdf
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         export.nope  # noqa: B018
+
+
+def test_apply_patch_matches_dash_operations():
+    from dash import Patch
+
+    base = {"data": [{"z": [0, 0], "x": [1]}, {"lat": []}], "layout": {"title": "a", "k": 1}}
+    patch = Patch()
+    patch["data"][0]["z"] = [5, 6]
+    patch["data"][0]["x"].append(2)
+    patch["data"][0]["x"].extend([3, 4])
+    patch["data"][0]["x"].prepend(0)
+    patch["data"][1].update({"lat": [49.0], "visible": True})
+    patch["layout"]["map"]["zoom"] = 11
+    del patch["layout"]["k"]
+    patch["layout"]["n"] = 2
+    patch["layout"]["n"] += 3
+    out = export_map.apply_patch(base, patch)
+    assert out == {
+        "data": [{"z": [5, 6], "x": [0, 1, 2, 3, 4]}, {"lat": [49.0], "visible": True}],
+        "layout": {"title": "a", "map": {"zoom": 11}, "n": 5},
+    }
+    assert base["data"][0]["z"] == [0, 0], "the base figure is not changed"
+
+
+def test_view_figure_is_the_app_figure_with_its_patch(grid_dataset):
+    from dashboard.app import create_app, get_context
+    from dashboard.callbacks.map import map_update
+    from dashboard.state import ViewState
+    from layers.dataset import load_dataset
+
+    ctx = get_context(create_app(load_dataset(grid_dataset), user_data_dir=grid_dataset / "ud"))
+    state = ViewState(categories=("meeting",), distance=700.0, layers=("facilities",))
+    fig, title = export_map.view_figure(ctx, state)
+    expected = map_update(ctx, state)
+    assert title == expected["title"] and "700 m" in title
+    z = list(fig.data[0].z)
+    assert (
+        z
+        == expected["figure"].to_plotly_json()["operations"][
+            [op["location"] for op in expected["figure"].to_plotly_json()["operations"]].index(
+                ["data", 0, "z"]
+            )
+        ]["params"]["value"]
+    )
+    assert any(v is not None and v > 0 for v in z)
