@@ -457,13 +457,8 @@ def test_view_figure_is_the_app_figure_with_its_patch(grid_dataset):
     fig, title = export_map.view_figure(ctx, state)
     expected = map_update(ctx, state)
     assert title == expected["title"] and "700 m" in title
+    operations = expected["figure"].to_plotly_json()["operations"]
+    (values,) = [op["params"]["value"] for op in operations if op["location"] == ["data", 0, "z"]]
     z = list(fig.data[0].z)
-    assert (
-        z
-        == expected["figure"].to_plotly_json()["operations"][
-            [op["location"] for op in expected["figure"].to_plotly_json()["operations"]].index(
-                ["data", 0, "z"]
-            )
-        ]["params"]["value"]
-    )
+    assert z == values
     assert any(v is not None and v > 0 for v in z)
