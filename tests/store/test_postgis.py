@@ -314,3 +314,41 @@ def test_grant_read_lets_an_app_role_read_only(sample_dataset, database_url, pg_
     assert_same_dataset(sample_dataset, load_dataset_from_db(reader_url))
     with pytest.raises(StoreError, match="permission denied"):
         load_dataset_into_db(sample_dataset, reader_url)
+
+
+def test_backup_and_restore_with_pg_dump(sample_dataset, database_url, pg_server, tmp_path):
+    """The commands of docs/deployment.md: dump the dataset schema and the registry, restore."""
+    import subprocess
+
+    load_dataset_into_db(sample_dataset, database_url)
+    precompute_distances(sample_dataset, database_url)
+    [entry] = db_status(database_url)
+    dump = tmp_path / "atlas.dump"
+    subprocess.run(
+        [
+            str(pg_server.bindir / "pg_dump"),
+            database_url,
+            "--format=custom",
+            f"--schema={entry.schema}",
+            "--schema=quartiersatlas",
+            f"--file={dump}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    pg_server.psql("DROP DATABASE IF EXISTS restored WITH (FORCE)", database="postgres")
+    pg_server.psql("CREATE DATABASE restored", database="postgres")
+    pg_server.psql("CREATE EXTENSION postgis", database="restored")
+    restored = database_url.rsplit("/", 1)[0] + "/restored"
+    subprocess.run(
+        [str(pg_server.bindir / "pg_restore"), f"--dbname={restored}", "--no-owner", str(dump)],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        assert_same_dataset(sample_dataset, load_dataset_from_db(restored))
+        assert set(
+            load_distances(restored, name="Teststadt", version=entry.data_version, mode="euclidean")
+        ) == {"meeting", "counselling", "care"}
+    finally:
+        pg_server.psql("DROP DATABASE IF EXISTS restored WITH (FORCE)", database="postgres")
