@@ -264,6 +264,11 @@ def test_hostile_names_stay_text(upload_context):
     result = _upload(upload_context, BAD / "fac_script_names.csv", "fac_script_names.csv")
     assert result.ok, result.errors
     assert "<script>alert('x')</script>" in set(result.facilities["name"])
+    from dashboard.figures import facility_points
+
+    shown = set(facility_points(result.facilities)["name"])
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in shown
+    assert not any("<" in name for name in shown)
 
 
 # -- huge files and zip bombs (generated at test time) ----------------------------------------
