@@ -46,24 +46,8 @@ function(lang) { document.documentElement.lang = lang || "de"; return window.das
 
 FIT_JS = """
 function(className, bounds) {
-    // after a view change: let plotly re-measure its containers, and fit the city once
-    var tries = 0;
-    var timer = setInterval(function() {
-        tries += 1;
-        window.dispatchEvent(new Event("resize"));
-        var box = document.querySelector("#map-graph .js-plotly-plot");
-        var sub = box && box._fullLayout && box._fullLayout.map && box._fullLayout.map._subplot;
-        if (sub && sub.map && sub.map.loaded && sub.map.loaded()) {
-            if (!box.__qaFitted && bounds && !/loc=/.test(window.location.search)) {
-                box.__qaFitted = true;
-                sub.map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]],
-                                  {padding: 16, animate: false});
-            }
-            clearInterval(timer);
-        } else if (tries > 50) {
-            clearInterval(timer);
-        }
-    }, 100);
+    // after a view change (panels shown or hidden) let plotly re-measure its containers
+    setTimeout(function() { window.dispatchEvent(new Event("resize")); }, 60);
     return window.dash_clientside.no_update;
 }
 """

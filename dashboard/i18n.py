@@ -25,6 +25,7 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Soziale Infrastruktur und demografischer Wandel",
             "Social infrastructure and demographic change",
         ),
+        "views_label": ("Ansicht", "View"),
         "view_plan": ("Planung", "Planning"),
         "view_scenario": ("Was wäre wenn", "What if"),
         "view_coordinator": ("Vor Ort", "On site"),

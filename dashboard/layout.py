@@ -295,7 +295,7 @@ def header(ctx: AppContext, state: ViewState, lang: str) -> html.Header:
             ),
             html.Nav(
                 className="views",
-                **{"aria-label": t("view_plan", lang)},
+                **{"aria-label": t("views_label", lang)},
                 children=dcc.RadioItems(
                     id=ids.VIEW_TABS,
                     options=simple_options(VIEW_KEYS, lang),
@@ -309,14 +309,17 @@ def header(ctx: AppContext, state: ViewState, lang: str) -> html.Header:
             html.Div(
                 className="actions",
                 children=[
-                    dcc.RadioItems(
-                        id=ids.LANG,
-                        options=[{"label": x.upper(), "value": x} for x in LANGS],
-                        value=lang,
-                        inline=True,
-                        className="lang",
-                        inputClassName="tab-input",
-                        labelClassName="lang-label",
+                    html.Div(
+                        **{"aria-label": "Sprache / Language"},
+                        children=dcc.RadioItems(
+                            id=ids.LANG,
+                            options=[{"label": x.upper(), "value": x} for x in LANGS],
+                            value=lang,
+                            inline=True,
+                            className="lang",
+                            inputClassName="tab-input",
+                            labelClassName="lang-label",
+                        ),
                     ),
                     html.Button(
                         T("share", lang),
