@@ -51,16 +51,6 @@ def test_axe_bundle_is_local_and_knows_wcag21():
     assert major >= 4, head
 
 
-KNOWN_VIOLATIONS = (
-    "axe-core 4.12 reports serious violations in the markup of Dash 4's own components, to be "
-    "fixed in the app (dashboard/layout.py, assets): aria-hidden-focus (dcc.Dropdown's "
-    "focus target), aria-input-field-name (RadioItems/Checklist/Slider without aria-label: "
-    "#view-tabs, #lang-switch, #controls-categories, the distance slider), nested-interactive "
-    "(inline RadioItems options). Remove this marker when the test passes."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN_VIOLATIONS)
 @pytest.mark.parametrize(
     "query",
     ["", "?view=coordinator&lang=en", "?view=scenario", "?area=05&layers=facilities"],
