@@ -46,8 +46,24 @@ function(lang) { document.documentElement.lang = lang || "de"; return window.das
 
 FIT_JS = """
 function(className, bounds) {
-    // after a view change (panels shown or hidden) let plotly re-measure its containers
-    setTimeout(function() { window.dispatchEvent(new Event("resize")); }, 60);
+    // after a view change (panels shown or hidden) let plotly re-measure its containers;
+    // in council mode fit the whole city into the large map
+    var present = / present/.test(className || "");
+    var tries = 0;
+    var timer = setInterval(function() {
+        tries += 1;
+        window.dispatchEvent(new Event("resize"));
+        var box = document.querySelector("#map-graph .js-plotly-plot");
+        var sub = box && box._fullLayout && box._fullLayout.map && box._fullLayout.map._subplot;
+        var ready = sub && sub.map && sub.map.loaded && sub.map.loaded();
+        if (ready || tries > 40) {
+            clearInterval(timer);
+            if (ready && present && bounds) {
+                sub.map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]],
+                                  {padding: 24, animate: false});
+            }
+        }
+    }, 150);
     return window.dash_clientside.no_update;
 }
 """

@@ -435,7 +435,7 @@ def map_figure(
             )
         )
     marker_traces = (
-        ("added", {"size": 16, "color": "#000000", "symbol": "circle"}),
+        ("added", {"size": 20, "color": "#000000", "symbol": "circle"}),
         ("removed", {"size": 12, "color": "#D55E00", "symbol": "circle"}),
         ("suggested", {"size": 16, "color": "#56B4E9", "symbol": "circle"}),
         ("location", {"size": 22, "color": "#D55E00", "symbol": "circle"}),

@@ -304,10 +304,6 @@ def map_update(
     planned = t("planned", lang)
     patch["data"][traces.added]["lat"] = [a for _, a, _ in state.added]
     patch["data"][traces.added]["lon"] = [b for _, _, b in state.added]
-    patch["data"][traces.added]["marker"]["color"] = [
-        ctx.dataset.category(c).colour for c, _, _ in state.added
-    ]
-    patch["data"][traces.added]["marker"]["line"] = {"width": 3, "color": "#000000"}
     patch["data"][traces.added]["customdata"] = [
         f"{planned}: {esc(label(ctx.dataset.category(c), lang))}" for c, _, _ in state.added
     ]
