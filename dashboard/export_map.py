@@ -435,6 +435,8 @@ def render_view(
     )
     year = state.year if state.year is not None else ctx.default_year(state.group)
     level_text = t("level_district" if level == "district" else "level_planning_area", lang)
+    if level == "planning_area" and getattr(ctx.dataset, "planning_areas_proposal", False):
+        level_text += f" ({t('proposal', lang)})"  # a computed mapping is always labelled
     if year is not None and "change" not in state.layers and str(year) not in title:
         title = f"{title} · {t('year', lang)} {year}"
     page = export_figure(

@@ -134,3 +134,21 @@ def test_profile_pdf(grid_dataset, tmp_path):
     assert "Pages:           1" in info.stdout
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "Nordwest" in text and "Gebietsprofil" in text
+
+
+@needs_chromium
+def test_export_labels_a_proposed_planning_area_mapping(tmp_path):
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "data" / "karlsruhe"
+    from layers.dataset import load_dataset
+
+    if not load_dataset(data).planning_areas_proposal:
+        pytest.skip("the bundled mapping is official, not a proposal")
+    pdf = tmp_path / "pa.pdf"
+    result = CliRunner().invoke(
+        main, ["export", "--data", str(data), "--out", str(pdf), "--level", "planning_area"]
+    )
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "(Vorschlag)" in text
