@@ -66,6 +66,8 @@ class AppOptions:
     default_distance_m: float = 500.0
     online_basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     title: str | None = None
+    static_cache_dir: Path | None = None
+    """Where brotli-compressed static files are kept (default: the user's cache folder)."""
 
 
 class DistanceCache:
@@ -171,6 +173,7 @@ class AppContext:
         self.outline = figures.boundary_lines(ds.districts)
         self.facilities_wgs = figures.facility_points(ds.facilities)
         self._hexes: figures.HexLayer | None = None
+        self._hex_inverse: np.ndarray | None = None
         self._address_index: Any = None
         self.uploads: list[gpd.GeoDataFrame] = []
 
@@ -363,18 +366,26 @@ class AppContext:
     @property
     def hexes(self) -> figures.HexLayer:
         """The fixed hexagon grid of all cells with resident points (display geometry)."""
+        self._hex_codes()
+        assert self._hexes is not None
+        return self._hexes
+
+    def _hex_codes(self) -> np.ndarray:
+        """Hexagon position (in :attr:`hexes` order) of every resident point (built once)."""
         if self._hexes is None:
             from layers.gaps import hex_cells, hex_polygons
 
             table = self.table
             q, r = hex_cells(table.resident_xy, edge_m=self.options.hex_edge_m)
-            cells = np.unique(np.column_stack([q, r]), axis=0)
+            cells, inverse = np.unique(np.column_stack([q, r]), axis=0, return_inverse=True)
             polygons = hex_polygons(cells[:, 0], cells[:, 1], edge_m=self.options.hex_edge_m)
             frame = gpd.GeoDataFrame(
                 {"hex_id": [f"{a},{b}" for a, b in cells]}, geometry=polygons, crs=table.crs
             )
+            self._hex_inverse = inverse.ravel().astype(np.int64)
             self._hexes = figures.hex_layer(frame)
-        return self._hexes
+        assert self._hex_inverse is not None
+        return self._hex_inverse
 
     def gaps(
         self,
@@ -388,25 +399,19 @@ class AppContext:
         mode: str | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Uncovered and total residents per hexagon, aligned with :attr:`hexes`."""
-        from layers.gaps import gap_hexagons
-
         cats = self.check_categories(categories)
+        codes = self._hex_codes()
         n = len(self.hexes.ids)
         if not cats:
             return np.full(n, np.nan), np.full(n, np.nan)
+        # the hexagons are areas like any other: residents and covered residents per cell with
+        # the coverage engine's bincount (same result as layers.gaps.gap_hexagons, which would
+        # re-derive the cells on every call)
         dist = self.combined_distances(cats, added=added, removed=removed, mode=mode)
-        frame = gap_hexagons(
-            self.table_for(mode),
-            self.weights(year, group),
-            category=cats[0],
-            radius_m=radius_m,
-            hex_edge_m=self.options.hex_edge_m,
-            distances_m=dist,
-        ).set_index("hex_id")
-        order = pd.Index(self.hexes.ids)
-        uncovered = frame["uncovered"].reindex(order).to_numpy(float)
-        residents = frame["residents"].reindex(order).to_numpy(float)
-        return uncovered, residents
+        residents, covered = coverage_counts(
+            dist, self.weights(year, group), codes, n_areas=n, radius_m=radius_m
+        )
+        return residents - covered, residents
 
     # -- demographic change ------------------------------------------------------------------
 

@@ -85,6 +85,7 @@ STATE = "state-store"
 UPLOAD_STORE = "upload-store"
 PRINT_DUMMY = "print-dummy"
 MAP_BOUNDS = "map-bounds-store"
+MAP_SENT = "map-sent-store"
 RESIZE_DUMMY = "resize-dummy"
 
 

@@ -591,6 +591,7 @@ def build_layout(
             dcc.Store(id=ids.GEO_STORE),
             dcc.Store(id=ids.PRINT_DUMMY),
             dcc.Store(id=ids.RESIZE_DUMMY),
+            dcc.Store(id=ids.MAP_SENT),
             dcc.Store(id=ids.MAP_BOUNDS, data=list(ctx.geo["district"].bounds)),
             html.A(t("map_label", lang), href="#" + ids.MAP, className="skip-link"),
             header(ctx, state, lang),

@@ -427,6 +427,41 @@ def compare_update(ctx: AppContext, state: ViewState) -> Patch:
     return patch
 
 
+def _digest(value: object) -> str:
+    import hashlib
+    import json
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    text = json.dumps(value, cls=PlotlyJSONEncoder, sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
+
+
+def changed_only(patch: Patch, sent: dict[str, str] | None) -> tuple[Patch, dict[str, str]]:
+    """Keep only the assignments whose value differs from what this browser already has.
+
+    ``sent`` maps each assigned location to a digest of the value sent last (kept per browser
+    in a ``dcc.Store``). Fewer assignments mean less to send and less for plotly to redraw.
+    """
+    sent = dict(sent or {})
+    out = Patch()
+    for op in patch.to_plotly_json()["operations"]:
+        location = op["location"]
+        if op["operation"] == "Assign":
+            key = ".".join(map(str, location))
+            digest = _digest(op["params"]["value"])
+            if sent.get(key) == digest:
+                continue
+            sent[key] = digest
+            target = out
+            for part in location[:-1]:
+                target = target[part]
+            target[location[-1]] = op["params"]["value"]
+        else:  # pragma: no cover - map_update only assigns
+            raise ValueError(f"unexpected patch operation {op['operation']}")
+    return out, sent
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the map callbacks."""
     source = {lang: source_line(ctx, lang) for lang in ("de", "en")}
@@ -437,16 +472,21 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.MAP_LEGEND, "children"),
         Output(ids.MAP_TABLE, "children"),
         Output(ids.MAP_SOURCE, "children"),
+        Output(ids.MAP_SENT, "data"),
         dash.Input(ids.STATE, "data"),
         dash.Input(ids.UPLOAD_STORE, "data"),
         dash.Input(ids.SUGGEST_STORE, "data"),
+        dash.State(ids.MAP_SENT, "data"),
     )
-    def update_map(data: dict | None, upload: dict | None, suggestions: dict | None) -> tuple:
+    def update_map(
+        data: dict | None, upload: dict | None, suggestions: dict | None, sent: dict | None
+    ) -> tuple:
         if data is None:
             raise dash.exceptions.PreventUpdate
         state = ViewState.from_dict(data)
         out = map_update(ctx, state, upload=upload, suggestions=suggestions)
-        return out["figure"], out["title"], out["legend"], out["table"], source[state.lang]
+        figure, sent = changed_only(out["figure"], sent)
+        return (figure, out["title"], out["legend"], out["table"], source[state.lang], sent)
 
     @app.callback(
         Output(ids.COMPARE_MAP, "figure"),

@@ -497,3 +497,31 @@ def test_without_network_only_straight_lines(tiny_ctx, base):
     assert tiny_ctx.modes == ("euclidean",)
     state = next_state(tiny_ctx, base, ids.DISTANCE_MODE, {"distance_mode": "network"})
     assert state.distance_mode == "euclidean"
+
+
+def test_only_changed_values_are_sent_again(tiny_ctx, base):
+    first, sent = map_cb.changed_only(map_cb.map_update(tiny_ctx, base)["figure"], None)
+    assert ("data", TR.DISTRICTS, "z") in assigned(first)
+    same, sent_again = map_cb.changed_only(map_cb.map_update(tiny_ctx, base)["figure"], sent)
+    assert assigned(same) == {}
+    assert sent_again == sent
+    farther = base.with_(distance=1000.0)
+    changed, _ = map_cb.changed_only(map_cb.map_update(tiny_ctx, farther)["figure"], sent)
+    ops = assigned(changed)
+    assert ops[("data", TR.DISTRICTS, "z")][0] == 100.0
+    assert ("data", TR.facility(0), "visible") not in ops  # unchanged, not resent
+
+
+def test_gap_counts_match_the_gap_layer_of_the_core(tiny_ctx):
+    import numpy as np
+
+    from layers.gaps import gap_hexagons
+
+    uncovered, residents = tiny_ctx.gaps(["meeting"], radius_m=500, year=2022, group="total")
+    weights = tiny_ctx.weights(2022, "total")
+    core = gap_hexagons(
+        tiny_ctx.table, weights, category="meeting", radius_m=500, hex_edge_m=200
+    ).set_index("hex_id")
+    order = tiny_ctx.hexes.ids
+    np.testing.assert_allclose(uncovered, core["uncovered"].reindex(order).to_numpy())
+    np.testing.assert_allclose(residents, core["residents"].reindex(order).to_numpy())
