@@ -387,8 +387,15 @@ def population_series(
     """
     check_group(population, group)
     chosen = available_years(population) if years is None else [int(y) for y in years]
-    parts = []
-    for year in chosen:
+    complete, incomplete = _complete_years(population, mapping, group=group, years=chosen)
+    parts = [_complete_area_values(complete, mapping, city_name=city_name)] if complete else []
+    given = set(population.loc[population["group"] == group, "year"].astype(int))
+    absent = [year for year in incomplete if year not in given]
+    if absent:
+        parts.append(_absent_area_values(absent, mapping, group=group, city_name=city_name))
+    incomplete = [year for year in incomplete if year in given]
+    # Years with a missing district need the per-year path that explains why.
+    for year in incomplete:
         part = area_values(population, mapping, group=group, year=year, city_name=city_name)
         part.insert(2, "year", year)
         parts.append(part)
@@ -402,3 +409,105 @@ def population_series(
         ["area_id", "year"], key=lambda s: s.map(order) if s.name == "area_id" else s, kind="stable"
     )
     return frame.reset_index(drop=True)
+
+
+def _complete_years(
+    population: pd.DataFrame, mapping: pd.DataFrame, *, group: str, years: Sequence[int]
+) -> tuple[dict[int, tuple[pd.Series, pd.Series]], list[int]]:
+    """Split ``years`` into those where every district has a value and the rest.
+
+    Returns
+    -------
+    complete, incomplete
+        For complete years the district values and projected flags (mapping order); the
+        remaining years as a list.
+    """
+    rows = population[population["group"] == group].drop_duplicates(
+        ["district_id", "year"], keep="last"
+    )
+    districts = mapping["district_id"].astype(str).to_numpy()
+    values = rows.set_index(["district_id", "year"])["value"].unstack("year")
+    values = values.reindex(index=districts, columns=list(years))
+    if "projected" in rows.columns:
+        flags = rows.set_index(["district_id", "year"])["projected"].unstack("year")
+        flags = flags.reindex(index=districts, columns=list(years)).fillna(False).astype(bool)
+    else:
+        flags = pd.DataFrame(False, index=districts, columns=list(years))
+    complete: dict[int, tuple[pd.Series, pd.Series]] = {}
+    incomplete: list[int] = []
+    for year in years:
+        column = values[year].astype(float)
+        if column.notna().all():
+            complete[int(year)] = (column, flags[year])
+        else:
+            incomplete.append(int(year))
+    return complete, incomplete
+
+
+def _complete_area_values(
+    complete: dict[int, tuple[pd.Series, pd.Series]], mapping: pd.DataFrame, *, city_name: str
+) -> pd.DataFrame:
+    """Area sums (then the city) for years where every district has a value."""
+    area_ids = mapping["area_id"].astype(str).to_numpy()
+    names = mapping["area_name"].astype(str).to_numpy()
+    order = list(dict.fromkeys(area_ids))
+    first_name = dict(zip(area_ids[::-1], names[::-1], strict=True))
+    frames = []
+    for year, (values, flags) in complete.items():
+        sums = pd.Series(values.to_numpy(), index=area_ids).groupby(level=0, sort=False).sum()
+        any_projected = (
+            pd.Series(flags.to_numpy(), index=area_ids).groupby(level=0, sort=False).any()
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area_id": [*order, CITY_AREA_ID],
+                    "area_name": [*(first_name[a] for a in order), city_name],
+                    "year": year,
+                    "value": [*sums.reindex(order).to_numpy(float), float(values.sum())],
+                    "missing_reason": pd.Series([None] * (len(order) + 1), dtype=object),
+                    "projected": [
+                        *any_projected.reindex(order).to_numpy(bool),
+                        bool(flags.to_numpy().any()),
+                    ],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _absent_area_values(
+    years: Sequence[int], mapping: pd.DataFrame, *, group: str, city_name: str
+) -> pd.DataFrame:
+    """Rows for years in which the group is not in the data at all (every area missing)."""
+    area_ids = mapping["area_id"].astype(str).to_numpy()
+    names = mapping["area_name"].astype(str).to_numpy()
+    sizes = pd.Series(area_ids).value_counts(sort=False)
+    order = list(dict.fromkeys(area_ids))
+    first_name = dict(zip(area_ids[::-1], names[::-1], strict=True))
+    single = bool((mapping["district_id"].astype(str) == mapping["area_id"].astype(str)).all())
+    frames = []
+    for year in years:
+        reason = REASON_NOT_IN_DATA.format(group=group, year=year)
+        texts = [
+            reason
+            if single and sizes[a] == 1
+            else f"fehlt für alle {sizes[a]} Stadtteile: {reason}"
+            for a in order
+        ]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area_id": [*order, CITY_AREA_ID],
+                    "area_name": [*(first_name[a] for a in order), city_name],
+                    "year": int(year),
+                    "value": np.nan,
+                    "missing_reason": pd.Series(
+                        [*texts, f"fehlt für alle {len(area_ids)} Stadtteile: {reason}"],
+                        dtype=object,
+                    ),
+                    "projected": False,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

@@ -183,6 +183,27 @@ def test_series_lists_every_year_of_the_data(districts, population):
     assert np.isnan(c["value"].iloc[0]) and c["value"].iloc[1] == 30.0
 
 
+@pytest.mark.parametrize("level", ["district", "planning_area"])
+@pytest.mark.parametrize("group", ["total", "65_plus", "under_3", "3_to_6"])
+def test_series_equals_year_by_year_area_values(districts, population, planning, level, group):
+    """The vectorised series (complete, absent and incomplete years) equals area_values per year."""
+    mapping = identity_mapping(districts) if level == "district" else planning
+    series = population_series(population, mapping, group=group, city_name="S")
+    parts = []
+    for year in (2010, 2020):
+        part = area_values(population, mapping, group=group, year=year, city_name="S")
+        part.insert(2, "year", year)
+        parts.append(part)
+    expected = pd.concat(parts, ignore_index=True)
+    order = {a: i for i, a in enumerate(dict.fromkeys(expected["area_id"]))}
+    expected = expected.sort_values(
+        ["area_id", "year"],
+        key=lambda s: s.map(order) if s.name == "area_id" else s,
+        kind="stable",
+    ).reset_index(drop=True)
+    pd.testing.assert_frame_equal(series.reset_index(drop=True), expected, check_dtype=False)
+
+
 def karlsruhe_raw() -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
     """Districts and total population straight from the shared raw files."""
     districts = gpd.read_file(
