@@ -525,3 +525,53 @@ def test_gap_counts_match_the_gap_layer_of_the_core(tiny_ctx):
     order = tiny_ctx.hexes.ids
     np.testing.assert_allclose(uncovered, core["uncovered"].reindex(order).to_numpy())
     np.testing.assert_allclose(residents, core["residents"].reindex(order).to_numpy())
+
+
+def _facility_frame(tiny_ctx):
+    import geopandas as gpd
+    import shapely
+
+    return gpd.GeoDataFrame(
+        {"name": ["Neu Eins", "Neu Zwei"], "category": ["care", "meeting"]},
+        geometry=[shapely.Point(456_300, 5_428_300), shapely.Point(457_300, 5_429_300)],
+        crs="EPSG:25832",
+    )
+
+
+def test_upload_geojson(tiny_ctx):
+    text = _facility_frame(tiny_ctx).to_crs(4326).to_json()
+    store, messages = upload.handle_upload(
+        tiny_ctx, _upload(text, "application/geo+json"), "liste.geojson", "de", None
+    )
+    assert len(store["lat"]) == 2, text_of(messages)
+
+
+def test_upload_zipped_shapefile(tiny_ctx, tmp_path):
+    import io
+    import zipfile
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    _facility_frame(tiny_ctx).to_file(folder / "einrichtungen.shp")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in folder.iterdir():
+            # a hostile name inside the zip must not be used as a path
+            archive.write(path, f"../../evil/{path.name}")
+    contents = "data:application/zip;base64," + base64.b64encode(buffer.getvalue()).decode()
+    store, messages = upload.handle_upload(tiny_ctx, contents, "liste.zip", "de", None)
+    assert len(store["lat"]) == 2, text_of(messages)
+    assert not (tmp_path.parent / "evil").exists()
+
+
+def test_upload_zip_without_shapefile_is_rejected(tiny_ctx):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "nichts")
+    contents = "data:application/zip;base64," + base64.b64encode(buffer.getvalue()).decode()
+    store, messages = upload.handle_upload(tiny_ctx, contents, "liste.zip", "de", None)
+    assert store is dash.no_update
+    assert "exactly one .shp" in text_of(messages)
