@@ -81,19 +81,31 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.COORD_PANEL, "hidden"),
         Output(ids.COMPARE_WRAP, "hidden"),
         Input(ids.STATE, "data"),
+        State(ids.DISTANCE_HINT, "children"),
+        State(ids.PAGE, "className"),
+        State(ids.PROFILE, "hidden"),
+        State(ids.SCENARIO_PANEL, "hidden"),
+        State(ids.COORD_PANEL, "hidden"),
+        State(ids.COMPARE_WRAP, "hidden"),
     )
-    def update_view(data: dict | None) -> tuple:
+    def update_view(data: dict | None, *current: object) -> tuple:
         if data is None:
             raise dash.exceptions.PreventUpdate
         state = ViewState.from_dict(data)
         v = view_classes(state)
-        return (
+        wanted = (
             distance_hint(state),
             v["page"],
             v["profile_hidden"],
             v["scenario_hidden"],
             v["coordinator_hidden"],
             v["compare_hidden"],
+        )
+        if wanted == current:
+            raise dash.exceptions.PreventUpdate
+        # only what changed: re-setting the page's class would re-render the whole page
+        return tuple(
+            dash.no_update if new == old else new for new, old in zip(wanted, current, strict=True)
         )
 
     @app.callback(Output(ids.AREA_SELECT, "options"), Input(ids.LEVEL, "value"))
