@@ -400,6 +400,8 @@ def map_column(ctx: AppContext, figure: go.Figure, compare: go.Figure, lang: str
 
 def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
     """Profile / what-if / coordinator panels, data notes, methods and upload."""
+    from dashboard.callbacks.language import notes
+
     cats = [{"label": label(c, lang), "value": c.id} for c in ctx.dataset.categories]
     mb = ctx.options.upload_max_bytes / 1024 / 1024
     return html.Aside(
@@ -535,12 +537,21 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                 id=ids.NOTES_PANEL,
                 className="panel notes",
                 open=True,
-                children=[html.Summary(T("notes_title", lang)), html.Div(id=ids.NOTES_BODY)],
+                children=[
+                    html.Summary(T("notes_title", lang)),
+                    html.Div(id=ids.NOTES_BODY, children=notes(ctx, lang)),
+                ],
             ),
             html.Details(
                 id=ids.METHODS_PANEL,
                 className="panel methods",
-                children=[html.Summary(T("methods_title", lang)), html.P(id=ids.METHODS_BODY)],
+                children=[
+                    html.Summary(T("methods_title", lang)),
+                    html.P(
+                        id=ids.METHODS_BODY,
+                        children=t("methods_text", lang, n=ctx.options.small_count_threshold),
+                    ),
+                ],
             ),
             html.Details(
                 className="panel upload",

@@ -8,7 +8,7 @@ import dash
 from dash import ALL, Input, Output, html
 
 from dashboard import ids, layout
-from dashboard.i18n import check_lang, fmt_number, label, t
+from dashboard.i18n import DEFAULT_LANG, check_lang, fmt_number, label, t
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
@@ -130,6 +130,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         prevent_initial_call="initial_duplicate",
     )
     def switch_language(lang: str) -> tuple:
+        if dash.ctx.triggered_id is None and check_lang(lang) == DEFAULT_LANG:
+            raise dash.exceptions.PreventUpdate  # the page is built in German already
         keys = [o["id"]["key"] for o in dash.ctx.outputs_list[0]]
         out = texts(ctx, lang, keys)
         return (
