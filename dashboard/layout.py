@@ -430,6 +430,9 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                         placeholder=t("area_choose", lang),
                         className="area-select",
                     ),
+                    html.Div(
+                        id=ids.FACILITY_CARD, className="facility-card", **{"aria-live": "polite"}
+                    ),
                     html.Div(id=ids.PROFILE_BODY, **{"aria-live": "polite"}),
                     dcc.Store(id=ids.PROFILE_KEY),
                 ],

@@ -291,8 +291,63 @@ def profile_children(ctx: AppContext, state: ViewState) -> list[Any]:
     return out
 
 
+def facility_card(ctx: AppContext, click: dict | None, lang: str) -> list[Any]:
+    """Details of a clicked facility marker (so no information is only in a hover label)."""
+    if not click or not click.get("points"):
+        return []
+    from dashboard.figures import Traces
+
+    point = click["points"][0]
+    traces = Traces(len(ctx.category_ids))
+    curve = point.get("curveNumber")
+    if curve is None or not traces.facility(0) <= curve < traces.added:
+        return []
+    fid = str((point.get("customdata") or ["", "", "", ""])[3])
+    rows = ctx.dataset.facilities[ctx.dataset.facilities["id"].astype(str) == fid]
+    if rows.empty:
+        return []
+    row = rows.iloc[0]
+    category = ctx.dataset.category(str(row["category"]))
+
+    def text(value: object) -> str:
+        return "" if value is None or value != value else str(value)  # NaN-safe
+
+    return [
+        html.Div(
+            [
+                html.Span(className="swatch", style={"backgroundColor": category.colour}),
+                html.Strong(text(row["name"])),
+            ]
+        ),
+        html.Div(
+            " · ".join(
+                x
+                for x in (
+                    label(category, lang),
+                    text(row.get("subcategory")),
+                    text(row.get("address")),
+                )
+                if x
+            ),
+            className="hint",
+        ),
+    ]
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the profile callback."""
+
+    @app.callback(
+        Output(ids.FACILITY_CARD, "children"),
+        Input(ids.MAP, "clickData"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def show_facility(click: dict | None, data: dict | None) -> list:
+        state = ViewState.from_dict(data)
+        if state.view not in ("plan", "compare"):
+            return []
+        return facility_card(ctx, click, state.lang)
 
     @app.callback(
         Output(ids.PROFILE_BODY, "children"),

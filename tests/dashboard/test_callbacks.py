@@ -575,3 +575,11 @@ def test_upload_zip_without_shapefile_is_rejected(tiny_ctx):
     store, messages = upload.handle_upload(tiny_ctx, contents, "liste.zip", "de", None)
     assert store is dash.no_update
     assert "exactly one .shp" in text_of(messages)
+
+
+def test_clicked_facility_is_described_as_text(tiny_ctx):
+    click = {"points": [{"curveNumber": TR.facility(1), "customdata": ["", "", "", "f2"]}]}
+    text = text_of(profile.facility_card(tiny_ctx, click, "de"))
+    assert XSS in text  # a Dash text node: shown literally, never parsed as HTML
+    assert "Beratung" in text
+    assert profile.facility_card(tiny_ctx, {"points": [{"curveNumber": 0}]}, "de") == []
