@@ -82,6 +82,7 @@ KNOWN_GROUPS: dict[str, tuple[str, str]] = {
     "6_to_15": ("6 bis unter 15 Jahre", "6 to under 15 years"),
     "15_to_18": ("15 bis unter 18 Jahre", "15 to under 18 years"),
     "under_6": ("unter 6 Jahre", "under 6 years"),
+    "under_18": ("unter 18 Jahre", "under 18 years"),
     "0_to_19": ("0 bis 19 Jahre", "0 to 19 years"),
     "18_to_27": ("18 bis unter 27 Jahre", "18 to under 27 years"),
     "20_to_64": ("20 bis 64 Jahre", "20 to 64 years"),

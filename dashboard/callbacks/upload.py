@@ -90,6 +90,10 @@ def _manifest(ctx: AppContext, data_file: str) -> str:
     return "\n".join(lines)
 
 
+MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
+"""Largest unpacked Shapefile part accepted from an uploaded zip."""
+
+
 def _extract_zip(raw: bytes, folder: Path) -> str:
     """Extract the Shapefile parts of a zip under generated names; return the .shp name."""
     import io
@@ -109,10 +113,25 @@ def _extract_zip(raw: bytes, folder: Path) -> str:
         path = PurePosixPath(member.filename)
         if path.with_suffix("") != stem or path.suffix.lower() not in SHAPEFILE_PARTS:
             continue
-        if member.file_size > 200 * 1024 * 1024:
+        if member.file_size > MAX_ZIP_MEMBER_BYTES:
             raise ValueError("a file in the zip is too large")
-        (folder / f"upload{path.suffix.lower()}").write_bytes(archive.read(member))
+        (folder / f"upload{path.suffix.lower()}").write_bytes(_read_member(archive, member))
     return "upload.shp"
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    """Read one zip member, at most :data:`MAX_ZIP_MEMBER_BYTES`, whatever its header claims."""
+    import zlib
+
+    try:
+        with archive.open(member) as handle:
+            data = handle.read(MAX_ZIP_MEMBER_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        # A corrupt member or one whose header lies about its size (a zip bomb).
+        raise ValueError("the zip file cannot be read") from exc
+    if len(data) > MAX_ZIP_MEMBER_BYTES:
+        raise ValueError("a file in the zip is too large")
+    return data
 
 
 def validate_upload(ctx: AppContext, contents: str, filename: str) -> UploadResult:
