@@ -198,7 +198,11 @@ def make_options(**options: Any) -> AppOptions:
 
 
 def create_app(
-    dataset: Dataset | None = None, *, data_dir: str | Path | None = None, **options: Any
+    dataset: Dataset | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    background_callback_manager: Any = None,
+    **options: Any,
 ) -> dash.Dash:
     """Build the dashboard for ``dataset`` (or the dataset in ``data_dir``, or the default one).
 
@@ -208,6 +212,10 @@ def create_app(
         A loaded dataset; when None it is loaded from ``data_dir``.
     data_dir
         Dataset folder; default ``$QUARTIERSATLAS_DATA`` or the bundled ``data/karlsruhe``.
+    background_callback_manager
+        A Dash background callback manager (``dashboard.jobs.background_callback_manager()``);
+        with one, site suggestions run as background jobs through its queue (shared by all
+        workers), without one they run inside the request.
     **options
         Fields of :class:`dashboard.context.AppOptions`, e.g. ``small_count_threshold=50``,
         ``upload_max_bytes=10_000_000``, ``user_data_dir="…"``, ``hex_edge_m=200``.
@@ -256,6 +264,7 @@ def create_app(
         assets_folder=str(ASSETS),
         compress=True,
         serve_locally=True,
+        background_callback_manager=background_callback_manager,
         update_title=None,
         meta_tags=[
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},

@@ -20,7 +20,6 @@ background while it keeps serving the old one, and swaps it in.
 from __future__ import annotations
 
 import html
-import inspect
 import json
 import logging
 import os
@@ -105,22 +104,9 @@ def _default_factory(dataset: Any, config: ServerConfig, version: str) -> Any:
     manager = background_callback_manager(
         jobs_dir=config.jobs_dir, data_version=version, user_data_dir=config.user_data_dir
     )
-    candidates = {
-        "dataset": dataset,
-        "background_callback_manager": manager,
-        "user_data_dir": config.user_data_dir,
-        **config.app_options,
-    }
-    params = inspect.signature(create_app).parameters
-    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    kwargs = {
-        k: v
-        for k, v in candidates.items()
-        if v is not None and (k in params or (accepts_any and k != "background_callback_manager"))
-    }
-    if "background_callback_manager" not in params:
-        log.warning("create_app takes no background_callback_manager; long jobs run inline")
-    app = create_app(**kwargs)
+    options = {"user_data_dir": config.user_data_dir, **config.app_options}
+    kwargs = {k: v for k, v in options.items() if v is not None}
+    app = create_app(dataset, background_callback_manager=manager, **kwargs)
     server = getattr(app, "server", app)
     server.extensions[JOBS_EXTENSION] = manager
     return server

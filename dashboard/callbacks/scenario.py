@@ -191,6 +191,16 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             raise dash.exceptions.PreventUpdate
         return scenario_children(ctx, state)
 
+    # A shared job queue (several workers) runs the optimisation outside the request.
+    background = (
+        {
+            "background": True,
+            "running": [(Output(ids.SUGGEST_BUTTON, "disabled"), True, False)],
+        }
+        if getattr(app, "_background_manager", None) is not None
+        else {}
+    )
+
     @app.callback(
         Output(ids.SUGGEST_STORE, "data"),
         Output(ids.SUGGEST_RESULT, "children"),
@@ -199,6 +209,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         State(ids.SUGGEST_K, "value"),
         State(ids.STATE, "data"),
         prevent_initial_call=True,
+        **background,
     )
     def run_suggest(_n: int, k: int | None, data: dict | None) -> tuple:
         state = ViewState.from_dict(data)

@@ -39,3 +39,22 @@ def test_planned_facility_shows_gain(dash_duo, make_app, karlsruhe):
     assert "mehr versorgt" in summary
     table = dash_duo.find_element(f"#{ids.SCENARIO_TABLE}").text
     assert "Zugewinn" in table
+
+
+def test_suggested_sites_run_as_background_job(dash_duo, make_app, tmp_path):
+    """With a job queue (as under gunicorn), "Vorschläge" runs outside the request and lists sites."""
+    from dashboard.jobs import background_callback_manager
+
+    manager = background_callback_manager(jobs_dir=tmp_path / "jobs", data_version="test")
+    dash_duo.start_server(make_app(background_callback_manager=manager))
+    wait_map_ready(dash_duo)
+    choose_radio(dash_duo, ids.VIEW_TABS, "scenario")
+    dash_duo.find_element(f"#{ids.SUGGEST_BUTTON}").click()
+    wait_for(
+        lambda: len(dash_duo.find_elements(f"#{ids.SUGGEST_RESULT} li")) > 0,
+        timeout=60,
+        what="suggested sites from the background job",
+    )
+    items = dash_duo.find_elements(f"#{ids.SUGGEST_RESULT} li")
+    assert 1 <= len(items) <= 10
+    assert not dash_duo.find_element(f"#{ids.SUGGEST_BUTTON}").get_attribute("disabled")
