@@ -14,8 +14,9 @@ from click.testing import CliRunner
 from dashboard.cli import main
 
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "karlsruhe"
-RAW_TOTALS = Path(
-    "/work/shared/data/karlsruhe/population/bevolkerung-bevolkerung-mit-hauptwohnung.csv"
+RAW_TOTALS = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared/data/karlsruhe/population/bevolkerung-bevolkerung-mit-hauptwohnung.csv"
 )
 needs_bundled = pytest.mark.skipif(
     not (BUNDLED / "dataset.toml").exists(), reason="bundled dataset not built"

@@ -20,7 +20,8 @@ from layers.demography import (
 )
 from layers.errors import CatalogueError
 
-KARLSRUHE = Path("/work/shared/data/karlsruhe")
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+KARLSRUHE = SHARED_DATA / "karlsruhe"
 
 
 @pytest.fixture

@@ -583,7 +583,8 @@ def test_fetch_errors_are_layers_errors():
     assert issubclass(SourceCatalogueError, ValueError)
 
 
-SHARED_KARLSRUHE = Path("/work/shared/data/karlsruhe")
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED_KARLSRUHE = SHARED_DATA / "karlsruhe"
 
 
 @pytest.mark.skipif(not SHARED_KARLSRUHE.exists(), reason="shared Karlsruhe raw data not available")

@@ -22,8 +22,9 @@ from layers.planning import (
     write_planning_areas,
 )
 
-KARLSRUHE = Path("/work/shared/data/karlsruhe")
-BERLIN = Path("/work/shared/data/berlin")
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+KARLSRUHE = SHARED_DATA / "karlsruhe"
+BERLIN = SHARED_DATA / "berlin"
 X0, Y0, CELL = 455_000.0, 5_425_000.0, 1_000.0
 
 KARLSRUHE_MAX_IMBALANCE = 1.15

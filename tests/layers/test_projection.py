@@ -21,7 +21,8 @@ from layers.projection import (
     with_projection,
 )
 
-KARLSRUHE = Path("/work/shared/data/karlsruhe")
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+KARLSRUHE = SHARED_DATA / "karlsruhe"
 
 
 @pytest.fixture
