@@ -126,3 +126,44 @@ def test_unknown_level(grid_dataset: Path) -> None:
         CatalogueError, match="unknown level 'bezirk'; valid levels: district, planning_area"
     ):
         area_mapping(load_dataset(grid_dataset), "bezirk")  # type: ignore[arg-type]
+
+
+def test_non_contiguous_planning_area_is_a_warning(tmp_path, write_dataset) -> None:
+    """Three districts in a row; an area of the two outer ones is split by the middle one."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    row = gpd.GeoDataFrame(
+        {"id": ["A", "B", "C"], "name": ["West", "Mitte", "Ost"]},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(2000, 0, 3000, 1000)],
+        crs="EPSG:25832",
+    )
+    manifest = """
+[metadata]
+name = "Reihe"
+metric_crs = "EPSG:25832"
+
+[districts]
+path = "districts.geojson"
+
+[[population]]
+path = "population.csv"
+
+[planning_areas]
+path = "pa.csv"
+"""
+    folder = write_dataset(
+        tmp_path / "row",
+        manifest,
+        {
+            "districts.geojson": row,
+            "population.csv": "district,year,group,value\nA,2020,total,10\nB,2020,total,10\nC,2020,total,10\n",
+            "pa.csv": "district,planning_area\nA,P\nB,Q\nC,P\n",
+        },
+    )
+    dataset = load_dataset(folder)  # a warning, not an error
+    warnings = [i.format() for i in dataset.issues]
+    assert any("planning area 'P' is not contiguous: 2 separate parts" in w for w in warnings), (
+        warnings
+    )
+    assert not any("'Q'" in w for w in warnings)
