@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from layers._readers import ROW, clean_text, id_key, read_layer, resolve_columns
-from layers._validate import IssueCollector, did_you_mean, rows_text, valid_list
+from layers._validate import IssueCollector, valid_list
 from layers.errors import CatalogueError
 from layers.manifest import LayerSpec
 from layers.types import LEVELS, Level
@@ -64,59 +64,35 @@ def load_planning_areas(
     )
     if mapping is None:
         return None
-    rows = frame[ROW].to_numpy()
-    raw_ids = clean_text(frame[mapping["district"]])
-    ids, unknown = match_district_ids(raw_ids, districts)
-    for index in np.flatnonzero(unknown):
-        collector.error(
-            spec.file,
-            f"unknown district {raw_ids.iloc[index]!r}"
-            f"{did_you_mean(raw_ids.iloc[index], districts['id'].tolist() + districts['name'].tolist())}",
-            row=int(rows[index]),
-            column=mapping["district"],
-        )
-    areas = clean_text(frame[mapping["planning_area"]])
-    for index in np.flatnonzero((areas == "").to_numpy()):
-        collector.error(
-            spec.file, "empty planning area", row=int(rows[index]), column=mapping["planning_area"]
-        )
-    seen: dict[str, int] = {}
-    for index, did in enumerate(ids):
-        if did is None:
-            continue
-        if did in seen:
-            collector.error(
-                spec.file,
-                f"district {did} is assigned twice (first in row {seen[did]})",
-                row=int(rows[index]),
-                column=mapping["district"],
-            )
-        else:
-            seen[did] = int(rows[index])
-    missing = [d for d in districts["id"] if d not in seen]
-    if missing and not unknown.any():
-        collector.error(
-            spec.file, f"{len(missing)} district(s) have no planning area: {rows_text(missing)}"
-        )
-    if collector.errors_since(start):
-        return None
-    result = pd.DataFrame(
+    from layers.planning import canonical_mapping, validate_planning_areas
+
+    def text_column(canonical: str) -> pd.Series:
+        if canonical not in mapping:
+            return pd.Series(pd.NA, index=frame.index, dtype=object)
+        return clean_text(frame[mapping[canonical]]).replace("", pd.NA)
+
+    table = pd.DataFrame(
         {
-            "district_id": ids,
-            "planning_area": areas.to_numpy(),
-            "planning_area_name": clean_text(frame[mapping["planning_area_name"]]).to_numpy()
-            if "planning_area_name" in mapping
-            else areas.to_numpy(),
-            "coordinator": clean_text(frame[mapping["coordinator"]]).to_numpy()
-            if "coordinator" in mapping
-            else "",
+            "district_id": text_column("district"),
+            "planning_area": text_column("planning_area"),
+            "planning_area_name": text_column("planning_area_name"),
+            "coordinator": text_column("coordinator"),
         }
     )
-    result["planning_area_name"] = result["planning_area_name"].where(
-        result["planning_area_name"] != "", result["planning_area"]
+    # One set of rules for a mapping, whether it comes with a dataset or on its own.
+    collector.issues.extend(
+        validate_planning_areas(
+            table,
+            districts,
+            file=spec.file,
+            rows=frame[ROW].astype(int).tolist(),
+            columns={"district": mapping["district"], "planning_area": mapping["planning_area"]},
+        )
     )
-    order = {did: i for i, did in enumerate(districts["id"])}
-    result = result.iloc[np.argsort(result["district_id"].map(order).to_numpy(), kind="stable")]
+    if collector.errors_since(start):
+        return None
+    result = canonical_mapping(table, districts)
+    result["coordinator"] = result["coordinator"].fillna("").astype(object)
     return result.reset_index(drop=True)
 
 

@@ -212,8 +212,6 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
         if manifest.planning_areas
         else None
     )
-    if planning is not None and manifest.planning_areas is not None:
-        _warn_split_areas(planning, districts, manifest.planning_areas.file, collector)
     programme = _programme(manifest.programme, districts, collector) if manifest.programme else None
     network = _network(manifest.network, collector) if manifest.network else None
     metadata = Metadata(
@@ -247,21 +245,6 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
         network=network,
         issues=tuple(collector.issues),
     )
-
-
-def _warn_split_areas(
-    planning: pd.DataFrame, districts: gpd.GeoDataFrame, file: str, collector: IssueCollector
-) -> None:
-    """Warn about planning areas whose districts do not form one contiguous piece."""
-    from layers.planning import area_components
-
-    for area, pieces in area_components(planning, districts).items():
-        if len(pieces) > 1:
-            shown = " | ".join(", ".join(piece) for piece in pieces)
-            collector.warning(
-                file,
-                f"planning area {area!r} is not contiguous: {len(pieces)} separate parts ({shown})",
-            )
 
 
 def _metric_crs(

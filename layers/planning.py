@@ -163,6 +163,7 @@ def validate_planning_areas(
     file: str = "planning_areas.csv",
     rows: Sequence[int] | None = None,
     tolerance_m: float = ADJACENCY_TOLERANCE_M,
+    columns: dict[str, str] | None = None,
 ) -> list[Issue]:
     """Check a planning-area mapping against the districts; return every problem found.
 
@@ -182,11 +183,14 @@ def validate_planning_areas(
         Physical line of every mapping row (default: header is line 1, first row line 2).
     tolerance_m
         See :func:`district_adjacency`.
+    columns
+        The file's own names of the ``district`` and ``planning_area`` columns, used in issues.
 
     Returns
     -------
     list of Issue
     """
+    named = {"district": "district", "planning_area": "planning_area", **(columns or {})}
     for column in ("district_id", "planning_area"):
         if column not in mapping.columns:
             return [Issue("error", file, f"column {column!r} is missing", None, column)]
@@ -201,7 +205,7 @@ def validate_planning_areas(
         text = "" if pd.isna(district) else str(district).strip()
         key = id_key(text)
         if not text:
-            issues.append(Issue("error", file, "district id is empty", line, "district"))
+            issues.append(Issue("error", file, "district id is empty", line, named["district"]))
             continue
         if key not in position:
             issues.append(
@@ -211,7 +215,7 @@ def validate_planning_areas(
                     f"district {text!r} is not in the districts file"
                     f"{did_you_mean(text, district_ids)}; valid ids: {valid_list(district_ids)}",
                     line,
-                    "district",
+                    named["district"],
                 )
             )
             continue
@@ -223,7 +227,7 @@ def validate_planning_areas(
                     f"district {text!r} is assigned twice (first in row {first_row[key]}); "
                     "every district belongs to exactly one planning area",
                     line,
-                    "district",
+                    named["district"],
                 )
             )
             continue
@@ -231,7 +235,11 @@ def validate_planning_areas(
         if pd.isna(area) or not str(area).strip():
             issues.append(
                 Issue(
-                    "error", file, f"district {text!r} has no planning area", line, "planning_area"
+                    "error",
+                    file,
+                    f"district {text!r} has no planning area",
+                    line,
+                    named["planning_area"],
                 )
             )
     unassigned = [d for d in district_ids if id_key(d) not in first_row]
@@ -276,7 +284,7 @@ def validate_planning_areas(
                     f"planning area {area!r} is not contiguous: {len(pieces)} separate parts "
                     f"({text}) (rows {rows_text(area_rows)})",
                     None,
-                    "planning_area",
+                    named["planning_area"],
                 )
             )
     return issues

@@ -87,27 +87,31 @@ def test_proposal_is_labelled(make) -> None:
 def test_unknown_district_names_the_row(make) -> None:
     text = MAPPING.replace("0202;S", "0203;S")
     assert _lines(make(text)) == [
-        "error: pa.csv, row 5, column 'Stadtteil': unknown district '0203' "
-        "(did you mean '0202' or '0201'?)"
+        "error: pa.csv, row 5, column 'Stadtteil': district '0203' is not in the districts file "
+        "(did you mean '0202' or '0201'?); valid ids: 0101, 0102, 0201, 0202",
+        "error: pa.csv: 1 district(s) are in no planning area: 0202",
     ]
 
 
 def test_district_assigned_twice(make) -> None:
     text = MAPPING + "0101;S;Süd;\n"
     assert _lines(make(text)) == [
-        "error: pa.csv, row 6, column 'Stadtteil': district 0101 is assigned twice (first in row 2)"
+        "error: pa.csv, row 6, column 'Stadtteil': district '0101' is assigned twice "
+        "(first in row 2); every district belongs to exactly one planning area"
     ]
 
 
 def test_unassigned_district(make) -> None:
     text = "\n".join(MAPPING.splitlines()[:3]) + "\n"
-    assert _lines(make(text)) == ["error: pa.csv: 2 district(s) have no planning area: 0201, 0202"]
+    assert _lines(make(text)) == [
+        "error: pa.csv: 2 district(s) are in no planning area: 0201, 0202"
+    ]
 
 
 def test_empty_planning_area(make) -> None:
     text = MAPPING.replace("0201;S;", "0201;;")
     assert _lines(make(text)) == [
-        "error: pa.csv, row 4, column 'Planungsraum': empty planning area"
+        "error: pa.csv, row 4, column 'Planungsraum': district '0201' has no planning area"
     ]
 
 
