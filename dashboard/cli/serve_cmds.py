@@ -37,8 +37,7 @@ def serve_cmd(data_dir: Path | None, host: str, port: int) -> None:
     """Start the dashboard (Dash debug mode off) at http://HOST:PORT/.
 
     For several users run the WSGI app with gunicorn instead, e.g.
-    ``gunicorn -w 2 -b 127.0.0.1:8050 'dashboard.app:server_from_env()'`` where the app module
-    offers such a factory.
+    ``gunicorn -w 4 -b 127.0.0.1:8050 'dashboard.wsgi:create_server()'`` (docs/deployment.md).
     """
     from dashboard.app import create_app
 
