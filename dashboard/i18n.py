@@ -283,6 +283,21 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "residents live (estimate). Demographic change is a group's change between two "
             "years in percent. Suggested sites maximise newly covered residents (MCLP).",
         ),
+        # exports
+        "export_title": ("Exportieren", "Export"),
+        "export_page": ("Seite", "Page"),
+        "export_png": ("Karte als PNG", "Map as PNG"),
+        "export_pdf": ("Karte als PDF", "Map as PDF"),
+        "export_profile": ("Profil als PDF", "Profile as PDF"),
+        "export_profile_hint": (
+            "Für das Profil zuerst ein Gebiet wählen.",
+            "Choose an area first for its profile.",
+        ),
+        "export_csv": ("Tabelle als CSV", "Table as CSV"),
+        "export_xlsx": ("Tabelle als XLSX", "Table as XLSX"),
+        "export_busy": ("Export wird erstellt …", "Preparing the export …"),
+        "export_done": ("Heruntergeladen: {name}", "Downloaded: {name}"),
+        "area_id": ("Gebiets-ID", "Area ID"),
         "error": ("Fehler: {msg}", "Error: {msg}"),
         "licence": ("Lizenz", "Licence"),
     }

@@ -113,3 +113,18 @@ FACILITY_CARD = "facility-card"
 PROFILE_KEY = "profile-key"
 SCENARIO_KEY = "scenario-key"
 COORD_KEY = "coordinator-key"
+
+# --- exports ---------------------------------------------------------------------------------
+EXPORT_PANEL = "export-panel"
+EXPORT_PAGE = "export-page-format"
+EXPORT_PNG = "export-png"
+EXPORT_PDF = "export-pdf"
+EXPORT_PROFILE = "export-profile"
+EXPORT_CSV = "export-csv"
+EXPORT_XLSX = "export-xlsx"
+EXPORT_STATUS = "export-status"
+
+
+def export_download(kind: str) -> str:
+    """Id of the ``dcc.Download`` of one export button (``png``, ``pdf``, ``profile``, ...)."""
+    return f"export-download-{kind}"

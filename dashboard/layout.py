@@ -394,6 +394,63 @@ def map_column(ctx: AppContext, figure: go.Figure, compare: go.Figure, lang: str
                     html.Div(id=ids.MAP_TABLE, className="table-scroll"),
                 ],
             ),
+            export_panel(lang),
+        ],
+    )
+
+
+def export_panel(lang: str) -> html.Section:
+    """Export buttons: the map as PNG/PDF (A4 or 16:9), the area profile, the table."""
+
+    def button(key: str, button_id: str, primary: bool = False) -> html.Button:
+        return html.Button(
+            T(key, lang),
+            id=button_id,
+            n_clicks=0,
+            type="button",
+            className="btn btn-primary" if primary else "btn btn-secondary",
+        )
+
+    return html.Section(
+        id=ids.EXPORT_PANEL,
+        className="export-panel",
+        **{"aria-labelledby": "export-heading"},
+        children=[
+            html.H3(T("export_title", lang), id="export-heading", className="export-title"),
+            html.Div(
+                className="export-row",
+                children=[
+                    html.Div(
+                        className="export-page-wrap",
+                        children=[
+                            html.Span(T("export_page", lang), className="sublabel"),
+                            dcc.RadioItems(
+                                id=ids.EXPORT_PAGE,
+                                # the same words in both languages (A4 is landscape)
+                                options=[
+                                    {"label": "A4", "value": "a4"},
+                                    {"label": "16:9", "value": "16:9"},
+                                ],
+                                value="a4",
+                                inline=True,
+                                className="radio export-page",
+                                inputClassName="radio-input",
+                                labelClassName="radio-label",
+                            ),
+                        ],
+                    ),
+                    button("export_png", ids.EXPORT_PNG, primary=True),
+                    button("export_pdf", ids.EXPORT_PDF, primary=True),
+                    button("export_profile", ids.EXPORT_PROFILE),
+                    button("export_csv", ids.EXPORT_CSV),
+                    button("export_xlsx", ids.EXPORT_XLSX),
+                ],
+            ),
+            html.P(id=ids.EXPORT_STATUS, className="hint", **{"aria-live": "polite"}),
+            *[
+                dcc.Download(id=ids.export_download(k))
+                for k in ("png", "pdf", "profile", "csv", "xlsx")
+            ],
         ],
     )
 

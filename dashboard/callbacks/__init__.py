@@ -18,6 +18,7 @@ def register_all(app: dash.Dash, ctx: AppContext) -> None:
     """Register every feature's callbacks on ``app``."""
     from dashboard.callbacks import (
         coordinator,
+        export,
         filters,
         language,
         map,
@@ -27,5 +28,15 @@ def register_all(app: dash.Dash, ctx: AppContext) -> None:
         url_state,
     )
 
-    for module in (url_state, filters, language, map, profile, scenario, coordinator, upload):
+    for module in (
+        url_state,
+        filters,
+        language,
+        map,
+        profile,
+        scenario,
+        coordinator,
+        upload,
+        export,
+    ):
         module.register(app, ctx)

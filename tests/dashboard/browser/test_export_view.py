@@ -1,26 +1,24 @@
-"""Export of the view a user has in the browser: the state read back from the page's URL is
-rendered as PNG and PDF (``dashboard.export_map.render_view``, what an export button calls).
+"""Flow: the export buttons download the current view as PNG and PDF, and the table as CSV.
 
-The app has no export button yet; this checks the export side of that flow end to end from a
-real browser session. PNG and PDF must not be blank.
+The files land in the browser's download folder (``dash_duo.download_path``); PNG and PDF must
+not be blank, the CSV has the table's header and formula-like text neutralised.
 """
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import shutil
 import subprocess
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from qa_browser import url_query, wait_for, wait_map_values
+from qa_browser import choose_radio, url_query, wait_for, wait_map_values, wait_text
 from selenium.webdriver.common.keys import Keys
 
 from dashboard import ids
-from dashboard.app import get_context
-from dashboard.callbacks.url_state import state_from_url
-from dashboard.export_map import export_server, render_view
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils")
 
@@ -30,34 +28,115 @@ def non_white_share(image: Image.Image) -> float:
     return float((pixels.min(axis=2) < 235).mean())
 
 
-def test_current_view_exports_as_png_and_pdf(dash_duo, make_app, tmp_path):
-    app = make_app()
-    dash_duo.start_server(app)
+def downloaded(dash_duo, suffix: str, *, timeout: float = 90.0) -> Path:
+    """The finished download ending in ``suffix`` (Chromium writes ``.crdownload`` first)."""
+    folder = Path(dash_duo.download_path)
+
+    def done() -> Path | None:
+        files = [p for p in folder.glob(f"*{suffix}") if p.stat().st_size > 0]
+        return files[0] if files else None
+
+    path = wait_for(done, timeout=timeout, what=f"a downloaded {suffix} file in {folder}")
+    time.sleep(0.3)  # let Chromium close the file
+    return path
+
+
+def click(dash_duo, element_id: str) -> None:
+    button = dash_duo.find_element(f"#{element_id}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+
+
+def test_export_buttons_download_png_and_pdf(dash_duo, make_app, tmp_path):
+    dash_duo.start_server(make_app())
     wait_map_values(dash_duo)
     dash_duo.find_element(f"#{ids.DISTANCE} [role='slider']").send_keys(Keys.END)
-    query = wait_for(
-        lambda: (lambda q: q if "dist=2000" in q else None)(url_query(dash_duo)),
-        what="the changed distance in the URL",
-    )
-    ctx = get_context(app)
-    state = state_from_url(ctx, query)
-    assert state.radius_m == 2000
+    wait_for(lambda: "dist=2000" in url_query(dash_duo), what="the changed distance in the URL")
 
-    with export_server():
-        png = render_view(ctx, state, fmt="png", page_format="a4")
-        pdf = render_view(ctx, state, fmt="pdf", page_format="16:9")
-    image = Image.open(io.BytesIO(png))
-    assert image.size == (2246, 1588)
+    click(dash_duo, ids.EXPORT_PNG)
+    png = downloaded(dash_duo, ".png")
+    assert png.name == "quartiersatlas-karte-2021.png"  # named by the app
+    image = Image.open(png)
+    assert image.size == (2246, 1588)  # A4 landscape at twice the page size
+    colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is None or len(colours) > 1
     assert non_white_share(image) > 0.15
+    wait_text(dash_duo, f"#{ids.EXPORT_STATUS}", png.name)
+    wait_for(
+        lambda: dash_duo.find_element(f"#{ids.EXPORT_PNG}").is_enabled(),
+        what="the PNG button to be enabled again",
+    )
 
-    (tmp_path / "view.pdf").write_bytes(pdf)
+    choose_radio(dash_duo, ids.EXPORT_PAGE, "16:9")
+    click(dash_duo, ids.EXPORT_PDF)
+    pdf = downloaded(dash_duo, ".pdf")
+    assert pdf.name == "quartiersatlas-karte-2021-16x9.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
     subprocess.run(
-        ["pdftoppm", "-r", "72", "-png", str(tmp_path / "view.pdf"), str(tmp_path / "page")],
+        ["pdftoppm", "-r", "72", "-png", str(pdf), str(tmp_path / "page")],
         check=True,
     )
     (page,) = sorted(tmp_path.glob("page*.png"))
     assert non_white_share(Image.open(page)) > 0.15
     text = subprocess.run(
-        ["pdftotext", str(tmp_path / "view.pdf"), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "2,0 km" in text  # the exported view is the one the user chose
+
+
+def test_profile_button_needs_an_area(dash_duo, make_app, karlsruhe):
+    dash_duo.start_server(make_app())
+    wait_map_values(dash_duo)
+    assert not dash_duo.find_element(f"#{ids.EXPORT_PROFILE}").is_enabled()
+    area = str(karlsruhe.districts["id"].iloc[0])
+    dash_duo.driver.get(dash_duo.server_url + f"/?area={area}")
+    wait_for(
+        lambda: dash_duo.find_element(f"#{ids.EXPORT_PROFILE}").is_enabled(),
+        what="the profile button to be enabled for the chosen area",
+    )
+    click(dash_duo, ids.EXPORT_PROFILE)
+    pdf = downloaded(dash_duo, ".pdf")
+    assert pdf.name == f"quartiersatlas-profil-{area}-2021.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_table_downloads_as_csv_with_neutralised_cells(dash_duo, make_app, karlsruhe):
+    districts = karlsruhe.districts.copy()
+    districts.loc[districts.index[0], "name"] = "=HYPERLINK(1)"
+    dataset = dataclasses.replace(karlsruhe, districts=districts)
+    dash_duo.start_server(make_app(dataset))
+    wait_map_values(dash_duo)
+    click(dash_duo, ids.EXPORT_CSV)
+    csv = downloaded(dash_duo, ".csv", timeout=30)
+    assert csv.name == "quartiersatlas-tabelle-versorgung-2021.csv"
+    lines = csv.read_bytes().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Gebiets-ID;Gebiet;Einwohner;Versorgt (%);")
+    assert any(";'=HYPERLINK(1);" in line for line in lines)
+    assert not any(";=HYPERLINK" in line for line in lines)
+    assert lines[-1].split(";")[1] == "Stadt gesamt"
+
+    click(dash_duo, ids.EXPORT_XLSX)
+    xlsx = downloaded(dash_duo, ".xlsx", timeout=30)
+    assert xlsx.read_bytes().startswith(b"PK")  # a zip: the XLSX container
+
+
+def test_map_export_runs_as_background_job(dash_duo, make_app, tmp_path):
+    """With a job queue (as under gunicorn) the PNG export runs outside the request."""
+    from dashboard.jobs import background_callback_manager
+
+    manager = background_callback_manager(jobs_dir=tmp_path / "jobs", data_version="test")
+    dash_duo.start_server(make_app(background_callback_manager=manager))
+    wait_map_values(dash_duo)
+    click(dash_duo, ids.EXPORT_PNG)
+    # the buttons are busy while the job runs
+    wait_for(
+        lambda: not dash_duo.find_element(f"#{ids.EXPORT_PDF}").is_enabled(),
+        timeout=10,
+        what="the map export buttons to be disabled while rendering",
+    )
+    png = downloaded(dash_duo, ".png")
+    assert non_white_share(Image.open(png)) > 0.15
+    wait_for(
+        lambda: dash_duo.find_element(f"#{ids.EXPORT_PDF}").is_enabled(),
+        what="the map export buttons to be enabled again",
+    )

@@ -1,0 +1,357 @@
+"""Export buttons: the current map as PNG or PDF, the area profile as PDF, the table as CSV/XLSX.
+
+The files are built from the view state only (never from text a user typed): the map by
+:func:`dashboard.export_map.render_view`, the profile sheet by :mod:`dashboard.export_profile`,
+the tables by :func:`dashboard.export.table_csv_bytes` / ``table_xlsx_bytes`` (formula-like text
+neutralised). File names are made here from fixed words, the year and the area id. Map and
+profile renders take a few seconds: the button is disabled while they run, and with a background
+callback manager they run as background jobs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import dash
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, dcc
+
+from dashboard import ids
+from dashboard.i18n import label, t
+from dashboard.state import ViewState
+
+if TYPE_CHECKING:
+    from dashboard.context import AppContext
+
+MAP_FORMATS: tuple[str, ...] = ("png", "pdf")
+TABLE_FORMATS: tuple[str, ...] = ("csv", "xlsx")
+PAGE_FORMATS: tuple[str, ...] = ("a4", "16:9")
+
+MIME = {
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+_WORDS = {
+    "map": {"de": "karte", "en": "map"},
+    "change": {"de": "wandel", "en": "change"},
+    "profile": {"de": "profil", "en": "profile"},
+    "table": {"de": "tabelle", "en": "table"},
+    "coverage": {"de": "versorgung", "en": "coverage"},
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _word(key: str, lang: str) -> str:
+    return _WORDS[key].get(lang, _WORDS[key]["de"])
+
+
+def _safe(part: object) -> str:
+    """A file-name part of letters, digits, ``-`` and ``_`` only (at most 40 characters)."""
+    return _UNSAFE.sub("_", str(part)).strip("_")[:40] or "x"
+
+
+def _level(ctx: AppContext, state: ViewState) -> str:
+    return state.level if state.level in ctx.levels else "district"
+
+
+def _period(ctx: AppContext, state: ViewState) -> str:
+    y0 = state.year_from or (ctx.years[0] if ctx.years else "")
+    y1 = state.year_to or (ctx.years[-1] if ctx.years else "")
+    return f"{y0}-{y1}"
+
+
+def _year(ctx: AppContext, state: ViewState) -> str:
+    year = state.year if state.year is not None else ctx.default_year(state.group)
+    return str(year) if year is not None else ""
+
+
+def export_filename(ctx: AppContext, state: ViewState, kind: str, fmt: str) -> str:
+    """The download's file name, e.g. ``quartiersatlas-karte-2021.png``.
+
+    Parameters
+    ----------
+    kind
+        ``"map"``, ``"profile"`` or ``"table"``.
+    fmt
+        File suffix (``png``, ``pdf``, ``csv``, ``xlsx``).
+    """
+    lang = state.lang
+    overlay = "change" in state.layers
+    parts = ["quartiersatlas"]
+    if kind == "map":
+        parts += (
+            [_word("change", lang), _period(ctx, state)]
+            if overlay
+            else [_word("map", lang), _year(ctx, state)]
+        )
+    elif kind == "profile":
+        parts += [_word("profile", lang), state.area or "", _year(ctx, state)]
+    elif kind == "table":
+        parts += [_word("table", lang)]
+        parts += (
+            [_word("change", lang), _period(ctx, state)]
+            if overlay
+            else [_word("coverage", lang), _year(ctx, state)]
+        )
+    else:
+        raise ValueError(f"unknown export kind {kind!r}; use map, profile or table")
+    return "-".join(_safe(p) for p in parts if p) + f".{fmt}"
+
+
+def _round(value: Any, decimals: int) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return round(number, decimals) if np.isfinite(number) else None
+
+
+def _count(value: Any) -> int | None:
+    number = _round(value, 0)
+    return None if number is None else int(number)
+
+
+def table_frame(ctx: AppContext, state: ViewState) -> pd.DataFrame:
+    """The table behind the current map with plain numbers (what the table view shows).
+
+    Coverage per area (residents, covered share and share per selected category, in percent;
+    areas under the small-count threshold without shares) and the whole city; in the change
+    overlay the group's population in both years and the change in percent.
+    """
+    from dashboard.callbacks.map import change_values
+
+    lang = state.lang
+    level = _level(ctx, state)
+    geo = ctx.geo[level]
+    id_col, name_col = t("area_id", lang), t("area", lang)
+    if "change" in state.layers:
+        table, group_label = change_values(ctx, state, level)
+        by_area = table.set_index("area_id")
+        y0, y1 = _period(ctx, state).split("-")
+        rows = []
+        for area_id, name in [*zip(geo.ids, geo.names, strict=True), ("ALL", t("city", lang))]:
+            if area_id not in by_area.index:
+                continue
+            row = by_area.loc[area_id]
+            rows.append(
+                {
+                    id_col: "" if area_id == "ALL" else area_id,
+                    name_col: name,
+                    f"{group_label} {y0}": _count(row["value_from"]),
+                    f"{group_label} {y1}": _count(row["value_to"]),
+                    t("change_pct", lang): _round(row["change_pct"], 2),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    cats = ctx.check_categories(state.categories)
+    coverage = ctx.coverage(
+        cats,
+        radius_m=state.radius_m,
+        year=state.year,
+        group=state.group,
+        level=level,
+        added=state.added,
+        removed=state.removed,
+        mode=state.distance_mode,
+    )
+    areas = coverage.areas.set_index("area_id").reindex(geo.ids)
+    hidden = set(coverage.areas.loc[coverage.hidden, "area_id"])
+    per_cat = coverage.per_category.set_index(["category", "area_id"])["share"]
+    share_col = f"{t('covered', lang)} (%)"
+    cat_cols = {c: f"{label(ctx.dataset.category(c), lang)} (%)" for c in cats}
+
+    def cat_share(c: str, area_id: str) -> float | None:
+        key = (c, area_id)
+        return _round(per_cat.loc[key] * 100, 2) if key in per_cat.index else None
+
+    rows = []
+    for area_id, name in zip(geo.ids, geo.names, strict=True):
+        shown = area_id not in hidden
+        row = {
+            id_col: area_id,
+            name_col: name,
+            t("residents", lang): _count(areas.loc[area_id, "residents"]),
+            share_col: _round(areas.loc[area_id, "share"] * 100, 2) if shown else None,
+        }
+        for c, col in cat_cols.items():
+            row[col] = cat_share(c, area_id) if shown else None
+        rows.append(row)
+    city = {
+        id_col: "",
+        name_col: t("city", lang),
+        t("residents", lang): _count(coverage.areas["residents"].sum()),
+        share_col: _round(coverage.city_share * 100, 2),
+    }
+    for c, col in cat_cols.items():
+        city[col] = cat_share(c, "ALL")
+    rows.append(city)
+    return pd.DataFrame(rows)
+
+
+def table_export(ctx: AppContext, state: ViewState, fmt: str) -> tuple[bytes, str]:
+    """The current table as CSV (German Excel dialect) or XLSX bytes, and its file name."""
+    from dashboard.export import table_csv_bytes, table_xlsx_bytes
+
+    if fmt not in TABLE_FORMATS:
+        raise ValueError(f"table format {fmt!r} is unknown; use one of {', '.join(TABLE_FORMATS)}")
+    frame = table_frame(ctx, state)
+    if fmt == "csv":
+        data = (
+            table_csv_bytes(frame)
+            if state.lang == "de"
+            else table_csv_bytes(frame, sep=",", decimal=".", bom=True)
+        )
+    else:
+        sheet = t("compare_title_right" if "change" in state.layers else "covered", state.lang)
+        data = table_xlsx_bytes(frame, sheet_name=sheet)
+    return data, export_filename(ctx, state, "table", fmt)
+
+
+def map_export(ctx: AppContext, state: ViewState, fmt: str, page: str) -> tuple[bytes, str]:
+    """The current map view as PNG or PDF bytes on an A4 or 16:9 page, and its file name."""
+    from dashboard.export_map import render_view
+
+    if fmt not in MAP_FORMATS:
+        raise ValueError(f"map format {fmt!r} is unknown; use one of {', '.join(MAP_FORMATS)}")
+    page = page if page in PAGE_FORMATS else "a4"
+    data = render_view(ctx, state, fmt=fmt, page_format=page)  # type: ignore[arg-type]
+    name = export_filename(ctx, state, "map", fmt)
+    if page == "16:9":
+        name = name.replace(f".{fmt}", f"-16x9.{fmt}")
+    return data, name
+
+
+def profile_export(ctx: AppContext, state: ViewState) -> tuple[bytes, str] | None:
+    """The one-page PDF profile of the selected area, and its file name (None without an area).
+
+    The area must be one of the current level's areas (the state comes from a URL).
+    """
+    from dashboard.export_profile import profile_pdf_bytes, sheet_from_profile, trend_chart_png
+    from layers.errors import ExportError
+
+    level = _level(ctx, state)
+    if not state.area or state.area not in ctx.geo[level].ids:
+        return None
+    lang = "en" if state.lang == "en" else "de"
+    profile = ctx.profile(
+        state.area,
+        level=level,
+        year=state.year,
+        radius_m=state.radius_m,
+        mode=state.distance_mode,
+    )
+    charts: list[bytes] = []
+    try:
+        png = trend_chart_png(profile, lang=lang)
+    except ExportError:  # no Chromium: the sheet without its chart is still useful
+        png = None
+    if png is not None:
+        charts.append(png)
+    sheet = sheet_from_profile(profile, lang=lang, charts=charts)
+    return profile_pdf_bytes(sheet), export_filename(ctx, state, "profile", "pdf")
+
+
+def _send(data: bytes, name: str, fmt: str) -> dict:
+    return dcc.send_bytes(data, name, type=MIME[fmt])
+
+
+def _failed(state: ViewState, exc: Exception) -> tuple:
+    return dash.no_update, t("error", state.lang, msg=str(exc))
+
+
+def register(app: dash.Dash, ctx: AppContext) -> None:
+    """Register the export callbacks (map and profile as background jobs when possible)."""
+    from layers.errors import LayersError
+
+    has_jobs = getattr(app, "_background_manager", None) is not None
+
+    def slow(*buttons: str) -> dict[str, Any]:
+        running = [(Output(b, "disabled"), True, False) for b in buttons]
+        return {"running": running, **({"background": True} if has_jobs else {})}
+
+    def send_map(data: dict | None, page: str | None, fmt: str) -> tuple[Any, str]:
+        state = ViewState.from_dict(data)
+        try:
+            content, name = map_export(ctx, state, fmt, page or "a4")
+        except (LayersError, LookupError, ValueError) as exc:
+            return _failed(state, exc)
+        return _send(content, name, fmt), t("export_done", state.lang, name=name)
+
+    # two functions, not one made in a loop: background jobs are cached by the function's source
+    @app.callback(
+        Output(ids.export_download("png"), "data"),
+        Output(ids.EXPORT_STATUS, "children", allow_duplicate=True),
+        Input(ids.EXPORT_PNG, "n_clicks"),
+        State(ids.STATE, "data"),
+        State(ids.EXPORT_PAGE, "value"),
+        prevent_initial_call=True,
+        **slow(ids.EXPORT_PNG, ids.EXPORT_PDF),
+    )
+    def export_png(_n: int, data: dict | None, page: str | None) -> tuple[Any, str]:
+        return send_map(data, page, "png")
+
+    @app.callback(
+        Output(ids.export_download("pdf"), "data"),
+        Output(ids.EXPORT_STATUS, "children", allow_duplicate=True),
+        Input(ids.EXPORT_PDF, "n_clicks"),
+        State(ids.STATE, "data"),
+        State(ids.EXPORT_PAGE, "value"),
+        prevent_initial_call=True,
+        **slow(ids.EXPORT_PNG, ids.EXPORT_PDF),
+    )
+    def export_pdf(_n: int, data: dict | None, page: str | None) -> tuple[Any, str]:
+        return send_map(data, page, "pdf")
+
+    @app.callback(
+        Output(ids.export_download("profile"), "data"),
+        Output(ids.EXPORT_STATUS, "children", allow_duplicate=True),
+        Input(ids.EXPORT_PROFILE, "n_clicks"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+        **slow(ids.EXPORT_PROFILE),
+    )
+    def export_profile(_n: int, data: dict | None) -> tuple[Any, str]:
+        state = ViewState.from_dict(data)
+        try:
+            result = profile_export(ctx, state)
+        except (LayersError, LookupError, ValueError) as exc:
+            return _failed(state, exc)
+        if result is None:
+            return dash.no_update, t("export_profile_hint", state.lang)
+        content, name = result
+        return _send(content, name, "pdf"), t("export_done", state.lang, name=name)
+
+    for fmt, button in (("csv", ids.EXPORT_CSV), ("xlsx", ids.EXPORT_XLSX)):
+
+        def export_table(_n: int, data: dict | None, fmt: str = fmt) -> tuple[Any, str]:
+            state = ViewState.from_dict(data)
+            try:
+                content, name = table_export(ctx, state, fmt)
+            except (LayersError, LookupError, ValueError) as exc:
+                return _failed(state, exc)
+            return _send(content, name, fmt), t("export_done", state.lang, name=name)
+
+        app.callback(
+            Output(ids.export_download(fmt), "data"),
+            Output(ids.EXPORT_STATUS, "children", allow_duplicate=True),
+            Input(button, "n_clicks"),
+            State(ids.STATE, "data"),
+            prevent_initial_call=True,
+        )(export_table)
+
+    @app.callback(
+        Output(ids.EXPORT_PROFILE, "disabled"),
+        Output(ids.EXPORT_PROFILE, "title"),
+        Input(ids.STATE, "data"),
+    )
+    def profile_enabled(data: dict | None) -> tuple[bool, str]:
+        state = ViewState.from_dict(data)
+        level = _level(ctx, state)
+        ok = bool(state.area) and state.area in ctx.geo[level].ids
+        return (not ok, "" if ok else t("export_profile_hint", state.lang))
