@@ -193,6 +193,37 @@ def test_click_on_area_opens_profile(tiny_ctx, base):
     assert closed.area is None
 
 
+def _hex_at(ctx, x: float, y: float) -> str:
+    import numpy as np
+
+    from layers.gaps import hex_cells
+
+    q, r = hex_cells(np.array([[x, y]]), edge_m=ctx.options.hex_edge_m)
+    return f"{int(q[0])},{int(r[0])}"
+
+
+def test_click_on_gap_hexagon_opens_the_area_underneath(tiny_ctx, base):
+    x0, y0 = tiny_ctx.dataset.districts.total_bounds[:2]  # south-west corner of 01
+
+    def click(state, hex_id):
+        return next_state(tiny_ctx, state, ids.MAP, {ids.MAP: _click(TR.GAPS, location=hex_id)})
+
+    inside_02 = _hex_at(tiny_ctx, x0 + 1500, y0 + 500)
+    assert inside_02 in tiny_ctx.hexes.ids
+    assert click(base, inside_02).area == "02"
+    # planning areas: district 02 belongs to "S"
+    assert click(base.with_(level="planning_area"), inside_02).area == "S"
+    # a hexagon on the city's corner whose centre may lie outside: the district it overlaps
+    corner = _hex_at(tiny_ctx, x0 + 5, y0 + 5)
+    assert click(base, corner).area == "01"
+    # no area under the hexagon, or not a hexagon id: nothing changes
+    far = _hex_at(tiny_ctx, x0 - 50_000, y0 - 50_000)
+    assert click(base.with_(area="03"), far).area == "03"
+    assert click(base, "x,y").area is None
+    # in the what-if view a hexagon click does not open a profile
+    assert click(base.with_(view="scenario"), inside_02).area is None
+
+
 def test_scenario_clicks_add_and_toggle(tiny_ctx, base):
     state = base.with_(view="scenario", scenario_category="meeting")
     state = next_state(

@@ -20,12 +20,8 @@ def test_click_on_area_opens_profile(dash_duo, make_app, karlsruhe):
     dash_duo.start_server(make_app())
     wait_map_values(dash_duo)
     wait_map_ready(dash_duo)
-    # The gap hexagons lie on top of the areas and take the click (reported to the app
-    # engineer); switch them off as a planner would to pick an area.
-    gaps = dash_duo.find_element(f"#{ids.LAYERS} input[value='gaps']")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", gaps)
-    gaps.click()
-    wait_for(lambda: map_data(dash_duo, 2, "visible") is False, what="the gap layer to hide")
+    # the gap hexagons lie on top of the areas: a click on one opens the area underneath
+    wait_for(lambda: map_data(dash_duo, 2, "visible") is True, what="the gap layer")
 
     district_id, lat, lon = quiet_point(karlsruhe)
     name = karlsruhe.districts.set_index("id").loc[district_id, "name"]
@@ -40,3 +36,38 @@ def test_click_on_area_opens_profile(dash_duo, make_app, karlsruhe):
     dash_duo.find_element(f"#{ids.PROFILE_CLOSE}").click()
     wait_text(dash_duo, f"#{ids.PROFILE_BODY}", "Klicken Sie auf ein Gebiet")
     assert "area=" not in url_query(dash_duo)
+
+
+def test_click_on_gap_hexagon_opens_the_area_underneath(dash_duo, make_app, karlsruhe):
+    import geopandas as gpd
+    import numpy as np
+
+    from dashboard.app import get_context
+    from layers.gaps import hex_polygons
+
+    app = make_app()
+    ctx = get_context(app)
+    dash_duo.start_server(app)
+    wait_map_values(dash_duo)
+    wait_map_ready(dash_duo)
+    z = wait_for(
+        lambda: (lambda v: v if v and any(x is not None for x in v) else None)(
+            map_data(dash_duo, 2, "z")
+        ),
+        what="values on the gap hexagons",
+    )
+    # a shown hexagon far from every facility marker, so the click lands on the hexagon
+    shown = [h for h, v in zip(ctx.hexes.ids, z, strict=True) if v is not None]
+    qr = np.array([[int(p) for p in h.split(",")] for h in shown])
+    centres = gpd.GeoSeries(
+        hex_polygons(qr[:, 0], qr[:, 1], edge_m=ctx.options.hex_edge_m), crs=ctx.table.crs
+    ).centroid.to_crs(karlsruhe.facilities.crs)
+    far = np.argmax([karlsruhe.facilities.distance(c).min() for c in centres])
+    hex_id = shown[far]
+    area = ctx.area_of_hex(hex_id, "district")
+    assert area is not None
+    centre = centres.to_crs("EPSG:4326").iloc[far]
+    click_map_at(dash_duo, centre.y, centre.x)
+    wait_for(lambda: f"area={area}" in url_query(dash_duo), what="the area under the hexagon")
+    name = karlsruhe.districts.set_index("id").loc[area, "name"]
+    wait_text(dash_duo, f"#{ids.PROFILE_TITLE}", name, timeout=90)
