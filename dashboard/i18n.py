@@ -298,6 +298,14 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "export_busy": ("Export wird erstellt …", "Preparing the export …"),
         "export_done": ("Heruntergeladen: {name}", "Downloaded: {name}"),
         "area_id": ("Gebiets-ID", "Area ID"),
+        # dcc.Dropdown's own texts (its search box says "Search" otherwise)
+        "dd_search": ("Suchen", "Search"),
+        "dd_clear_search": ("Suche löschen", "Clear search"),
+        "dd_clear_selection": ("Auswahl löschen", "Clear selection"),
+        "dd_no_options_found": ("Keine Treffer", "No options found"),
+        "dd_select_all": ("Alle auswählen", "Select all"),
+        "dd_deselect_all": ("Keine auswählen", "Deselect all"),
+        "dd_selected_count": ("{num_selected} ausgewählt", "{num_selected} selected"),
         "error": ("Fehler: {msg}", "Error: {msg}"),
         "licence": ("Lizenz", "Licence"),
     }
@@ -322,6 +330,30 @@ def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
     de, en = TEXT[key]
     text = en if lang == "en" else de
     return text.format(**values) if values else text
+
+
+DROPDOWN_LABEL_KEYS: tuple[str, ...] = (
+    "search",
+    "clear_search",
+    "clear_selection",
+    "no_options_found",
+    "select_all",
+    "deselect_all",
+    "selected_count",
+)
+"""Keys of ``dcc.Dropdown(labels=...)`` (Dash 4); each is ``dd_<key>`` in :data:`TEXT`."""
+
+
+def dropdown_labels(lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """The ``labels`` of a ``dcc.Dropdown`` in ``lang`` (search box placeholder and the like).
+
+    Examples
+    --------
+    >>> dropdown_labels("de")["search"]
+    'Suchen'
+    """
+    # {num_selected} is filled in by the component, so the text is taken unformatted
+    return {key: t(f"dd_{key}", lang) for key in DROPDOWN_LABEL_KEYS}
 
 
 def check_lang(lang: object) -> str:

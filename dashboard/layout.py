@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.i18n import LANGS, label, t
+from dashboard.i18n import LANGS, dropdown_labels, label, t
 from dashboard.state import ViewState
 
 if TYPE_CHECKING:
@@ -170,6 +170,7 @@ def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                         [
                             html.Label(T("year", lang), htmlFor=ids.YEAR, className="sublabel"),
                             dcc.Dropdown(
+                                labels=dropdown_labels(lang),
                                 id=ids.YEAR,
                                 options=[{"label": str(y), "value": y} for y in years],
                                 value=state.year,
@@ -182,6 +183,7 @@ def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                         [
                             html.Label(T("group", lang), htmlFor=ids.GROUP, className="sublabel"),
                             dcc.Dropdown(
+                                labels=dropdown_labels(lang),
                                 id=ids.GROUP,
                                 options=group_options(ctx, lang),
                                 value=state.group,
@@ -479,6 +481,7 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                     ),
                     html.Label(T("area", lang), htmlFor=ids.AREA_SELECT, className="sublabel"),
                     dcc.Dropdown(
+                        labels=dropdown_labels(lang),
                         id=ids.AREA_SELECT,
                         options=area_options(ctx, state.level),
                         value=state.area,
@@ -507,6 +510,7 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                         className="sublabel",
                     ),
                     dcc.Dropdown(
+                        labels=dropdown_labels(lang),
                         id=ids.SCENARIO_CATEGORY,
                         options=cats,
                         value=state.scenario_category or ctx.category_ids[0],
@@ -567,6 +571,7 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                     html.P(T("coord_help", lang), className="hint"),
                     html.Label(T("address", lang), htmlFor=ids.ADDRESS, className="sublabel"),
                     dcc.Dropdown(
+                        labels=dropdown_labels(lang),
                         id=ids.ADDRESS,
                         options=[],
                         placeholder=t("address_placeholder", lang),

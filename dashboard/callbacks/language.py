@@ -8,7 +8,7 @@ import dash
 from dash import ALL, Input, Output, html
 
 from dashboard import ids, layout
-from dashboard.i18n import DEFAULT_LANG, check_lang, fmt_number, label, t
+from dashboard.i18n import DEFAULT_LANG, check_lang, dropdown_labels, fmt_number, label, t
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
@@ -102,7 +102,18 @@ def texts(ctx: AppContext, lang: str, keys: list[str]) -> dict[str, Any]:
             cats=", ".join(ctx.category_ids),
         ),
         "play": t("play", lang),
+        "dropdown_labels": dropdown_labels(lang),
     }
+
+
+DROPDOWNS: tuple[str, ...] = (
+    ids.YEAR,
+    ids.GROUP,
+    ids.AREA_SELECT,
+    ids.SCENARIO_CATEGORY,
+    ids.ADDRESS,
+)
+"""Dropdowns whose own texts (search box placeholder, "no options") follow the language."""
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
@@ -126,6 +137,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.METHODS_BODY, "children"),
         Output(ids.UPLOAD_HELP, "children"),
         Output(ids.CHANGE_PLAY, "children", allow_duplicate=True),
+        *[Output(dropdown, "labels") for dropdown in DROPDOWNS],
         Input(ids.LANG, "value"),
         prevent_initial_call="initial_duplicate",
     )
@@ -152,4 +164,5 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             out["methods"],
             out["upload_help"],
             out["play"],
+            *[out["dropdown_labels"]] * len(DROPDOWNS),
         )

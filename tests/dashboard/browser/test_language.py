@@ -23,3 +23,35 @@ def test_language_switch(dash_duo, make_app):
     assert "Walking distance" in body or "WALKING DISTANCE" in body
     choose_radio(dash_duo, ids.LANG, "de")
     dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "Anteil der Einwohner")
+
+
+def _search_placeholder(dash_duo, component_id: str) -> str:
+    """Open the dropdown and read its search box's placeholder; close it again."""
+    from selenium.webdriver.common.keys import Keys
+
+    dropdown = dash_duo.find_element(f"#{component_id}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", dropdown)
+    dropdown.click()
+    search = wait_for(
+        lambda: [
+            e
+            for e in dash_duo.driver.find_elements("css selector", ".dash-dropdown-search")
+            if e.is_displayed()
+        ],
+        what="the dropdown's search box",
+    )[0]
+    text = search.get_attribute("placeholder")
+    search.send_keys(Keys.ESCAPE)
+    return text
+
+
+def test_dropdown_search_box_speaks_the_page_language(dash_duo, make_app):
+    dash_duo.start_server(make_app())
+    wait_map_values(dash_duo)
+    assert _search_placeholder(dash_duo, ids.AREA_SELECT) == "Suchen"
+    choose_radio(dash_duo, ids.LANG, "en")
+    dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "Share of residents")
+    assert _search_placeholder(dash_duo, ids.AREA_SELECT) == "Search"
+    choose_radio(dash_duo, ids.LANG, "de")
+    dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "Anteil der Einwohner")
+    assert _search_placeholder(dash_duo, ids.AREA_SELECT) == "Suchen"
