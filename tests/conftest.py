@@ -117,6 +117,12 @@ def write_dataset() -> DatasetWriter:
 
 
 @pytest.fixture
+def minimal_manifest() -> str:
+    """The grid dataset's manifest (districts, facilities, population); tests append tables."""
+    return MINIMAL_MANIFEST
+
+
+@pytest.fixture
 def population_csv() -> str:
     """Long-form population of the grid: totals 2020 (1,000) and 2021 (1,100), 65+ in 2021 (100)."""
     return POPULATION_CSV

@@ -75,31 +75,12 @@ def _cache_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("QUARTIERSATLAS_CACHE", str(tmp_path / "cache"))
 
 
-MANIFEST = """
-[metadata]
-name = "Testgrid"
-city = "Teststadt"
-metric_crs = "EPSG:25832"
-
-[districts]
-path = "districts.geojson"
-columns = { id = "id", name = "name" }
-
-[[facilities]]
-path = "facilities.csv"
-crs = "EPSG:25832"
-
-[[population]]
-path = "population.csv"
-"""
-
-
 @pytest.fixture
-def data(tmp_path, grid_districts, write_dataset, population_csv) -> Path:
+def data(tmp_path, grid_districts, write_dataset, population_csv, minimal_manifest) -> Path:
     """The 2×2 grid dataset with addresses, a street-grid network and no care facility."""
     return write_dataset(
         tmp_path / "grid",
-        MANIFEST + EXTRA,
+        minimal_manifest + EXTRA,
         {
             "districts.geojson": grid_districts,
             "facilities.csv": FACILITIES_NO_CARE,

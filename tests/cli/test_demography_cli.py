@@ -22,23 +22,6 @@ needs_bundled = pytest.mark.skipif(
     not (BUNDLED / "dataset.toml").exists(), reason="bundled dataset not built"
 )
 
-GRID_MANIFEST = """
-[metadata]
-name = "Testgrid"
-city = "Teststadt"
-metric_crs = "EPSG:25832"
-
-[districts]
-path = "districts.geojson"
-columns = { id = "id", name = "name" }
-
-[[facilities]]
-path = "facilities.csv"
-crs = "EPSG:25832"
-
-[[population]]
-path = "population.csv"
-"""
 
 GRID_POPULATION = """district,year,group,value
 0101,2020,total,100
@@ -62,11 +45,11 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
-def grid(tmp_path, grid_districts, write_dataset) -> Path:
+def grid(tmp_path, grid_districts, write_dataset, minimal_manifest) -> Path:
     """2×2 grid dataset; 0202's total for 2021 is an unknown placeholder."""
     return write_dataset(
         tmp_path / "grid",
-        GRID_MANIFEST,
+        minimal_manifest,
         {
             "districts.geojson": grid_districts,
             "facilities.csv": FACILITIES,
