@@ -423,10 +423,6 @@ def fmt_distance(metres: float, lang: str = DEFAULT_LANG) -> str:
     return f"{fmt_number(float(metres) / 1000, lang, decimals=1)} km"
 
 
-EXTRA_GROUP_LABELS = MappingProxyType({"under_18": ("unter 18 Jahre", "under 18 years")})
-"""Labels of groups the analysis core derives (sums of finer groups) without a catalogue label."""
-
-
 def label(item: object, lang: str) -> str:
     """Label of a catalogue item (category or group) with ``label_de``/``label_en`` in ``lang``.
 
@@ -439,6 +435,4 @@ def label(item: object, lang: str) -> str:
     item_id = getattr(item, "id", "")
     de = getattr(item, "label_de", "") or item_id
     en = getattr(item, "label_en", "") or de
-    if de == item_id and item_id in EXTRA_GROUP_LABELS:
-        de, en = EXTRA_GROUP_LABELS[item_id]
     return en if lang == "en" else de
