@@ -107,7 +107,7 @@ def _fieldset(legend_key: str, lang: str, *children: object, class_name: str = "
 def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
     """The settings panel (left)."""
     years = list(ctx.years)
-    marks = {y: str(y) for y in years if y == years[0] or y == years[-1] or y % 5 == 0}
+    marks = year_marks(years)
     return html.Aside(
         id=ids.CONTROLS,
         className="controls",
@@ -687,3 +687,18 @@ def build_layout(
             ),
         ],
     )
+
+
+def year_marks(years: list[int]) -> dict[int, str]:
+    """Slider labels: first and last year, and every fifth year not crowding them.
+
+    Examples
+    --------
+    >>> year_marks(list(range(2007, 2022)))
+    {2007: '2007', 2010: '2010', 2015: '2015', 2021: '2021'}
+    """
+    if not years:
+        return {}
+    first, last = years[0], years[-1]
+    inner = [y for y in years if y % 5 == 0 and y - first >= 2 and last - y >= 2]
+    return {y: str(y) for y in sorted({first, *inner, last})}
