@@ -7,12 +7,17 @@ specific data build it themselves (or add their own fixtures next to their tests
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from shapely.geometry import box
+
+# Shared test helpers (tests/helpers/*.py); with importlib import mode they are not importable
+# as part of a package, and putting tests/ itself on sys.path would shadow the `layers` package.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers"))
 
 ORIGIN_X, ORIGIN_Y = 455_000.0, 5_425_000.0
 """South-west corner of the test grid in EPSG:25832 (Karlsruhe area)."""

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
+import fetch_server as fs  # tests/helpers/fetch_server.py (on sys.path via tests/conftest.py)
 import pytest
 from click.testing import CliRunner
 
 from dashboard.cli import main
 from layers.fetch import read_catalogue, sources_dir
 
-
-def _load_helper():
-    name = "quartiersatlas_tests_fetch_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[1] / "fetch_server.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fs = _load_helper()
 Reply = fs.Reply
 KARLSRUHE = sources_dir() / "karlsruhe.csv"
 PFLEGEHEIME = "/server/rest/services/Stadtplan/Stadtplan_POIs_Senioren/MapServer/2/query"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import json
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 
+import fetch_server as fs  # tests/helpers/fetch_server.py (on sys.path via tests/conftest.py)
 import pytest
 import requests
 
@@ -29,20 +28,6 @@ from layers.fetch import (
     validate_geojson,
 )
 
-
-def _load_helper():
-    name = "quartiersatlas_tests_fetch_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[1] / "fetch_server.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fs = _load_helper()
 Reply = fs.Reply
 
 KARLSRUHE = sources_dir() / "karlsruhe.csv"
