@@ -14,9 +14,10 @@ Prints, side by side:
 * A generated city (1,000,000 residents, 3 categories × 300 facilities, 36 districts; files
   written to a temporary folder): end to end, ``quartiersatlas coverage --category all`` in a
   fresh process (reading the files included) against the ``sjoin_nearest`` approach in a fresh
-  process (reading the files included); and in-process timings per category.
+  process (reading the files included), alternating, best of three each; and in-process
+  timings per category.
 
-Best of several runs where a step takes milliseconds; single runs for the end-to-end steps.
+Best of several runs where a step takes milliseconds; best of three for the end-to-end steps.
 """
 
 from __future__ import annotations
@@ -441,37 +442,41 @@ def generated_city(n_residents: int, n_facilities: int, fmt: str) -> None:
         print(f"  files written to a temporary folder in {ms(time.perf_counter() - start)}")
 
         ours_out = Path(tmp) / "ours.csv"
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from dashboard.cli import main; main()",
-                "-q",
-                "coverage",
-                "--data",
-                str(folder),
-                "--category",
-                "all",
-                "--radius",
-                str(RADIUS_M),
-                "--out",
-                str(ours_out),
-            ],
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-        )
-        t_ours = time.perf_counter() - start
         base_out = Path(tmp) / "baseline.csv"
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", BASELINE_SCRIPT, str(folder), str(RADIUS_M), str(base_out)],
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-        )
-        t_base = time.perf_counter() - start
+        ours_cmd = [
+            sys.executable,
+            "-c",
+            "from dashboard.cli import main; main()",
+            "-q",
+            "coverage",
+            "--data",
+            str(folder),
+            "--category",
+            "all",
+            "--radius",
+            str(RADIUS_M),
+            "--out",
+            str(ours_out),
+        ]
+        base_cmd = [
+            sys.executable,
+            "-c",
+            BASELINE_SCRIPT,
+            str(folder),
+            str(RADIUS_M),
+            str(base_out),
+        ]
+        # Alternate the two so that both see the same machine load; best of three each.
+        t_ours = t_base = np.inf
+        for _ in range(3):
+            for cmd in (ours_cmd, base_cmd):
+                start = time.perf_counter()
+                subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
+                elapsed = time.perf_counter() - start
+                if cmd is ours_cmd:
+                    t_ours = min(t_ours, elapsed)
+                else:
+                    t_base = min(t_base, elapsed)
         ours = pd.read_csv(ours_out, dtype={"area_id": str})
         base = pd.read_csv(base_out, dtype={"area_id": str})
         merged = ours[ours.area_id != "ALL"].merge(
@@ -479,11 +484,17 @@ def generated_city(n_residents: int, n_facilities: int, fmt: str) -> None:
         )
         diff = float((merged.covered - merged.covered_b).abs().max())
         print(
-            "  end to end in a fresh process, reading the files included (target: ≤ 1/3 of sjoin_nearest)"
+            "  end to end in a fresh process, reading the files included, best of 3 "
+            "(target: ≤ 1/3 of sjoin_nearest)"
         )
         row("", "this engine (CLI)", "sjoin_nearest script", "ratio")
         row("coverage --category all", ms(t_ours), ms(t_base), f"{t_ours / t_base:.2f}")
-        row("max |covered| difference per district", f"{diff:.2f} (CSV rounds to 0.1)", "", "")
+        row("max |covered| difference per district", f"{diff:.2f}", "", "")
+        print(
+            "  (the script's sjoin(predicate='within') drops points lying exactly on a district "
+            "edge; this engine gives them to the first district, which shifts a district's "
+            "weights slightly)"
+        )
 
         # in-process, per category
         from layers.dataset import load_dataset

@@ -192,7 +192,7 @@ class AppContext:
         """Area of each resident point at ``level`` (cached)."""
         return self._cache.get(
             ("index", level),
-            lambda: area_index(self.dataset.resident_points["district_id"], self.mappings[level]),
+            lambda: area_index(self.dataset.residents.district_id, self.mappings[level]),
         )
 
     def weights(self, year: int | None, group: str) -> np.ndarray:

@@ -15,10 +15,13 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import geoarrow.pyarrow as ga
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from layers.crs import parse_crs
@@ -31,13 +34,6 @@ UNKNOWN_PLACEHOLDERS = frozenset({".", "x", "X", "…", "...", "/"})
 """German statistics write these for 'unknown' or 'withheld': read as missing."""
 
 PLACEHOLDER_REASON = "Platzhalter in der Quelle (Wert unbekannt oder geheim gehalten)"
-
-try:  # Arrow makes reading large vector layers several times faster; optional.
-    import pyarrow  # noqa: F401
-
-    _HAS_ARROW = True
-except ImportError:  # pragma: no cover - pyarrow is a declared dependency
-    _HAS_ARROW = False
 
 _DELIMITERS = (";", ",", "\t", "|")
 _SNIFF_BYTES = 64 * 1024
@@ -339,25 +335,102 @@ def read_vector(
     CrsError
         If the file has no CRS and none is given (e.g. a Shapefile without ``.prj``).
     """
+    _check_readable(path, file)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+    except Exception as exc:
+        raise _unreadable(file, exc) from exc
+    layer_crs = _layer_crs(path, file, declared=crs, found=frame.crs)
+    frame = frame.set_crs(layer_crs, allow_override=True)
+    if not frame.empty:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            _check_geographic_range(layer_crs, frame.geometry.total_bounds, file)
+    return frame
+
+
+@dataclass(frozen=True)
+class VectorPoints:
+    """A point layer read without building one geometry object per feature.
+
+    ``xy`` holds the coordinates (NaN for a feature without geometry or an empty point; a
+    multipoint of one point counts as that point). When the layer has other geometry types,
+    ``xy`` is ``None`` and ``geometries`` holds the decoded shapes so that the caller can name
+    the offending rows.
+    """
+
+    frame: pd.DataFrame
+    crs: CRS
+    xy: np.ndarray | None
+    geometries: np.ndarray | None = None
+
+
+def read_vector_points(
+    path: Path, *, file: str, layer: str | None = None, crs: str | None = None
+) -> VectorPoints:
+    """Read a point layer of a GeoJSON, GeoPackage or Shapefile straight into coordinates.
+
+    The geometries are decoded from Arrow with GeoArrow, which takes a small fraction of the time
+    of building a shapely point per feature: a million resident points read in well under a
+    second. Parameters and errors as in :func:`read_vector`.
+    """
+    _check_readable(path, file)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meta, table = pyogrio.read_arrow(path, layer=layer)
+    except Exception as exc:
+        raise _unreadable(file, exc) from exc
+    layer_crs = _layer_crs(path, file, declared=crs, found=meta.get("crs"))
+    geometry_name = meta.get("geometry_name") or "wkb_geometry"
+    if geometry_name not in table.column_names:
+        raise FileFormatError(f"{file}: the layer has no geometry column")
+    wkb = table.column(geometry_name)
+    attrs = table.drop_columns([geometry_name])
+    frame = attrs.to_pandas() if attrs.num_columns else pd.DataFrame(index=range(table.num_rows))
+    if table.num_rows == 0:  # (GeoArrow cannot wrap a chunked array without chunks)
+        return VectorPoints(frame, layer_crs, np.empty((0, 2)))
+    wkb_storage = wkb.cast(pa.binary()) if wkb.type != pa.binary() else wkb
+    try:
+        x, y = ga.point_coords(ga.as_geoarrow(ga.wkb().wrap_array(wkb_storage), ga.point()))
+    except Exception:
+        try:
+            geometries = shapely.from_wkb(wkb_storage.to_numpy(zero_copy_only=False))
+        except shapely.errors.GEOSException as exc:
+            raise _unreadable(file, exc) from exc
+        return VectorPoints(frame, layer_crs, None, geometries)
+    xy = np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+    if len(xy):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            bounds = np.array([*np.nanmin(xy, axis=0), *np.nanmax(xy, axis=0)])
+        _check_geographic_range(layer_crs, bounds, file)
+    return VectorPoints(frame, layer_crs, xy)
+
+
+def _check_readable(path: Path, file: str) -> None:
     if not path.exists():
         raise FileFormatError(f"{file}: file not found")
     if path.stat().st_size == 0:
         raise FileFormatError(f"{file}: file is empty")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            frame = pyogrio.read_dataframe(path, layer=layer, use_arrow=_HAS_ARROW)
-    except Exception as exc:
-        detail = str(exc).split("\n")[0]
-        raise FileFormatError(f"{file}: cannot read as a vector layer: {detail}") from exc
-    if crs is not None:
-        frame = frame.set_crs(parse_crs(crs, source=f"{file}: crs"), allow_override=True)
-        return _check_geographic_range(frame, file)
+
+
+def _unreadable(file: str, exc: Exception) -> FileFormatError:
+    detail = str(exc).split("\n")[0]
+    return FileFormatError(f"{file}: cannot read as a vector layer: {detail}")
+
+
+def _layer_crs(path: Path, file: str, *, declared: str | None, found: object) -> CRS:
+    """The CRS of a vector layer: the manifest's, else a legacy GeoJSON member, else the file's."""
+    if declared is not None:
+        return parse_crs(declared, source=f"{file}: crs")
     if path.suffix.lower() in (".geojson", ".json"):
         legacy = _legacy_geojson_crs(path)
-        if legacy is not None and (frame.crs is None or CRS.from_user_input(frame.crs) != legacy):
-            frame = frame.set_crs(legacy, allow_override=True)
-    if frame.crs is None:
+        if legacy is not None:
+            return legacy
+    if found is None:
         hint = (
             " (the Shapefile has no .prj)"
             if path.suffix.lower() == ".shp" and not path.with_suffix(".prj").exists()
@@ -366,7 +439,7 @@ def read_vector(
         raise CrsError(
             f'{file}: the layer has no CRS{hint}; add crs = "EPSG:<code>" to dataset.toml'
         )
-    return _check_geographic_range(frame, file)
+    return CRS.from_user_input(found)
 
 
 def _reject_binary(raw: bytes, file: str) -> None:
@@ -385,16 +458,11 @@ def _reject_binary(raw: bytes, file: str) -> None:
         )
 
 
-def _check_geographic_range(frame: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFrame:
+def _check_geographic_range(crs: CRS, bounds: np.ndarray, file: str) -> None:
     """Reject longitude/latitude layers whose numbers cannot be degrees (a wrong or missing CRS)."""
-    crs = CRS.from_user_input(frame.crs)
-    if not crs.is_geographic or frame.empty:
-        return frame
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        minx, miny, maxx, maxy = frame.geometry.total_bounds
-    if not np.isfinite([minx, miny, maxx, maxy]).all():
-        return frame
+    if not crs.is_geographic or not np.isfinite(bounds).all():
+        return
+    minx, miny, maxx, maxy = bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise CrsError(
             f"{file}: coordinates reach ({maxx:.0f}, {maxy:.0f}), outside the longitude/latitude "
@@ -402,7 +470,6 @@ def _check_geographic_range(frame: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFr
             '(metres): set crs = "EPSG:<code>" for this layer in dataset.toml (a GeoJSON '
             "without a crs member is read as WGS84)"
         )
-    return frame
 
 
 def is_tabular(path: Path) -> bool:
@@ -429,4 +496,5 @@ __all__ = [
     "parse_numbers",
     "read_csv_table",
     "read_vector",
+    "read_vector_points",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -14,10 +15,12 @@ from pyproj import CRS
 from layers._io import (
     FileFormatError,
     Table,
+    VectorPoints,
     is_tabular,
     parse_numbers,
     read_csv_table,
     read_vector,
+    read_vector_points,
 )
 from layers._validate import IssueCollector, rows_text
 from layers.crs import WGS84, parse_crs
@@ -33,14 +36,25 @@ ROW = "_row"
 
 @dataclass(frozen=True)
 class RawLayer:
-    """A layer read from disk: text attribute columns plus the source row of each record."""
+    """A layer read from disk: text attribute columns plus the source row of each record.
+
+    ``table`` is set for CSV files; ``points`` for vector files read with ``points=True`` (then
+    ``frame`` holds the attributes only).
+    """
 
     frame: pd.DataFrame | gpd.GeoDataFrame
     table: Table | None
+    points: VectorPoints | None = None
 
 
-def read_layer(spec: LayerSpec, collector: IssueCollector) -> RawLayer | None:
-    """Read the file of ``spec`` (CSV or vector); ``None`` after reporting why it failed."""
+def read_layer(
+    spec: LayerSpec, collector: IssueCollector, *, points: bool = False
+) -> RawLayer | None:
+    """Read the file of ``spec`` (CSV or vector); ``None`` after reporting why it failed.
+
+    With ``points=True`` a vector file is read as coordinates (see
+    :func:`layers._io.read_vector_points`) rather than as one geometry object per feature.
+    """
     if not spec.path.exists():
         collector.error(spec.file, "file not found")
         return None
@@ -60,6 +74,13 @@ def read_layer(spec: LayerSpec, collector: IssueCollector) -> RawLayer | None:
             frame = table.frame.copy()
             frame[ROW] = table.lines
             return RawLayer(frame, table)
+        if points:
+            vector_points = read_vector_points(
+                spec.path, file=spec.file, layer=spec.layer, crs=spec.crs
+            )
+            frame = _whole_floats_as_integers(vector_points.frame.reset_index(drop=True))
+            frame[ROW] = np.arange(1, len(frame) + 1)
+            return RawLayer(frame, None, vector_points)
         frame = read_vector(spec.path, file=spec.file, layer=spec.layer, crs=spec.crs)
     except FileFormatError as exc:
         collector.error(spec.file, _strip_file(str(exc), spec.file), row=exc.row, column=exc.column)
@@ -72,13 +93,13 @@ def read_layer(spec: LayerSpec, collector: IssueCollector) -> RawLayer | None:
     return RawLayer(frame, None)
 
 
-def _whole_floats_as_integers(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _whole_floats_as_integers(frame: pd.DataFrame) -> pd.DataFrame:
     """Float attribute columns that hold only whole numbers become nullable integers.
 
     Shapefile number fields and GeoJSON properties with a null come back as floats, so an id
     ``1100101`` would read as ``'1100101.0'`` and not join; as integers it reads as ``'1100101'``.
     """
-    geometry = frame.geometry.name
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     for column in frame.columns:
         values = frame[column]
         if column == geometry or not pd.api.types.is_float_dtype(values):
@@ -200,13 +221,28 @@ def numeric_column(
     return values, unknown
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PointLayer:
-    """Points with canonical attribute columns, plus the records that have no coordinates."""
+    """Points with canonical attribute columns, plus the records that have no coordinates.
 
-    located: gpd.GeoDataFrame
+    ``attrs`` and ``xy`` describe the located records (same order); ``located`` is the same as a
+    GeoDataFrame, built on first use (a million resident points never need it).
+    """
+
+    attrs: pd.DataFrame
+    xy: np.ndarray
+    crs: CRS
     unlocated: pd.DataFrame
     table: Table | None = None
+
+    @cached_property
+    def located(self) -> gpd.GeoDataFrame:
+        """The located records with point geometry in :attr:`crs`."""
+        return gpd.GeoDataFrame(
+            self.attrs,
+            geometry=gpd.points_from_xy(self.xy[:, 0], self.xy[:, 1], crs=self.crs),
+            crs=self.crs,
+        )
 
 
 def read_points(
@@ -222,7 +258,7 @@ def read_points(
     source row. Records without coordinates are returned separately and reported as one warning.
     """
     start = len(collector.issues)
-    raw = read_layer(spec, collector)
+    raw = read_layer(spec, collector, points=True)
     if raw is None:
         return None
     frame = raw.frame
@@ -240,28 +276,26 @@ def read_points(
     attrs = pd.DataFrame({canonical: frame[own] for canonical, own in mapping.items()})
     attrs[ROW] = frame[ROW].to_numpy()
     if raw.table is not None:
-        geometry, crs = _csv_points(spec, frame, raw.table, collector)
-        if geometry is None:
-            return None
+        xy, crs = _csv_points(spec, frame, raw.table, collector)
     else:
-        geometry, crs = _vector_points(spec, frame, collector)
-        if geometry is None:
-            return None
-    if collector.errors_since(start):
+        assert raw.points is not None
+        xy, crs = _vector_points(spec, frame, raw.points, collector)
+    if xy is None or crs is None or collector.errors_since(start):
         return None
-    missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
+    missing = np.isnan(xy).any(axis=1)
     if missing.any():
         rows = attrs.loc[missing, ROW].astype(int).tolist()
         collector.warning(
             spec.file,
             f"{len(rows)} row(s) without coordinates are kept off the map: rows {rows_text(rows)}",
         )
-    located = gpd.GeoDataFrame(
-        attrs.loc[~missing].reset_index(drop=True),
-        geometry=gpd.GeoSeries(geometry[~missing], crs=crs).reset_index(drop=True),
-        crs=crs,
+        located = attrs.loc[~missing].reset_index(drop=True)
+        xy = xy[~missing]
+    else:
+        located = attrs
+    return PointLayer(
+        located, np.ascontiguousarray(xy), crs, attrs.loc[missing].reset_index(drop=True), raw.table
     )
-    return PointLayer(located, attrs.loc[missing].reset_index(drop=True), raw.table)
 
 
 def _csv_points(
@@ -332,16 +366,17 @@ def _csv_points(
                 xs_col,
                 "longitude outside -180..180",
             )
-    valid = ~(np.isnan(xs) | np.isnan(ys))
-    geometry = np.full(len(frame), None, dtype=object)
-    geometry[valid] = shapely.points(xs[valid], ys[valid])
-    return geometry, crs
+    xy = np.column_stack([xs, ys])
+    xy[np.isnan(xy).any(axis=1)] = np.nan
+    return xy, crs
 
 
 def _vector_points(
-    spec: LayerSpec, frame: gpd.GeoDataFrame, collector: IssueCollector
+    spec: LayerSpec, frame: pd.DataFrame, points: VectorPoints, collector: IssueCollector
 ) -> tuple[np.ndarray | None, CRS | None]:
-    geoms = frame.geometry.to_numpy()
+    if points.xy is not None:
+        return points.xy, points.crs
+    geoms = np.asarray(points.geometries, dtype=object)
     types = shapely.get_type_id(geoms)
     single_multi = (types == shapely.GeometryType.MULTIPOINT) & (
         shapely.get_num_geometries(geoms) == 1
@@ -352,9 +387,7 @@ def _vector_points(
         types = shapely.get_type_id(geoms)
     wrong = (types != shapely.GeometryType.POINT) & (types != -1)
     if wrong.any():
-        names = pd.Series(shapely.get_type_id(geoms[wrong])).map(
-            lambda t: shapely.GeometryType(t).name
-        )
+        names = pd.Series(types[wrong]).map(lambda t: shapely.GeometryType(t).name)
         report_rows(
             collector,
             spec,
@@ -364,7 +397,9 @@ def _vector_points(
             "wrong geometry type, expected Point",
         )
         return None, None
-    return geoms, CRS.from_user_input(frame.crs)
+    xy = np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+    xy[shapely.is_missing(geoms)] = np.nan
+    return xy, points.crs
 
 
 def id_key(values: pd.Series) -> pd.Series:

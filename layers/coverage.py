@@ -42,6 +42,7 @@ from layers.network import (
     network_distances,
     snap_points,
 )
+from layers.residents import ResidentPoints
 from layers.types import DISTANCE_MODES, DistanceMode, Level
 
 if TYPE_CHECKING:
@@ -118,7 +119,9 @@ def check_categories(requested: Iterable[str] | str, valid: Sequence[str]) -> li
     return list(dict.fromkeys(items))
 
 
-def point_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries, *, name: str = "points") -> np.ndarray:
+def point_xy(
+    frame: gpd.GeoDataFrame | gpd.GeoSeries | ResidentPoints, *, name: str = "points"
+) -> np.ndarray:
     """Return the ``(n, 2)`` coordinates of a point layer, one row per feature.
 
     Raises
@@ -126,6 +129,8 @@ def point_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries, *, name: str = "points") -
     ParameterError
         If a feature is not a point or has no coordinates.
     """
+    if isinstance(frame, ResidentPoints):
+        return frame.xy
     geoms = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else frame.to_numpy()
     if len(geoms) == 0:
         return np.empty((0, 2))
@@ -168,7 +173,8 @@ class DistanceTable:
     Parameters
     ----------
     residents
-        Resident points (any columns; only the geometry is used), metric CRS.
+        Resident points, metric CRS: :class:`layers.residents.ResidentPoints` (as in
+        ``Dataset.residents``) or any point GeoDataFrame/GeoSeries (only the geometry is used).
     facilities
         Facility points with a ``category`` column, same CRS as ``residents``.
     distance
@@ -201,14 +207,18 @@ class DistanceTable:
 
     def __init__(
         self,
-        residents: gpd.GeoDataFrame | gpd.GeoSeries,
+        residents: gpd.GeoDataFrame | gpd.GeoSeries | ResidentPoints,
         facilities: gpd.GeoDataFrame,
         *,
         distance: DistanceMode = "euclidean",
         network: WalkingNetwork | None = None,
         detour_factor: float | None = None,
     ) -> None:
-        crs = require_metric(residents, name="residents")
+        crs = (
+            residents.crs
+            if isinstance(residents, ResidentPoints)
+            else require_metric(residents, name="residents")
+        )
         fac_crs = require_metric(facilities, name="facilities")
         if fac_crs != crs:
             raise CrsError(
@@ -239,7 +249,8 @@ class DistanceTable:
         self.network = network if distance == "network" else None
         self.detour_factor = float(detour_factor) if detour_factor is not None else 1.0
         self.resident_xy = point_xy(residents, name="residents")
-        self.resident_xy.setflags(write=False)
+        if self.resident_xy.flags.writeable:
+            self.resident_xy.setflags(write=False)
         self._facility_xy = point_xy(facilities, name="facilities")
         categories = facilities["category"].astype("string").fillna("").to_numpy(dtype=object)
         self._positions = {
@@ -654,7 +665,7 @@ def dataset_distance_table(
             path, crs=dataset.metadata.metric_crs, cache=network_cache, source_crs=source_crs
         )
     return DistanceTable(
-        dataset.resident_points,
+        dataset.residents,
         dataset.facilities,
         distance=distance,
         network=network,
@@ -666,7 +677,7 @@ def dataset_area_index(dataset: Dataset, level: Level = "district") -> AreaIndex
     """Area index of the dataset's resident points at ``level``."""
     from layers.areas import area_mapping
 
-    return area_index(dataset.resident_points["district_id"], area_mapping(dataset, level))
+    return area_index(dataset.residents.district_id, area_mapping(dataset, level))
 
 
 def dataset_coverage(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from layers._readers import ROW, clean_text, read_layer, resolve_columns
+from layers._readers import ROW, PointLayer, clean_text, read_layer, read_points, resolve_columns
 from layers._validate import Issue, IssueCollector, did_you_mean, valid_list
 from layers.areas import PLANNING_AREA_COLUMNS, load_planning_areas, match_district_ids
 from layers.boundaries import assign_districts, load_districts
@@ -28,7 +28,7 @@ from layers.population import (
     groups_of,
     load_population,
 )
-from layers.residents import build_resident_points, load_residents
+from layers.residents import ResidentPoints, build_resident_points, load_residents
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +85,18 @@ class Dataset:
     facilities: gpd.GeoDataFrame
     unlocated_facilities: pd.DataFrame
     population: pd.DataFrame
-    resident_points: gpd.GeoDataFrame
+    residents: ResidentPoints
     addresses: gpd.GeoDataFrame | None
     planning_areas: pd.DataFrame | None
     planning_areas_proposal: bool
     programme: pd.DataFrame | None
     network: NetworkSpec | None
     issues: tuple[Issue, ...]
+
+    @property
+    def resident_points(self) -> gpd.GeoDataFrame:
+        """:attr:`residents` as a GeoDataFrame (built on first use; analysis uses the arrays)."""
+        return self.residents.frame
 
     @property
     def category_ids(self) -> tuple[str, ...]:
@@ -234,7 +239,7 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
         facilities=facilities,
         unlocated_facilities=unlocated,
         population=population,
-        resident_points=resident_points,
+        residents=resident_points,
         addresses=addresses,
         planning_areas=planning,
         planning_areas_proposal=bool(
@@ -359,18 +364,26 @@ def _swapped_lat_lon(
 
 
 def _addresses(
-    manifest: Manifest, residents: gpd.GeoDataFrame | None, crs: CRS, collector: IssueCollector
+    manifest: Manifest, residents: PointLayer | None, crs: CRS, collector: IssueCollector
 ) -> gpd.GeoDataFrame | None:
     if manifest.addresses is not None:
-        from layers._readers import read_points
-
         layer = read_points(manifest.addresses, collector, required=("address",))
         if layer is None:
             return None
         frame = layer.located
         frame["address"] = clean_text(frame["address"])
-    elif residents is not None and (residents["address"] != "").any():
-        frame = residents[residents["address"] != ""]
+    elif (
+        residents is not None
+        and "address" in residents.attrs
+        and (residents.attrs["address"] != "").any()
+    ):
+        with_address = (residents.attrs["address"] != "").to_numpy()
+        xy = residents.xy[with_address]
+        frame = gpd.GeoDataFrame(
+            {"address": residents.attrs["address"].to_numpy()[with_address]},
+            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+            crs=residents.crs,
+        )
     else:
         return None
     frame = to_metric(gpd.GeoDataFrame(frame[["address", "geometry"]], crs=frame.crs), crs)

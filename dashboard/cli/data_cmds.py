@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from dashboard.cli import main
 from dashboard.cli._common import reports_errors, to_json
@@ -69,7 +70,7 @@ def dataset_summary(dataset: Dataset) -> dict:
         }
         for g in dataset.group_ids
     }
-    origins = dataset.resident_points["origin"].value_counts()
+    origins = pd.Series(dataset.residents.origin).value_counts()
     return {
         "name": dataset.metadata.name,
         "city": dataset.metadata.city,

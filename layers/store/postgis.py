@@ -40,6 +40,7 @@ from layers._validate import Issue
 from layers.catalogue import Category, Group
 from layers.dataset import Dataset, LayerSource, Metadata, NetworkSpec
 from layers.errors import StoreError
+from layers.residents import ResidentPoints
 from layers.store import data_version, network_files, redact_url
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ _FRAME_FIELDS = (
     "planning_areas",
     "programme",
 )
+_RESIDENTS_FIELD = "residents"
+"""Dataset field stored as the ``resident_points`` table (``Dataset.resident_points``)."""
 _OTHER_FIELDS = (
     "metadata",
     "categories",
@@ -540,7 +543,7 @@ def _crs_text(crs: CRS) -> str:
 def _dataset_meta(dataset: Dataset) -> dict[str, Any]:
     from layers.dataset import Dataset as _Dataset
 
-    known = set(_FRAME_FIELDS) | set(_OTHER_FIELDS)
+    known = set(_FRAME_FIELDS) | set(_OTHER_FIELDS) | {_RESIDENTS_FIELD}
     unknown = [f.name for f in dataclasses.fields(_Dataset) if f.name not in known]
     if unknown:
         raise StoreError(
@@ -766,8 +769,12 @@ def _build_dataset(
             crs=net["crs"],
         )
     )
+    frames = dict(frames)
+    resident_points = frames.pop("resident_points")
+    assert resident_points is not None
     return Dataset(
         metadata=metadata,
+        residents=ResidentPoints.from_frame(gpd.GeoDataFrame(resident_points)),
         categories=tuple(Category(**c) for c in meta["categories"]),
         groups=tuple(Group(**g) for g in meta["groups"]),
         planning_areas_proposal=bool(meta["planning_areas_proposal"]),

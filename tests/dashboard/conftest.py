@@ -17,6 +17,7 @@ from pyproj import CRS
 
 from layers.catalogue import Category, Group
 from layers.dataset import Dataset, LayerSource, Metadata
+from layers.residents import ResidentPoints
 
 CRS_M = "EPSG:25832"
 X0, Y0 = 456_000.0, 5_428_000.0
@@ -132,7 +133,7 @@ def make_tiny_dataset(*, small_district_population: float = 30.0) -> Dataset:
         facilities=facilities,
         unlocated_facilities=pd.DataFrame(columns=["id", "name", "category", "row", "file"]),
         population=population,
-        resident_points=resident_points,
+        residents=ResidentPoints.from_frame(resident_points),
         addresses=addresses,
         planning_areas=planning,
         planning_areas_proposal=True,

@@ -12,7 +12,7 @@ from pyproj import CRS
 from shapely.geometry import LineString, Point, Polygon, box
 
 from layers._validate import IssueCollector
-from layers.boundaries import assign_districts, load_districts
+from layers.boundaries import assign_districts, district_positions, load_districts
 from layers.manifest import read_manifest
 
 MANIFEST = '[districts]\npath = "{path}"\ncolumns = {{ id = "NUMMER", name = "Name" }}\n{extra}'
@@ -249,3 +249,47 @@ def test_null_id_in_a_geojson_is_an_empty_id(tmp_path: Path) -> None:
     frame = _frame([1, None], ["a", "b"], [box(0, 0, 1, 1), box(1, 0, 2, 1)])
     _, collector = _load(tmp_path, frame)
     assert _lines(collector) == ["error: d.geojson, row 2, column 'NUMMER': empty district id"]
+
+
+# --- district_positions ---------------------------------------------------------------------
+
+
+def _reference_positions(x: np.ndarray, y: np.ndarray, districts: gpd.GeoDataFrame) -> np.ndarray:
+    """The same answer by a plain STRtree query: the first district (file order) each point touches."""
+    tree = shapely.STRtree(districts.geometry.to_numpy())
+    point_idx, district_idx = tree.query(shapely.points(x, y), predicate="intersects")
+    result = np.full(len(x), -1)
+    for p, d in sorted(zip(point_idx, district_idx, strict=True), reverse=True):
+        result[p] = d  # sorted descending, so the smallest district index is written last
+    return result
+
+
+def test_district_positions_match_an_strtree_query_on_irregular_districts() -> None:
+    rng = np.random.default_rng(7)
+    polygons = [
+        shapely.Polygon([(0, 0), (400, 50), (380, 420), (60, 300)]),
+        shapely.Polygon([(400, 50), (900, 0), (950, 500), (380, 420)]),  # shares an edge
+        shapely.Polygon(
+            [(0, 500), (900, 500), (900, 990), (0, 990)], [[(300, 600), (600, 600), (450, 900)]]
+        ),  # with a hole
+        shapely.Polygon([(420, 650), (520, 650), (470, 800)]),  # an island inside the hole
+    ]
+    districts = gpd.GeoDataFrame({"id": list("abcd")}, geometry=polygons, crs=25832)
+    xy = rng.uniform(-100, 1_100, size=(30_000, 2))
+    # Points exactly on edges and vertices, and NaN coordinates.
+    xy[:4] = [(400, 50), (390, 235), (0, 500), (450, 600)]
+    xy[4] = np.nan
+    got = district_positions(xy[:, 0], xy[:, 1], districts)
+    np.testing.assert_array_equal(got, _reference_positions(xy[:, 0], xy[:, 1], districts))
+    assert got[:5].tolist() == [0, 0, 2, 2, -1]
+
+
+def test_district_positions_of_points_all_in_one_strip_and_of_no_points(
+    grid_districts: gpd.GeoDataFrame,
+) -> None:
+    x0, y0 = grid_districts.total_bounds[:2]
+    x = np.full(3, x0 + 250.0)  # every point has the same x: a single strip
+    y = np.array([y0 + 100, y0 + 1900, y0 - 5])
+    assert district_positions(x, y, grid_districts).tolist() == [2, 0, -1]
+    assert district_positions(np.array([]), np.array([]), grid_districts).tolist() == []
+    assert district_positions(np.array([np.nan]), np.array([1.0]), grid_districts).tolist() == [-1]

@@ -9,8 +9,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from pyproj import CRS
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 from layers._io import (
     PLACEHOLDER_REASON,
@@ -21,6 +22,7 @@ from layers._io import (
     parse_numbers,
     read_csv_table,
     read_vector,
+    read_vector_points,
 )
 from layers.errors import CrsError
 
@@ -296,3 +298,78 @@ def test_unreadable_vector_file(tmp_path: Path, content: bytes, message: str) ->
 def test_missing_vector_file(tmp_path: Path) -> None:
     with pytest.raises(FileFormatError, match="file not found"):
         read_vector(tmp_path / "none.gpkg", file="none.gpkg")
+
+
+# --- point layers as coordinates ------------------------------------------------------------
+
+
+def _write_points(path: Path, geometries: list, crs: int = 25832) -> None:
+    gpd.GeoDataFrame(
+        {"name": [f"p{i}" for i in range(len(geometries))]}, geometry=geometries, crs=crs
+    ).to_file(path, engine="pyogrio")
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
+def test_read_vector_points_gives_coordinates_without_geometry_objects(
+    tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"points{suffix}"
+    _write_points(
+        path,
+        [Point(455_001.5, 5_425_002.25), None, Point(455_010.0, 5_425_020.0)],
+    )
+    points = read_vector_points(path, file=path.name)
+    assert points.geometries is None
+    assert points.crs == CRS.from_epsg(25832)
+    assert points.frame["name"].tolist() == ["p0", "p1", "p2"]
+    np.testing.assert_array_equal(points.xy[0], [455_001.5, 5_425_002.25])
+    assert np.isnan(points.xy[1]).all()  # no geometry: NaN, kept in place
+    np.testing.assert_array_equal(points.xy[2], [455_010.0, 5_425_020.0])
+
+
+def test_read_vector_points_drops_z_and_unwraps_single_multipoints(tmp_path: Path) -> None:
+    path = tmp_path / "points.gpkg"
+    _write_points(
+        path,
+        [
+            shapely.from_wkt("POINT Z (455001 5425002 118)"),
+            shapely.from_wkt("MULTIPOINT ((455003 5425004))"),
+        ],
+    )
+    points = read_vector_points(path, file="points.gpkg")
+    np.testing.assert_array_equal(points.xy, [[455_001, 5_425_002], [455_003, 5_425_004]])
+
+
+def test_read_vector_points_hands_back_other_geometry_types_for_the_message(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mixed.geojson"
+    _write_points(path, [Point(8.4, 49.0), LineString([(8.4, 49.0), (8.5, 49.1)])], crs=4326)
+    points = read_vector_points(path, file="mixed.geojson")
+    assert points.xy is None
+    assert shapely.get_type_id(points.geometries).tolist() == [0, 1]
+
+
+def test_read_vector_points_of_an_empty_layer(tmp_path: Path) -> None:
+    path = tmp_path / "empty.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    points = read_vector_points(path, file="empty.geojson")
+    assert points.xy.shape == (0, 2)
+
+
+def test_read_vector_points_rejects_projected_numbers_in_a_degree_crs(tmp_path: Path) -> None:
+    path = tmp_path / "metres.geojson"
+    _write_points(path, [Point(455_001, 5_425_002)], crs=4326)
+    with pytest.raises(CrsError, match="outside the longitude/latitude range"):
+        read_vector_points(path, file="metres.geojson")
+
+
+def test_read_vector_points_agrees_with_read_vector(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    xy = rng.uniform([455_000, 5_425_000], [465_000, 5_435_000], size=(5_000, 2)).round(2)
+    path = tmp_path / "many.gpkg"
+    _write_points(path, list(shapely.points(xy)))
+    frame = read_vector(path, file="many.gpkg")
+    points = read_vector_points(path, file="many.gpkg")
+    np.testing.assert_array_equal(points.xy, shapely.get_coordinates(frame.geometry.to_numpy()))
+    assert points.frame["name"].tolist() == frame["name"].tolist()

@@ -12,7 +12,14 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 
 from layers.dataset import load_dataset, validate_dataset
-from layers.residents import GRID_CELL_M, grid_points, resident_weights, scale_weights
+from layers.errors import CrsError, ParameterError
+from layers.residents import (
+    GRID_CELL_M,
+    ResidentPoints,
+    grid_points,
+    resident_weights,
+    scale_weights,
+)
 
 X0, Y0 = 455_000.0, 5_425_000.0  # south-west corner of the grid (tests/conftest.py)
 CENTRES = {
@@ -228,3 +235,69 @@ def test_resident_points_are_in_the_metric_crs(make) -> None:
     assert dataset.resident_points.crs == dataset.districts.crs
     first = dataset.resident_points.geometry.iloc[0]
     assert shapely.equals(first, Point(CENTRES["0101"]))
+
+
+# --- ResidentPoints -------------------------------------------------------------------------
+
+
+def _points(**changes) -> ResidentPoints:
+    values = {
+        "xy": np.array([[X0 + 1, Y0 + 1], [X0 + 2, Y0 + 2], [X0 + 3, Y0 + 3]]),
+        "district_codes": np.array([1, 1, 0]),
+        "district_ids": np.array(["0101", "0102"], dtype=object),
+        "from_grid": np.array([False, False, True]),
+        "base_weight": np.array([1.0, 2.0, 1.0]),
+        "crs": "EPSG:25832",
+    }
+    values.update(changes)
+    return ResidentPoints(**values)
+
+
+def test_resident_points_hold_read_only_arrays_and_give_a_frame_on_demand() -> None:
+    points = _points()
+    assert len(points) == 3
+    assert points.district_id.tolist() == ["0102", "0102", "0101"]
+    assert points.origin.tolist() == ["residents", "residents", "grid"]
+    with pytest.raises(ValueError, match="read-only"):
+        points.xy[0, 0] = 0.0
+    frame = points.frame
+    assert frame.crs == "EPSG:25832"
+    assert frame["district_id"].tolist() == ["0102", "0102", "0101"]
+    assert frame["base_weight"].tolist() == [1.0, 2.0, 1.0]
+    assert shapely.get_coordinates(frame.geometry.to_numpy()).tolist() == points.xy.tolist()
+    assert points.frame is frame  # built once
+
+
+def test_resident_points_round_trip_through_a_frame() -> None:
+    points = _points()
+    again = ResidentPoints.from_frame(points.frame)
+    np.testing.assert_array_equal(again.xy, points.xy)
+    assert again.district_id.tolist() == points.district_id.tolist()
+    assert again.from_grid.tolist() == points.from_grid.tolist()
+    assert again.base_weight.tolist() == points.base_weight.tolist()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"base_weight": np.ones(2)}, "`base_weight` has 2 entries for 3 points"),
+        ({"district_codes": np.array([0, 1, 2])}, "a district code has no district id"),
+        ({"district_codes": np.array([0, -1, 1])}, "a district code has no district id"),
+    ],
+)
+def test_resident_points_reject_inconsistent_arrays(changes, message) -> None:
+    with pytest.raises(ParameterError, match=message):
+        _points(**changes)
+
+
+def test_resident_points_from_a_frame_need_metric_points_with_districts() -> None:
+    frame = _points().frame
+    with pytest.raises(CrsError):
+        ResidentPoints.from_frame(frame.to_crs(4326))
+    no_district = frame.assign(district_id=[None, "0102", "0101"])
+    with pytest.raises(ParameterError, match="needs a district_id"):
+        ResidentPoints.from_frame(no_district)
+    polygon = frame.copy()
+    polygon.loc[1, "geometry"] = box(X0, Y0, X0 + 5, Y0 + 5)
+    with pytest.raises(ParameterError, match=r"positions \[1\]"):
+        ResidentPoints.from_frame(polygon)

@@ -20,6 +20,7 @@ from dashboard.cli._common import data_option, open_dataset, reports_errors
 from layers.coverage import dataset_distance_table
 from layers.dataset import load_dataset
 from layers.errors import StoreError
+from layers.residents import ResidentPoints
 from layers.store import data_version, is_database_url, postgis, redact_url
 from layers.store.distances import precompute_distances, stored_distance_table
 from layers.store.postgis import (
@@ -39,6 +40,8 @@ def assert_same_dataset(left, right) -> None:
         a, b = getattr(left, field.name), getattr(right, field.name)
         if isinstance(a, gpd.GeoDataFrame):
             assert_geodataframe_equal(a, b, check_less_precise=False)
+        elif isinstance(a, ResidentPoints):
+            assert_geodataframe_equal(a.frame, b.frame, check_less_precise=False)
         elif isinstance(a, pd.DataFrame):
             pd.testing.assert_frame_equal(a, b)
         elif field.name == "metadata":
