@@ -171,6 +171,7 @@ class AppContext:
             for level in self.levels
         }
         self.outline = figures.boundary_lines(ds.districts)
+        self.boundary_layers = figures.boundary_layers(self.outline)
         self.facilities_wgs = figures.facility_points(ds.facilities)
         self._hexes: figures.HexLayer | None = None
         self._hex_inverse: np.ndarray | None = None

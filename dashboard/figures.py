@@ -171,6 +171,40 @@ class Boundaries:
     city: Lines
 
 
+def _multiline(lines: Lines) -> dict:
+    """A GeoJSON MultiLineString of ``lines`` (parts separated by ``None``)."""
+    parts: list[list[list[float]]] = [[]]
+    for lon, lat in zip(lines.lon, lines.lat, strict=True):
+        if lon is None or lat is None:
+            parts.append([])
+        else:
+            parts[-1].append([lon, lat])
+    return {"type": "MultiLineString", "coordinates": [p for p in parts if len(p) > 1]}
+
+
+def boundary_layers(boundaries: Boundaries) -> list[dict]:
+    """District borders and the city outline as map layers (drawn above the traces).
+
+    As layout layers rather than traces they are handed to the map once: a change of values
+    redraws the traces only, not these lines.
+    """
+    return [
+        {
+            "sourcetype": "geojson",
+            "source": {"type": "Feature", "properties": {}, "geometry": _multiline(lines)},
+            "type": "line",
+            "color": colour,
+            "line": {"width": width},
+            "below": "",
+            "name": name,
+        }
+        for name, lines, colour, width in (
+            ("borders", boundaries.districts, "#4a4a4a", 0.8),
+            ("outline", boundaries.city, "#1a1a1a", 2.2),
+        )
+    ]
+
+
 def boundary_lines(districts: gpd.GeoDataFrame) -> Boundaries:
     """District borders and the city outline, simplified and rounded for display."""
     shown = to_display(districts[["geometry"]])
@@ -254,10 +288,8 @@ class Traces:
     DISTRICTS = 0
     PLANNING = 1
     GAPS = 2
-    BORDERS = 3
-    OUTLINE = 4
-    GRID = 5
-    FIRST_FACILITY = 6
+    GRID = 3
+    FIRST_FACILITY = 4
 
     def facility(self, i: int) -> int:
         """Trace of the ``i``-th category's facilities."""
@@ -341,7 +373,7 @@ def map_figure(
     hexes
         Gap hexagons, or None.
     boundaries
-        District borders and city outline.
+        District borders and city outline (drawn as layout layers, see :func:`boundary_layers`).
     facilities
         From :func:`facility_points` (text already escaped).
     categories
@@ -374,28 +406,6 @@ def map_figure(
             hovertemplate="%{customdata}<extra></extra>",
             customdata=[""] * (len(hexes.ids) if hexes else 0),
             name="gaps",
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
-            lat=boundaries.districts.lat,
-            lon=boundaries.districts.lon,
-            mode="lines",
-            line={"width": 0.8, "color": "#4a4a4a"},
-            hoverinfo="skip",
-            showlegend=False,
-            name="borders",
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
-            lat=boundaries.city.lat,
-            lon=boundaries.city.lon,
-            mode="lines",
-            line={"width": 2.2, "color": "#1a1a1a"},
-            hoverinfo="skip",
-            showlegend=False,
-            name="outline",
         )
     )
     grid = grid if grid is not None else pd.DataFrame({"lat": [], "lon": []})
@@ -460,6 +470,7 @@ def map_figure(
             "style": "white-bg",
             "center": districts.center,
             "zoom": districts.zoom,
+            "layers": boundary_layers(boundaries),
         },
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         paper_bgcolor="#ffffff",

@@ -86,6 +86,12 @@ UPLOAD_STORE = "upload-store"
 PRINT_DUMMY = "print-dummy"
 MAP_BOUNDS = "map-bounds-store"
 MAP_SENT = "map-sent-store"
+PAGE_TRIGGER = "page-trigger"
+PROFILE_TRIGGER = "profile-trigger"
+SCENARIO_TRIGGER = "scenario-trigger"
+COORD_TRIGGER = "coordinator-trigger"
+COMPARE_TRIGGER = "compare-trigger"
+EXPORT_TRIGGER = "export-trigger"
 RESIZE_DUMMY = "resize-dummy"
 
 

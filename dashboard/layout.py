@@ -668,6 +668,17 @@ def build_layout(
             dcc.Store(id=ids.PRINT_DUMMY),
             dcc.Store(id=ids.RESIZE_DUMMY),
             dcc.Store(id=ids.MAP_SENT),
+            *[
+                dcc.Store(id=store)
+                for store in (
+                    ids.PAGE_TRIGGER,
+                    ids.PROFILE_TRIGGER,
+                    ids.SCENARIO_TRIGGER,
+                    ids.COORD_TRIGGER,
+                    ids.COMPARE_TRIGGER,
+                    ids.EXPORT_TRIGGER,
+                )
+            ],
             dcc.Store(id=ids.MAP_BOUNDS, data=list(ctx.geo["district"].bounds)),
             html.A(t("map_label", lang), href="#" + ids.MAP, className="skip-link"),
             header(ctx, state, lang),

@@ -25,11 +25,11 @@ def register_all(app: dash.Dash, ctx: AppContext) -> None:
         profile,
         scenario,
         upload,
-        url_state,
+        view,
     )
 
     for module in (
-        url_state,
+        view,
         filters,
         language,
         map,

@@ -179,10 +179,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(
         Output(ids.COORD_RESULT, "children"),
         Output(ids.COORD_KEY, "data"),
-        Input(ids.STATE, "data"),
+        Input(ids.COORD_TRIGGER, "data"),
+        State(ids.STATE, "data"),
         State(ids.COORD_KEY, "data"),
     )
-    def update_result(data: dict | None, key: list | None) -> tuple:
+    def update_result(_trigger: object, data: dict | None, key: list | None) -> tuple:
         if data is None:
             raise dash.exceptions.PreventUpdate
         state = ViewState.from_dict(data)

@@ -348,9 +348,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(
         Output(ids.EXPORT_PROFILE, "disabled"),
         Output(ids.EXPORT_PROFILE, "title"),
-        Input(ids.STATE, "data"),
+        Input(ids.EXPORT_TRIGGER, "data"),
+        State(ids.STATE, "data"),
     )
-    def profile_enabled(data: dict | None) -> tuple[bool, str]:
+    def profile_enabled(_trigger: object, data: dict | None) -> tuple[bool, str]:
         state = ViewState.from_dict(data)
         level = _level(ctx, state)
         ok = bool(state.area) and state.area in ctx.geo[level].ids

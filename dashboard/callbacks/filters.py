@@ -80,7 +80,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.SCENARIO_PANEL, "hidden"),
         Output(ids.COORD_PANEL, "hidden"),
         Output(ids.COMPARE_WRAP, "hidden"),
-        Input(ids.STATE, "data"),
+        Input(ids.PAGE_TRIGGER, "data"),
+        State(ids.STATE, "data"),
         State(ids.DISTANCE_HINT, "children"),
         State(ids.PAGE, "className"),
         State(ids.PROFILE, "hidden"),
@@ -88,7 +89,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         State(ids.COORD_PANEL, "hidden"),
         State(ids.COMPARE_WRAP, "hidden"),
     )
-    def update_view(data: dict | None, *current: object) -> tuple:
+    def update_view(_trigger: object, data: dict | None, *current: object) -> tuple:
         if data is None:
             raise dash.exceptions.PreventUpdate
         state = ViewState.from_dict(data)

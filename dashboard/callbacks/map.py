@@ -336,9 +336,8 @@ def map_update(
     patch["data"][traces.upload]["customdata"] = up.get("text", [])
 
     # basemap and view
-    patch["layout"]["map"]["layers"] = (
-        osm_layers(ctx.options.online_basemap_url) if state.basemap == "osm" else []
-    )
+    basemap = osm_layers(ctx.options.online_basemap_url) if state.basemap == "osm" else []
+    patch["layout"]["map"]["layers"] = basemap + ctx.boundary_layers
     if loc:
         patch["layout"]["map"]["center"] = {"lat": loc[0], "lon": loc[1]}
         patch["layout"]["map"]["zoom"] = 13.6
@@ -463,37 +462,15 @@ def changed_only(patch: Patch, sent: dict[str, str] | None) -> tuple[Patch, dict
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
-    """Register the map callbacks."""
-    source = {lang: source_line(ctx, lang) for lang in ("de", "en")}
-
-    @app.callback(
-        Output(ids.MAP, "figure"),
-        Output(ids.MAP_TITLE, "children"),
-        Output(ids.MAP_LEGEND, "children"),
-        Output(ids.MAP_TABLE, "children"),
-        Output(ids.MAP_SOURCE, "children"),
-        Output(ids.MAP_SENT, "data"),
-        dash.Input(ids.STATE, "data"),
-        dash.Input(ids.UPLOAD_STORE, "data"),
-        dash.Input(ids.SUGGEST_STORE, "data"),
-        dash.State(ids.MAP_SENT, "data"),
-    )
-    def update_map(
-        data: dict | None, upload: dict | None, suggestions: dict | None, sent: dict | None
-    ) -> tuple:
-        if data is None:
-            raise dash.exceptions.PreventUpdate
-        state = ViewState.from_dict(data)
-        out = map_update(ctx, state, upload=upload, suggestions=suggestions)
-        figure, sent = changed_only(out["figure"], sent)
-        return (figure, out["title"], out["legend"], out["table"], source[state.lang], sent)
+    """Register the compare map's callback (the main map is drawn by ``callbacks.view``)."""
 
     @app.callback(
         Output(ids.COMPARE_MAP, "figure"),
-        dash.Input(ids.STATE, "data"),
+        dash.Input(ids.COMPARE_TRIGGER, "data"),
+        dash.State(ids.STATE, "data"),
         prevent_initial_call=True,
     )
-    def update_compare(data: dict | None) -> Patch:
+    def update_compare(_trigger: object, data: dict | None) -> Patch:
         state = ViewState.from_dict(data)
         if state.view != "compare":
             raise dash.exceptions.PreventUpdate

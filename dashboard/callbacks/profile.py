@@ -23,6 +23,8 @@ CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 
 def profile_key(state: ViewState) -> list:
     """What the profile depends on (the panel is rebuilt only when this changes)."""
+    if not state.area:
+        return [None, state.lang]  # the hint "click an area"
     return [
         state.area,
         state.level,
@@ -352,10 +354,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(
         Output(ids.PROFILE_BODY, "children"),
         Output(ids.PROFILE_KEY, "data"),
-        Input(ids.STATE, "data"),
+        Input(ids.PROFILE_TRIGGER, "data"),
+        State(ids.STATE, "data"),
         State(ids.PROFILE_KEY, "data"),
     )
-    def update_profile(data: dict | None, key: list | None) -> tuple:
+    def update_profile(_trigger: object, data: dict | None, key: list | None) -> tuple:
         if data is None:
             raise dash.exceptions.PreventUpdate
         state = ViewState.from_dict(data)

@@ -181,9 +181,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(
         Output(ids.SCENARIO_SUMMARY, "children"),
         Output(ids.SCENARIO_TABLE, "children"),
-        Input(ids.STATE, "data"),
+        Input(ids.SCENARIO_TRIGGER, "data"),
+        State(ids.STATE, "data"),
     )
-    def update_scenario(data: dict | None) -> tuple:
+    def update_scenario(_trigger: object, data: dict | None) -> tuple:
         if data is None:
             raise dash.exceptions.PreventUpdate
         state = ViewState.from_dict(data)

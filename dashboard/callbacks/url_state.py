@@ -1,7 +1,8 @@
-"""The view state: one callback keeps controls, map clicks, the store and the URL in step.
+"""The view state: controls, map clicks, the store and the URL kept in step.
 
 Every control change, map click and URL change becomes a :class:`~dashboard.state.ViewState`,
-which is stored and written to the URL (and read back from it on load).
+which is stored and written to the URL (and read back from it on load). The callback that does
+it also redraws the map (``dashboard.callbacks.map``), so that an input costs one request.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-import dash
 from dash import Input, Output, State, no_update
 
 from dashboard import ids
@@ -248,40 +248,79 @@ def next_state(
 CONTROLS_BY_ID = dict(CONTROLS)
 
 
-def register(app: dash.Dash, ctx: AppContext) -> None:
-    """Register the state/URL synchronisation callback."""
-    defaults = default_state(ctx)
-    control_inputs = [Input(cid, "value") for cid, _ in CONTROLS]
-    event_inputs = [Input(cid, prop) for cid, prop in EVENTS]
+def sync_state(
+    ctx: AppContext,
+    trigger: str | None,
+    search: str | None,
+    control_args: tuple[Any, ...],
+    event_args: tuple[Any, ...],
+    stored: dict | None,
+    suggestions: dict | None,
+    *,
+    defaults: ViewState | None = None,
+) -> tuple[ViewState, tuple[Any, ...]]:
+    """The state after the event ``trigger`` and what changes in the page because of it.
 
-    @app.callback(
+    Parameters
+    ----------
+    trigger
+        The id of the component that fired (``None`` on page load).
+    search
+        The URL query.
+    control_args, event_args
+        Current values of :data:`CONTROLS` and :data:`EVENTS`, in their order.
+    stored
+        The state kept in the browser (``None`` before the first one).
+    suggestions
+        The suggested sites (for "take the suggestions").
+    defaults
+        :func:`default_state` of ``ctx`` (computed when not given).
+
+    Returns
+    -------
+    state, outputs
+        The new state and the values for the state store, the URL query and every control of
+        :data:`CONTROLS`; ``no_update`` where nothing changes (an unchanged state leaves the
+        store alone, so nothing that depends on it runs again).
+    """
+    defaults = defaults or default_state(ctx)
+    if trigger is None or trigger == ids.URL or stored is None:
+        state = state_from_url(ctx, search)
+    else:
+        values = {field: v for (_, field), v in zip(CONTROLS, control_args, strict=True)}
+        values.update({cid: v for (cid, _), v in zip(EVENTS, event_args, strict=True)})
+        state = next_state(
+            ctx, ViewState.from_dict(stored), trigger, values, suggestions=suggestions
+        )
+    query = to_query(state, defaults=defaults)
+    wanted = control_values(state)
+    controls = []
+    for (_, field), current in zip(CONTROLS, control_args, strict=True):
+        value = wanted[field]
+        controls.append(no_update if value == current else value)
+    data = state.to_dict()
+    return state, (
+        no_update if data == stored else data,
+        query if query != (search or "") else no_update,
+        *controls,
+    )
+
+
+def sync_dependencies() -> tuple[list[Output], list[Input], list[State]]:
+    """Outputs, inputs and states of the state synchronisation, for :func:`sync_state`.
+
+    The inputs are the URL, then :data:`CONTROLS`, then :data:`EVENTS`; the states the stored
+    state. The callback that uses them lives with the map (``dashboard.callbacks.map``): one
+    request per input computes the new state and the map together.
+    """
+    outputs = [
         Output(ids.STATE, "data"),
         Output(ids.URL, "search"),
         *[Output(cid, "value") for cid, _ in CONTROLS],
+    ]
+    inputs = [
         Input(ids.URL, "search"),
-        *control_inputs,
-        *event_inputs,
-        State(ids.STATE, "data"),
-        State(ids.SUGGEST_STORE, "data"),
-    )
-    def sync(search: str | None, *args: Any) -> tuple:
-        n_controls = len(CONTROLS)
-        control_args = args[:n_controls]
-        event_args = args[n_controls : n_controls + len(EVENTS)]
-        stored, suggestions = args[-2], args[-1]
-        trigger = dash.ctx.triggered_id
-        if trigger is None or trigger == ids.URL or stored is None:
-            state = state_from_url(ctx, search)
-        else:
-            values = {field: v for (_, field), v in zip(CONTROLS, control_args, strict=True)}
-            values.update({cid: v for (cid, _), v in zip(EVENTS, event_args, strict=True)})
-            state = next_state(
-                ctx, ViewState.from_dict(stored), trigger, values, suggestions=suggestions
-            )
-        query = to_query(state, defaults=defaults)
-        wanted = control_values(state)
-        outputs = []
-        for (_, field), current in zip(CONTROLS, control_args, strict=True):
-            value = wanted[field]
-            outputs.append(no_update if value == current else value)
-        return (state.to_dict(), query if query != (search or "") else no_update, *outputs)
+        *[Input(cid, "value") for cid, _ in CONTROLS],
+        *[Input(cid, prop) for cid, prop in EVENTS],
+    ]
+    return outputs, inputs, [State(ids.STATE, "data")]

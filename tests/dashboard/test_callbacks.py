@@ -12,10 +12,15 @@ from dash import html
 from dashboard import ids
 from dashboard.callbacks import coordinator, language, profile, scenario, upload
 from dashboard.callbacks import map as map_cb
+from dashboard.callbacks.panels import PANELS, panel_triggers
 from dashboard.callbacks.url_state import (
+    CONTROLS,
+    EVENTS,
+    control_values,
     default_state,
     next_state,
     state_from_url,
+    sync_state,
 )
 from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, Traces
 from dashboard.state import ViewState
@@ -62,6 +67,27 @@ def test_map_patch_updates_values_only(tiny_ctx, base):
     assert not any("geojson" in loc for loc in ops)  # geometry is never resent
     size = len(json.dumps(out["figure"].to_plotly_json(), default=str))
     assert size < 50_000
+
+
+def test_borders_stay_above_an_online_basemap(tiny_ctx, base):
+    offline = assigned(map_cb.map_update(tiny_ctx, base)["figure"])
+    layers = offline[("layout", "map", "layers")]
+    assert [layer["name"] for layer in layers] == ["borders", "outline"]
+    assert all(layer["type"] == "line" for layer in layers)
+    online = assigned(map_cb.map_update(tiny_ctx, base.with_(basemap="osm"))["figure"])
+    raster, *lines = online[("layout", "map", "layers")]
+    assert raster["sourcetype"] == "raster" and raster["below"] == "traces"
+    assert lines == layers
+
+
+def test_an_unchanged_basemap_and_borders_are_not_sent_again(tiny_ctx, base):
+    first, sent = map_cb.changed_only(map_cb.map_update(tiny_ctx, base)["figure"], None)
+    assert ("layout", "map", "layers") in assigned(first)
+    again, _ = map_cb.changed_only(
+        map_cb.map_update(tiny_ctx, base.with_(distance=750.0))["figure"], sent
+    )
+    assert ("layout", "map", "layers") not in assigned(again)
+    assert ("data", TR.DISTRICTS, "z") in assigned(again)
 
 
 def test_small_counts_are_hidden(tiny_ctx, base):
@@ -614,3 +640,60 @@ def test_clicked_facility_is_described_as_text(tiny_ctx):
     assert XSS in text  # a Dash text node: shown literally, never parsed as HTML
     assert "Beratung" in text
     assert profile.facility_card(tiny_ctx, {"points": [{"curveNumber": 0}]}, "de") == []
+
+
+# -- one request per input: which panels follow ------------------------------------------------
+
+
+def _fired(before, after) -> list[str]:
+    values = panel_triggers(before, after)
+    return [
+        store
+        for (store, _), value in zip(PANELS, values, strict=True)
+        if value is not dash.no_update
+    ]
+
+
+def test_a_distance_change_fires_no_hidden_panel(base):
+    assert _fired(base, base.with_(distance=750.0)) == []
+    with_area = base.with_(area="01")
+    assert _fired(with_area, with_area.with_(distance=750.0)) == [ids.PROFILE_TRIGGER]
+    scenario = base.with_(view="scenario")
+    assert _fired(scenario, scenario.with_(distance=750.0)) == [ids.SCENARIO_TRIGGER]
+
+
+def test_switching_views_and_language_fire_the_panels_shown(base):
+    assert _fired(base, base.with_(view="coordinator")) == [ids.PAGE_TRIGGER, ids.COORD_TRIGGER]
+    compare = base.with_(view="compare")
+    # (the page classes and the distance hint in metres do not depend on the language)
+    assert set(_fired(compare, compare.with_(lang="en"))) == {
+        ids.PROFILE_TRIGGER,
+        ids.COMPARE_TRIGGER,
+        ids.EXPORT_TRIGGER,
+    }
+    # the first state fires every panel that is shown
+    assert set(_fired(None, base)) == {ids.PAGE_TRIGGER, ids.PROFILE_TRIGGER, ids.EXPORT_TRIGGER}
+
+
+def test_an_event_that_changes_nothing_leaves_the_state_store_alone(tiny_ctx, base):
+    controls = tuple(control_values(base)[field] for _, field in CONTROLS)
+    events = (None,) * len(EVENTS)
+    stored = base.to_dict()
+    state, outputs = sync_state(tiny_ctx, ids.PROFILE_CLOSE, "", controls, events, stored, None)
+    assert state == base
+    assert outputs[0] is dash.no_update  # the store: nothing depends on it fires
+    assert all(value is dash.no_update for value in outputs[2:])  # no control is reset
+    moved, outputs = sync_state(
+        tiny_ctx,
+        ids.DISTANCE,
+        "",
+        tuple(
+            750 if field == "distance" else v
+            for (_, field), v in zip(CONTROLS, controls, strict=True)
+        ),
+        events,
+        stored,
+        None,
+    )
+    assert moved.distance == 750.0
+    assert outputs[0] == moved.to_dict()

@@ -102,8 +102,14 @@ def test_map_figure_coordinates_are_rounded(tiny_ctx):
     for feature in fig["data"][0]["geojson"]["features"]:
         coords = np.array(feature["geometry"]["coordinates"][0])
         assert np.array_equal(coords, np.round(coords, 5))
-    lats = [v for v in fig["data"][Traces(3).BORDERS]["lat"] if v is not None]
-    assert all(round(v, 5) == v for v in lats)
+    borders, outline = fig["layout"]["map"]["layers"]
+    for layer in (borders, outline):
+        coords = np.concatenate([np.array(c) for c in layer["source"]["geometry"]["coordinates"]])
+        assert np.array_equal(coords, np.round(coords, 5))
+        assert layer["type"] == "line" and layer["sourcetype"] == "geojson"
+    # 2 × 2 districts: the borders are the 4 district rings, the outline one ring
+    assert len(borders["source"]["geometry"]["coordinates"]) == 4
+    assert len(outline["source"]["geometry"]["coordinates"]) == 1
 
 
 def test_click_grid_lies_inside_the_districts(tiny_dataset):
