@@ -2,7 +2,8 @@
 
 CSV files are read as text with the physical line of every record kept, so that every later
 check can name file, row and column. Encodings, delimiters and decimal marks are detected when
-the manifest does not give them; German statistical placeholders are understood.
+the manifest does not give them; German statistical placeholders are understood. Files without
+quotes are split by ``pyarrow.csv``, all others by the ``csv`` module; both give the same table.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geoarrow.pyarrow as ga
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -121,18 +125,28 @@ def detect_decimal(frame: pd.DataFrame, delimiter: str, *, file: str) -> tuple[s
     """
     if delimiter == "," or frame.empty:
         return ".", None
-    cells = pd.Series(frame.to_numpy().ravel()).dropna().astype(str).str.strip()
-    comma_numbers = cells[cells.str.match(_DECIMAL_COMMA)]
-    grouped = cells[cells.str.match(_GERMAN_GROUPED)]
+    cells = _distinct_cells(frame)
+    if cells is None:
+        cells = pd.Series(frame.to_numpy().ravel()).dropna()
+    cells = cells.astype(str).str.strip()
+    # The patterns tell digits from other characters and nothing more, so cells that differ
+    # only in their ASCII digits decide alike: the first cell of each such shape stands for all.
+    shapes = cells.str.replace(r"[0-9]", "0", regex=True)
+    first = ~shapes.duplicated()
+    cells = cells[first].reset_index(drop=True)
+    shapes = shapes[first].reset_index(drop=True)
+    is_grouped = shapes.str.match(_GERMAN_GROUPED)
+    comma_numbers = cells[shapes.str.match(_DECIMAL_COMMA)]
+    grouped = cells[is_grouped]
     if comma_numbers.empty:
         if grouped.empty:
             return ".", None
         # '1.234' alone reads as German thousands, unless other cells show a decimal point
         # ('49.01234', '2.5'): then it is a decimal number with three decimals.
-        dotted = cells[cells.str.match(_DOT_DECIMAL) & ~cells.str.match(_GERMAN_GROUPED)]
+        dotted = cells[shapes.str.match(_DOT_DECIMAL) & ~is_grouped]
         if dotted.empty:
             return ",", "."
-        multi_group = grouped[grouped.str.count(r"\.") > 1]
+        multi_group = grouped[shapes[is_grouped].str.count(r"\.") > 1]
         if not multi_group.empty:
             raise FileFormatError(
                 f"{file}: numbers such as '{dotted.iloc[0]}' use '.' as decimal mark, numbers such "
@@ -140,7 +154,7 @@ def detect_decimal(frame: pd.DataFrame, delimiter: str, *, file: str) -> tuple[s
                 'thousands = "." to this layer in dataset.toml'
             )
         return ".", None
-    ambiguous = comma_numbers.str.match(_AMBIGUOUS_COMMA)
+    ambiguous = shapes[comma_numbers.index].str.match(_AMBIGUOUS_COMMA)
     if ambiguous.all() and grouped.empty:
         example = comma_numbers.iloc[0]
         raise FileFormatError(
@@ -148,6 +162,34 @@ def detect_decimal(frame: pd.DataFrame, delimiter: str, *, file: str) -> tuple[s
             'separator; add decimal = "," (or thousands = ",") to this layer in dataset.toml'
         )
     return ",", ("." if not grouped.empty else None)
+
+
+def _distinct_cells(frame: pd.DataFrame) -> pd.Series | None:
+    """The distinct text cells of each column, in the order they first occur row by row.
+
+    The decimal-mark decision depends only on which texts occur, and its messages quote the
+    first matching cell in row-major order: that cell is the first occurrence of its text in its
+    column, so it is kept here, and in the same place. A million coordinates have far fewer
+    distinct texts than cells. ``None`` when a column holds other values than text (then equal
+    values of different types, such as ``1`` and ``1.0``, could read differently).
+    """
+    rows, cols, values = [], [], []
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if not (
+            pd.api.types.is_string_dtype(column.dtype)
+            and pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+        ):
+            return None
+        codes, uniques = pd.factorize(column.to_numpy())
+        # Codes count up in order of first occurrence; missing cells have code -1.
+        seen = np.maximum.accumulate(codes)
+        first = np.flatnonzero(codes > np.concatenate(([-1], seen[:-1])))
+        rows.append(first)
+        cols.append(np.full(len(first), j))
+        values.append(np.asarray(uniques, dtype=object))
+    order = np.lexsort((np.concatenate(cols), np.concatenate(rows)))
+    return pd.Series(np.concatenate(values)[order], dtype=object)
 
 
 def read_csv_table(
@@ -218,6 +260,28 @@ def read_csv_table(
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
         raise FileFormatError(f"{file}: header repeats column(s) {duplicates}", row=1)
+    # (A header with a quoted line break ends after line 1: the csv module reads the rest.)
+    body = _records_arrow(text, sep, len(header)) if reader.line_num == 1 else None
+    if body is None:
+        body = _records_csv(reader, header, sep, file)
+    records, lines = body
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    if decimal is None:
+        dec, thou = detect_decimal(frame, sep, file=file)
+        thou = thousands if thousands is not None else thou
+    else:
+        dec, thou = decimal, thousands
+    return Table(frame, lines, CsvDialect(enc, sep, dec, thou))
+
+
+def _records_csv(
+    reader: Any, header: list[str], sep: str, file: str
+) -> tuple[list[list[str]], np.ndarray]:
+    """The records after the header, read by the ``csv`` module, and the line each starts on.
+
+    This is the general reader (quotes, fields across lines); :func:`_records_arrow` gives the
+    same result faster for the files it can read.
+    """
     records: list[list[str]] = []
     lines: list[int] = []
     start = reader.line_num + 1
@@ -237,13 +301,142 @@ def read_csv_table(
             start = reader.line_num + 1
     except csv.Error as exc:
         raise FileFormatError(f"{file}: malformed CSV: {exc}", row=start) from exc
-    frame = pd.DataFrame(records, columns=header, dtype=object)
-    if decimal is None:
-        dec, thou = detect_decimal(frame, sep, file=file)
-        thou = thousands if thousands is not None else thou
-    else:
-        dec, thou = decimal, thousands
-    return Table(frame, np.asarray(lines, dtype=np.int64), CsvDialect(enc, sep, dec, thou))
+    return records, np.asarray(lines, dtype=np.int64)
+
+
+# Exactly the characters for which ``str.isspace()`` is true, i.e. what ``str.strip()`` removes
+# (a test checks this against the running Python).
+_PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+_LINE_END = re.compile(r"\r\n?|\n")
+
+
+def _records_arrow(
+    text: str, sep: str, width: int
+) -> tuple[np.ndarray | list[list[str]], np.ndarray] | None:
+    """The records after the first line, read by ``pyarrow.csv``; ``None`` where that is not exact.
+
+    Without a quote character every record is one physical line, split at every ``sep``: that
+    is what the ``csv`` module does too, and pyarrow does it in C++. The result is the same as
+    :func:`_records_csv` gives (records of text cells, blank lines skipped but counted); for
+    anything the two could disagree on (quotes, a row with the wrong field count, a field above
+    the ``csv`` field size limit, a delimiter pyarrow cannot take) this returns ``None`` and the
+    ``csv`` module reads the file and names the row.
+    """
+    if width < 1 or len(sep) != 1 or not sep.isascii() or sep in '\r\n"\x00':
+        return None
+    first = _LINE_END.search(text)
+    try:
+        body = text[first.end() :].encode("utf-8") if first else b""
+    except UnicodeEncodeError:  # lone surrogates from an unusual codec
+        return None
+    # (pyarrow would drop a byte order mark at the start of its input; the csv module keeps it.)
+    if b'"' in body or body.startswith(b"\xef\xbb\xbf"):
+        return None
+    if not body:
+        return [], np.empty(0, dtype=np.int64)
+    physical = body.count(b"\n")
+    if b"\r" in body:
+        physical += body.count(b"\r") - body.count(b"\r\n")
+    physical += not body.endswith((b"\n", b"\r"))
+    read = _arrow_read(body, sep, width, threads=True)
+    if read is None:
+        return None
+    table, invalid = read
+    limit = csv.field_size_limit()
+    skipped = np.empty(0, dtype=np.int64)
+    if invalid:
+        # Lines with another field count: blank ones are skipped like blank lines; any other is
+        # an error, which the csv module reports with its row.
+        if any(
+            len(line) > limit or any(cell.strip() for cell in line.split(sep))
+            for _, line in invalid
+        ):
+            return None
+        # Their line numbers are only known when pyarrow reads serially.
+        read = _arrow_read(body, sep, width, threads=False)
+        if read is None or len(read[1]) != len(invalid):
+            return None
+        table, invalid = read
+        numbers = [number for number, _ in invalid]
+        if None in numbers:
+            return None
+        skipped = np.asarray(numbers, dtype=np.int64)
+    if table.num_rows + len(skipped) != physical:
+        return None
+    columns = table.columns
+    if any((pc.max(pc.binary_length(column)).as_py() or 0) > limit for column in columns):
+        return None
+    on_line = np.ones(physical + 1, dtype=bool)
+    on_line[0] = False
+    on_line[skipped] = False
+    lines = np.flatnonzero(on_line).astype(np.int64) + 1  # the header is line 1
+    keep = ~_blank_rows(columns)
+    arrays = [column.to_numpy(zero_copy_only=False) for column in columns]
+    if not keep.all():
+        arrays = [values[keep] for values in arrays]
+        lines = lines[keep]
+    if not len(lines):
+        return [], lines
+    return np.column_stack(arrays), lines
+
+
+def _arrow_read(
+    body: bytes, sep: str, width: int, *, threads: bool
+) -> tuple[pa.Table, list[tuple[int | None, str]]] | None:
+    """Every line of ``body`` as ``width`` text cells, and the lines with another field count."""
+    names = [f"f{i}" for i in range(width)]
+    invalid: list[tuple[int | None, str]] = []
+
+    def skip(row: pacsv.InvalidRow) -> str:
+        invalid.append((row.number, row.text))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=threads),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                quote_char=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+                invalid_row_handler=skip,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):  # e.g. a line longer than pyarrow's block size
+        return None
+    return table, invalid
+
+
+def _blank_rows(columns: list[pa.ChunkedArray]) -> np.ndarray:
+    """Rows whose cells are all empty or whitespace (``str.strip()`` leaves nothing)."""
+    first = columns[0]
+    n = len(first)
+    # Only a row whose first cell is empty or starts with whitespace can be blank.
+    maybe = pc.or_(
+        pc.equal(pc.binary_length(first), 0),
+        pc.is_in(pc.utf8_slice_codeunits(first, 0, 1), value_set=pa.array(list(_PY_WHITESPACE))),
+    )
+    rows = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+    for column in columns:
+        if not len(rows):
+            break
+        trimmed = pc.utf8_trim(column.take(rows), characters=_PY_WHITESPACE)
+        rows = rows[pc.equal(pc.binary_length(trimmed), 0).to_numpy(zero_copy_only=False)]
+    blank = np.zeros(n, dtype=bool)
+    blank[rows] = True
+    return blank
 
 
 @dataclass(frozen=True)
@@ -269,7 +462,7 @@ def parse_numbers(
     >>> p.values[:2].tolist(), p.unknown.tolist(), p.invalid.tolist()
     ([1234.5, 0.0], [False, False, True, False], [False, False, False, True])
     """
-    text = cells.astype("string").fillna("").str.strip()
+    text = _as_string(cells).fillna("").str.strip()
     zero = text.isin(ZERO_PLACEHOLDERS).to_numpy()
     unknown = text.isin(UNKNOWN_PLACEHOLDERS).to_numpy()
     empty = (text == "").to_numpy()
@@ -279,6 +472,13 @@ def parse_numbers(
     if decimal != ".":
         cleaned = cleaned.str.replace(decimal, ".", regex=False)
     cleaned = cleaned.str.replace("\u2212", "-", regex=False)  # typographic minus
+    missing = zero | unknown | empty
+    plain = _plain_floats(cleaned[~missing] if missing.any() else cleaned)
+    if plain is not None:
+        values = np.full(len(cleaned), np.nan)
+        values[~missing] = plain
+        values[zero] = 0.0
+        return ParsedNumbers(values, np.zeros(len(values), dtype=bool), unknown)
     values = pd.to_numeric(cleaned.where(~(zero | unknown | empty), None), errors="coerce")
     values = values.to_numpy(dtype=float, na_value=np.nan)
     values[zero] = 0.0
@@ -287,6 +487,47 @@ def parse_numbers(
     invalid |= np.isinf(values)
     values[np.isinf(values)] = np.nan
     return ParsedNumbers(values, invalid, unknown)
+
+
+def _as_string(cells: pd.Series) -> pd.Series:
+    """``cells.astype("string")``, built straight by pyarrow when the cells are all text."""
+    if cells.dtype == object and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        try:
+            array = pa.array(cells.to_numpy(), type=pa.large_string())
+        except (pa.ArrowException, UnicodeError):
+            return cells.astype("string")
+        return pd.Series(pd.arrays.ArrowStringArray(array), index=cells.index, name=cells.name)
+    return cells.astype("string")
+
+
+# A plain decimal number of at most 15 digits: it is an integer below 2**53 divided by a power of
+# ten that is exact in binary, so every correct parser (pyarrow's, pandas' to_numeric) rounds it
+# to the same float. Anything else (signs '+', exponents, '.5', longer numbers) takes the
+# general path.
+_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+_PLAIN_DIGITS = 15
+
+
+def _plain_floats(cleaned: pd.Series) -> np.ndarray | None:
+    """The floats of ``cleaned`` when every cell is a plain decimal number, else ``None``."""
+    if not len(cleaned):
+        return None
+    strings = pa.array(cleaned.array)
+    if strings.null_count or not pc.all(pc.match_substring_regex(strings, _PLAIN_NUMBER)).as_py():
+        return None
+    lengths = pc.binary_length(strings)
+    if pc.max(lengths).as_py() > _PLAIN_DIGITS:
+        signs_and_points = pc.add(
+            pc.count_substring(strings, "-"), pc.count_substring(strings, ".")
+        )
+        digits = pc.subtract(lengths, signs_and_points)
+        if pc.max(digits).as_py() > _PLAIN_DIGITS:
+            return None
+    values = np.array(pc.cast(strings, pa.float64()).to_numpy(), dtype=float)
+    # to_numeric reads '-0' as the integer 0 when the whole column is integers: let it decide.
+    if np.signbit(values[values == 0]).any():
+        return None
+    return values
 
 
 def _legacy_geojson_crs(path: Path) -> CRS | None:

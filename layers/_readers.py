@@ -14,8 +14,10 @@ from pyproj import CRS
 
 from layers._io import (
     FileFormatError,
+    ParsedNumbers,
     Table,
     VectorPoints,
+    _as_string,
     is_tabular,
     parse_numbers,
     read_csv_table,
@@ -202,6 +204,23 @@ def numeric_column(
     values, unknown
         Floats (NaN for empty or unknown cells) and a mask of German 'unknown' placeholders.
     """
+    parsed = _numeric_cells(
+        frame, column, spec, table, collector, allow_negative=allow_negative, what=what
+    )
+    return parsed.values, parsed.unknown
+
+
+def _numeric_cells(
+    frame: pd.DataFrame,
+    column: str,
+    spec: LayerSpec,
+    table: Table | None,
+    collector: IssueCollector,
+    *,
+    allow_negative: bool,
+    what: str,
+) -> ParsedNumbers:
+    """:func:`numeric_column`, with the mask of invalid cells as well."""
     cells = frame[column]
     if table is None and pd.api.types.is_numeric_dtype(cells):
         values = cells.to_numpy(dtype=float, na_value=np.nan)
@@ -210,7 +229,7 @@ def numeric_column(
     else:
         decimal = table.dialect.decimal if table else "."
         thousands = table.dialect.thousands if table else None
-        parsed = parse_numbers(cells.astype("string"), decimal=decimal, thousands=thousands)
+        parsed = parse_numbers(cells, decimal=decimal, thousands=thousands)
         values, unknown, invalid = parsed.values, parsed.unknown, parsed.invalid
     rows = frame[ROW].to_numpy()
     if invalid.any():
@@ -218,7 +237,7 @@ def numeric_column(
     negative = ~np.isnan(values) & (values < 0)
     if negative.any() and not allow_negative:
         report_rows(collector, spec, rows[negative], values[negative], column, "negative value")
-    return values, unknown
+    return ParsedNumbers(values, invalid, unknown)
 
 
 @dataclass(frozen=True, eq=False)
@@ -325,15 +344,18 @@ def _csv_points(
             'with crs; map them with columns = { lat = "…", lon = "…" }',
         )
         return None, None
-    xs, _ = numeric_column(
+    parsed_x = _numeric_cells(
         frame, xs_col, spec, table, collector, allow_negative=True, what="a coordinate"
     )
-    ys, _ = numeric_column(
+    parsed_y = _numeric_cells(
         frame, ys_col, spec, table, collector, allow_negative=True, what="a coordinate"
     )
+    xs, ys = parsed_x.values, parsed_y.values
     # Cells that are not numbers were reported above; only a blank partner is 'one coordinate'.
-    blank_x = clean_text(frame[xs_col]).eq("").to_numpy()
-    blank_y = clean_text(frame[ys_col]).eq("").to_numpy()
+    # A cell is blank (empty once stripped) exactly when it is NaN without being a placeholder
+    # or invalid.
+    blank_x = np.isnan(xs) & ~parsed_x.unknown & ~parsed_x.invalid
+    blank_y = np.isnan(ys) & ~parsed_y.unknown & ~parsed_y.invalid
     half = blank_x != blank_y
     if half.any():
         rows = frame.loc[half, ROW].to_numpy()
@@ -418,4 +440,4 @@ def id_key(values: pd.Series) -> pd.Series:
 
 def clean_text(values: pd.Series) -> pd.Series:
     """Text cells stripped, missing as empty string."""
-    return values.astype("string").fillna("").str.strip().astype(object)
+    return _as_string(values).fillna("").str.strip().astype(object)
