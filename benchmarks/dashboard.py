@@ -15,7 +15,8 @@ Baselines measured in the same run, printed side by side:
 * ``identity``: the same page and changes with HTTP compression off (``Accept-Encoding:
   identity``);
 * ``full figure``: the JSON the map callback would send if it returned the whole figure instead
-  of a ``dash.Patch`` (computed in-process from the same view states; raw and gzip-compressed).
+  of a ``dash.Patch`` of what changed (computed in-process from the same view states; raw and
+  gzip-compressed).
 
 Budgets (issue 6): first load ≤ 2 MB and interactive ≤ 2 s; each control change ≤ 50 kB and p95
 ≤ 150 ms. Run::
@@ -221,7 +222,7 @@ def full_figure_bytes(dataset, *, changes: int) -> dict:
     import plotly
 
     from dashboard.app import create_app, get_context
-    from dashboard.callbacks.map import map_update
+    from dashboard.callbacks.map import changed_only, map_update
     from dashboard.callbacks.url_state import default_state
     from dashboard.export_map import apply_patch
 
@@ -242,10 +243,12 @@ def full_figure_bytes(dataset, *, changes: int) -> dict:
             grid=figures.click_grid(dataset.districts),
         ).to_plotly_json()
         state = default_state(ctx)
+        # what the browser already has after the first load (the app sends only what changed)
+        _, sent = changed_only(map_update(ctx, state)["figure"], None)
         patch_sizes, full_sizes, patch_gz, full_gz = [], [], [], []
         for step in range(changes):
             state = state.with_(distance=state.distance + 50 * (step + 1))
-            patch = map_update(ctx, state)["figure"]
+            patch, sent = changed_only(map_update(ctx, state)["figure"], sent)
             patch_json = json.dumps(patch.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
             full_json = json.dumps(apply_patch(figure, patch), cls=plotly.utils.PlotlyJSONEncoder)
             patch_sizes.append(len(patch_json))

@@ -176,7 +176,6 @@ class AppContext:
         self._hexes: figures.HexLayer | None = None
         self._hex_inverse: np.ndarray | None = None
         self._address_index: Any = None
-        self.uploads: list[gpd.GeoDataFrame] = []
 
     # -- catalogue -------------------------------------------------------------------------
 
@@ -209,6 +208,10 @@ class AppContext:
     def modes(self) -> tuple[str, ...]:
         """Distance modes this dataset offers (``network`` only with a walking network)."""
         return ("euclidean", "network") if self.dataset.network is not None else ("euclidean",)
+
+    def level(self, level: str | None) -> str:
+        """``level`` if the dataset has it (planning areas need a mapping), else districts."""
+        return level if level in self.levels else "district"  # type: ignore[return-value]
 
     def mode(self, mode: str | None = None) -> str:
         """``mode`` if the dataset offers it, else the configured default."""

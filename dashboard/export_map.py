@@ -426,7 +426,7 @@ def render_view(
 
     lang = state.lang
     fig, title = view_figure(ctx, state)
-    level = state.level if state.level in ctx.levels else "district"
+    level = ctx.level(state.level)
     footer = source_line(
         ctx.dataset.metadata.sources,
         lang=lang,

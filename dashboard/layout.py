@@ -106,6 +106,8 @@ def _fieldset(legend_key: str, lang: str, *children: object, class_name: str = "
 
 def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
     """The settings panel (left)."""
+    from dashboard.callbacks.filters import distance_hint
+
     years = list(ctx.years)
     marks = year_marks(years)
     return html.Aside(
@@ -152,7 +154,12 @@ def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                     inputClassName="radio-input",
                     labelClassName="radio-label",
                 ),
-                html.Div(id=ids.DISTANCE_HINT, className="hint", **{"aria-live": "polite"}),
+                html.Div(
+                    distance_hint(state),
+                    id=ids.DISTANCE_HINT,
+                    className="hint",
+                    **{"aria-live": "polite"},
+                ),
                 html.Div(className="sublabel", children=T("speed", lang)),
                 dcc.RadioItems(
                     id=ids.SPEED,
@@ -341,7 +348,9 @@ def header(ctx: AppContext, state: ViewState, lang: str) -> html.Header:
     )
 
 
-def map_column(ctx: AppContext, figure: go.Figure, compare: go.Figure, lang: str) -> html.Section:
+def map_column(
+    ctx: AppContext, figure: go.Figure, compare: go.Figure, state: ViewState, lang: str
+) -> html.Section:
     """The map, its legend, source line and table view."""
     return html.Section(
         className="map-col",
@@ -396,13 +405,14 @@ def map_column(ctx: AppContext, figure: go.Figure, compare: go.Figure, lang: str
                     html.Div(id=ids.MAP_TABLE, className="table-scroll"),
                 ],
             ),
-            export_panel(lang),
+            export_panel(ctx, state, lang),
         ],
     )
 
 
-def export_panel(lang: str) -> html.Section:
+def export_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
     """Export buttons: the map as PNG/PDF (A4 or 16:9), the area profile, the table."""
+    from dashboard.callbacks.export import profile_button
 
     def button(key: str, button_id: str, primary: bool = False) -> html.Button:
         return html.Button(
@@ -413,6 +423,9 @@ def export_panel(lang: str) -> html.Section:
             className="btn btn-primary" if primary else "btn btn-secondary",
         )
 
+    disabled, hint = profile_button(ctx, state)
+    profile_export = button("export_profile", ids.EXPORT_PROFILE)
+    profile_export.disabled, profile_export.title = disabled, hint
     return html.Section(
         id=ids.EXPORT_PANEL,
         className="export-panel",
@@ -443,7 +456,7 @@ def export_panel(lang: str) -> html.Section:
                     ),
                     button("export_png", ids.EXPORT_PNG, primary=True),
                     button("export_pdf", ids.EXPORT_PDF, primary=True),
-                    button("export_profile", ids.EXPORT_PROFILE),
+                    profile_export,
                     button("export_csv", ids.EXPORT_CSV),
                     button("export_xlsx", ids.EXPORT_XLSX),
                 ],
@@ -460,6 +473,7 @@ def export_panel(lang: str) -> html.Section:
 def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
     """Profile / what-if / coordinator panels, data notes, methods and upload."""
     from dashboard.callbacks.language import notes
+    from dashboard.callbacks.profile import profile_children, profile_key
 
     cats = [{"label": label(c, lang), "value": c.id} for c in ctx.dataset.categories]
     mb = ctx.options.upload_max_bytes / 1024 / 1024
@@ -493,8 +507,12 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                     html.Div(
                         id=ids.FACILITY_CARD, className="facility-card", **{"aria-live": "polite"}
                     ),
-                    html.Div(id=ids.PROFILE_BODY, **{"aria-live": "polite"}),
-                    dcc.Store(id=ids.PROFILE_KEY),
+                    html.Div(
+                        profile_children(ctx, state),
+                        id=ids.PROFILE_BODY,
+                        **{"aria-live": "polite"},
+                    ),
+                    dcc.Store(id=ids.PROFILE_KEY, data=profile_key(state)),
                 ],
             ),
             html.Section(
@@ -653,13 +671,14 @@ def build_layout(
     ctx: AppContext, figure: go.Figure, compare: go.Figure, state: ViewState
 ) -> html.Div:
     """The whole page (German first; the URL may switch the language on load)."""
+    from dashboard.callbacks.filters import view_classes
     from dashboard.callbacks.upload import load_saved
 
     lang = state.lang
     saved_uploads = load_saved(ctx, lang)
     return html.Div(
         id=ids.PAGE,
-        className="app",
+        className=view_classes(state)["page"],
         children=[
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.STATE),
@@ -686,7 +705,7 @@ def build_layout(
                 className="layout",
                 children=[
                     controls(ctx, state, lang),
-                    map_column(ctx, figure, compare, lang),
+                    map_column(ctx, figure, compare, state, lang),
                     side_panel(ctx, state, lang),
                 ],
             ),

@@ -182,6 +182,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Input(ids.COORD_TRIGGER, "data"),
         State(ids.STATE, "data"),
         State(ids.COORD_KEY, "data"),
+        prevent_initial_call=True,
     )
     def update_result(_trigger: object, data: dict | None, key: list | None) -> tuple:
         if data is None:

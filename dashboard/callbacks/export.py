@@ -55,8 +55,15 @@ def _safe(part: object) -> str:
     return _UNSAFE.sub("_", str(part)).strip("_")[:40] or "x"
 
 
+def profile_button(ctx: AppContext, state: ViewState) -> tuple[bool, str]:
+    """``disabled`` and ``title`` of the profile export button (it needs a chosen area)."""
+    level = _level(ctx, state)
+    ok = bool(state.area) and state.area in ctx.geo[level].ids
+    return (not ok, "" if ok else t("export_profile_hint", state.lang))
+
+
 def _level(ctx: AppContext, state: ViewState) -> str:
-    return state.level if state.level in ctx.levels else "district"
+    return ctx.level(state.level)
 
 
 def _period(ctx: AppContext, state: ViewState) -> str:
@@ -350,9 +357,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.EXPORT_PROFILE, "title"),
         Input(ids.EXPORT_TRIGGER, "data"),
         State(ids.STATE, "data"),
+        prevent_initial_call=True,
     )
     def profile_enabled(_trigger: object, data: dict | None) -> tuple[bool, str]:
-        state = ViewState.from_dict(data)
-        level = _level(ctx, state)
-        ok = bool(state.area) and state.area in ctx.geo[level].ids
-        return (not ok, "" if ok else t("export_profile_hint", state.lang))
+        return profile_button(ctx, ViewState.from_dict(data))

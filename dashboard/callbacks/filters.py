@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import dash
 from dash import Input, Output, State
 
-from dashboard import ids, layout
+from dashboard import ids
 from dashboard.i18n import fmt_number, t
 from dashboard.state import ViewState
 
@@ -69,6 +69,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.DISTANCE, "step"),
         Output(ids.DISTANCE, "marks"),
         Input(ids.DISTANCE_UNIT, "value"),
+        prevent_initial_call=True,  # the layout has the range of its unit
     )
     def update_slider(unit: str) -> tuple:
         return slider_range(unit)
@@ -88,6 +89,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         State(ids.SCENARIO_PANEL, "hidden"),
         State(ids.COORD_PANEL, "hidden"),
         State(ids.COMPARE_WRAP, "hidden"),
+        prevent_initial_call=True,  # the layout is built for the first state
     )
     def update_view(_trigger: object, data: dict | None, *current: object) -> tuple:
         if data is None:
@@ -108,10 +110,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         return tuple(
             dash.no_update if new == old else new for new, old in zip(wanted, current, strict=True)
         )
-
-    @app.callback(Output(ids.AREA_SELECT, "options"), Input(ids.LEVEL, "value"))
-    def update_areas(level: str) -> list:
-        return layout.area_options(ctx, level if level in ctx.levels else "district")
 
     @app.callback(
         Output(ids.CHANGE_INTERVAL, "disabled"),

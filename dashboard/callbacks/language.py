@@ -8,7 +8,7 @@ import dash
 from dash import ALL, Input, Output, html
 
 from dashboard import ids, layout
-from dashboard.i18n import DEFAULT_LANG, check_lang, dropdown_labels, fmt_number, label, t
+from dashboard.i18n import check_lang, dropdown_labels, fmt_number, label, t
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
@@ -139,11 +139,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.CHANGE_PLAY, "children", allow_duplicate=True),
         *[Output(dropdown, "labels") for dropdown in DROPDOWNS],
         Input(ids.LANG, "value"),
-        prevent_initial_call="initial_duplicate",
+        # the page is built in German; the view callback sets the language a link asks for
+        prevent_initial_call=True,
     )
     def switch_language(lang: str) -> tuple:
-        if dash.ctx.triggered_id is None and check_lang(lang) == DEFAULT_LANG:
-            raise dash.exceptions.PreventUpdate  # the page is built in German already
         keys = [o["id"]["key"] for o in dash.ctx.outputs_list[0]]
         out = texts(ctx, lang, keys)
         return (

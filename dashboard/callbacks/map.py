@@ -94,7 +94,7 @@ def map_update(
     traces = Traces(len(ctx.category_ids))
     patch = Patch()
     cats = ctx.check_categories(state.categories)
-    level = state.level if state.level in ctx.levels else "district"
+    level = ctx.level(state.level)
     on, off = (
         (traces.DISTRICTS, traces.PLANNING)
         if level == "district"
@@ -404,7 +404,7 @@ def change_table(ctx: AppContext, state: ViewState, level: str) -> html.Table:
 
 def compare_update(ctx: AppContext, state: ViewState) -> Patch:
     """Patch of the compare map: demographic change per area of the state's level."""
-    level = state.level if state.level in ctx.levels else "district"
+    level = ctx.level(state.level)
     on, off = (0, 1) if level == "district" else (1, 0)
     geo = ctx.geo[level]
     table, _ = change_values(ctx, state, level)

@@ -45,7 +45,7 @@ def profile_children(ctx: AppContext, state: ViewState) -> list[Any]:
     lang = state.lang
     if not state.area:
         return [html.P(t("profile_hint", lang), className="hint")]
-    level = state.level if state.level in ctx.levels else "district"
+    level = ctx.level(state.level)
     try:
         prof = ctx.profile(
             state.area,
@@ -357,6 +357,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Input(ids.PROFILE_TRIGGER, "data"),
         State(ids.STATE, "data"),
         State(ids.PROFILE_KEY, "data"),
+        prevent_initial_call=True,
     )
     def update_profile(_trigger: object, data: dict | None, key: list | None) -> tuple:
         if data is None:

@@ -47,7 +47,7 @@ def scenario_result(ctx: AppContext, state: ViewState) -> dict[str, Any]:
         ``covered_after``, ``share_before``, ``share_after``.
     """
     cats = ctx.check_categories(state.categories)
-    level = state.level if state.level in ctx.levels else "district"
+    level = ctx.level(state.level)
     kwargs = {
         "radius_m": state.radius_m,
         "year": state.year,
@@ -183,6 +183,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.SCENARIO_TABLE, "children"),
         Input(ids.SCENARIO_TRIGGER, "data"),
         State(ids.STATE, "data"),
+        prevent_initial_call=True,
     )
     def update_scenario(_trigger: object, data: dict | None) -> tuple:
         if data is None:

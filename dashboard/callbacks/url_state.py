@@ -171,7 +171,7 @@ def apply_click(ctx: AppContext, state: ViewState, click: dict | None) -> ViewSt
         return state.with_(area=str(point["location"]))
     if curve == traces.GAPS and point.get("location") is not None:
         # the gap hexagons lie on top of the areas: a click on one opens the area underneath
-        level = state.level if state.level in ctx.levels else "district"
+        level = ctx.level(state.level)
         area = ctx.area_of_hex(str(point["location"]), level)
         return state.with_(area=area) if area is not None else state
     return state

@@ -24,6 +24,7 @@ from dashboard.callbacks.url_state import (
     sync_dependencies,
     sync_state,
 )
+from dashboard.layout import area_options
 from dashboard.state import ViewState
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.MAP_SOURCE, "children"),
         Output(ids.MAP_SENT, "data"),
         *[Output(store, "data") for store, _ in PANELS],
+        # with the chosen area, so that a linked planning area is among the options it is in
+        Output(ids.AREA_SELECT, "options"),
         *sync_inputs,
         dash.Input(ids.UPLOAD_STORE, "data"),
         dash.Input(ids.SUGGEST_STORE, "data"),
@@ -68,12 +71,17 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             defaults=defaults,
         )
         unchanged = sync[0] is dash.no_update
-        triggers = panel_triggers(
-            ViewState.from_dict(stored) if stored is not None else None, state
+        # the page was built for the default state: the first state fires what differs from it
+        before = ViewState.from_dict(stored) if stored is not None else defaults
+        triggers = panel_triggers(before, state)
+        areas = (
+            area_options(ctx, ctx.level(state.level))
+            if ctx.level(state.level) != ctx.level(before.level)
+            else dash.no_update
         )
         if unchanged and trigger not in (ids.UPLOAD_STORE, ids.SUGGEST_STORE):
             # an event that leaves the state as it was (a click beside every target)
-            return (*sync, *([dash.no_update] * 6), *triggers)
+            return (*sync, *([dash.no_update] * 6), *triggers, areas)
         out = map_update(ctx, state, upload=upload, suggestions=suggestions)
         figure, sent = changed_only(out["figure"], sent)
         return (
@@ -85,4 +93,5 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             source[state.lang],
             sent,
             *triggers,
+            areas,
         )
