@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from layers._validate import did_you_mean, valid_list
+from layers._validate import valid_list
 from layers.errors import CatalogueError, MissingColumnError
+from layers.population import check_group
 
 CITY_AREA_ID = "ALL"
 """Id of the row for the whole city in every table."""
@@ -77,29 +78,10 @@ def identity_mapping(districts: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def available_groups(population: pd.DataFrame) -> list[str]:
-    """Return the groups of ``population`` in first-appearance order, ``total`` first."""
-    groups = [str(g) for g in pd.unique(population["group"].to_numpy(dtype=object))]
-    if TOTAL_GROUP in groups:
-        groups.remove(TOTAL_GROUP)
-        groups.insert(0, TOTAL_GROUP)
-    return groups
-
-
 def available_years(population: pd.DataFrame, *, group: str | None = None) -> list[int]:
     """Return the sorted years of ``population`` (of one group when ``group`` is given)."""
     rows = population if group is None else population[population["group"] == group]
     return sorted(int(y) for y in rows["year"].unique())
-
-
-def check_group(population: pd.DataFrame, group: str) -> None:
-    """Raise :class:`CatalogueError` listing the valid groups if ``group`` is not in the data."""
-    groups = available_groups(population)
-    if group not in groups:
-        raise CatalogueError(
-            f"unknown group {group!r}{did_you_mean(group, groups)}; "
-            f"valid groups: {valid_list(groups)}"
-        )
 
 
 def check_year(population: pd.DataFrame, year: int, *, what: str = "year") -> None:

@@ -275,6 +275,24 @@ def years_of(population: pd.DataFrame, group: str) -> list[int]:
     return sorted(int(y) for y in set(rows["year"]))
 
 
+def check_group(population: pd.DataFrame, group: str) -> None:
+    """Raise :class:`CatalogueError` listing the valid groups if ``group`` is not in the data.
+
+    Examples
+    --------
+    >>> check_group(pd.DataFrame({"group": ["total", "65_plus"]}), "65plus")
+    Traceback (most recent call last):
+    ...
+    layers.errors.CatalogueError: unknown population group '65plus' (did you mean '65_plus'?); valid groups: total, 65_plus
+    """
+    groups = groups_of(population)
+    if group not in groups:
+        raise CatalogueError(
+            f"unknown population group {group!r}{did_you_mean(group, groups)}; "
+            f"valid groups: {valid_list(groups)}"
+        )
+
+
 def check_group_year(population: pd.DataFrame, group: str, year: int | None) -> int:
     """Validate ``group`` and ``year``; return the year (default: the group's latest).
 
@@ -285,11 +303,7 @@ def check_group_year(population: pd.DataFrame, group: str, year: int | None) -> 
     MissingDataError
         If the year exists in the dataset but not for this group.
     """
-    groups = groups_of(population)
-    if group not in groups:
-        raise CatalogueError(
-            f"unknown population group {group!r}; valid groups: {valid_list(groups)}"
-        )
+    check_group(population, group)
     years = years_of(population, group)
     if not years:
         raise MissingDataError(f"population group {group!r} has no values in any year")

@@ -21,7 +21,6 @@ from layers.demography import (
     COMPOSITE_GROUPS,
     TOTAL_GROUP,
     area_values,
-    available_groups,
     available_years,
     change_table,
     population_series,
@@ -29,6 +28,7 @@ from layers.demography import (
 )
 from layers.errors import CatalogueError
 from layers.need import need_index
+from layers.population import groups_of
 from layers.programme import programme_table
 from layers.projection import PROJECTION_LABEL, fit_trends, projection_label, with_projection
 from layers.types import Level
@@ -79,7 +79,7 @@ def _group_label(dataset: Dataset, group: str) -> str:
 
 def _ordered_groups(dataset: Dataset, population: pd.DataFrame) -> list[str]:
     """Groups in the order of the dataset's catalogue, then the others as in the data."""
-    present = available_groups(population)
+    present = groups_of(population)
     catalogue = [g.id for g in dataset.groups if g.id in present]
     return list(dict.fromkeys([TOTAL_GROUP, *catalogue, *present]))
 

@@ -22,7 +22,6 @@ from layers.demography import (
     TOTAL_GROUP,
     available_years,
     change_table,
-    check_group,
     population_series,
     with_composite_groups,
 )
@@ -36,6 +35,7 @@ from layers.planning import (
     propose_planning_areas,
     read_planning_areas,
 )
+from layers.population import check_group
 from layers.projection import PROJECTION_LABEL, extend_population, fit_trends, projection_label
 from layers.types import LEVELS
 

@@ -221,7 +221,10 @@ def test_coverage_with_network_file(data, tmp_path):
             ("--category", "meeting,kare"),
             "unknown category 'kare'.*valid categories: meeting, counselling, care",
         ),
-        (("--group", "kids"), "unknown population group 'kids'; valid groups: total, 65_plus"),
+        (
+            ("--group", "kids"),
+            "unknown population group 'kids'; valid groups: total, 65_plus",
+        ),
         (("--year", "1999"), "year 1999 is not in the data; years of group 'total': 2020, 2021"),
         (("--radius", "0"), "radius must be greater than 0 and at most 20000 m"),
         (("--radius", "20000.1"), "radius must be greater than 0 and at most 20000 m"),

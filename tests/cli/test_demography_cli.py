@@ -105,7 +105,7 @@ def test_change_bad_input_lists_valid_values(runner, grid, tmp_path):
     )
     assert result.exit_code == 1
     assert (
-        "unknown group 'kinder'" in result.stderr
+        "unknown population group 'kinder'" in result.stderr
         and "valid groups: total, 65_plus" in result.stderr
     )
     result = runner.invoke(
