@@ -143,19 +143,26 @@ class DashClient:
         self.fire([f"{cid}.{prop}"], step=step)
 
     def fire(self, changed: list[str], *, step: str) -> None:
-        """Run every callback triggered by ``changed``, then those triggered by their outputs."""
-        pending = list(changed)
+        """Run every callback triggered by ``changed``, then those triggered by their outputs.
+
+        As in the browser, a callback is not triggered again by its own outputs (the view
+        callback writes the controls and the URL it reads).
+        """
+        pending = {
+            prop: None for prop in changed
+        }  # prop -> output spec of the callback that set it
         for _ in range(CALLBACK_DEPTH):
             if not pending:
                 return
-            triggered = set(pending)
-            pending = []
+            triggered = pending
+            pending = {}
             for callback in self.callbacks:
                 inputs = [f"{i['id']}.{i['property']}" for i in callback["inputs"]]
-                hit = [p for p in inputs if p in triggered]
+                hit = [p for p in inputs if p in triggered and triggered[p] != callback["output"]]
                 if not hit:
                     continue
-                pending.extend(self._call(callback, hit, step))
+                for prop in self._call(callback, hit, step):
+                    pending[prop] = callback["output"]
 
     def _call(self, callback: dict[str, Any], changed: list[str], step: str) -> list[str]:
         outputs = _outputs(callback["output"])

@@ -164,6 +164,9 @@ class AppContext:
             for g in self.groups
         }
         self._cache = _Lru(128)
+        # per area, level and year (27 districts × 2 levels × 15 years at most for Karlsruhe);
+        # kept apart so that coverage entries for many distances do not push them out
+        self._profile_bases = _Lru(512)
         self._lock = threading.Lock()
         self.mappings = {level: area_mapping(ds, level) for level in self.levels}  # type: ignore[arg-type]
         self.geo = {
@@ -608,7 +611,7 @@ class AppContext:
         mode: str | None = None,
     ) -> dict[str, Any]:
         """The profile of one area (:func:`layers.profile.area_profile`), reusing coverage."""
-        from layers.profile import area_profile
+        from layers.profile import area_profile, profile_base
 
         def make() -> dict[str, Any]:
             result = self.coverage(
@@ -619,6 +622,11 @@ class AppContext:
                 level=level,
                 mode=mode,
             )
+            # the population part does not depend on the distance: kept per area and year
+            base = self._profile_bases.get(
+                (area_id, level, year),
+                lambda: profile_base(self.dataset, area_id, level=level, year=year),  # type: ignore[arg-type]
+            )
             return area_profile(
                 self.dataset,
                 area_id,
@@ -626,6 +634,7 @@ class AppContext:
                 year=year,
                 radius_m=radius_m,
                 coverage=result.per_category,
+                base=base,
             )
 
         return self._cache.get(

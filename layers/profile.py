@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -112,52 +113,26 @@ def resolve_area(mapping: pd.DataFrame, area_id: str, *, level: Level) -> str:
     )
 
 
-def area_profile(
-    dataset: Dataset,
-    area_id: str,
-    *,
-    level: Level = "district",
-    year: int | None = None,
-    radius_m: float = 500.0,
-    coverage: pd.DataFrame | None = None,
-    need_year_from: int | None = None,
-    need_weights: dict[str, float] | None = None,
-    compute_coverage: bool = True,
-) -> dict[str, Any]:
-    """Collect the data of a one-page profile of one district or planning area.
+@dataclass(frozen=True, eq=False)
+class ProfileBase:
+    """The parts of an area profile that do not depend on the walking distance.
 
-    Parameters
-    ----------
-    dataset
-        A loaded dataset.
-    area_id
-        District id or planning-area id (see ``level``).
-    level
-        ``"district"`` or ``"planning_area"``.
-    year
-        Profile year; default the latest year of the total population. A year after the data is
-        projected with the documented trend (labelled "Trendfortschreibung, keine amtliche
-        Prognose").
-    radius_m
-        Walking radius of the coverage shares.
-    coverage
-        Coverage table of the level (``category``, ``area_id``, ``share``, optional
-        ``residents``, ``covered``) as made by ``layers.coverage.dataset_coverage``; computed
-        here when None and ``compute_coverage`` is true.
-    need_year_from
-        Start year of the need index's demographic change; default the earliest year of the
-        total population at most 10 years before ``year``.
-    need_weights
-        Weights of the need-index components (see ``layers.need.need_index``).
-    compute_coverage
-        Whether to run the coverage engine when ``coverage`` is None.
+    Made by :func:`profile_base`; :func:`area_profile` adds coverage and the need index. A
+    dashboard keeps one per area, level and year, so that a change of distance recomputes only
+    what depends on it.
+    """
 
-    Returns
-    -------
-    dict
-        Keys ``area``, ``year``, ``notes``, ``population`` (``total``, ``age_structure``,
-        ``trend``, ``change``), ``facilities``, ``coverage``, ``need_index``, ``programme``,
-        ``sources``.
+    sections: dict[str, Any]
+    dataset: Dataset
+    population: pd.DataFrame
+    mapping: pd.DataFrame
+    area: str
+
+
+def profile_base(
+    dataset: Dataset, area_id: str, *, level: Level = "district", year: int | None = None
+) -> ProfileBase:
+    """Area, population, facilities, programme and sources of a profile (see :func:`area_profile`).
 
     Raises
     ------
@@ -199,12 +174,7 @@ def area_profile(
         )
     )
     area_name = str(rows["area_name"].iloc[0])
-
-    coverage_section = _coverage_section(
-        dataset, area, coverage, radius_m, year, level, compute_coverage
-    )
-    coverage_table = coverage_section.pop("_table")
-    return {
+    sections = {
         "area": _area_section(dataset, level, area, area_name, district_ids, names),
         "year": year,
         "city": city,
@@ -212,20 +182,98 @@ def area_profile(
         "population": _population_section(dataset, population, mapping, area, year)
         | {"projection": _projection_section(dataset, district_ids, label)},
         "facilities": _facilities_section(dataset, mapping, area, population, year),
-        "coverage": coverage_section,
-        "need_index": _need_section(
-            population,
-            mapping,
-            area,
-            year,
-            city,
-            coverage_table,
-            need_year_from,
-            need_weights,
-            {c.id: c.label_de for c in dataset.categories},
-        ),
         "programme": _programme_section(dataset, mapping, district_ids),
         "sources": [dataclasses.asdict(s) for s in dataset.metadata.sources],
+    }
+    return ProfileBase(sections, dataset, population, mapping, area)
+
+
+def area_profile(
+    dataset: Dataset,
+    area_id: str,
+    *,
+    level: Level = "district",
+    year: int | None = None,
+    radius_m: float = 500.0,
+    coverage: pd.DataFrame | None = None,
+    need_year_from: int | None = None,
+    need_weights: dict[str, float] | None = None,
+    compute_coverage: bool = True,
+    base: ProfileBase | None = None,
+) -> dict[str, Any]:
+    """Collect the data of a one-page profile of one district or planning area.
+
+    Parameters
+    ----------
+    dataset
+        A loaded dataset.
+    area_id
+        District id or planning-area id (see ``level``).
+    level
+        ``"district"`` or ``"planning_area"``.
+    year
+        Profile year; default the latest year of the total population. A year after the data is
+        projected with the documented trend (labelled "Trendfortschreibung, keine amtliche
+        Prognose").
+    radius_m
+        Walking radius of the coverage shares.
+    coverage
+        Coverage table of the level (``category``, ``area_id``, ``share``, optional
+        ``residents``, ``covered``) as made by ``layers.coverage.dataset_coverage``; computed
+        here when None and ``compute_coverage`` is true.
+    need_year_from
+        Start year of the need index's demographic change; default the earliest year of the
+        total population at most 10 years before ``year``.
+    need_weights
+        Weights of the need-index components (see ``layers.need.need_index``).
+    compute_coverage
+        Whether to run the coverage engine when ``coverage`` is None.
+    base
+        :func:`profile_base` of the same dataset, area, level and year, made earlier (it is
+        made here when None).
+
+    Returns
+    -------
+    dict
+        Keys ``area``, ``year``, ``notes``, ``population`` (``total``, ``age_structure``,
+        ``trend``, ``change``), ``facilities``, ``coverage``, ``need_index``, ``programme``,
+        ``sources``.
+
+    Raises
+    ------
+    CatalogueError
+        Unknown area, level or year (the message lists the valid ones).
+    """
+    if base is None:
+        base = profile_base(dataset, area_id, level=level, year=year)
+    year = base.sections["year"]
+    coverage_section = _coverage_section(
+        base.dataset, base.area, coverage, radius_m, year, level, compute_coverage
+    )
+    coverage_table = coverage_section.pop("_table")
+    need = _need_section(
+        base.population,
+        base.mapping,
+        base.area,
+        year,
+        base.sections["city"],
+        coverage_table,
+        need_year_from,
+        need_weights,
+        {c.id: c.label_de for c in base.dataset.categories},
+    )
+    sections = base.sections
+    return {
+        "area": sections["area"],
+        "year": year,
+        "city": sections["city"],
+        "notes": list(sections["notes"]),
+        "population": sections["population"],
+        "facilities": sections["facilities"],
+        "coverage": coverage_section,
+        "need_index": need,
+        "programme": sections["programme"],
+        "sources": sections["sources"],
     }
 
 

@@ -154,7 +154,8 @@ def test_share_of_total_where_both_known(districts, population):
 def test_unknown_group_or_year_lists_valid_values(districts, population):
     mapping = identity_mapping(districts)
     with pytest.raises(
-        CatalogueError, match=r"unknown population group '65plus' .did you mean '65_plus'.*valid groups: total, under_3, 3_to_6, 65_plus"
+        CatalogueError,
+        match=r"unknown population group '65plus' .did you mean '65_plus'.*valid groups: total, under_3, 3_to_6, 65_plus",
     ):
         change_table(
             population, mapping, group="65plus", year_from=2010, year_to=2020, city_name="S"

@@ -152,9 +152,7 @@ def test_proposal_errors():
         propose_planning_areas(d, pop, n=2, keep_together=["r0c0", "r0c1"])
     with pytest.raises(PlanningAreaError, match="'r5c5' is not in the districts file"):
         propose_planning_areas(d, pop, n=2, keep_together=["r5c5"])
-    with pytest.raises(
-        CatalogueError, match=r"unknown group 'kids'.*valid groups: total"
-    ):
+    with pytest.raises(CatalogueError, match=r"unknown group 'kids'.*valid groups: total"):
         propose_planning_areas(d, pop, n=2, balance_group="kids")
     with pytest.raises(CatalogueError, match=r"unknown year 1999.*valid years: 2020"):
         propose_planning_areas(d, pop, n=2, year=1999)

@@ -252,3 +252,18 @@ def test_programme_per_planning_area_with_sources(profile_dataset):
     assert summary.loc["S", "buergerzentrum"] == "Südost (seit 2024)"
     assert summary.loc["S", "sources"] == "https://example.org/bz (Stand 2024-01)"
     assert programme_by_area(None, dataset.districts, mapping)["districts"].tolist() == [2, 2]
+
+
+def test_a_profile_from_a_kept_base_equals_one_made_from_scratch(profile_dataset):
+    """The dashboard keeps the distance-independent part; the result must not change."""
+    from layers.profile import area_profile, profile_base
+
+    dataset = profile_dataset()
+    base = profile_base(dataset, "0101", year=2023)
+    for radius in (300.0, 800.0):
+        fresh = area_profile(dataset, "0101", year=2023, radius_m=radius)
+        kept = area_profile(dataset, "0101", year=2023, radius_m=radius, base=base)
+        assert json.dumps(kept, sort_keys=True) == json.dumps(fresh, sort_keys=True)
+    near = area_profile(dataset, "0101", year=2023, radius_m=300.0, base=base)
+    far = area_profile(dataset, "0101", year=2023, radius_m=3000.0, base=base)
+    assert near["coverage"] != far["coverage"]  # the distance-dependent part is recomputed
