@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +35,9 @@ from layers.coverage import (
 from layers.dataset import Dataset
 from layers.errors import CatalogueError
 from layers.residents import resident_weights
+
+if TYPE_CHECKING:
+    from dashboard.state import ViewState
 
 DEFAULT_SMALL_COUNT = 50
 """Areas with fewer residents than this show no share (as official statistics suppress them)."""
@@ -600,6 +603,39 @@ class AppContext:
             lon, lat = tr.transform(x, y)
             sites.append((round(float(lat), 5), round(float(lon), 5)))
         return sites, [float(v) for v in proposal.newly_covered], proposal.note
+
+    def view_coverage(self, state: ViewState, categories: Sequence[str]) -> CoverageResult:
+        """Coverage of ``categories`` as the view ``state`` shows it.
+
+        With the view's distance, year, group, level, planned and removed facilities and
+        distance mode: the map, its table and the exported table use this one call.
+        """
+        return self.coverage(
+            categories,
+            radius_m=state.radius_m,
+            year=state.year,
+            group=state.group,
+            level=self.level(state.level),
+            added=state.added,
+            removed=state.removed,
+            mode=state.distance_mode,
+        )
+
+    def view_profile(self, state: ViewState) -> dict[str, Any]:
+        """The profile of ``state.area`` at the view's level, year, distance and mode.
+
+        Raises
+        ------
+        CatalogueError
+            If the area is not one of the level's areas.
+        """
+        return self.profile(
+            str(state.area),
+            level=self.level(state.level),
+            year=state.year,
+            radius_m=state.radius_m,
+            mode=state.distance_mode,
+        )
 
     def profile(
         self,

@@ -57,13 +57,9 @@ def _safe(part: object) -> str:
 
 def profile_button(ctx: AppContext, state: ViewState) -> tuple[bool, str]:
     """``disabled`` and ``title`` of the profile export button (it needs a chosen area)."""
-    level = _level(ctx, state)
+    level = ctx.level(state.level)
     ok = bool(state.area) and state.area in ctx.geo[level].ids
     return (not ok, "" if ok else t("export_profile_hint", state.lang))
-
-
-def _level(ctx: AppContext, state: ViewState) -> str:
-    return ctx.level(state.level)
 
 
 def _period(ctx: AppContext, state: ViewState) -> str:
@@ -133,7 +129,7 @@ def table_frame(ctx: AppContext, state: ViewState) -> pd.DataFrame:
     from dashboard.callbacks.map import change_values
 
     lang = state.lang
-    level = _level(ctx, state)
+    level = ctx.level(state.level)
     geo = ctx.geo[level]
     id_col, name_col = t("area_id", lang), t("area", lang)
     if "change" in state.layers:
@@ -157,16 +153,7 @@ def table_frame(ctx: AppContext, state: ViewState) -> pd.DataFrame:
         return pd.DataFrame(rows)
 
     cats = ctx.check_categories(state.categories)
-    coverage = ctx.coverage(
-        cats,
-        radius_m=state.radius_m,
-        year=state.year,
-        group=state.group,
-        level=level,
-        added=state.added,
-        removed=state.removed,
-        mode=state.distance_mode,
-    )
+    coverage = ctx.view_coverage(state, cats)
     areas = coverage.areas.set_index("area_id").reindex(geo.ids)
     hidden = set(coverage.areas.loc[coverage.hidden, "area_id"])
     per_cat = coverage.per_category.set_index(["category", "area_id"])["share"]
@@ -242,17 +229,11 @@ def profile_export(ctx: AppContext, state: ViewState) -> tuple[bytes, str] | Non
     from dashboard.export_profile import profile_pdf_bytes, sheet_from_profile, trend_chart_png
     from layers.errors import ExportError
 
-    level = _level(ctx, state)
+    level = ctx.level(state.level)
     if not state.area or state.area not in ctx.geo[level].ids:
         return None
     lang = "en" if state.lang == "en" else "de"
-    profile = ctx.profile(
-        state.area,
-        level=level,
-        year=state.year,
-        radius_m=state.radius_m,
-        mode=state.distance_mode,
-    )
+    profile = ctx.view_profile(state)
     charts: list[bytes] = []
     try:
         png = trend_chart_png(profile, lang=lang)

@@ -108,16 +108,7 @@ def map_update(
     rows: list[list[str]] = []
     header: list[str]
 
-    coverage = ctx.coverage(
-        cats,
-        radius_m=state.radius_m,
-        year=state.year,
-        group=state.group,
-        level=level,
-        added=state.added,
-        removed=state.removed,
-        mode=state.distance_mode,
-    )
+    coverage = ctx.view_coverage(state, cats)
     areas = coverage.areas.set_index("area_id").reindex(geo.ids)
     if overlay:
         table, group_label = change_values(ctx, state, level)

@@ -32,6 +32,10 @@ def _compare_key(state: ViewState) -> list | None:
     return [state.level, state.group, state.year_from, state.year_to, state.lang]
 
 
+def _profile_key(state: ViewState) -> list | None:
+    return profile_key(state) if state.view in ("plan", "compare") else None
+
+
 def _scenario_key(state: ViewState) -> list | None:
     return scenario_key(state) if state.view == "scenario" else None
 
@@ -46,7 +50,7 @@ def _export_key(state: ViewState) -> list:
 
 PANELS: tuple[tuple[str, Callable[[ViewState], Any]], ...] = (
     (ids.PAGE_TRIGGER, _page_key),
-    (ids.PROFILE_TRIGGER, profile_key),
+    (ids.PROFILE_TRIGGER, _profile_key),
     (ids.SCENARIO_TRIGGER, _scenario_key),
     (ids.COORD_TRIGGER, _coordinator_key),
     (ids.COMPARE_TRIGGER, _compare_key),

@@ -31,7 +31,6 @@ def profile_key(state: ViewState) -> list:
         state.year,
         round(state.radius_m, 1),
         state.lang,
-        state.view,
         state.distance_mode,
     ]
 
@@ -45,15 +44,8 @@ def profile_children(ctx: AppContext, state: ViewState) -> list[Any]:
     lang = state.lang
     if not state.area:
         return [html.P(t("profile_hint", lang), className="hint")]
-    level = ctx.level(state.level)
     try:
-        prof = ctx.profile(
-            state.area,
-            level=level,
-            year=state.year,
-            radius_m=state.radius_m,
-            mode=state.distance_mode,
-        )
+        prof = ctx.view_profile(state)
     except (LookupError, ValueError) as exc:
         return [html.P(t("error", lang, msg=str(exc)), className="error")]
     area = prof["area"]

@@ -47,16 +47,8 @@ def scenario_result(ctx: AppContext, state: ViewState) -> dict[str, Any]:
         ``covered_after``, ``share_before``, ``share_after``.
     """
     cats = ctx.check_categories(state.categories)
-    level = ctx.level(state.level)
-    kwargs = {
-        "radius_m": state.radius_m,
-        "year": state.year,
-        "group": state.group,
-        "level": level,
-        "mode": state.distance_mode,
-    }
-    before = ctx.coverage(cats, **kwargs)
-    after = ctx.coverage(cats, added=state.added, removed=state.removed, **kwargs)
+    before = ctx.view_coverage(state.with_(added=(), removed=()), cats)
+    after = ctx.view_coverage(state, cats)
     b, a = before.areas, after.areas
     rows = []
     for i in range(len(b)):

@@ -697,3 +697,13 @@ def test_an_event_that_changes_nothing_leaves_the_state_store_alone(tiny_ctx, ba
     )
     assert moved.distance == 750.0
     assert outputs[0] == moved.to_dict()
+
+
+def test_a_hidden_profile_is_not_rebuilt(base):
+    with_area = base.with_(area="01")
+    away = with_area.with_(view="coordinator")
+    assert _fired(with_area, away) == [ids.PAGE_TRIGGER, ids.COORD_TRIGGER]
+    # back in the planning view the panel is asked again; its own key store then sees that
+    # nothing it shows has changed (see profile.update_profile)
+    assert ids.PROFILE_TRIGGER in _fired(away, with_area)
+    assert profile.profile_key(away) == profile.profile_key(with_area)

@@ -139,14 +139,12 @@ def wait_text(dash_duo, selector: str, needle: str, *, timeout: float = 30.0) ->
         raise AssertionError(f"{exc}; page shows: {page_text(dash_duo, selector)!r}") from None
 
 
-def type_address(dash_duo, component_id: str, text: str) -> None:
-    """Type into a dcc.Dropdown's search box and pick the first suggestion."""
-    from selenium.webdriver.common.keys import Keys
-
+def open_dropdown_search(dash_duo, component_id: str):
+    """Open a dcc.Dropdown and return its visible search box."""
     dropdown = dash_duo.find_element(f"#{component_id}")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", dropdown)
     dropdown.click()
-    search = wait_for(
+    return wait_for(
         lambda: [
             e
             for e in dash_duo.driver.find_elements("css selector", ".dash-dropdown-search")
@@ -154,6 +152,13 @@ def type_address(dash_duo, component_id: str, text: str) -> None:
         ],
         what="the dropdown's search box",
     )[0]
+
+
+def type_address(dash_duo, component_id: str, text: str) -> None:
+    """Type into a dcc.Dropdown's search box and pick the first suggestion."""
+    from selenium.webdriver.common.keys import Keys
+
+    search = open_dropdown_search(dash_duo, component_id)
     search.send_keys(text)
     wait_for(
         lambda: [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa_browser import choose_radio, url_query, wait_for, wait_map_values
+from qa_browser import choose_radio, open_dropdown_search, url_query, wait_for, wait_map_values
 
 from dashboard import ids
 
@@ -29,17 +29,7 @@ def _search_placeholder(dash_duo, component_id: str) -> str:
     """Open the dropdown and read its search box's placeholder; close it again."""
     from selenium.webdriver.common.keys import Keys
 
-    dropdown = dash_duo.find_element(f"#{component_id}")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", dropdown)
-    dropdown.click()
-    search = wait_for(
-        lambda: [
-            e
-            for e in dash_duo.driver.find_elements("css selector", ".dash-dropdown-search")
-            if e.is_displayed()
-        ],
-        what="the dropdown's search box",
-    )[0]
+    search = open_dropdown_search(dash_duo, component_id)
     text = search.get_attribute("placeholder")
     search.send_keys(Keys.ESCAPE)
     return text
