@@ -13,7 +13,7 @@ from typing import Any
 import dash
 from flask import Flask
 
-from dashboard import figures, ids
+from dashboard import figures, ids, leaflet_map
 from dashboard.context import AppContext, AppOptions, default_user_data_dir
 from dashboard.layout import build_layout
 from layers.dataset import Dataset, default_dataset_path, load_dataset
@@ -46,21 +46,21 @@ function(lang) { document.documentElement.lang = lang || "de"; return window.das
 
 FIT_JS = """
 function(className, bounds) {
-    // after a view change (panels shown or hidden) let plotly re-measure its containers;
+    // after a view change (panels shown or hidden) let the map re-measure its container;
     // in council mode fit the whole city into the large map
     var present = / present/.test(className || "");
     var tries = 0;
     var timer = setInterval(function() {
         tries += 1;
-        window.dispatchEvent(new Event("resize"));
-        var box = document.querySelector("#map-graph .js-plotly-plot");
-        var sub = box && box._fullLayout && box._fullLayout.map && box._fullLayout.map._subplot;
-        var ready = sub && sub.map && sub.map.loaded && sub.map.loaded();
-        if (ready || tries > 40) {
+        var map = window.quartiersatlasMap && window.quartiersatlasMap.leafletMap();
+        if (map || tries > 40) {
             clearInterval(timer);
-            if (ready && present && bounds) {
-                sub.map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]],
-                                  {padding: 24, animate: false});
+            if (map) {
+                map.invalidateSize({pan: false});
+                if (present && bounds) {
+                    map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
+                                  {padding: [24, 24], animate: false});
+                }
             }
         }
     }, 150);
@@ -240,15 +240,13 @@ def create_app(
         group=state.group,
         level=state.level,
     )
-    categories = [(c.id, c.label_de, c.colour) for c in dataset.categories]
-    base = figures.map_figure(
-        districts=ctx.geo["district"],
-        planning=ctx.geo.get("planning_area"),
+    base = leaflet_map.base_map(
+        areas=ctx.geo["district"],
         hexes=ctx.hexes,
         boundaries=ctx.outline,
-        facilities=ctx.facilities_wgs,
-        categories=categories,
-        grid=figures.click_grid(dataset.districts),
+        facilities=leaflet_map.facility_features(
+            ctx.facilities_wgs, {c.id: c.colour for c in dataset.categories}
+        ),
     )
     compare = figures.change_map_figure(
         ctx.geo["district"], ctx.geo.get("planning_area"), ctx.outline
@@ -285,6 +283,11 @@ def create_app(
         dash.Output(ids.PRINT_DUMMY, "data", allow_duplicate=True),
         dash.Input(ids.LANG, "value"),
         prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        dash.ClientsideFunction(namespace="quartiersatlasMap", function_name="restyle"),
+        dash.Output(ids.MAP_STYLE_APPLIED, "data"),
+        dash.Input(ids.MAP_STYLE, "data"),
     )
     app.clientside_callback(
         FIT_JS,

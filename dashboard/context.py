@@ -495,6 +495,25 @@ class AppContext:
         rows = mapping.loc[mapping["district_id"].astype(str) == str(district), "area_id"]
         return str(rows.iloc[0]) if len(rows) else None
 
+    def area_at(self, lat: float, lon: float, level: str) -> str | None:
+        """The area of ``level`` at a WGS84 point (a map click), or None outside every district."""
+        import shapely
+
+        from layers.boundaries import assign_districts
+
+        if level not in self.levels:
+            return None
+        x, y = self.to_metric([(lat, lon)])[0]
+        point = gpd.GeoSeries([shapely.Point(x, y)], crs=self.dataset.metadata.metric_crs)
+        district = assign_districts(
+            point.to_crs(self.dataset.districts.crs), self.dataset.districts
+        )[0]
+        if district is None:
+            return None
+        mapping = self.mappings[level]
+        rows = mapping.loc[mapping["district_id"].astype(str) == str(district), "area_id"]
+        return str(rows.iloc[0]) if len(rows) else None
+
     def nearby(
         self, lat: float, lon: float, *, categories: Sequence[str], radius_m: float
     ) -> dict[str, Any]:

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from dashboard import ids
 from dashboard.i18n import LANGS, dropdown_labels, label, t
+from dashboard.leaflet_map import initial_map_sent
 from dashboard.state import ViewState
 
 if TYPE_CHECKING:
@@ -349,7 +351,7 @@ def header(ctx: AppContext, state: ViewState, lang: str) -> html.Header:
 
 
 def map_column(
-    ctx: AppContext, figure: go.Figure, compare: go.Figure, state: ViewState, lang: str
+    ctx: AppContext, base_map: Component, compare: go.Figure, state: ViewState, lang: str
 ) -> html.Section:
     """The map, its legend, source line and table view."""
     return html.Section(
@@ -365,14 +367,9 @@ def map_column(
                         className="map-wrap",
                         children=html.Div(
                             className="qa-map",
-                            children=dcc.Graph(
-                                id=ids.MAP,
-                                figure=figure,
-                                config=GRAPH_CONFIG,
-                                clear_on_unhover=True,
-                                style={"height": "100%"},
-                                responsive=True,
-                            ),
+                            role="region",
+                            **{"aria-label": t("map_label", lang)},
+                            children=base_map,
                         ),
                     ),
                     html.Div(
@@ -668,7 +665,7 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
 
 
 def build_layout(
-    ctx: AppContext, figure: go.Figure, compare: go.Figure, state: ViewState
+    ctx: AppContext, base_map: Component, compare: go.Figure, state: ViewState
 ) -> html.Div:
     """The whole page (German first; the URL may switch the language on load)."""
     from dashboard.callbacks.filters import view_classes
@@ -686,7 +683,10 @@ def build_layout(
             dcc.Store(id=ids.GEO_STORE),
             dcc.Store(id=ids.PRINT_DUMMY),
             dcc.Store(id=ids.RESIZE_DUMMY),
-            dcc.Store(id=ids.MAP_SENT),
+            # the page's map holds the district geometry already
+            dcc.Store(id=ids.MAP_SENT, data=initial_map_sent()),
+            dcc.Store(id=ids.MAP_STYLE),
+            dcc.Store(id=ids.MAP_STYLE_APPLIED),
             *[
                 dcc.Store(id=store)
                 for store in (
@@ -705,7 +705,7 @@ def build_layout(
                 className="layout",
                 children=[
                     controls(ctx, state, lang),
-                    map_column(ctx, figure, compare, state, lang),
+                    map_column(ctx, base_map, compare, state, lang),
                     side_panel(ctx, state, lang),
                 ],
             ),

@@ -21,6 +21,7 @@ from dashboard.figures import (
     osm_layers,
 )
 from dashboard.i18n import fmt_distance, fmt_number, fmt_percent, label, t
+from dashboard.leaflet_map import fill_template
 from dashboard.state import ViewState
 
 if TYPE_CHECKING:
@@ -87,8 +88,9 @@ def map_update(
     Returns
     -------
     dict
-        ``figure`` (a :class:`dash.Patch`), ``compare`` (a Patch), ``title``, ``legend``,
-        ``table`` (Dash components; all text escaped by Dash).
+        ``figure`` (a :class:`dash.Patch` of the plotly map, for exports), ``layers`` (the same
+        values for the Leaflet map, see :func:`dashboard.callbacks.view.leaflet_outputs`),
+        ``title``, ``legend``, ``table`` (Dash components; all text escaped by Dash).
     """
     lang = state.lang
     traces = Traces(len(ctx.category_ids))
@@ -107,6 +109,7 @@ def map_update(
     legend: list[Any] = []
     rows: list[list[str]] = []
     header: list[str]
+    layers: dict[str, Any] = {"level": level}
 
     coverage = ctx.view_coverage(state, cats)
     areas = coverage.areas.set_index("area_id").reindex(geo.ids)
@@ -133,6 +136,13 @@ def map_update(
             )
             custom.append([esc(name), fmt_percent(v / 100, lang, sign=True), esc(detail)])
         patch["data"][on]["hovertemplate"] = t("hover_area_change", lang) + "<extra></extra>"
+        layers["areas"] = {
+            "values": values,
+            "scale": CHANGE_SCALE,
+            "zmin": -bound,
+            "zmax": bound,
+            "tips": [fill_template(t("hover_area_change", lang), c) for c in custom],
+        }
         header = [t("area", lang), str(state.year_from), str(state.year_to), t("change_pct", lang)]
         for area_id, name in zip(geo.ids, geo.names, strict=True):
             row = by_area.loc[area_id] if area_id in by_area.index else None
@@ -181,22 +191,37 @@ def map_update(
             )
             custom.append([esc(name), share_txt, fmt_number(res, lang)])
         patch["data"][on]["hovertemplate"] = t("hover_area_share", lang) + "<extra></extra>"
-        per_cat = coverage.per_category
+        layers["areas"] = {
+            "values": values,
+            "scale": SHARE_SCALE,
+            "zmin": 0.0,
+            "zmax": 100.0,
+            "tips": [fill_template(t("hover_area_share", lang), c) for c in custom],
+        }
+        # one lookup table instead of a filter per cell
+        share_of = {
+            (c, a): v
+            for c, a, v in zip(
+                coverage.per_category["category"],
+                coverage.per_category["area_id"].astype(str),
+                coverage.per_category["share"],
+                strict=True,
+            )
+        }
         header = [t("area", lang), t("residents", lang), f"{t('covered', lang)} (%)"] + [
             f"{label(ctx.dataset.category(c), lang)} (%)" for c in cats
         ]
         hidden_ids = set(coverage.areas.loc[coverage.hidden, "area_id"])
-        for area_id, name in zip(geo.ids, geo.names, strict=True):
+        area_residents = areas["residents"].to_numpy(float)
+        area_shares = areas["share"].to_numpy(float)
+        for area_id, name, res, share in zip(
+            geo.ids, geo.names, area_residents, area_shares, strict=True
+        ):
             hidden = area_id in hidden_ids
-            res = areas.loc[area_id, "residents"]
-            row = [
-                name,
-                fmt_number(res, lang),
-                "–" if hidden else fmt_percent(areas.loc[area_id, "share"], lang),
-            ]
+            row = [name, fmt_number(res, lang), "–" if hidden else fmt_percent(share, lang)]
             for c in cats:
-                sel = per_cat[(per_cat["category"] == c) & (per_cat["area_id"] == area_id)]
-                row.append("–" if hidden or sel.empty else fmt_percent(sel["share"].iloc[0], lang))
+                value = share_of.get((c, area_id))
+                row.append("–" if hidden or value is None else fmt_percent(value, lang))
             rows.append(row)
         city_row = [
             t("city", lang),
@@ -204,8 +229,8 @@ def map_update(
             fmt_percent(coverage.city_share, lang),
         ]
         for c in cats:
-            sel = per_cat[(per_cat["category"] == c) & (per_cat["area_id"] == "ALL")]
-            city_row.append(fmt_percent(sel["share"].iloc[0], lang) if len(sel) else "–")
+            value = share_of.get((c, "ALL"))
+            city_row.append(fmt_percent(value, lang) if value is not None else "–")
         rows.append(city_row)
         legend.append(
             html.Div(
@@ -225,6 +250,7 @@ def map_update(
         "#e69f00" if a == selected else "#ffffff" for a in geo.ids
     ]
     patch["data"][on]["marker"]["opacity"] = 0.35 if state.view == "coordinator" else 0.78
+    layers["areas"].update(selected=selected, opacity=0.35 if state.view == "coordinator" else 0.78)
     patch["data"][on]["z"] = _r(values)
     patch["data"][on]["customdata"] = custom
     patch["data"][on]["visible"] = True
@@ -240,6 +266,7 @@ def map_update(
     )
     patch["data"][traces.GAPS]["visible"] = show_gaps
     patch["data"][traces.GAPS]["showscale"] = show_gaps
+    layers["gaps"] = None
     if show_gaps:
         uncovered, residents = ctx.gaps(
             cats,
@@ -252,10 +279,20 @@ def map_update(
         )
         shown = np.where((residents >= threshold) & (uncovered >= 0.5), uncovered, np.nan)
         finite = shown[np.isfinite(shown)]
+        zmax = float(np.nanpercentile(finite, 95)) if len(finite) else 1.0
         patch["data"][traces.GAPS]["z"] = _r(shown, 0)
-        patch["data"][traces.GAPS]["zmax"] = (
-            float(np.nanpercentile(finite, 95)) if len(finite) else 1.0
-        )
+        patch["data"][traces.GAPS]["zmax"] = zmax
+        gap_tip = t("hover_gap", lang)
+        layers["gaps"] = {
+            "values": shown,
+            "zmax": zmax,
+            "tips": [
+                fill_template(gap_tip, [fmt_number(u, lang), fmt_number(r, lang)])
+                if np.isfinite(v)
+                else ""
+                for u, r, v in zip(uncovered, residents, shown, strict=True)
+            ],
+        }
         patch["data"][traces.GAPS]["hovertemplate"] = (
             t("hover_gap", lang)
             .replace("%{customdata[0]}", "%{z:,.0f}")
@@ -275,10 +312,14 @@ def map_update(
 
     # facilities
     show_fac = "facilities" in state.layers
+    layers["facilities"] = {"show": [], "labels": {}}
     for i, cat in enumerate(ctx.category_ids):
         visible = show_fac and (cat in cats or state.view in ("scenario", "coordinator"))
         patch["data"][traces.facility(i)]["visible"] = visible
         patch["data"][traces.facility(i)]["name"] = esc(label(ctx.dataset.category(cat), lang))
+        layers["facilities"]["labels"][cat] = esc(label(ctx.dataset.category(cat), lang))
+        if visible:
+            layers["facilities"]["show"].append(cat)
     if show_fac:
         legend.append(html.Div(t("legend_facilities", lang), className="legend-row"))
 
@@ -310,10 +351,11 @@ def map_update(
     sites = (suggestions or {}).get("sites", []) if state.view == "scenario" else []
     patch["data"][traces.suggested]["lat"] = [s[0] for s in sites]
     patch["data"][traces.suggested]["lon"] = [s[1] for s in sites]
-    patch["data"][traces.suggested]["customdata"] = [
+    suggest_tips = [
         t("suggest_row", lang, i=i + 1, gain=fmt_number(g, lang))
         for i, g in enumerate((suggestions or {}).get("gains", [])[: len(sites)])
     ]
+    patch["data"][traces.suggested]["customdata"] = suggest_tips
     patch["data"][traces.suggested]["marker"]["symbol"] = "circle"
     patch["data"][traces.suggested]["text"] = [str(i + 1) for i in range(len(sites))]
     patch["data"][traces.suggested]["mode"] = "markers+text"
@@ -325,6 +367,36 @@ def map_update(
     patch["data"][traces.upload]["lat"] = up.get("lat", [])
     patch["data"][traces.upload]["lon"] = up.get("lon", [])
     patch["data"][traces.upload]["customdata"] = up.get("text", [])
+    layers["markers"] = [
+        {
+            "kind": "added",
+            "lat": a,
+            "lon": b,
+            "index": i,
+            "tip": f"{planned}: {esc(label(ctx.dataset.category(c), lang))}",
+        }
+        for i, (c, a, b) in enumerate(state.added)
+    ]
+    layers["markers"] += [
+        {"kind": "removed", "lat": a, "lon": b, "id": i, "tip": f"{n} ({t('switched_off', lang)})"}
+        for a, b, n, i in zip(
+            off_rows["lat"], off_rows["lon"], off_rows["name"], off_rows["id"], strict=True
+        )
+    ]
+    layers["markers"] += [
+        {"kind": "suggested", "lat": s[0], "lon": s[1], "tip": tip, "label": str(i + 1)}
+        for i, (s, tip) in enumerate(zip(sites, suggest_tips, strict=False))
+    ]
+    if loc:
+        layers["markers"].append(
+            {"kind": "location", "lat": loc[0], "lon": loc[1], "tip": t("coord_location", lang)}
+        )
+    layers["markers"] += [
+        {"kind": "upload", "lat": a, "lon": b, "tip": tip}
+        for a, b, tip in zip(up.get("lat", []), up.get("lon", []), up.get("text", []), strict=False)
+    ]
+    layers["basemap"] = state.basemap == "osm"
+    layers["view"] = {"center": [loc[0], loc[1]], "zoom": 15} if loc else None
 
     # basemap and view
     basemap = osm_layers(ctx.options.online_basemap_url) if state.basemap == "osm" else []
@@ -357,6 +429,7 @@ def map_update(
     year_txt = f" · {state.year}" if state.year and not overlay else ""
     return {
         "figure": patch,
+        "layers": layers,
         "title": heading + year_txt,
         "legend": legend,
         "table": table,
@@ -415,41 +488,6 @@ def compare_update(ctx: AppContext, state: ViewState) -> Patch:
     patch["data"][on]["hovertemplate"] = t("hover_area_change", state.lang) + "<extra></extra>"
     patch["data"][on]["colorbar"]["title"]["text"] = t("legend_change_short", state.lang)
     return patch
-
-
-def _digest(value: object) -> str:
-    import hashlib
-    import json
-
-    from plotly.utils import PlotlyJSONEncoder
-
-    text = json.dumps(value, cls=PlotlyJSONEncoder, sort_keys=True)
-    return hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
-
-
-def changed_only(patch: Patch, sent: dict[str, str] | None) -> tuple[Patch, dict[str, str]]:
-    """Keep only the assignments whose value differs from what this browser already has.
-
-    ``sent`` maps each assigned location to a digest of the value sent last (kept per browser
-    in a ``dcc.Store``). Fewer assignments mean less to send and less for plotly to redraw.
-    """
-    sent = dict(sent or {})
-    out = Patch()
-    for op in patch.to_plotly_json()["operations"]:
-        location = op["location"]
-        if op["operation"] == "Assign":
-            key = ".".join(map(str, location))
-            digest = _digest(op["params"]["value"])
-            if sent.get(key) == digest:
-                continue
-            sent[key] = digest
-            target = out
-            for part in location[:-1]:
-                target = target[part]
-            target[location[-1]] = op["params"]["value"]
-        else:  # pragma: no cover - map_update only assigns
-            raise ValueError(f"unexpected patch operation {op['operation']}")
-    return out, sent
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:

@@ -286,17 +286,14 @@ def profile_children(ctx: AppContext, state: ViewState) -> list[Any]:
 
 
 def facility_card(ctx: AppContext, click: dict | None, lang: str) -> list[Any]:
-    """Details of a clicked facility marker (so no information is only in a hover label)."""
-    if not click or not click.get("points"):
-        return []
-    from dashboard.figures import Traces
+    """Details of a clicked facility marker (so no information is only in a hover label).
 
-    point = click["points"][0]
-    traces = Traces(len(ctx.category_ids))
-    curve = point.get("curveNumber")
-    if curve is None or not traces.facility(0) <= curve < traces.added:
+    ``click`` is the clicked GeoJSON feature of the facility layer (property ``id``).
+    """
+    fid = ((click or {}).get("properties") or {}).get("id")
+    if fid is None:
         return []
-    fid = str((point.get("customdata") or ["", "", "", ""])[3])
+    fid = str(fid)
     rows = ctx.dataset.facilities[ctx.dataset.facilities["id"].astype(str) == fid]
     if rows.empty:
         return []
@@ -333,7 +330,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(
         Output(ids.FACILITY_CARD, "children"),
-        Input(ids.MAP, "clickData"),
+        Input(ids.MAP_FACILITIES, "clickData"),
         State(ids.STATE, "data"),
         prevent_initial_call=True,
     )

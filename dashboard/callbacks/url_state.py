@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from dash import Input, Output, State, no_update
 
 from dashboard import ids
-from dashboard.figures import Traces
 from dashboard.state import (
     MAX_SCENARIO_POINTS,
     SPEEDS_KMH,
@@ -46,6 +45,8 @@ CONTROLS: tuple[tuple[str, str], ...] = (
 
 EVENTS: tuple[tuple[str, str], ...] = (
     (ids.MAP, "clickData"),
+    (ids.MAP_FACILITIES, "clickData"),
+    (ids.MAP_MARKERS, "clickData"),
     (ids.COMPARE_MAP, "clickData"),
     (ids.PROFILE_CLOSE, "n_clicks"),
     (ids.SCENARIO_CLEAR, "n_clicks"),
@@ -133,47 +134,73 @@ def _convert_distance(state: ViewState, new_unit: str) -> float:
     return max(50.0, round(state.distance * metres_per_min / 50) * 50)
 
 
-def apply_click(ctx: AppContext, state: ViewState, click: dict | None) -> ViewState:
-    """Apply a map click: open a profile, add/remove a planned facility, or set the location."""
-    if not click or not click.get("points"):
+def _latlng(click: dict | None) -> tuple[float, float] | None:
+    """``(lat, lon)`` of a Leaflet click (``{"latlng": {"lat": …, "lng": …}}``)."""
+    latlng = (click or {}).get("latlng")
+    if isinstance(latlng, dict) and latlng.get("lat") is not None and latlng.get("lng") is not None:
+        return round(float(latlng["lat"]), 5), round(float(latlng["lng"]), 5)
+    if isinstance(latlng, list | tuple) and len(latlng) == 2:
+        return round(float(latlng[0]), 5), round(float(latlng[1]), 5)
+    return None
+
+
+def apply_click(ctx: AppContext, state: ViewState, trigger: str, click: dict | None) -> ViewState:
+    """Apply a map click: open a profile, add/remove a planned facility, or set the location.
+
+    ``trigger`` says what was clicked: the map itself (:data:`ids.MAP`, a position), a
+    facility (:data:`ids.MAP_FACILITIES`) or a scenario marker (:data:`ids.MAP_MARKERS`), both
+    GeoJSON features, or an area of the compare map (:data:`ids.COMPARE_MAP`, plotly).
+    """
+    if not click:
         return state
-    point = click["points"][0]
-    traces = Traces(len(ctx.category_ids))
-    curve = point.get("curveNumber")
-    lat, lon = point.get("lat"), point.get("lon")
-    is_facility = curve is not None and traces.facility(0) <= curve < traces.added
+    if trigger == ids.COMPARE_MAP:
+        point = (click.get("points") or [{}])[0]
+        location = point.get("location")
+        return state.with_(area=str(location)) if location is not None else state
+    if trigger in (ids.MAP_FACILITIES, ids.MAP_MARKERS):
+        return _apply_feature_click(state, trigger, click)
+    position = _latlng(click)
+    if position is None:
+        return state
+    lat, lon = position
     if state.view == "scenario":
-        if curve == traces.GRID and lat is not None and state.scenario_category:
-            if len(state.added) >= MAX_SCENARIO_POINTS:
-                return state
-            point_ = (state.scenario_category, round(float(lat), 5), round(float(lon), 5))
-            return state.with_(added=(*state.added, point_))
-        if curve == traces.suggested and lat is not None and state.scenario_category:
-            point_ = (state.scenario_category, round(float(lat), 5), round(float(lon), 5))
-            return state.with_(added=(*state.added, point_))
-        if curve == traces.added:
-            i = point.get("pointIndex", point.get("pointNumber"))
-            if i is not None and 0 <= i < len(state.added):
-                return state.with_(added=state.added[:i] + state.added[i + 1 :])
-            return state
-        if (is_facility or curve == traces.removed) and point.get("customdata"):
-            fid = str(point["customdata"][3] if is_facility else point["customdata"][1])
-            removed = tuple(x for x in state.removed if x != fid)
-            if len(removed) == len(state.removed):
-                removed = (*state.removed, fid)
-            return state.with_(removed=removed)
+        if (
+            state.scenario_category
+            and len(state.added) < MAX_SCENARIO_POINTS
+            and ctx.inside_city(lat, lon)
+        ):
+            return state.with_(added=(*state.added, (state.scenario_category, lat, lon)))
         return state
     if state.view == "coordinator":
-        if lat is not None and lon is not None:
-            return state.with_(location=(round(float(lat), 5), round(float(lon), 5)))
+        return state.with_(location=(lat, lon)) if ctx.inside_city(lat, lon) else state
+    area = ctx.area_at(lat, lon, ctx.level(state.level))
+    return state.with_(area=area) if area is not None else state
+
+
+def _apply_feature_click(state: ViewState, trigger: str, feature: dict) -> ViewState:
+    """A click on a facility or a scenario marker (only the scenario view reacts)."""
+    if state.view != "scenario":
         return state
-    if curve in (traces.DISTRICTS, traces.PLANNING, 0) and point.get("location") is not None:
-        return state.with_(area=str(point["location"]))
-    if curve == traces.GAPS and point.get("location") is not None:
-        # the gap hexagons lie on top of the areas: a click on one opens the area underneath
-        level = ctx.level(state.level)
-        area = ctx.area_of_hex(str(point["location"]), level)
-        return state.with_(area=area) if area is not None else state
+    props = feature.get("properties") or {}
+    kind = props.get("kind") if trigger == ids.MAP_MARKERS else "facility"
+    if kind == "added":
+        i = props.get("index")
+        if isinstance(i, int) and 0 <= i < len(state.added):
+            return state.with_(added=state.added[:i] + state.added[i + 1 :])
+        return state
+    if kind == "suggested" and state.scenario_category:
+        coords = (feature.get("geometry") or {}).get("coordinates") or [None, None]
+        lon, lat = coords[0], coords[1]
+        if lat is None or lon is None or len(state.added) >= MAX_SCENARIO_POINTS:
+            return state
+        point = (state.scenario_category, round(float(lat), 5), round(float(lon), 5))
+        return state.with_(added=(*state.added, point))
+    if kind in ("facility", "removed") and props.get("id") is not None:
+        fid = str(props["id"])
+        removed = tuple(x for x in state.removed if x != fid)
+        if len(removed) == len(state.removed):
+            removed = (*state.removed, fid)
+        return state.with_(removed=removed)
     return state
 
 
@@ -214,8 +241,8 @@ def next_state(
             state = state.with_(distance_mode=value)
         elif field in ("speed", "group", "lang", "basemap", "scenario_category") and value:
             state = state.with_(**{field: value})
-    elif trigger == ids.MAP or trigger == ids.COMPARE_MAP:
-        state = apply_click(ctx, state, values.get(trigger))
+    elif trigger in (ids.MAP, ids.MAP_FACILITIES, ids.MAP_MARKERS, ids.COMPARE_MAP):
+        state = apply_click(ctx, state, trigger, values.get(trigger))
     elif trigger == ids.PROFILE_CLOSE:
         state = state.with_(area=None)
     elif trigger == ids.SCENARIO_CLEAR:

@@ -1,10 +1,11 @@
 """One request per input: the new view state, the map, and which panels must follow.
 
 A control change, map click or URL change is turned into the new
-:class:`~dashboard.state.ViewState` (``callbacks.url_state``), the map's ``dash.Patch``
-(``callbacks.map``) and the trigger of every panel whose inputs changed
-(``callbacks.panels``) in a single callback, so the map is updated after one round trip and
-panels that do not depend on the change send no request at all.
+:class:`~dashboard.state.ViewState` (``callbacks.url_state``), the values of the Leaflet map's
+layers (``callbacks.map``, :mod:`dashboard.leaflet_map`) and the trigger of every panel whose
+inputs changed (``callbacks.panels``) in a single callback, so the map is updated after one
+round trip and panels that do not depend on the change send no request at all. Of the map
+layers only those whose value differs from what the browser has are sent.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import dash
 from dash import Output
 
-from dashboard import ids
-from dashboard.callbacks.map import changed_only, map_update, source_line
+from dashboard import ids, leaflet_map
+from dashboard.callbacks.map import map_update, source_line
 from dashboard.callbacks.panels import PANELS, panel_triggers
 from dashboard.callbacks.url_state import (
     CONTROLS,
@@ -24,11 +25,95 @@ from dashboard.callbacks.url_state import (
     sync_dependencies,
     sync_state,
 )
+from dashboard.figures import GAP_SCALE
 from dashboard.layout import area_options
 from dashboard.state import ViewState
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
+
+MAP_OUTPUTS: tuple[tuple[str, str], ...] = (
+    (ids.MAP_AREAS, "data"),
+    (ids.MAP_STYLE, "data"),
+    (ids.MAP_FACILITIES, "hideout"),
+    (ids.MAP_MARKERS, "data"),
+    (ids.MAP_TILES, "children"),
+    (ids.MAP, "viewport"),
+)
+"""Properties of the Leaflet map that the view callback sets."""
+
+
+def map_values(ctx: AppContext, layers: dict[str, Any]) -> dict[str, tuple[Any, object]]:
+    """Value and change key of every :data:`MAP_OUTPUTS` property for map ``layers``.
+
+    ``layers`` comes from :func:`~dashboard.callbacks.map.map_update`.
+    The change key stands for the value when comparing with what was sent before (the area
+    geometry by its level, rather than hashing the GeoJSON).
+    """
+    level = layers["level"]
+    geo = ctx.geo[level]
+    areas = layers["areas"]
+    area_hideout = leaflet_map.area_hideout(
+        geo.ids,
+        areas["values"],
+        scale=areas["scale"],
+        zmin=areas["zmin"],
+        zmax=areas["zmax"],
+        tips=areas["tips"],
+        selected=areas.get("selected"),
+        opacity=areas.get("opacity", 0.78),
+    )
+    gaps = layers.get("gaps")
+    gap_hideout = (
+        leaflet_map.gap_hideout(
+            ctx.hexes.ids, gaps["values"], scale=GAP_SCALE, zmax=gaps["zmax"], tips=gaps["tips"]
+        )
+        if gaps
+        else {"fill": {}, "tips": {}}
+    )
+    markers = leaflet_map.marker_features(layers.get("markers", []))
+    tiles = leaflet_map.tile_layers(ctx.options.online_basemap_url) if layers.get("basemap") else []
+    view = layers.get("view")
+    return {
+        f"{ids.MAP_AREAS}.data": (geo.geojson, level),
+        f"{ids.MAP_AREAS}.style": (area_hideout, area_hideout),
+        f"{ids.MAP_GAPS}.style": (gap_hideout, gap_hideout),
+        f"{ids.MAP_FACILITIES}.hideout": (layers["facilities"], layers["facilities"]),
+        f"{ids.MAP_MARKERS}.data": (markers, markers),
+        f"{ids.MAP_TILES}.children": (tiles, bool(tiles)),
+        f"{ids.MAP}.viewport": (view, view),
+    }
+
+
+def changed_values(
+    values: dict[str, tuple[Any, object]], sent: dict[str, str] | None
+) -> tuple[list[Any], dict[str, str]]:
+    """The values whose change key differs from what this browser was sent, and the record.
+
+    Unchanged values become ``no_update``.
+    ``sent`` maps each property to a digest of its change key (kept per browser in a
+    ``dcc.Store``). A viewport is sent only when it changes, so panning the map by hand is
+    not undone by the next control change.
+    """
+    sent = dict(sent or {})
+    out: list[Any] = []
+    style: dict[str, Any] = {}
+    for key, (value, token) in values.items():
+        digest = leaflet_map.change_digest(token)
+        changed = sent.get(key) != digest
+        sent[key] = digest
+        if key.endswith(".style"):
+            # the styles of both layers go to one store: only those that changed
+            if changed:
+                style[key.removesuffix(".style")] = value
+            if key == f"{ids.MAP_GAPS}.style":
+                out.append(style or dash.no_update)
+            continue
+        if not changed or (value is None and key.endswith(".viewport")):
+            out.append(dash.no_update)
+        else:
+            out.append(value)
+    return out, sent
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
@@ -40,7 +125,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(
         *sync_outputs,
-        Output(ids.MAP, "figure"),
+        *[Output(component, prop) for component, prop in MAP_OUTPUTS],
         Output(ids.MAP_TITLE, "children"),
         Output(ids.MAP_LEGEND, "children"),
         Output(ids.MAP_TABLE, "children"),
@@ -81,12 +166,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         )
         if unchanged and trigger not in (ids.UPLOAD_STORE, ids.SUGGEST_STORE):
             # an event that leaves the state as it was (a click beside every target)
-            return (*sync, *([dash.no_update] * 6), *triggers, areas)
+            return (*sync, *([dash.no_update] * (len(MAP_OUTPUTS) + 5)), *triggers, areas)
         out = map_update(ctx, state, upload=upload, suggestions=suggestions)
-        figure, sent = changed_only(out["figure"], sent)
+        layer_values, sent = changed_values(map_values(ctx, out["layers"]), sent)
         return (
             *sync,
-            figure,
+            *layer_values,
             out["title"],
             out["legend"],
             out["table"],

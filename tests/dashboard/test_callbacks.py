@@ -80,14 +80,27 @@ def test_borders_stay_above_an_online_basemap(tiny_ctx, base):
     assert lines == layers
 
 
-def test_an_unchanged_basemap_and_borders_are_not_sent_again(tiny_ctx, base):
-    first, sent = map_cb.changed_only(map_cb.map_update(tiny_ctx, base)["figure"], None)
-    assert ("layout", "map", "layers") in assigned(first)
-    again, _ = map_cb.changed_only(
-        map_cb.map_update(tiny_ctx, base.with_(distance=750.0))["figure"], sent
-    )
-    assert ("layout", "map", "layers") not in assigned(again)
-    assert ("data", TR.DISTRICTS, "z") in assigned(again)
+def _leaflet(ctx, state, sent=None):
+    """The view callback's map outputs for ``state``: ({property: value}, sent record)."""
+    from dashboard.callbacks.view import MAP_OUTPUTS, changed_values, map_values
+
+    values, sent = changed_values(map_values(ctx, map_cb.map_update(ctx, state)["layers"]), sent)
+    keys = [f"{component}.{prop}" for component, prop in MAP_OUTPUTS]
+    return dict(zip(keys, values, strict=True)), sent
+
+
+def test_an_unchanged_basemap_is_not_sent_again(tiny_ctx, base):
+    from dashboard.leaflet_map import initial_map_sent
+
+    first, sent = _leaflet(tiny_ctx, base.with_(basemap="osm"), initial_map_sent())
+    assert first[f"{ids.MAP_AREAS}.data"] is dash.no_update  # the page has the districts
+    tiles = first[f"{ids.MAP_TILES}.children"]
+    assert tiles[0].url == tiny_ctx.options.online_basemap_url
+    again, _ = _leaflet(tiny_ctx, base.with_(basemap="osm", distance=750.0), sent)
+    assert again[f"{ids.MAP_TILES}.children"] is dash.no_update
+    assert set(again[f"{ids.MAP_STYLE}.data"]) == {ids.MAP_AREAS, ids.MAP_GAPS}
+    off, _ = _leaflet(tiny_ctx, base.with_(distance=750.0), sent)
+    assert off[f"{ids.MAP_TILES}.children"] == []
 
 
 def test_small_counts_are_hidden(tiny_ctx, base):
@@ -208,67 +221,97 @@ def test_controls_update_the_state(tiny_ctx, base):
     assert state.level == "planning_area" and state.area is None
 
 
-def _click(curve, **point):
-    return {"points": [{"curveNumber": curve, **point}]}
+def _latlon(ctx, x: float, y: float) -> tuple[float, float]:
+    """WGS84 ``(lat, lon)`` of a point in the tiny dataset's metric CRS."""
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(ctx.dataset.metadata.metric_crs, "EPSG:4326", always_xy=True)
+    lon, lat = tr.transform(x, y)
+    return round(lat, 5), round(lon, 5)
+
+
+def _map_click(ctx, x: float, y: float) -> dict:
+    """A Leaflet map click (``clickData``) at a metric point."""
+    lat, lon = _latlon(ctx, x, y)
+    return {"latlng": {"lat": lat, "lng": lon}, "layerPoint": [0, 0], "containerPoint": [0, 0]}
+
+
+def _feature_click(**properties) -> dict:
+    """A click on a GeoJSON point feature (``clickData`` of a dash-leaflet GeoJSON)."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [8.4, 49.0]},
+        "properties": properties,
+    }
+
+
+def _corner(ctx) -> tuple[float, float]:
+    return tuple(ctx.dataset.districts.total_bounds[:2])  # south-west corner of 01
 
 
 def test_click_on_area_opens_profile(tiny_ctx, base):
-    state = next_state(tiny_ctx, base, ids.MAP, {ids.MAP: _click(TR.DISTRICTS, location="02")})
+    x0, y0 = _corner(tiny_ctx)
+    click = _map_click(tiny_ctx, x0 + 1500, y0 + 500)
+    state = next_state(tiny_ctx, base, ids.MAP, {ids.MAP: click})
     assert state.area == "02"
     closed = next_state(tiny_ctx, state, ids.PROFILE_CLOSE, {})
     assert closed.area is None
 
 
-def _hex_at(ctx, x: float, y: float) -> str:
-    import numpy as np
+def test_map_click_opens_the_area_at_the_point(tiny_ctx, base):
+    x0, y0 = _corner(tiny_ctx)
 
-    from layers.gaps import hex_cells
+    def click(state, x, y):
+        return next_state(tiny_ctx, state, ids.MAP, {ids.MAP: _map_click(tiny_ctx, x, y)})
 
-    q, r = hex_cells(np.array([[x, y]]), edge_m=ctx.options.hex_edge_m)
-    return f"{int(q[0])},{int(r[0])}"
-
-
-def test_click_on_gap_hexagon_opens_the_area_underneath(tiny_ctx, base):
-    x0, y0 = tiny_ctx.dataset.districts.total_bounds[:2]  # south-west corner of 01
-
-    def click(state, hex_id):
-        return next_state(tiny_ctx, state, ids.MAP, {ids.MAP: _click(TR.GAPS, location=hex_id)})
-
-    inside_02 = _hex_at(tiny_ctx, x0 + 1500, y0 + 500)
-    assert inside_02 in tiny_ctx.hexes.ids
-    assert click(base, inside_02).area == "02"
     # planning areas: district 02 belongs to "S"
-    assert click(base.with_(level="planning_area"), inside_02).area == "S"
-    # a hexagon on the city's corner whose centre may lie outside: the district it overlaps
-    corner = _hex_at(tiny_ctx, x0 + 5, y0 + 5)
-    assert click(base, corner).area == "01"
-    # no area under the hexagon, or not a hexagon id: nothing changes
-    far = _hex_at(tiny_ctx, x0 - 50_000, y0 - 50_000)
-    assert click(base.with_(area="03"), far).area == "03"
-    assert click(base, "x,y").area is None
-    # in the what-if view a hexagon click does not open a profile
-    assert click(base.with_(view="scenario"), inside_02).area is None
+    assert click(base.with_(level="planning_area"), x0 + 1500, y0 + 500).area == "S"
+    assert click(base, x0 + 5, y0 + 5).area == "01"
+    # outside every district, or no position: nothing changes
+    assert click(base.with_(area="03"), x0 - 50_000, y0 - 50_000).area == "03"
+    assert next_state(tiny_ctx, base, ids.MAP, {ids.MAP: {"latlng": None}}).area is None
+    # in the what-if view a click does not open a profile
+    assert click(base.with_(view="scenario"), x0 + 1500, y0 + 500).area is None
+    # the compare map (plotly) reports the clicked area itself
+    compare = {"points": [{"curveNumber": 0, "location": "02"}]}
+    assert next_state(tiny_ctx, base, ids.COMPARE_MAP, {ids.COMPARE_MAP: compare}).area == "02"
 
 
 def test_scenario_clicks_add_and_toggle(tiny_ctx, base):
+    x0, y0 = _corner(tiny_ctx)
     state = base.with_(view="scenario", scenario_category="meeting")
-    state = next_state(
-        tiny_ctx, state, ids.MAP, {ids.MAP: _click(TR.GRID, lat=49.0012345, lon=8.4098765)}
-    )
-    assert state.added == (("meeting", 49.00123, 8.40988),)
-    click = _click(TR.facility(2), customdata=["Pflegeheim Nord", "", "", "f3"])
+    click = _map_click(tiny_ctx, x0 + 1500, y0 + 500)
     state = next_state(tiny_ctx, state, ids.MAP, {ids.MAP: click})
+    lat, lon = _latlon(tiny_ctx, x0 + 1500, y0 + 500)
+    assert state.added == (("meeting", lat, lon),)
+    # far outside the city: not a site
+    far = _map_click(tiny_ctx, x0 - 50_000, y0)
+    assert next_state(tiny_ctx, state, ids.MAP, {ids.MAP: far}).added == state.added
+    facility = _feature_click(id="f3", category="care")
+    state = next_state(tiny_ctx, state, ids.MAP_FACILITIES, {ids.MAP_FACILITIES: facility})
     assert state.removed == ("f3",)
-    state = next_state(tiny_ctx, state, ids.MAP, {ids.MAP: click})
+    # the crossed-out marker of a switched-off facility switches it on again
+    marker = _feature_click(kind="removed", id="f3")
+    state = next_state(tiny_ctx, state, ids.MAP_MARKERS, {ids.MAP_MARKERS: marker})
     assert state.removed == ()
-    state = next_state(tiny_ctx, state, ids.MAP, {ids.MAP: _click(TR.added, pointIndex=0)})
+    planned = _feature_click(kind="added", index=0)
+    state = next_state(tiny_ctx, state, ids.MAP_MARKERS, {ids.MAP_MARKERS: planned})
     assert state.added == ()
+    suggested = _feature_click(kind="suggested", label="1")
+    state = next_state(tiny_ctx, state, ids.MAP_MARKERS, {ids.MAP_MARKERS: suggested})
+    assert state.added == (("meeting", 49.0, 8.4),)
+    # outside the what-if view a facility click changes nothing
+    plan = base.with_(view="plan")
+    assert next_state(tiny_ctx, plan, ids.MAP_FACILITIES, {ids.MAP_FACILITIES: facility}) == plan
 
 
 def test_coordinator_click_sets_location(tiny_ctx, base):
+    x0, y0 = _corner(tiny_ctx)
     state = base.with_(view="coordinator")
-    state = next_state(tiny_ctx, state, ids.MAP, {ids.MAP: _click(TR.GRID, lat=49.0, lon=8.4)})
-    assert state.location == (49.0, 8.4)
+    state = next_state(
+        tiny_ctx, state, ids.MAP, {ids.MAP: _map_click(tiny_ctx, x0 + 300, y0 + 300)}
+    )
+    assert state.location == _latlon(tiny_ctx, x0 + 300, y0 + 300)
 
 
 def test_address_and_geolocation_set_location(tiny_ctx, base):
@@ -557,16 +600,40 @@ def test_without_network_only_straight_lines(tiny_ctx, base):
 
 
 def test_only_changed_values_are_sent_again(tiny_ctx, base):
-    first, sent = map_cb.changed_only(map_cb.map_update(tiny_ctx, base)["figure"], None)
-    assert ("data", TR.DISTRICTS, "z") in assigned(first)
-    same, sent_again = map_cb.changed_only(map_cb.map_update(tiny_ctx, base)["figure"], sent)
-    assert assigned(same) == {}
+    first, sent = _leaflet(tiny_ctx, base)
+    style = first[f"{ids.MAP_STYLE}.data"]
+    assert style[ids.MAP_AREAS]["kind"] == "areas" and style[ids.MAP_GAPS]["kind"] == "gaps"
+    assert first[f"{ids.MAP_AREAS}.data"]["features"]  # no record yet: the geometry is sent
+    same, sent_again = _leaflet(tiny_ctx, base, sent)
+    assert all(v is dash.no_update for v in same.values())
     assert sent_again == sent
-    farther = base.with_(distance=1000.0)
-    changed, _ = map_cb.changed_only(map_cb.map_update(tiny_ctx, farther)["figure"], sent)
-    ops = assigned(changed)
-    assert ops[("data", TR.DISTRICTS, "z")][0] == 100.0
-    assert ("data", TR.facility(0), "visible") not in ops  # unchanged, not resent
+    farther, _ = _leaflet(tiny_ctx, base.with_(distance=1000.0), sent)
+    assert farther[f"{ids.MAP_FACILITIES}.hideout"] is dash.no_update  # unchanged, not resent
+    areas = farther[f"{ids.MAP_STYLE}.data"][ids.MAP_AREAS]
+    # district 01 is fully covered at 1 km: the top of the share scale
+    assert areas["fill"]["01"] == "rgb(254, 232, 56)"
+    planning, _ = _leaflet(tiny_ctx, base.with_(level="planning_area"), sent)
+    ids_sent = {f["id"] for f in planning[f"{ids.MAP_AREAS}.data"]["features"]}
+    assert ids_sent == set(tiny_ctx.geo["planning_area"].ids)
+
+
+def test_map_layers_carry_escaped_text_and_the_export_colours(tiny_ctx, base):
+    from plotly.colors import sample_colorscale
+
+    from dashboard.figures import SHARE_SCALE
+
+    out = map_cb.map_update(tiny_ctx, base)
+    values, _ = _leaflet(tiny_ctx, base)
+    areas = values[f"{ids.MAP_STYLE}.data"][ids.MAP_AREAS]
+    z = assigned(out["figure"])[("data", TR.DISTRICTS, "z")]
+    for area_id, v in zip(tiny_ctx.geo["district"].ids, z, strict=True):
+        if v is not None:
+            # the same colour as the exported plotly map
+            assert areas["fill"][area_id] == sample_colorscale(SHARE_SCALE, [v / 100])[0]
+    assert all("<img" not in tip for tip in areas["tips"].values())
+    gaps = values[f"{ids.MAP_STYLE}.data"][ids.MAP_GAPS]
+    assert set(gaps["fill"]) == set(gaps["tips"])
+    assert all(0 < alpha <= 0.72 for _, alpha in gaps["fill"].values())
 
 
 def test_gap_counts_match_the_gap_layer_of_the_core(tiny_ctx):
@@ -635,7 +702,7 @@ def test_upload_zip_without_shapefile_is_rejected(tiny_ctx):
 
 
 def test_clicked_facility_is_described_as_text(tiny_ctx):
-    click = {"points": [{"curveNumber": TR.facility(1), "customdata": ["", "", "", "f2"]}]}
+    click = {"type": "Feature", "properties": {"id": "f2", "category": "counselling"}}
     text = text_of(profile.facility_card(tiny_ctx, click, "de"))
     assert XSS in text  # a Dash text node: shown literally, never parsed as HTML
     assert "Beratung" in text

@@ -10,13 +10,33 @@ XSS_NAME = "<img src=x onerror=alert(1)>"
 """A facility name that would run script if the app put it into the page as HTML."""
 
 
-MAP_JS = "var gd = document.querySelector('#{id} .js-plotly-plot'); "
+def map_snapshot(dash_duo) -> dict | None:
+    """What the Leaflet map draws now (``quartiersatlasMap.snapshot()`` of assets/map.js).
 
-
-def map_data(dash_duo, trace: int, key: str, *, graph_id: str = "map-graph"):
-    """``data[trace][key]`` of the rendered plotly map (what the browser draws), or None."""
+    ``areas`` / ``gaps``: feature id -> fill colour (None: not drawn); ``tips``; ``selected``;
+    ``facilities`` / ``markers``: point features with ``lat``, ``lon``, ``tip`` (and ``kind``,
+    ``id``, ``category``); ``tiles``: number of basemap tile layers.
+    """
     return dash_duo.driver.execute_script(
-        MAP_JS.format(id=graph_id)
+        "return window.quartiersatlasMap ? window.quartiersatlasMap.snapshot() : null;"
+    )
+
+
+def area_shares(snapshot: dict) -> dict[str, float | None]:
+    """Covered share (%) per area as its German tooltip states it (None: hidden or none)."""
+    import re
+
+    out: dict[str, float | None] = {}
+    for area_id, tip in snapshot["tips"]["areas"].items():
+        found = re.search(r"Versorgt: ([\d.,]+) %", tip or "")
+        out[area_id] = float(found.group(1).replace(".", "").replace(",", ".")) if found else None
+    return out
+
+
+def plotly_data(dash_duo, trace: int, key: str, *, graph_id: str):
+    """``data[trace][key]`` of a rendered plotly map (the compare map), or None."""
+    return dash_duo.driver.execute_script(
+        f"var gd = document.querySelector('#{graph_id} .js-plotly-plot'); "
         + f"if (!gd || !gd.data || !gd.data[{trace}]) return null; "
         + f"var v = gd.data[{trace}][{key!r}]; return v === undefined ? null : v;"
     )
@@ -37,14 +57,14 @@ def wait_for(predicate: Callable[[], object], *, timeout: float = 20.0, what: st
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value: {last!r}")
 
 
-def wait_map_values(dash_duo, *, trace: int = 0, timeout: float = 30.0) -> list:
-    """Wait until the map's area trace has values, and return them."""
+def wait_map_values(dash_duo, *, timeout: float = 30.0) -> dict:
+    """Wait until the map's areas are coloured, and return ``{area id: fill colour}``."""
     return wait_for(
-        lambda: (lambda z: z if z and any(v is not None for v in z) else None)(
-            map_data(dash_duo, trace, "z")
+        lambda: (lambda snap: snap["areas"] if snap and any(snap["areas"].values()) else None)(
+            map_snapshot(dash_duo)
         ),
         timeout=timeout,
-        what=f"values on map trace {trace}",
+        what="coloured areas on the map",
     )
 
 
@@ -77,14 +97,14 @@ def choose_radio(dash_duo, component_id: str, value: str) -> None:
     element.click()
 
 
-def click_map_at(dash_duo, lat: float, lon: float, *, graph_id: str = "map-graph") -> None:
-    """A real mouse click on the map where ``(lat, lon)`` is drawn (MapLibre projection)."""
+def click_map_at(dash_duo, lat: float, lon: float) -> None:
+    """A real mouse click on the map where ``(lat, lon)`` is drawn (Leaflet projection)."""
     from selenium.webdriver.common.action_chains import ActionChains
 
     point = dash_duo.driver.execute_script(
-        MAP_JS.format(id=graph_id)
-        + "var m = gd._fullLayout.map._subplot.map; var p = m.project([arguments[1], arguments[0]]);"
-        + "var r = m.getCanvas().getBoundingClientRect();"
+        "var m = window.quartiersatlasMap.leafletMap();"
+        + "var p = m.latLngToContainerPoint([arguments[0], arguments[1]]);"
+        + "var r = m.getContainer().getBoundingClientRect();"
         + "return {x: r.left + p.x, y: r.top + p.y, w: r.width, h: r.height};",
         lat,
         lon,
@@ -97,15 +117,14 @@ def click_map_at(dash_duo, lat: float, lon: float, *, graph_id: str = "map-graph
 
 
 def wait_map_ready(dash_duo, *, timeout: float = 30.0) -> None:
-    """Wait until MapLibre has loaded its style and drawn (so project() and clicks work)."""
+    """Wait until the Leaflet map has drawn its features (so projections and clicks work)."""
     wait_for(
         lambda: dash_duo.driver.execute_script(
-            MAP_JS.format(id="map-graph")
-            + "var s = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;"
-            + "return !!(s && s.map && s.map.loaded());"
+            "var a = window.quartiersatlasMap;"
+            + "return !!(a && a.leafletMap() && a.drawnCount > 0);"
         ),
         timeout=timeout,
-        what="the MapLibre map to load",
+        what="the Leaflet map to draw",
     )
 
 

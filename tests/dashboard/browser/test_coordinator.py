@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from qa_browser import choose_radio, map_data, type_address, url_query, wait_for, wait_text
+from qa_browser import choose_radio, map_snapshot, type_address, url_query, wait_for, wait_text
 
 from dashboard import ids
-from dashboard.figures import Traces
 
 
 def test_address_search_lists_services(dash_duo, make_app, karlsruhe):
@@ -18,5 +17,7 @@ def test_address_search_lists_services(dash_duo, make_app, karlsruhe):
     assert "500 m" in text
     assert "Min." in text  # walking minutes next to each distance
     assert "loc=" in url_query(dash_duo) or "view=coordinator" in url_query(dash_duo)
-    location = Traces(len(karlsruhe.categories)).location
-    wait_for(lambda: map_data(dash_duo, location, "lat"), what="the location marker")
+    wait_for(
+        lambda: any(m["kind"] == "location" for m in map_snapshot(dash_duo)["markers"]),
+        what="the location marker",
+    )

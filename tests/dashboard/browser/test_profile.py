@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qa_browser import (
     click_map_at,
-    map_data,
+    map_snapshot,
     quiet_point,
     url_query,
     wait_for,
@@ -21,7 +21,7 @@ def test_click_on_area_opens_profile(dash_duo, make_app, karlsruhe):
     wait_map_values(dash_duo)
     wait_map_ready(dash_duo)
     # the gap hexagons lie on top of the areas: a click on one opens the area underneath
-    wait_for(lambda: map_data(dash_duo, 2, "visible") is True, what="the gap layer")
+    wait_for(lambda: any(map_snapshot(dash_duo)["gaps"].values()), what="the gap hexagons")
 
     district_id, lat, lon = quiet_point(karlsruhe)
     name = karlsruhe.districts.set_index("id").loc[district_id, "name"]
@@ -50,23 +50,22 @@ def test_click_on_gap_hexagon_opens_the_area_underneath(dash_duo, make_app, karl
     dash_duo.start_server(app)
     wait_map_values(dash_duo)
     wait_map_ready(dash_duo)
-    z = wait_for(
-        lambda: (lambda v: v if v and any(x is not None for x in v) else None)(
-            map_data(dash_duo, 2, "z")
-        ),
-        what="values on the gap hexagons",
+    drawn = wait_for(
+        lambda: (lambda g: g if any(g.values()) else None)(map_snapshot(dash_duo)["gaps"]),
+        what="drawn gap hexagons",
     )
-    # a shown hexagon far from every facility marker, so the click lands on the hexagon
-    shown = [h for h, v in zip(ctx.hexes.ids, z, strict=True) if v is not None]
+    # a drawn hexagon far from every facility marker, so the click lands on the hexagon
+    shown = [h for h in ctx.hexes.ids if drawn.get(h)]
     qr = np.array([[int(p) for p in h.split(",")] for h in shown])
     centres = gpd.GeoSeries(
         hex_polygons(qr[:, 0], qr[:, 1], edge_m=ctx.options.hex_edge_m), crs=ctx.table.crs
     ).centroid.to_crs(karlsruhe.facilities.crs)
     far = np.argmax([karlsruhe.facilities.distance(c).min() for c in centres])
     hex_id = shown[far]
-    area = ctx.area_of_hex(hex_id, "district")
-    assert area is not None
+    assert "Nicht versorgt" in map_snapshot(dash_duo)["tips"]["gaps"][hex_id]
     centre = centres.to_crs("EPSG:4326").iloc[far]
+    area = ctx.area_at(centre.y, centre.x, "district")
+    assert area is not None
     click_map_at(dash_duo, centre.y, centre.x)
     wait_for(lambda: f"area={area}" in url_query(dash_duo), what="the area under the hexagon")
     name = karlsruhe.districts.set_index("id").loc[area, "name"]

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import numpy as np
-from qa_browser import choose_radio, click_map_at, map_data, wait_for, wait_map_ready, wait_text
+from qa_browser import (
+    choose_radio,
+    click_map_at,
+    map_snapshot,
+    url_query,
+    wait_for,
+    wait_map_ready,
+    wait_text,
+)
 
 from dashboard import ids
-from dashboard.figures import Traces, click_grid
+from dashboard.figures import click_grid
 
 
 def test_planned_facility_shows_gain(dash_duo, make_app, karlsruhe):
     dash_duo.start_server(make_app())
     wait_map_ready(dash_duo)
     choose_radio(dash_duo, ids.VIEW_TABS, "scenario")
-    traces = Traces(len(karlsruhe.categories))
-    wait_for(lambda: map_data(dash_duo, traces.GRID, "visible") is True, what="the click grid")
+    wait_for(lambda: "view=scenario" in url_query(dash_duo), what="the what-if view")
+    # every category's facilities are shown in the what-if view
+    wait_for(
+        lambda: (
+            len(map_snapshot(dash_duo)["facilities"])
+            == len(karlsruhe.facilities.dropna(subset=["geometry"]))
+        ),
+        what="all facilities on the map",
+    )
     # the click target farthest from every meeting place: a new one there must gain residents
     grid = click_grid(karlsruhe.districts)
     meeting = karlsruhe.facilities[karlsruhe.facilities["category"] == "meeting"].to_crs(4326)
@@ -34,7 +49,10 @@ def test_planned_facility_shows_gain(dash_duo, make_app, karlsruhe):
         )
     ]
     click_map_at(dash_duo, float(grid["lat"].iloc[pick]), float(grid["lon"].iloc[pick]))
-    wait_for(lambda: map_data(dash_duo, traces.added, "lat"), what="the planned facility marker")
+    wait_for(
+        lambda: [m for m in map_snapshot(dash_duo)["markers"] if m["kind"] == "added"],
+        what="the planned facility marker",
+    )
     summary = wait_text(dash_duo, f"#{ids.SCENARIO_SUMMARY}", "1 geplant")
     assert "mehr versorgt" in summary
     table = dash_duo.find_element(f"#{ids.SCENARIO_TABLE}").text

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from qa_browser import choose_radio, map_data, url_query, wait_for, wait_map_values, wait_text
+from qa_browser import (
+    choose_radio,
+    plotly_data,
+    url_query,
+    wait_for,
+    wait_map_values,
+    wait_text,
+)
 
 from dashboard import ids
 
@@ -29,7 +36,7 @@ def test_compare_view_and_play_over_the_years(dash_duo, make_app):
     wait_map_values(dash_duo)
     wait_for(
         lambda: any(
-            v is not None for v in (map_data(dash_duo, 0, "z", graph_id=ids.COMPARE_MAP) or [])
+            v is not None for v in (plotly_data(dash_duo, 0, "z", graph_id=ids.COMPARE_MAP) or [])
         ),
         what="values on the compare map",
     )

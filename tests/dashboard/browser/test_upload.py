@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from qa_browser import map_data, wait_text
+from qa_browser import map_snapshot, wait_text
 
 from dashboard import ids
-from dashboard.figures import Traces
 
 BAD_CSV = """name,category,lat,lon
 Treff am Markt,meeting,49.0094,8.4037
@@ -27,5 +26,4 @@ def test_bad_upload_shows_row_errors_and_changes_nothing(dash_duo, make_app, kar
     assert "row 5" in text and "abc" in text, text  # the row and the bad value are named
     # nothing changed: no saved file, no upload layer
     assert not (user_data / "uploads").exists() or not any((user_data / "uploads").iterdir())
-    upload_trace = Traces(len(karlsruhe.categories)).upload
-    assert not map_data(dash_duo, upload_trace, "lat")
+    assert not [m for m in map_snapshot(dash_duo)["markers"] if m["kind"] == "upload"]

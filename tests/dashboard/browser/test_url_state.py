@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from qa_browser import map_data, url_query, wait_for, wait_map_values
+from qa_browser import map_snapshot, url_query, wait_for, wait_map_values
 
 from dashboard import ids
 
+PLANNING_IDS = [f"PG{i}" for i in range(1, 7)]
+"""The planning areas of the bundled dataset (a proposal, data/karlsruhe/planning_areas.csv)."""
 SHARED = "?cat=care&dist=800&level=planning_area&lang=en&layers=facilities"
 
 
@@ -13,8 +15,12 @@ def test_shared_link_restores_the_view(dash_duo, make_app):
     dash_duo.start_server(make_app())
     wait_map_values(dash_duo)
     dash_duo.driver.get(dash_duo.server_url + "/" + SHARED)
-    planning = wait_map_values(dash_duo, trace=1)
-    assert map_data(dash_duo, 0, "visible") is False
+    planning = wait_for(
+        lambda: (lambda a: a if a and set(a) == set(PLANNING_IDS) and any(a.values()) else None)(
+            map_snapshot(dash_duo)["areas"]
+        ),
+        what="planning areas on the map",
+    )
     dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "800 m")
     dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "Care")
     assert dash_duo.find_element(f"#{ids.LANG} input[value='en']").is_selected()
@@ -32,10 +38,10 @@ def test_shared_link_restores_the_view(dash_duo, make_app):
     # reload the link the app wrote: the same view and the same values come back
     dash_duo.driver.get(dash_duo.server_url + "/" + query)
     again = wait_for(
-        lambda: (lambda z: z if z and any(v is not None for v in z) else None)(
-            map_data(dash_duo, 1, "z")
+        lambda: (lambda a: a if a and set(a) == set(PLANNING_IDS) and any(a.values()) else None)(
+            map_snapshot(dash_duo)["areas"]
         ),
-        what="planning-area values after reload",
+        what="planning-area colours after reload",
     )
     assert again == planning
     assert url_query(dash_duo) == query
@@ -47,7 +53,9 @@ def test_a_link_that_differs_from_the_default_view_updates_every_panel_on_load(d
     dash_duo.driver.get(
         dash_duo.server_url + "/?unit=min&dist=10&level=planning_area&area=PG2&lang=en"
     )
-    wait_map_values(dash_duo, trace=1)
+    wait_for(
+        lambda: set(map_snapshot(dash_duo)["areas"]) == set(PLANNING_IDS), what="planning areas"
+    )
     # the slider's range in minutes, and the hint what 10 minutes mean in metres
     slider = dash_duo.find_element(f"#{ids.DISTANCE} [role='slider']")
     wait_for(lambda: slider.get_attribute("aria-valuemax") == "30", what="slider in minutes")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from qa_browser import XSS_NAME, map_data, severe_logs, wait_map_values, wait_text
+from qa_browser import XSS_NAME, map_snapshot, severe_logs, wait_for, wait_map_values, wait_text
 
 from dashboard import ids
-from dashboard.figures import Traces
 
 TRAP_JS = "window.__xss = 0; window.alert = function () { window.__xss += 1; };"
 
@@ -19,11 +18,12 @@ def test_html_in_names_is_escaped(dash_duo, make_app, xss_dataset):
     wait_map_values(dash_duo)
     text = wait_text(dash_duo, f"#{ids.PROFILE_BODY}", XSS_NAME)
     assert XSS_NAME in text
-    # the hover text of the marker carries the escaped name, which plotly shows as text
-    traces = Traces(len(xss_dataset.categories))
-    index = [c.id for c in xss_dataset.categories].index(facility["category"])
-    custom = map_data(dash_duo, traces.facility(index), "customdata")
-    assert any(row[0] == "&lt;img src=x onerror=alert(1)&gt;" for row in custom)
+    # the tooltip of the marker carries the escaped name, which Leaflet shows as text
+    tips = wait_for(
+        lambda: [f["tip"] for f in map_snapshot(dash_duo)["facilities"] if f["tip"]],
+        what="facility tooltips",
+    )
+    assert any("<b>&lt;img src=x onerror=alert(1)&gt;</b>" in tip for tip in tips)
     assert (
         dash_duo.driver.execute_script("return document.querySelectorAll('img[src=\"x\"]').length")
         == 0

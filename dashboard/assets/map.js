@@ -1,0 +1,185 @@
+/* Functions of the Leaflet map, named in dashboard/leaflet_map.py.
+
+   Areas and gap hexagons are created once per geometry; a change of values restyles the
+   existing Leaflet layers (`restyle`, a clientside callback fed by the view callback's style
+   store) instead of re-creating them, so a change costs one canvas redraw. dash-leaflet calls
+   the other functions with the GeoJSON component's props as the last argument (`context`).
+   Tooltip texts arrive escaped from the server. */
+(function () {
+  "use strict";
+  var layers = {};   // component id -> feature id -> Leaflet layer
+  var current = {};  // component id -> latest values {kind, fill, tips, selected, opacity}
+  var pending = false;
+
+  /* Once Leaflet has painted the next frame, count it and tell listeners (the dashboard
+     benchmark measures input -> map drawn with it). */
+  function drawn(what) {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () {
+      setTimeout(function () {
+        pending = false;
+        api.drawnCount += 1;
+        api.drawnAt = window.performance.now();
+        window.dispatchEvent(new CustomEvent("quartiersatlas:map-drawn", {detail: {what: what}}));
+      }, 0);
+    });
+  }
+
+  function areaLook(id, v) {
+    var colour = (v.fill || {})[id];
+    var selected = v.selected !== null && v.selected !== undefined && v.selected === id;
+    return {
+      fill: true, stroke: true, interactive: true,
+      fillColor: colour || "#d9d9d9",
+      fillOpacity: colour ? (v.opacity === undefined ? 0.78 : v.opacity) : 0.3,
+      color: selected ? "#e69f00" : "#ffffff",
+      weight: selected ? 3.5 : 0.8,
+      opacity: 1
+    };
+  }
+
+  function gapLook(id, v) {
+    var fill = (v.fill || {})[id];
+    return fill
+      ? {fill: true, stroke: false, interactive: true, fillColor: fill[0], fillOpacity: fill[1]}
+      : {fill: false, stroke: false, interactive: false};
+  }
+
+  var LOOKS = {areas: areaLook, gaps: gapLook};
+
+  function look(componentId, featureId, fallback) {
+    var v = current[componentId] || fallback || {};
+    return (LOOKS[v.kind] || areaLook)(featureId, v);
+  }
+
+  function tooltip(layer, html, options) {
+    if (html) { layer.bindTooltip(html, Object.assign({sticky: true, opacity: 0.95}, options || {})); }
+  }
+
+  function hideout(context) { return (context && context.hideout) || {}; }
+
+  var api = {
+    drawnCount: 0,
+    drawnAt: null,
+
+    /* what the map draws now (for tests and support): areas and hexagons with their fill
+       colour (null: not drawn), tooltips, and the point features with position and tooltip */
+    snapshot: function () {
+      function drawnFills(cid) {
+        var out = {}, byId = layers[cid] || {};
+        Object.keys(byId).forEach(function (fid) {
+          var o = byId[fid].options;
+          out[fid] = o.fill ? o.fillColor : null;
+        });
+        return out;
+      }
+      var points = {facilities: [], markers: []}, tiles = 0, map = api.leafletMap();
+      if (map) {
+        map.eachLayer(function (l) {
+          if (l instanceof L.TileLayer) { tiles += 1; }
+          if (!l.feature || !l.getLatLng) { return; }
+          var p = l.feature.properties || {}, at = l.getLatLng(), tip = l.getTooltip();
+          (p.kind ? points.markers : points.facilities).push({
+            kind: p.kind || null, id: p.id === undefined ? null : p.id,
+            category: p.category || null, lat: at.lat, lon: at.lng,
+            tip: tip ? tip.getContent() : null
+          });
+        });
+      }
+      return {
+        areas: drawnFills("map-areas"), gaps: drawnFills("map-gaps"),
+        tips: {areas: (current["map-areas"] || {}).tips || {}, gaps: (current["map-gaps"] || {}).tips || {}},
+        selected: (current["map-areas"] || {}).selected || null,
+        facilities: points.facilities, markers: points.markers, tiles: tiles
+      };
+    },
+
+    /* the Leaflet map (through any registered layer), or null before the first features */
+    leafletMap: function () {
+      var cids = Object.keys(layers);
+      for (var i = 0; i < cids.length; i++) {
+        var fids = Object.keys(layers[cids[i]]);
+        if (fids.length && layers[cids[i]][fids[0]]._map) { return layers[cids[i]][fids[0]]._map; }
+      }
+      return null;
+    },
+
+    /* style of a newly created area or hexagon: the latest values sent (or the hideout) */
+    valueStyle: function (feature, context) {
+      drawn("create");
+      return look(context.id, feature.id, hideout(context));
+    },
+
+    /* remember the layer for restyling; its tooltip reads the latest text when it opens */
+    register: function (feature, layer, context) {
+      var cid = context.id, fid = feature.id;
+      var byId = layers[cid] = layers[cid] || {};
+      byId[fid] = layer;
+      layer.on("remove", function () { if (byId[fid] === layer) { delete byId[fid]; } });
+      layer.options.interactive = look(cid, fid, hideout(context)).interactive;
+      layer.bindTooltip(function () {
+        return (((current[cid] || hideout(context)).tips) || {})[fid] || "";
+      }, {sticky: true, opacity: 0.95});
+    },
+
+    /* clientside callback: apply the values of each changed layer ({component id: values}) */
+    restyle: function (style) {
+      if (!style) { return window.dash_clientside.no_update; }
+      Object.keys(style).forEach(function (cid) {
+        current[cid] = style[cid];
+        var byId = layers[cid] || {};
+        Object.keys(byId).forEach(function (fid) {
+          var s = look(cid, fid);
+          byId[fid].options.interactive = s.interactive;
+          byId[fid].setStyle(s);
+        });
+      });
+      drawn("restyle");
+      return window.dash_clientside.no_update;
+    },
+
+    lineStyle: function (feature) {
+      return feature.properties.kind === "outline"
+        ? {color: "#1a1a1a", weight: 2.2, fill: false, interactive: false}
+        : {color: "#4a4a4a", weight: 0.8, fill: false, interactive: false};
+    },
+
+    facilityPoint: function (feature, latlng) {
+      return L.circleMarker(latlng, {
+        radius: 5.5, fillColor: feature.properties.colour, fillOpacity: 0.95,
+        color: "#ffffff", weight: 1.2, bubblingMouseEvents: false
+      });
+    },
+
+    facilityFilter: function (feature, context) {
+      return (hideout(context).show || []).indexOf(feature.properties.category) >= 0;
+    },
+
+    bindFacilityTip: function (feature, layer, context) {
+      var label = (hideout(context).labels || {})[feature.properties.category];
+      tooltip(layer, feature.properties.tip + (label ? "<br><i>" + label + "</i>" : ""));
+    },
+
+    markerPoint: function (feature, latlng) {
+      var p = feature.properties;
+      return L.circleMarker(latlng, {
+        radius: p.radius, fillColor: p.color, fillOpacity: 0.95,
+        color: "#ffffff", weight: 2, bubblingMouseEvents: false
+      });
+    },
+
+    bindMarkerTip: function (feature, layer) {
+      var p = feature.properties;
+      if (p.label) {
+        // a numbered suggestion: the number on the marker, the text in the suggestions list
+        layer.bindTooltip(p.label, {permanent: true, direction: "center", className: "marker-label"});
+      } else {
+        tooltip(layer, p.tip);
+      }
+    }
+  };
+
+  window.quartiersatlasMap = api;
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {quartiersatlasMap: api});
+})();

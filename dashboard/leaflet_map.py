@@ -1,0 +1,280 @@
+"""The interactive map as Leaflet layers (dash-leaflet): geometry once, values as colours.
+
+The plotly map (:mod:`dashboard.figures`) stays the one for exports (kaleido) and the compare
+view. In the browser, a plotly ``Plotly.react`` hands every trace to MapLibre again, which
+re-tiles it and draws two or three WebGL frames: about 120 ms per change on a computer
+without graphics acceleration (software WebGL, as on many municipal thin clients). Here the
+areas and gap hexagons are created once per geometry and a change of distance, year or
+category only restyles them: the view callback sends the values of each changed layer
+(``{"kind": …, "fill": {id: colour}, "tips": {id: html}, …}``, see :func:`area_hideout` and
+:func:`gap_hideout`) to a store, and the clientside ``restyle`` of ``assets/map.js`` applies
+them to the existing Leaflet layers, which costs one canvas redraw.
+
+Colours come from the same plotly colour scales and ranges as the export figure
+(:func:`scale_colours`), so the screen and the exported map agree. Every text that reaches a
+tooltip was escaped by the caller (:func:`dashboard.figures.esc`); Leaflet shows tooltips as
+HTML. The functions named in :data:`JS` live in ``assets/map.js``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import dash_leaflet as dl
+import numpy as np
+import pandas as pd
+from plotly.colors import convert_colors_to_same_type, get_colorscale, unlabel_rgb
+
+from dashboard import ids
+from dashboard.figures import AreaGeometry, Boundaries, HexLayer, _multiline
+
+JS = "quartiersatlasMap"
+"""Namespace of the map functions in ``assets/map.js``."""
+MARKER_STYLE = {
+    "added": {"radius": 9, "color": "#000000"},
+    "removed": {"radius": 6, "color": "#D55E00"},
+    "suggested": {"radius": 8, "color": "#56B4E9"},
+    "location": {"radius": 10, "color": "#D55E00"},
+    "upload": {"radius": 5, "color": "#F0E442"},
+}
+"""Point markers of the scenario, the location and uploads (same colours as the export)."""
+EMPTY: dict = {"type": "FeatureCollection", "features": []}
+_RGBA = re.compile(r"rgba\(\s*[\d.]+\s*,\s*[\d.]+\s*,\s*[\d.]+\s*,\s*([\d.]+)\s*\)")
+
+
+def change_digest(value: object) -> str:
+    """A short digest of a JSON-able value (what a browser was sent, see ``callbacks.view``)."""
+    import hashlib
+    import json
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    text = json.dumps(value, cls=PlotlyJSONEncoder, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+def initial_map_sent() -> dict[str, str]:
+    """What the page's map holds before the first update: the district geometry."""
+    return {f"{ids.MAP_AREAS}.data": change_digest("district")}
+
+
+def js(name: str) -> dict[str, str]:
+    """A reference to the function ``name`` of ``assets/map.js`` (dash-leaflet resolves it)."""
+    return {"variable": f"{JS}.{name}"}
+
+
+def scale_colours(
+    values: Sequence[float] | np.ndarray, scale: str | list, zmin: float, zmax: float
+) -> tuple[list[str | None], list[float]]:
+    """Colour and opacity of each value on a plotly colour scale (None for missing values).
+
+    Colours are interpolated linearly in RGB between the scale's stops, as plotly's
+    :func:`~plotly.colors.sample_colorscale` does (the tests compare both), but for all values
+    at once; opacity is interpolated from ``rgba`` stops (1.0 for opaque scales).
+
+    Examples
+    --------
+    >>> scale_colours([0.0, 1.0, float("nan")], [[0, "rgb(0,0,0)"], [1, "rgb(255,255,255)"]], 0, 1)
+    (['rgb(0, 0, 0)', 'rgb(255, 255, 255)', None], [1.0, 1.0, 0.0])
+    """
+    stops, rgba = _scale_stops(scale if isinstance(scale, str) else tuple(map(tuple, scale)))
+    v = np.asarray(values, dtype=float)
+    finite = np.isfinite(v)
+    span = zmax - zmin if zmax > zmin else 1.0
+    pos = np.clip((np.where(finite, v, zmin) - zmin) / span, 0.0, 1.0)
+    channels = [np.interp(pos, stops, rgba[:, k]) for k in range(4)]
+    # rounded half to even, as plotly rounds its sampled colours
+    channels[:3] = [np.rint(c).astype(int) for c in channels[:3]]
+    colours = [
+        f"rgb({r}, {g}, {b})" if ok else None
+        for r, g, b, ok in zip(*channels[:3], finite, strict=True)
+    ]
+    opacity = [round(float(a), 3) if ok else 0.0 for a, ok in zip(channels[3], finite, strict=True)]
+    return colours, opacity
+
+
+@lru_cache(maxsize=16)
+def _scale_stops(scale: str | tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and RGBA (0–255, alpha 0–1) of a plotly colour scale's stops."""
+    stops = get_colorscale(scale) if isinstance(scale, str) else [list(s) for s in scale]
+    positions = np.array([float(p) for p, _ in stops])
+    rgba = []
+    for _, colour in stops:
+        alpha = float(m.group(1)) if (m := _RGBA.match(colour)) else 1.0
+        text = colour if not m else "rgb(" + colour[5:].rsplit(",", 1)[0] + ")"
+        r, g, b = unlabel_rgb(convert_colors_to_same_type(text, colortype="rgb")[0][0])
+        rgba.append((r, g, b, alpha))
+    return positions, np.array(rgba, dtype=float)
+
+
+def fill_template(template: str, values: Sequence[object]) -> str:
+    """Put ``values`` into a hover template's ``%{customdata[i]}`` fields (already escaped)."""
+    out = template
+    for i, value in enumerate(values):
+        out = out.replace(f"%{{customdata[{i}]}}", str(value))
+    return out
+
+
+def area_hideout(
+    area_ids: Sequence[str],
+    values: np.ndarray,
+    *,
+    scale: str | list,
+    zmin: float,
+    zmax: float,
+    tips: Sequence[str],
+    selected: str | None,
+    opacity: float,
+) -> dict[str, Any]:
+    """Colours, tooltips and the selected area of the area layer."""
+    colours, _ = scale_colours(values, scale, zmin, zmax)
+    return {
+        "kind": "areas",
+        "fill": {a: c for a, c in zip(area_ids, colours, strict=True) if c is not None},
+        "tips": dict(zip(area_ids, tips, strict=True)),
+        "selected": selected,
+        "opacity": opacity,
+    }
+
+
+def gap_hideout(
+    hex_ids: Sequence[str], values: np.ndarray, *, scale: list, zmax: float, tips: Sequence[str]
+) -> dict[str, Any]:
+    """Colours and tooltips of the gap hexagons; hexagons without a value are not drawn."""
+    colours, opacity = scale_colours(values, scale, 0.0, zmax)
+    return {
+        "kind": "gaps",
+        "fill": {
+            h: [c, a] for h, c, a in zip(hex_ids, colours, opacity, strict=True) if c is not None
+        },
+        "tips": {h: tip for h, tip, c in zip(hex_ids, tips, colours, strict=True) if c is not None},
+    }
+
+
+def facility_features(facilities: pd.DataFrame, colours: dict[str, str]) -> dict:
+    """Facilities (from :func:`dashboard.figures.facility_points`) as GeoJSON points.
+
+    Properties: ``id``, ``category``, ``colour`` and ``tip`` (name, subcategory, address, all
+    escaped already).
+    """
+    features = []
+    for row in facilities.itertuples(index=False):
+        tip = "<br>".join(x for x in (f"<b>{row.name}</b>", row.subcategory, row.address) if x)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+                "properties": {
+                    "id": row.id,
+                    "category": row.category,
+                    "colour": colours.get(row.category, "#444444"),
+                    "tip": tip,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def marker_features(markers: Sequence[dict[str, Any]]) -> dict:
+    """Scenario markers, location and uploads as GeoJSON points.
+
+    Each marker has ``kind`` (a key of :data:`MARKER_STYLE`), ``lat``, ``lon``, ``tip`` (escaped
+    HTML) and optionally ``index`` (position in the scenario), ``id`` (facility id) and
+    ``label`` (a short text drawn on the marker).
+    """
+    features = []
+    for marker in markers:
+        props = {k: v for k, v in marker.items() if k not in ("lat", "lon")}
+        props.update(MARKER_STYLE[marker["kind"]])
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [marker["lon"], marker["lat"]]},
+                "properties": props,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _lines_feature(boundaries: Boundaries) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"kind": kind}, "geometry": _multiline(lines)}
+            for kind, lines in (("borders", boundaries.districts), ("outline", boundaries.city))
+        ],
+    }
+
+
+def tile_layers(url: str, attribution: str = "© OpenStreetMap contributors") -> list:
+    """The online basemap (only when the user switches it on)."""
+    return [dl.TileLayer(url=url, attribution=attribution, opacity=0.55)]
+
+
+def base_map(
+    *,
+    areas: AreaGeometry,
+    hexes: HexLayer | None,
+    boundaries: Boundaries,
+    facilities: dict,
+) -> dl.Map:
+    """The map with every layer and its geometry; colours arrive later as ``hideout``.
+
+    Layer order from the bottom: online basemap (off), areas, gap hexagons, borders and city
+    outline, facilities, scenario markers.
+    """
+    west, south, east, north = areas.bounds
+    return dl.Map(
+        id=ids.MAP,
+        bounds=[[south, west], [north, east]],
+        boundsOptions={"padding": [8, 8]},
+        zoomSnap=0.25,
+        zoomDelta=0.5,
+        preferCanvas=True,
+        trackResize=True,
+        trackViewport=False,  # no prop updates (requests) while the user pans
+        attributionControl=True,
+        style={"height": "100%", "width": "100%"},
+        className="leaflet-map",
+        children=[
+            dl.LayerGroup(id=ids.MAP_TILES, children=[]),
+            dl.GeoJSON(
+                id=ids.MAP_AREAS,
+                data=areas.geojson,
+                style=js("valueStyle"),
+                onEachFeature=js("register"),
+                hideout={"kind": "areas"},
+            ),
+            dl.GeoJSON(
+                id=ids.MAP_GAPS,
+                data=hexes.geojson if hexes else EMPTY,
+                style=js("valueStyle"),
+                onEachFeature=js("register"),
+                hideout={"kind": "gaps"},
+            ),
+            dl.GeoJSON(
+                data=_lines_feature(boundaries),
+                style=js("lineStyle"),
+                interactive=False,
+            ),
+            dl.GeoJSON(
+                id=ids.MAP_FACILITIES,
+                data=facilities,
+                pointToLayer=js("facilityPoint"),
+                filter=js("facilityFilter"),
+                onEachFeature=js("bindFacilityTip"),
+                bubblingMouseEvents=False,
+                hideout={"show": [], "labels": {}},
+            ),
+            dl.GeoJSON(
+                id=ids.MAP_MARKERS,
+                data=EMPTY,
+                pointToLayer=js("markerPoint"),
+                onEachFeature=js("bindMarkerTip"),
+                bubblingMouseEvents=False,
+            ),
+        ],
+    )
