@@ -461,40 +461,6 @@ class AppContext:
         xy = self.to_metric([(lat, lon)])[0]
         return bool(self.dataset.districts.geometry.distance(shapely.Point(*xy)).min() <= 2000.0)
 
-    def area_of_hex(self, hex_id: str, level: str) -> str | None:
-        """The area of ``level`` under a gap hexagon (a click on a hexagon opens that area).
-
-        The hexagon's centre (metric CRS of the distance table) is located with
-        :func:`layers.boundaries.assign_districts`; a centre outside every district (a hexagon on
-        the city edge) goes to the district the hexagon overlaps most. ``hex_id`` is the
-        ``"q,r"`` id of :attr:`hexes`; anything else gives None.
-        """
-        import shapely
-
-        from layers.boundaries import assign_districts
-        from layers.gaps import hex_polygons
-
-        try:
-            q, r = (int(part) for part in str(hex_id).split(","))
-        except ValueError:
-            return None
-        if level not in self.levels:
-            return None
-        districts = self.dataset.districts
-        polygon = gpd.GeoSeries(
-            hex_polygons(np.array([q]), np.array([r]), edge_m=self.options.hex_edge_m),
-            crs=self.table.crs,
-        ).to_crs(districts.crs)
-        district = assign_districts(polygon.centroid, districts)[0]
-        if district is None:
-            overlap = shapely.area(shapely.intersection(districts.geometry.values, polygon.iloc[0]))
-            if not (overlap > 0).any():
-                return None
-            district = districts["id"].iloc[int(np.argmax(overlap))]
-        mapping = self.mappings[level]
-        rows = mapping.loc[mapping["district_id"].astype(str) == str(district), "area_id"]
-        return str(rows.iloc[0]) if len(rows) else None
-
     def area_at(self, lat: float, lon: float, level: str) -> str | None:
         """The area of ``level`` at a WGS84 point (a map click), or None outside every district."""
         import shapely
