@@ -69,7 +69,7 @@ def map_values(ctx: AppContext, layers: dict[str, Any]) -> dict[str, tuple[Any, 
             ctx.hexes.ids, gaps["values"], scale=GAP_SCALE, zmax=gaps["zmax"], tips=gaps["tips"]
         )
         if gaps
-        else {"fill": {}, "tips": {}}
+        else {"kind": "gaps", "fill": {}, "tips": {}}
     )
     markers = leaflet_map.marker_features(layers.get("markers", []))
     tiles = leaflet_map.tile_layers(ctx.options.online_basemap_url) if layers.get("basemap") else []

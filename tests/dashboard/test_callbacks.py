@@ -612,6 +612,9 @@ def test_only_changed_values_are_sent_again(tiny_ctx, base):
     areas = farther[f"{ids.MAP_STYLE}.data"][ids.MAP_AREAS]
     # district 01 is fully covered at 1 km: the top of the share scale
     assert areas["fill"]["01"] == "rgb(254, 232, 56)"
+    # hidden gaps (the coordinator view) are still gap values: nothing drawn, not areas
+    hidden, _ = _leaflet(tiny_ctx, base.with_(view="coordinator"), sent)
+    assert hidden[f"{ids.MAP_STYLE}.data"][ids.MAP_GAPS] == {"kind": "gaps", "fill": {}, "tips": {}}
     planning, _ = _leaflet(tiny_ctx, base.with_(level="planning_area"), sent)
     ids_sent = {f["id"] for f in planning[f"{ids.MAP_AREAS}.data"]["features"]}
     assert ids_sent == set(tiny_ctx.geo["planning_area"].ids)
