@@ -69,8 +69,8 @@
       function drawnFills(cid) {
         var out = {}, byId = layers[cid] || {};
         Object.keys(byId).forEach(function (fid) {
-          var o = byId[fid].options;
-          out[fid] = o.fill ? o.fillColor : null;
+          var o = byId[fid].options, valued = ((current[cid] || {}).fill || {})[fid];
+          out[fid] = o.fill && valued ? o.fillColor : null;  // null: no value drawn
         });
         return out;
       }
