@@ -463,17 +463,15 @@ class AppContext:
 
     def area_at(self, lat: float, lon: float, level: str) -> str | None:
         """The area of ``level`` at a WGS84 point (a map click), or None outside every district."""
-        import shapely
-
         from layers.boundaries import assign_districts
 
         if level not in self.levels:
             return None
-        x, y = self.to_metric([(lat, lon)])[0]
-        point = gpd.GeoSeries([shapely.Point(x, y)], crs=self.dataset.metadata.metric_crs)
-        district = assign_districts(
-            point.to_crs(self.dataset.districts.crs), self.dataset.districts
-        )[0]
+        districts = self.dataset.districts
+        point = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=figures.WGS84).to_crs(
+            districts.crs
+        )
+        district = assign_districts(point, districts)[0]
         if district is None:
             return None
         mapping = self.mappings[level]

@@ -39,8 +39,15 @@ CHANGE_SCALE = [
 """Diverging, colour-blind-safe scale of demographic change (orange = decline, purple = growth)."""
 GAP_SCALE = [[0.0, "rgba(204,121,167,0.05)"], [1.0, "rgba(120,20,80,0.72)"]]
 """Single-hue (Okabe-Ito reddish purple) scale of uncovered residents per hexagon."""
-GRID_STEP_M = 200.0
-"""Spacing of the invisible click grid used to place planned facilities or a location."""
+SCENARIO_MARKERS: dict[str, dict] = {
+    "added": {"size": 20, "color": "#000000"},
+    "removed": {"size": 12, "color": "#D55E00"},
+    "suggested": {"size": 16, "color": "#56B4E9"},
+    "location": {"size": 22, "color": "#D55E00"},
+    "upload": {"size": 9, "color": "#F0E442"},
+}
+"""Diameter (px) and colour of the planned, switched-off and suggested facilities, the location
+and uploaded points, in :class:`Traces` order after the facilities (exports and app alike)."""
 FONT = "Source Sans 3, Segoe UI, Helvetica Neue, Arial, sans-serif"
 
 
@@ -171,7 +178,7 @@ class Boundaries:
     city: Lines
 
 
-def _multiline(lines: Lines) -> dict:
+def multiline_geometry(lines: Lines) -> dict:
     """A GeoJSON MultiLineString of ``lines`` (parts separated by ``None``)."""
     parts: list[list[list[float]]] = [[]]
     for lon, lat in zip(lines.lon, lines.lat, strict=True):
@@ -191,7 +198,7 @@ def boundary_layers(boundaries: Boundaries) -> list[dict]:
     return [
         {
             "sourcetype": "geojson",
-            "source": {"type": "Feature", "properties": {}, "geometry": _multiline(lines)},
+            "source": {"type": "Feature", "properties": {}, "geometry": multiline_geometry(lines)},
             "type": "line",
             "color": colour,
             "line": {"width": width},
@@ -261,25 +268,6 @@ def hex_layer(frame: gpd.GeoDataFrame) -> HexLayer:
     return HexLayer(ids=ids, geojson={"type": "FeatureCollection", "features": features})
 
 
-def click_grid(districts: gpd.GeoDataFrame, *, step_m: float = GRID_STEP_M) -> pd.DataFrame:
-    """Regular grid of points inside the districts (``lat``, ``lon``): the map's click targets."""
-    west, south, east, north = districts.total_bounds
-    xs = np.arange(west + step_m / 2, east, step_m)
-    ys = np.arange(south + step_m / 2, north, step_m)
-    gx, gy = np.meshgrid(xs, ys)
-    points = shapely.points(gx.ravel(), gy.ravel())
-    union = shapely.union_all(districts.geometry.to_numpy())
-    shapely.prepare(union)
-    inside = shapely.contains(union, points)
-    shown = gpd.GeoSeries(points[inside], crs=districts.crs).to_crs(WGS84)
-    return pd.DataFrame(
-        {
-            "lat": np.round(shown.y.to_numpy(), COORD_DECIMALS),
-            "lon": np.round(shown.x.to_numpy(), COORD_DECIMALS),
-        }
-    )
-
-
 @dataclass(frozen=True)
 class Traces:
     """Fixed trace positions of the map figure."""
@@ -288,8 +276,7 @@ class Traces:
     DISTRICTS = 0
     PLANNING = 1
     GAPS = 2
-    GRID = 3
-    FIRST_FACILITY = 4
+    FIRST_FACILITY = 3
 
     def facility(self, i: int) -> int:
         """Trace of the ``i``-th category's facilities."""
@@ -361,7 +348,6 @@ def map_figure(
     boundaries: Boundaries,
     facilities: pd.DataFrame,
     categories: Sequence[tuple[str, str, str]],
-    grid: pd.DataFrame | None = None,
     height_px: int | None = None,
 ) -> go.Figure:
     """The base map: every trace in :class:`Traces` order, values empty (filled by a Patch).
@@ -378,8 +364,6 @@ def map_figure(
         From :func:`facility_points` (text already escaped).
     categories
         ``(id, label, colour)`` per category, catalogue order.
-    grid
-        Click targets (:func:`click_grid`).
     """
     traces = Traces(len(categories))
     fig = go.Figure()
@@ -408,20 +392,6 @@ def map_figure(
             name="gaps",
         )
     )
-    grid = grid if grid is not None else pd.DataFrame({"lat": [], "lon": []})
-    fig.add_trace(
-        go.Scattermap(
-            lat=grid["lat"],
-            lon=grid["lon"],
-            mode="markers",
-            marker={"size": 14, "opacity": 0.0, "color": "#000000"},
-            hovertemplate="%{customdata}<extra></extra>",
-            customdata=[""] * len(grid),
-            showlegend=False,
-            visible=False,
-            name="grid",
-        )
-    )
     for cat_id, label, colour in categories:
         sub = facilities[facilities["category"] == cat_id]
         fig.add_trace(
@@ -444,20 +414,13 @@ def map_figure(
                 showlegend=True,
             )
         )
-    marker_traces = (
-        ("added", {"size": 20, "color": "#000000", "symbol": "circle"}),
-        ("removed", {"size": 12, "color": "#D55E00", "symbol": "circle"}),
-        ("suggested", {"size": 16, "color": "#56B4E9", "symbol": "circle"}),
-        ("location", {"size": 22, "color": "#D55E00", "symbol": "circle"}),
-        ("upload", {"size": 9, "color": "#F0E442", "symbol": "circle"}),
-    )
-    for name, marker in marker_traces:
+    for name, marker in SCENARIO_MARKERS.items():
         fig.add_trace(
             go.Scattermap(
                 lat=[],
                 lon=[],
                 mode="markers",
-                marker=marker,
+                marker={**marker, "symbol": "circle"},
                 name=name,
                 showlegend=False,
                 customdata=[],

@@ -111,7 +111,6 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Not covered: %{customdata[0]} of %{customdata[1]} residents",
         ),
         "hidden_value": ("< {n} Einw. (ausgeblendet)", "< {n} residents (hidden)"),
-        "click_here": ("Hier klicken", "Click here"),
         "table_toggle": ("Tabelle zur Karte", "Table of the map"),
         "area": ("Gebiet", "Area"),
         "residents": ("Einwohner", "Residents"),

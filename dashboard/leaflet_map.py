@@ -29,18 +29,21 @@ import pandas as pd
 from plotly.colors import convert_colors_to_same_type, get_colorscale, unlabel_rgb
 
 from dashboard import ids
-from dashboard.figures import AreaGeometry, Boundaries, HexLayer, _multiline
+from dashboard.figures import (
+    SCENARIO_MARKERS,
+    AreaGeometry,
+    Boundaries,
+    HexLayer,
+    multiline_geometry,
+)
 
 JS = "quartiersatlasMap"
 """Namespace of the map functions in ``assets/map.js``."""
 MARKER_STYLE = {
-    "added": {"radius": 9, "color": "#000000"},
-    "removed": {"radius": 6, "color": "#D55E00"},
-    "suggested": {"radius": 8, "color": "#56B4E9"},
-    "location": {"radius": 10, "color": "#D55E00"},
-    "upload": {"radius": 5, "color": "#F0E442"},
+    kind: {"radius": style["size"] / 2, "color": style["color"]}
+    for kind, style in SCENARIO_MARKERS.items()
 }
-"""Point markers of the scenario, the location and uploads (same colours as the export)."""
+"""Point markers of the scenario, the location and uploads (as on the exported map)."""
 EMPTY: dict = {"type": "FeatureCollection", "features": []}
 _RGBA = re.compile(r"rgba\(\s*[\d.]+\s*,\s*[\d.]+\s*,\s*[\d.]+\s*,\s*([\d.]+)\s*\)")
 
@@ -203,7 +206,7 @@ def _lines_feature(boundaries: Boundaries) -> dict:
     return {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"kind": kind}, "geometry": _multiline(lines)}
+            {"type": "Feature", "properties": {"kind": kind}, "geometry": multiline_geometry(lines)}
             for kind, lines in (("borders", boundaries.districts), ("outline", boundaries.city))
         ],
     }

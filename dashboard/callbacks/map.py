@@ -89,7 +89,7 @@ def map_update(
     -------
     dict
         ``figure`` (a :class:`dash.Patch` of the plotly map, for exports), ``layers`` (the same
-        values for the Leaflet map, see :func:`dashboard.callbacks.view.leaflet_outputs`),
+        values for the Leaflet map, see :func:`dashboard.callbacks.view.map_values`),
         ``title``, ``legend``, ``table`` (Dash components; all text escaped by Dash).
     """
     lang = state.lang
@@ -322,15 +322,6 @@ def map_update(
             layers["facilities"]["show"].append(cat)
     if show_fac:
         legend.append(html.Div(t("legend_facilities", lang), className="legend-row"))
-
-    # click grid for placing facilities / the location
-    grid_on = state.view in ("scenario", "coordinator")
-    patch["data"][traces.GRID]["visible"] = grid_on
-    patch["data"][traces.GRID]["hovertemplate"] = (
-        t("click_here", lang)
-        + ": "
-        + (t("planned", lang) if state.view == "scenario" else t("coord_location", lang))
-    ) + "<extra></extra>"
 
     # scenario markers
     planned = t("planned", lang)

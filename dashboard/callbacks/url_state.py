@@ -139,8 +139,6 @@ def _latlng(click: dict | None) -> tuple[float, float] | None:
     latlng = (click or {}).get("latlng")
     if isinstance(latlng, dict) and latlng.get("lat") is not None and latlng.get("lng") is not None:
         return round(float(latlng["lat"]), 5), round(float(latlng["lng"]), 5)
-    if isinstance(latlng, list | tuple) and len(latlng) == 2:
-        return round(float(latlng[0]), 5), round(float(latlng[1]), 5)
     return None
 
 

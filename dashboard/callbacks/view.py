@@ -87,33 +87,39 @@ def map_values(ctx: AppContext, layers: dict[str, Any]) -> dict[str, tuple[Any, 
 
 def changed_values(
     values: dict[str, tuple[Any, object]], sent: dict[str, str] | None
-) -> tuple[list[Any], dict[str, str]]:
-    """The values whose change key differs from what this browser was sent, and the record.
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values whose change key differs from what this browser was sent, and the new record.
 
-    Unchanged values become ``no_update``.
-    ``sent`` maps each property to a digest of its change key (kept per browser in a
-    ``dcc.Store``). A viewport is sent only when it changes, so panning the map by hand is
-    not undone by the next control change.
+    ``sent`` maps each key to a digest of its change key (kept per browser in a ``dcc.Store``).
     """
     sent = dict(sent or {})
-    out: list[Any] = []
-    style: dict[str, Any] = {}
+    changed: dict[str, Any] = {}
     for key, (value, token) in values.items():
         digest = leaflet_map.change_digest(token)
-        changed = sent.get(key) != digest
+        if sent.get(key) != digest:
+            changed[key] = value
         sent[key] = digest
-        if key.endswith(".style"):
-            # the styles of both layers go to one store: only those that changed
-            if changed:
-                style[key.removesuffix(".style")] = value
-            if key == f"{ids.MAP_GAPS}.style":
-                out.append(style or dash.no_update)
-            continue
-        if not changed or (value is None and key.endswith(".viewport")):
-            out.append(dash.no_update)
-        else:
-            out.append(value)
-    return out, sent
+    return changed, sent
+
+
+def map_outputs(changed: dict[str, Any]) -> list[Any]:
+    """The :data:`MAP_OUTPUTS` values for the ``changed`` ones (``no_update`` for the rest).
+
+    The styles of the changed area and gap layers go to one store. A viewport is set only when
+    a location asks for one, so panning the map by hand is not undone by the next change.
+    """
+    style = {
+        layer: changed[f"{layer}.style"]
+        for layer in (ids.MAP_AREAS, ids.MAP_GAPS)
+        if f"{layer}.style" in changed
+    }
+    out: list[Any] = []
+    for component, prop in MAP_OUTPUTS:
+        value = (
+            (style or None) if component == ids.MAP_STYLE else changed.get(f"{component}.{prop}")
+        )
+        out.append(dash.no_update if value is None else value)
+    return out
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
@@ -168,10 +174,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             # an event that leaves the state as it was (a click beside every target)
             return (*sync, *([dash.no_update] * (len(MAP_OUTPUTS) + 5)), *triggers, areas)
         out = map_update(ctx, state, upload=upload, suggestions=suggestions)
-        layer_values, sent = changed_values(map_values(ctx, out["layers"]), sent)
+        changed, sent = changed_values(map_values(ctx, out["layers"]), sent)
         return (
             *sync,
-            *layer_values,
+            *map_outputs(changed),
             out["title"],
             out["legend"],
             out["table"],

@@ -82,11 +82,11 @@ def test_borders_stay_above_an_online_basemap(tiny_ctx, base):
 
 def _leaflet(ctx, state, sent=None):
     """The view callback's map outputs for ``state``: ({property: value}, sent record)."""
-    from dashboard.callbacks.view import MAP_OUTPUTS, changed_values, map_values
+    from dashboard.callbacks.view import MAP_OUTPUTS, changed_values, map_outputs, map_values
 
-    values, sent = changed_values(map_values(ctx, map_cb.map_update(ctx, state)["layers"]), sent)
+    changed, sent = changed_values(map_values(ctx, map_cb.map_update(ctx, state)["layers"]), sent)
     keys = [f"{component}.{prop}" for component, prop in MAP_OUTPUTS]
-    return dict(zip(keys, values, strict=True)), sent
+    return dict(zip(keys, map_outputs(changed), strict=True)), sent
 
 
 def test_an_unchanged_basemap_is_not_sent_again(tiny_ctx, base):

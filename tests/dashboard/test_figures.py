@@ -62,7 +62,7 @@ def test_facility_points_escape_user_text(tiny_dataset):
     assert list(points["row"]) == [0, 1, 2]
 
 
-def _map(tiny_ctx, grid=None):
+def _map(tiny_ctx):
     ds = tiny_ctx.dataset
     return figures.map_figure(
         districts=tiny_ctx.geo["district"],
@@ -71,7 +71,6 @@ def _map(tiny_ctx, grid=None):
         boundaries=tiny_ctx.outline,
         facilities=tiny_ctx.facilities_wgs,
         categories=[(c.id, c.label_de, c.colour) for c in ds.categories],
-        grid=grid,
     )
 
 
@@ -84,7 +83,6 @@ def test_map_figure_has_the_fixed_trace_order(tiny_ctx):
     assert fig.data[traces.DISTRICTS].visible is True
     assert fig.data[traces.PLANNING].visible is False
     assert fig.data[traces.GAPS].type == "choroplethmap"
-    assert fig.data[traces.GRID].visible is False
     colours = [fig.data[traces.facility(i)].marker.color for i in range(3)]
     assert colours == ["#E69F00", "#0072B2", "#009E73"]
     assert fig.layout.map.style == "white-bg"  # renders offline
@@ -110,13 +108,6 @@ def test_map_figure_coordinates_are_rounded(tiny_ctx):
     # 2 × 2 districts: the borders are the 4 district rings, the outline one ring
     assert len(borders["source"]["geometry"]["coordinates"]) == 4
     assert len(outline["source"]["geometry"]["coordinates"]) == 1
-
-
-def test_click_grid_lies_inside_the_districts(tiny_dataset):
-    grid = figures.click_grid(tiny_dataset.districts, step_m=250)
-    assert len(grid) == 64  # 8 × 8 points of 250 m in 2 × 2 km
-    pts = gpd.GeoSeries(gpd.points_from_xy(grid["lon"], grid["lat"]), crs=4326).to_crs(25832)
-    assert pts.within(tiny_dataset.districts.union_all().buffer(1)).all()
 
 
 def test_change_map_figure_has_both_levels(tiny_ctx):

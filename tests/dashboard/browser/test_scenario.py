@@ -14,11 +14,15 @@ from qa_browser import (
 )
 
 from dashboard import ids
-from dashboard.figures import click_grid
 
 
 def test_planned_facility_shows_gain(dash_duo, make_app, karlsruhe):
-    dash_duo.start_server(make_app())
+    import pandas as pd
+
+    from dashboard.app import get_context
+
+    app = make_app()
+    dash_duo.start_server(app)
     wait_map_ready(dash_duo)
     choose_radio(dash_duo, ids.VIEW_TABS, "scenario")
     wait_for(lambda: "view=scenario" in url_query(dash_duo), what="the what-if view")
@@ -30,8 +34,15 @@ def test_planned_facility_shows_gain(dash_duo, make_app, karlsruhe):
         ),
         what="all facilities on the map",
     )
-    # the click target farthest from every meeting place: a new one there must gain residents
-    grid = click_grid(karlsruhe.districts)
+    # candidate sites: the centres of the hexagons that hold residents
+    rings = [f["geometry"]["coordinates"][0] for f in get_context(app).hexes.geojson["features"]]
+    grid = pd.DataFrame(
+        {
+            "lat": [np.mean([p[1] for p in r]) for r in rings],
+            "lon": [np.mean([p[0] for p in r]) for r in rings],
+        }
+    )
+    # the candidate farthest from every meeting place: a new one there must gain residents
     meeting = karlsruhe.facilities[karlsruhe.facilities["category"] == "meeting"].to_crs(4326)
     fx, fy = meeting.geometry.x.to_numpy(), meeting.geometry.y.to_numpy()
     dist = np.hypot(
