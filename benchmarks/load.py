@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from shapely.geometry import shape
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -269,10 +270,11 @@ def planner(base: str, stats: Stats, deadline: float, seed: int) -> None:
                 client.set_and_fire("controls-categories", "value", chosen, step="categories")
             if not think():
                 break
-            figure = client.value("map-graph", "figure") or {}
-            locations = (figure.get("data") or [{}])[0].get("locations") or []
-            if locations:
-                click = {"points": [{"curveNumber": 0, "location": rng.choice(locations)}]}
+            # a click inside one of the map's areas, as Leaflet reports it (a position)
+            areas = (client.value("map-areas", "data") or {}).get("features") or []
+            if areas:
+                inside = shape(rng.choice(areas)["geometry"]).representative_point()
+                click = {"latlng": {"lat": inside.y, "lng": inside.x}}
                 client.set_and_fire("map-graph", "clickData", click, step="profile")
             if not think():
                 break
@@ -509,6 +511,8 @@ def report(result: dict[str, Any], users: int, workers: int) -> str:
                 f"  {step:<12}{len(values):>9}{_pct(values, 50) * 1000:>9.0f}"
                 f"{_pct(values, 95) * 1000:>9.0f}{max(values) * 1000:>9.0f}"
             )
+        else:  # a flow that no longer reaches a step must not pass unnoticed
+            lines.append(f"  {step:<12}{0:>9}  (no request: the simulated flow missed this step)")
     lines.append(
         f"  {'all':<12}{len(everything):>9}{_pct(everything, 50) * 1000:>9.0f}"
         f"{_pct(everything, 95) * 1000:>9.0f}{max(everything, default=0) * 1000:>9.0f}"
