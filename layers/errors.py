@@ -105,6 +105,10 @@ class MissingSourceError(BuildError, FileNotFoundError):
     """A raw source file that a dataset recipe needs is missing."""
 
 
+class OsmImportError(BuildError):
+    """An OpenStreetMap extract or a tag mapping table cannot be read or used."""
+
+
 class PlanningAreaError(LayersError, ValueError):
     """A planning-area mapping or proposal cannot be made (too few districts, unknown ids)."""
 

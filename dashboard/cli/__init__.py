@@ -20,6 +20,7 @@ _COMMAND_MODULES = {
     "db": "db_cmds",
     "export": "serve_cmds",
     "fetch": "fetch_cmd",
+    "import-osm": "osm_cmd",
     "info": "data_cmds",
     "nearby": "coverage_cmds",
     "need": "demography_cmds",

@@ -1,0 +1,966 @@
+"""Import an OpenStreetMap extract into files a dataset manifest reads as they are.
+
+:func:`import_osm` reads an OSM extract (``.osm`` XML or ``.osm.pbf``) with pyosmium and writes
+``facilities.csv`` (tagged objects mapped to categories by an editable TOML table),
+``network.geojson`` (walkable ways) and ``addresses.csv`` (``addr:*`` tags) into a folder,
+atomically. Why pyosmium and not GDAL's OSM driver: it reads XML and PBF with every tag of every
+object (no ``osmconf.ini`` to extend, no ``other_tags`` strings to parse), assembles multipolygon
+relations with libosmium's area assembler in one two-pass read (GDAL re-reads the file per layer
+when layers are read one by one), streams objects so the caller can show progress, and writes
+PBF (tests build ``.pbf`` fixtures with it). See docs/osm-import.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import osmium
+import osmium.geom
+import shapely
+
+from layers._atomic import atomic_directory
+from layers.crs import WGS84
+from layers.errors import CrsError, MissingSourceError, OsmImportError
+
+FACILITY_COLUMNS = (
+    "id",
+    "name",
+    "category",
+    "subcategory",
+    "address",
+    "lat",
+    "lon",
+    "osm_type",
+    "osm_id",
+)
+"""Columns of ``facilities.csv``, in this order (a scripting contract)."""
+
+ADDRESS_COLUMNS = ("address", "lat", "lon")
+"""Columns of ``addresses.csv``."""
+
+WALKABLE_HIGHWAYS = frozenset(
+    {
+        "footway",
+        "path",
+        "pedestrian",
+        "living_street",
+        "residential",
+        "service",
+        "steps",
+        "track",
+        "unclassified",
+        "road",
+        "tertiary",
+        "tertiary_link",
+        "secondary",
+        "secondary_link",
+        "primary",
+        "primary_link",
+        "corridor",
+    }
+)
+"""``highway`` values walked on unless a tag forbids it (roads count: sidewalks are mostly
+mapped as tags of the road in German cities, so dropping roads would cut the network)."""
+
+FOOT_ONLY_IF_ALLOWED = frozenset({"cycleway", "bridleway"})
+"""``highway`` values that count only with ``foot=yes|designated|permissive`` (in Germany a
+cycleway is not a footway unless signed so)."""
+
+FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
+FOOT_FORBIDDEN = frozenset({"no", "private", "use_sidepath"})
+ACCESS_FORBIDDEN = frozenset({"no", "private"})
+
+COORD_DECIMALS = 6
+"""Point coordinates are written with 6 decimals (about 0.1 m), as the bundled dataset."""
+
+LINE_DECIMALS = 7
+"""Network coordinates keep OSM's own precision (7 decimals)."""
+
+UNMAPPED_TOP_N = 10
+"""How many unmapped tags the summary lists."""
+
+MAPPING_RESOURCE = "osm_mapping.toml"
+"""The default mapping table shipped inside :mod:`layers`."""
+
+_PROGRESS_EVERY = 10_000
+_RULE_KEYS = frozenset({"category", "subcategory", "match", "unless", "wiki"})
+_CATEGORY_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_OSM_SUFFIXES = {".osm": "osm", ".xml": "osm", ".pbf": "pbf"}
+_COMPRESSED = (".gz", ".bz2")
+_MARKER = "import-osm.json"
+"""Written into every import folder; a non-empty ``--out`` is replaced only if it holds one."""
+
+Condition = Callable[[str | None], bool]
+
+
+# ---------------------------------------------------------------------------------------------
+# The mapping table
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """One row of the mapping table: tag conditions and the category they give.
+
+    Attributes
+    ----------
+    category
+        Category id (``meeting``, ``counselling``, ``care``, ``participation``, ``network``, or
+        one the dataset's catalogue defines).
+    subcategory
+        Label written into the ``subcategory`` column.
+    match
+        ``(key, condition)`` pairs that must all hold.
+    unless
+        ``(key, condition)`` pairs; the rule does not apply if any holds.
+    """
+
+    category: str
+    subcategory: str
+    match: tuple[tuple[str, Condition], ...]
+    unless: tuple[tuple[str, Condition], ...] = ()
+
+    def applies(self, tags: Mapping[str, str]) -> bool:
+        """True when ``tags`` meet every ``match`` condition and no ``unless`` condition."""
+        return all(test(tags.get(key)) for key, test in self.match) and not any(
+            test(tags.get(key)) for key, test in self.unless
+        )
+
+    def filter_key(self) -> str:
+        """A key every matching object carries (preferring one tested for a fixed value)."""
+        keys = [key for key, _ in self.match]
+        plain = [key for key in keys if key != "name"]
+        return (plain or keys)[0]
+
+
+@dataclass(frozen=True)
+class OsmMapping:
+    """The tag→category table: rules tried in order (first match wins) and unmapped keys."""
+
+    rules: tuple[TagRule, ...]
+    unmapped_keys: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+
+    def classify(self, tags: Mapping[str, str]) -> TagRule | None:
+        """The first rule that applies to ``tags``, or None."""
+        for rule in self.rules:
+            if rule.applies(tags):
+                return rule
+        return None
+
+    def unmapped_tag(self, tags: Mapping[str, str]) -> str | None:
+        """``key=value`` of the first unmapped key ``tags`` carry (for objects no rule took)."""
+        for key in self.unmapped_keys:
+            value = tags.get(key)
+            if value is not None:
+                return f"{key}={value}"
+        return None
+
+    def filter_keys(self) -> tuple[str, ...]:
+        """Keys an object needs to be looked at by a rule or the unmapped count."""
+        keys = {rule.filter_key() for rule in self.rules} | set(self.unmapped_keys)
+        return tuple(sorted(keys))
+
+
+def _condition(value: Any, *, where: str) -> Condition:
+    if isinstance(value, str):
+        if value == "*":
+            return lambda v: v is not None
+        if value.startswith("~"):
+            try:
+                pattern = re.compile(value[1:])
+            except re.error as exc:
+                raise OsmImportError(
+                    f"{where}: invalid regular expression {value!r}: {exc}"
+                ) from exc
+            return lambda v: v is not None and pattern.search(v) is not None
+        return lambda v: v == value
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        allowed = frozenset(value)
+        return lambda v: v in allowed
+    raise OsmImportError(
+        f'{where}: value must be a string, "*", "~regex" or a non-empty list of strings, '
+        f"got {value!r}"
+    )
+
+
+def _conditions(table: Any, *, where: str, required: bool) -> tuple[tuple[str, Condition], ...]:
+    if table is None and not required:
+        return ()
+    if not isinstance(table, dict) or (required and not table):
+        raise OsmImportError(
+            f'{where} must be a table of tag conditions such as {{ amenity = "community_centre" }}'
+        )
+    return tuple(
+        (str(key), _condition(value, where=f"{where}.{key}")) for key, value in table.items()
+    )
+
+
+def _parse_rules(data: Mapping[str, Any], *, file: str) -> tuple[TagRule, ...]:
+    raw_rules = data.get("rule", [])
+    if not isinstance(raw_rules, list):
+        raise OsmImportError(f"{file}: `rule` must be an array of tables ([[rule]])")
+    rules = []
+    for number, raw in enumerate(raw_rules, start=1):
+        where = f"{file}: rule {number}"
+        if not isinstance(raw, dict):
+            raise OsmImportError(f"{where} must be a table ([[rule]])")
+        unknown = sorted(set(raw) - _RULE_KEYS)
+        if unknown:
+            raise OsmImportError(
+                f"{where}: unknown key {unknown[0]!r} (valid: {', '.join(sorted(_RULE_KEYS))})"
+            )
+        category = raw.get("category")
+        if not isinstance(category, str) or not _CATEGORY_ID.match(category):
+            raise OsmImportError(
+                f'{where}: `category` must be a category id such as "meeting" '
+                f"(lower case letters, digits, _), got {category!r}"
+            )
+        subcategory = raw.get("subcategory", "")
+        if not isinstance(subcategory, str):
+            raise OsmImportError(f"{where}: `subcategory` must be a string, got {subcategory!r}")
+        rules.append(
+            TagRule(
+                category=category,
+                subcategory=subcategory,
+                match=_conditions(raw.get("match"), where=f"{where}: match", required=True),
+                unless=_conditions(raw.get("unless"), where=f"{where}: unless", required=False),
+            )
+        )
+    return tuple(rules)
+
+
+def _read_toml(text: str, *, file: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise OsmImportError(f"cannot read mapping {file}: {exc}") from exc
+    unknown = sorted(set(data) - {"rule", "settings"})
+    if unknown:
+        raise OsmImportError(f"{file}: unknown key {unknown[0]!r} (valid: rule, settings)")
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise OsmImportError(f"{file}: `settings` must be a table ([settings])")
+    bad = sorted(set(settings) - {"unmapped_keys", "replace_defaults"})
+    if bad:
+        raise OsmImportError(
+            f"{file}: unknown key settings.{bad[0]} (valid: unmapped_keys, replace_defaults)"
+        )
+    keys = settings.get("unmapped_keys")
+    if keys is not None and not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+        raise OsmImportError(f"{file}: settings.unmapped_keys must be a list of tag keys")
+    if not isinstance(settings.get("replace_defaults", False), bool):
+        raise OsmImportError(f"{file}: settings.replace_defaults must be true or false")
+    return data
+
+
+def default_mapping() -> OsmMapping:
+    """The mapping table shipped with Quartiersatlas (``layers/osm_mapping.toml``)."""
+    text = resources.files("layers").joinpath(MAPPING_RESOURCE).read_text(encoding="utf-8")
+    data = _read_toml(text, file=MAPPING_RESOURCE)
+    return OsmMapping(
+        rules=_parse_rules(data, file=MAPPING_RESOURCE),
+        unmapped_keys=tuple(data["settings"]["unmapped_keys"]),
+        sources=(MAPPING_RESOURCE,),
+    )
+
+
+def load_mapping(path: str | Path | None = None) -> OsmMapping:
+    """Read a mapping table: the defaults, extended (or replaced) by the file at ``path``.
+
+    The file's rules are tried before the default rules, so they win; with
+    ``[settings] replace_defaults = true`` only the file's rules are used. Its
+    ``settings.unmapped_keys``, when given, replaces the default list.
+
+    Parameters
+    ----------
+    path
+        A TOML file with ``[[rule]]`` tables (see ``layers/osm_mapping.toml``); None gives
+        the defaults.
+
+    Returns
+    -------
+    OsmMapping
+        The rules in the order they are tried.
+
+    Raises
+    ------
+    OsmImportError
+        If the file is missing or malformed; the message names the file, rule and key.
+    """
+    defaults = default_mapping()
+    if path is None:
+        return defaults
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise OsmImportError(f"mapping file {source} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OsmImportError(f"cannot read mapping file {source}: {exc}") from exc
+    data = _read_toml(text, file=str(source))
+    rules = _parse_rules(data, file=str(source))
+    settings = data.get("settings", {})
+    replace = settings.get("replace_defaults", False)
+    if replace and not rules:
+        raise OsmImportError(f"{source}: replace_defaults = true but the file has no [[rule]]")
+    return OsmMapping(
+        rules=rules if replace else rules + defaults.rules,
+        unmapped_keys=tuple(settings.get("unmapped_keys", defaults.unmapped_keys)),
+        sources=(str(source),) if replace else (str(source), *defaults.sources),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags
+
+
+def is_walkable(tags: Mapping[str, str]) -> bool:
+    """True when a way with ``tags`` belongs to the walking network.
+
+    Walkable: a ``highway`` in :data:`WALKABLE_HIGHWAYS`, or a cycleway/bridleway with
+    ``foot=yes|designated|permissive``. Not walkable: ``foot=no|private|use_sidepath``,
+    ``access=no|private`` without a foot permission, ``motorroad=yes``, ``area=yes`` (squares
+    are polygons, not lines) and every other ``highway`` (motorways, trunks and their links,
+    construction, proposed, platforms, ...).
+
+    Examples
+    --------
+    >>> is_walkable({"highway": "residential"}), is_walkable({"highway": "motorway"})
+    (True, False)
+    >>> is_walkable({"highway": "cycleway"}), is_walkable({"highway": "cycleway", "foot": "yes"})
+    (False, True)
+    """
+    highway = tags.get("highway")
+    foot = tags.get("foot")
+    if highway in FOOT_ONLY_IF_ALLOWED:
+        kind_ok = foot in FOOT_ALLOWED
+    else:
+        kind_ok = highway in WALKABLE_HIGHWAYS
+    if not kind_ok or tags.get("area") == "yes" or tags.get("motorroad") == "yes":
+        return False
+    if foot in FOOT_FORBIDDEN:
+        return False
+    return not (tags.get("access") in ACCESS_FORBIDDEN and foot not in FOOT_ALLOWED)
+
+
+def format_address(tags: Mapping[str, str]) -> str | None:
+    """``"Street 12, 76131 City"`` from ``addr:*`` tags, or None without street and number.
+
+    ``addr:place`` stands in for ``addr:street`` (hamlets without street names); postcode and
+    city are left out when not tagged. This is the format the address search parses
+    (:func:`layers.geocode.parse_address`).
+
+    Examples
+    --------
+    >>> format_address({"addr:street": "Rheinstraße", "addr:housenumber": "12",
+    ...                 "addr:postcode": "76185", "addr:city": "Karlsruhe"})
+    'Rheinstraße 12, 76185 Karlsruhe'
+    >>> format_address({"addr:street": "Rheinstraße"}) is None
+    True
+    """
+    street = (tags.get("addr:street") or tags.get("addr:place") or "").strip()
+    number = (tags.get("addr:housenumber") or "").strip()
+    if not street or not number:
+        return None
+    place = " ".join(
+        part
+        for part in (
+            (tags.get("addr:postcode") or "").strip(),
+            (tags.get("addr:city") or "").strip(),
+        )
+        if part
+    )
+    return f"{street} {number}, {place}" if place else f"{street} {number}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class OsmExtract:
+    """What :func:`read_osm` found in an extract (all geometries in WGS84).
+
+    Attributes
+    ----------
+    facilities
+        One row per mapped object: :data:`FACILITY_COLUMNS` without ``lat``/``lon``, plus
+        ``geometry`` (a point on the object: the node, or a point inside the area).
+    network
+        Walkable ways: ``osm_id``, ``highway``, ``name``, ``geometry`` (LineString).
+    addresses
+        ``address``, ``geometry`` (Point), one row per distinct address and position.
+    unmapped
+        Objects no rule took, counted per ``key=value`` of the first unmapped key.
+    unlocated
+        Mapped objects without a usable geometry, counted per reason.
+    timestamp
+        The extract's replication timestamp when its header has one, else "".
+    """
+
+    facilities: gpd.GeoDataFrame
+    network: gpd.GeoDataFrame
+    addresses: gpd.GeoDataFrame
+    unmapped: Counter[str] = field(default_factory=Counter)
+    unlocated: Counter[str] = field(default_factory=Counter)
+    timestamp: str = ""
+
+
+def _osm_file(path: Path) -> osmium.io.File:
+    """The pyosmium file handle of ``path``, its format decided by the file name."""
+    name = path.name.lower()
+    stem = name
+    for suffix in _COMPRESSED:
+        stem = stem.removesuffix(suffix)
+    fmt = _OSM_SUFFIXES.get(Path(stem).suffix)
+    if fmt is None:
+        raise OsmImportError(
+            f"{path}: unknown OSM file type; give an OpenStreetMap extract named *.osm.pbf, "
+            "*.osm (XML), *.osm.gz or *.osm.bz2"
+        )
+    compression = name[len(stem) :].lstrip(".")
+    return osmium.io.File(str(path), f"{fmt}.{compression}" if compression else fmt)
+
+
+def _tags(obj: Any) -> dict[str, str]:
+    return {tag.k: tag.v for tag in obj.tags}
+
+
+def _way_coords(way: Any) -> list[tuple[float, float]]:
+    return [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+
+
+def _way_point(coords: list[tuple[float, float]], *, closed: bool) -> shapely.Point | None:
+    """A point on an unclosed way, or inside a closed one (its polygon's point on surface)."""
+    if len(coords) >= 4 and closed:
+        polygon = shapely.Polygon(coords)
+        if not polygon.is_valid:
+            polygon = shapely.make_valid(polygon)
+        if not polygon.is_empty:
+            return shapely.point_on_surface(polygon)
+    if len(coords) >= 2:
+        return shapely.point_on_surface(shapely.LineString(coords))
+    return shapely.Point(coords[0]) if coords else None
+
+
+class _Collector:
+    """Accumulates rows while the extract streams past (one object at a time)."""
+
+    def __init__(self, mapping: OsmMapping) -> None:
+        self.mapping = mapping
+        self.facilities: list[dict[str, Any]] = []
+        self.lines: list[dict[str, Any]] = []
+        self.addresses: list[dict[str, Any]] = []
+        self.unmapped: Counter[str] = Counter()
+        self.unlocated: Counter[str] = Counter()
+        self.relations_wanted: set[int] = set()
+        self.relations_built: set[int] = set()
+
+    def feature(self, osm_type: str, osm_id: int, tags: dict[str, str], point: Any) -> None:
+        rule = self.mapping.classify(tags)
+        if rule is None:
+            tag = self.mapping.unmapped_tag(tags)
+            if tag is not None:
+                self.unmapped[tag] += 1
+        elif point is None:
+            self.unlocated[f"{osm_type} without coordinates"] += 1
+        else:
+            self.facilities.append(
+                {
+                    "id": f"osm-{osm_type[0]}{osm_id}",
+                    "name": (tags.get("name") or "").strip()
+                    or f"{rule.subcategory or rule.category} (ohne Namen in OSM)",
+                    "category": rule.category,
+                    "subcategory": rule.subcategory,
+                    "address": format_address(tags) or "",
+                    "osm_type": osm_type,
+                    "osm_id": osm_id,
+                    "geometry": point,
+                }
+            )
+        address = format_address(tags)
+        if address is not None and point is not None:
+            self.addresses.append({"address": address, "geometry": point})
+
+    def node(self, node: Any) -> None:
+        if not node.location.valid():
+            return
+        self.feature(
+            "node", node.id, _tags(node), shapely.Point(node.location.lon, node.location.lat)
+        )
+
+    def way(self, way: Any) -> None:
+        tags = _tags(way)
+        coords = _way_coords(way)
+        if is_walkable(tags) and len(coords) >= 2:
+            self.lines.append(
+                {
+                    "osm_id": way.id,
+                    "highway": tags["highway"],
+                    "name": tags.get("name", ""),
+                    "geometry": shapely.LineString(coords),
+                }
+            )
+        if "highway" in tags and tags.get("area") != "yes" and not self.mapping.classify(tags):
+            return  # a street is not a facility, nor counted as unmapped
+        self.feature("way", way.id, tags, _way_point(coords, closed=way.is_closed()))
+
+    def relation(self, relation: Any) -> None:
+        tags = _tags(relation)
+        if self.mapping.classify(tags) is None:
+            self.feature("relation", relation.id, tags, None)  # counts it as unmapped
+        elif tags.get("type") in ("multipolygon", "boundary"):
+            self.relations_wanted.add(relation.id)  # its area comes (or came) separately
+        else:
+            self.unlocated[f"relation of type {tags.get('type', '?')} (not an area)"] += 1
+
+    def area(self, area: Any, wkb: osmium.geom.WKBFactory) -> None:
+        if area.from_way():
+            return  # closed ways are handled as ways
+        self.relations_built.add(area.orig_id())
+        tags = _tags(area)
+        rule = self.mapping.classify(tags)
+        address = format_address(tags)
+        if rule is None and address is None:
+            return  # an unmapped relation is counted when the relation itself passes
+        try:
+            geometry = shapely.from_wkb(wkb.create_multipolygon(area), on_invalid="fix")
+        except RuntimeError:
+            geometry = None
+        point = (
+            None if geometry is None or geometry.is_empty else shapely.point_on_surface(geometry)
+        )
+        if rule is not None:
+            self.feature("relation", area.orig_id(), tags, point)
+        elif point is not None:
+            self.addresses.append({"address": address, "geometry": point})
+
+    def finish(self) -> None:
+        failed = self.relations_wanted - self.relations_built
+        if failed:
+            self.unlocated["multipolygon relation whose area could not be built"] += len(failed)
+
+
+def read_osm(
+    path: str | Path,
+    *,
+    mapping: OsmMapping | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> OsmExtract:
+    """Read facilities, walkable ways and addresses from an OSM extract.
+
+    Parameters
+    ----------
+    path
+        ``.osm`` (XML), ``.osm.pbf``, optionally ``.gz`` / ``.bz2`` compressed XML.
+    mapping
+        The tag→category table (default: :func:`default_mapping`).
+    on_progress
+        Called with the number of objects read so far, every 10,000 objects.
+
+    Returns
+    -------
+    OsmExtract
+        Frames in WGS84, sorted by OSM type and id (addresses by text).
+
+    Raises
+    ------
+    MissingSourceError
+        If ``path`` does not exist.
+    OsmImportError
+        If the file is not a readable OSM extract.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise MissingSourceError(f"OSM extract {source} does not exist")
+    mapping = mapping or default_mapping()
+    osm_file = _osm_file(source)
+    collector = _Collector(mapping)
+    wkb = osmium.geom.WKBFactory()
+    keys = ("highway", "addr:housenumber", *mapping.filter_keys())
+    processor = (
+        osmium.FileProcessor(osm_file)
+        .with_locations()
+        .with_areas(osmium.filter.KeyFilter(*keys))
+        .with_filter(osmium.filter.KeyFilter(*keys))
+    )
+    count = 0
+    try:
+        with osmium.io.Reader(osm_file, osmium.osm.NOTHING) as reader:
+            timestamp = reader.header().get("osmosis_replication_timestamp", "")
+        for obj in processor:
+            if obj.is_node():
+                collector.node(obj)
+            elif obj.is_way():
+                collector.way(obj)
+            elif obj.is_area():
+                collector.area(obj, wkb)
+            elif obj.is_relation():
+                collector.relation(obj)
+            count += 1
+            if on_progress is not None and count % _PROGRESS_EVERY == 0:
+                on_progress(count)
+    except RuntimeError as exc:
+        raise OsmImportError(
+            f"cannot read OSM extract {source}: {exc}. Is it an OpenStreetMap .osm (XML) or "
+            ".osm.pbf file, complete and not truncated?"
+        ) from exc
+    if on_progress is not None:
+        on_progress(count)
+    collector.finish()
+    return OsmExtract(
+        facilities=_frame(
+            collector.facilities,
+            [c for c in FACILITY_COLUMNS if c not in ("lat", "lon")],
+            ["osm_type", "osm_id"],
+        ),
+        network=_frame(collector.lines, ["osm_id", "highway", "name"], ["osm_id"]),
+        addresses=_frame(collector.addresses, ["address"], []),
+        unmapped=collector.unmapped,
+        unlocated=collector.unlocated,
+        timestamp=timestamp,
+    )
+
+
+_TYPE_ORDER = {"node": 0, "way": 1, "relation": 2}
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str], order: list[str]) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame(rows, columns=[*columns, "geometry"], geometry="geometry", crs=WGS84)
+    if order:
+        frame = frame.sort_values(
+            order,
+            key=lambda s: s.map(_TYPE_ORDER) if s.name == "osm_type" else s,
+            kind="stable",
+        )
+    return frame.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Clipping
+
+
+def read_districts_union(path: str | Path) -> shapely.Geometry:
+    """The union of the polygons in a vector file, in WGS84.
+
+    Raises
+    ------
+    MissingSourceError
+        If the file does not exist.
+    OsmImportError
+        If it cannot be read or holds no polygons.
+    CrsError
+        If it declares no CRS.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise MissingSourceError(f"districts file {source} does not exist")
+    try:
+        districts = gpd.read_file(source)
+    except Exception as exc:  # pyogrio raises its own DataSourceError and friends
+        raise OsmImportError(f"cannot read districts file {source}: {exc}") from exc
+    polygons = districts[districts.geom_type.isin(("Polygon", "MultiPolygon"))]
+    if polygons.empty:
+        raise OsmImportError(f"districts file {source} holds no polygons to clip to")
+    if polygons.crs is None:
+        raise CrsError(
+            f"districts file {source} declares no CRS; save it with one (e.g. a .prj next to a "
+            "Shapefile, or GeoJSON in WGS84)"
+        )
+    return polygons.to_crs(WGS84).geometry.make_valid().union_all()
+
+
+def clip_extract(extract: OsmExtract, area: shapely.Geometry) -> OsmExtract:
+    """Keep the points inside ``area`` (WGS84) and the parts of ways inside it.
+
+    Parameters
+    ----------
+    extract
+        What :func:`read_osm` returned.
+    area
+        A (multi)polygon in WGS84, e.g. :func:`read_districts_union`.
+
+    Returns
+    -------
+    OsmExtract
+        A new extract; counts of unmapped and unlocated objects are kept as read.
+    """
+    shapely.prepare(area)
+
+    def inside(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return frame[shapely.covers(area, frame.geometry.to_numpy())].reset_index(drop=True)
+
+    lines = extract.network[shapely.intersects(area, extract.network.geometry.to_numpy())]
+    clipped = lines.copy()
+    clipped["geometry"] = shapely.intersection(lines.geometry.to_numpy(), area)
+    clipped = clipped.explode(index_parts=False)
+    clipped = clipped[clipped.geom_type == "LineString"].reset_index(drop=True)
+    return OsmExtract(
+        facilities=inside(extract.facilities),
+        network=clipped,
+        addresses=inside(extract.addresses),
+        unmapped=Counter(extract.unmapped),
+        unlocated=Counter(extract.unlocated),
+        timestamp=extract.timestamp,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What :func:`import_osm` wrote.
+
+    Attributes
+    ----------
+    out
+        The folder written.
+    categories
+        Facilities per category id (only categories with facilities, sorted by id).
+    unmapped
+        ``(key=value, count)`` of objects no rule took, most frequent first.
+    unlocated
+        Mapped objects left out for lack of a geometry, per reason.
+    network_ways
+        Walkable way pieces written to ``network.geojson``.
+    addresses
+        Distinct address points written to ``addresses.csv``.
+    files
+        Names of the files written.
+    """
+
+    out: Path
+    categories: dict[str, int]
+    unmapped: tuple[tuple[str, int], ...]
+    unlocated: dict[str, int]
+    network_ways: int
+    addresses: int
+    files: tuple[str, ...]
+
+    @property
+    def facilities(self) -> int:
+        """Facilities written."""
+        return sum(self.categories.values())
+
+    @property
+    def unmapped_total(self) -> int:
+        """Objects no rule took."""
+        return sum(count for _, count in self.unmapped)
+
+
+def _csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _coord(value: float) -> str:
+    return f"{value:.{COORD_DECIMALS}f}"
+
+
+def facilities_csv(facilities: gpd.GeoDataFrame) -> str:
+    """``facilities.csv`` text: :data:`FACILITY_COLUMNS`, one row per facility."""
+    rows = (
+        (
+            row.id,
+            row.name,
+            row.category,
+            row.subcategory,
+            row.address,
+            _coord(row.geometry.y),
+            _coord(row.geometry.x),
+            row.osm_type,
+            row.osm_id,
+        )
+        for row in facilities.itertuples(index=False)
+    )
+    return _csv_text(FACILITY_COLUMNS, rows)
+
+
+def addresses_csv(addresses: gpd.GeoDataFrame) -> str:
+    """``addresses.csv`` text (``address,lat,lon``), distinct rows sorted by address."""
+    rows = sorted(
+        {
+            (row.address, _coord(row.geometry.y), _coord(row.geometry.x))
+            for row in addresses.itertuples(index=False)
+        }
+    )
+    return _csv_text(ADDRESS_COLUMNS, rows)
+
+
+def network_geojson(network: gpd.GeoDataFrame) -> str:
+    """``network.geojson`` text: WGS84 LineStrings with ``osm_id``, ``highway``, ``name``."""
+    features = []
+    for row in network.itertuples(index=False):
+        coords = [
+            [round(x, LINE_DECIMALS), round(y, LINE_DECIMALS)] for x, y in row.geometry.coords
+        ]
+        feature = {
+            "type": "Feature",
+            "properties": {"osm_id": int(row.osm_id), "highway": row.highway, "name": row.name},
+            "geometry": {"type": "LineString", "coordinates": coords},
+        }
+        features.append(json.dumps(feature, ensure_ascii=False, sort_keys=True))
+    body = ",\n".join(features)
+    return '{"type":"FeatureCollection","features":[\n' + body + "\n]}\n"
+
+
+def manifest_snippet(*, timestamp: str, source_name: str) -> str:
+    """The ``[[facilities]]``, ``[addresses]`` and ``[network]`` tables that read the files."""
+    date = timestamp[:10]
+    common = (
+        'attribution = "© OpenStreetMap-Mitwirkende (OpenStreetMap contributors)"\n'
+        'licence = "ODbL-1.0"\n'
+        + (f'date = "{date}"\n' if date else "")
+        + f'source = "{source_name} (OpenStreetMap extract, read by quartiersatlas import-osm)"\n'
+    )
+    return (
+        "# Tables for dataset.toml that read the files of this folder as they are\n"
+        "# (docs/osm-import.md). Paths are relative to this folder: if dataset.toml lies in\n"
+        '# the parent folder, put this folder\'s name in front (path = "osm/facilities.csv").\n'
+        "# Category ids come from the mapping table; a category the dataset's catalogue does\n"
+        "# not define needs a [[categories]] table.\n\n"
+        '[[facilities]]\npath = "facilities.csv"\n' + common + "\n"
+        '[addresses]\npath = "addresses.csv"\n' + common + "\n"
+        '[network]\npath = "network.geojson"\n'
+        'note = "Fußwegenetz aus OpenStreetMap (import-osm); Vollständigkeit wie in OSM. / '
+        'Walking network from OpenStreetMap; as complete as OSM."\n' + common
+    )
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise OsmImportError(f"--out {out} is a file; give a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / _MARKER).is_file():
+        raise OsmImportError(
+            f"--out {out} exists, is not empty and holds no {_MARKER} of an earlier import; "
+            "it would be replaced as a whole. Give a new folder (e.g. DATASET/osm)."
+        )
+
+
+def write_extract(
+    extract: OsmExtract, out: str | Path, *, source_name: str, mapping: OsmMapping
+) -> ImportSummary:
+    """Write an extract's files into ``out`` atomically (all files or none).
+
+    ``out`` must be new, empty or the folder of an earlier import (it holds ``import-osm.json``);
+    it is replaced as a whole only when every file is written.
+
+    Returns
+    -------
+    ImportSummary
+        Counts of what was written.
+
+    Raises
+    ------
+    OsmImportError
+        If ``out`` is a file or an unrelated non-empty folder, or cannot be written.
+    """
+    target = Path(out)
+    _check_out(target)
+    categories = dict(sorted(Counter(extract.facilities["category"]).items()))
+    unmapped = tuple(sorted(extract.unmapped.items(), key=lambda item: (-item[1], item[0])))
+    addresses = addresses_csv(extract.addresses)
+    files = {
+        "facilities.csv": facilities_csv(extract.facilities),
+        "network.geojson": network_geojson(extract.network),
+        "addresses.csv": addresses,
+        "unmapped.csv": _csv_text(("tag", "count"), unmapped),
+        "manifest-snippet.toml": manifest_snippet(
+            timestamp=extract.timestamp, source_name=source_name
+        ),
+    }
+    n_addresses = addresses.count("\n") - 1
+    marker = {
+        "source": source_name,
+        "osm_timestamp": extract.timestamp,
+        "mapping": list(mapping.sources),
+        "facilities": categories,
+        "unmapped": dict(unmapped),
+        "unlocated": dict(sorted(extract.unlocated.items())),
+        "network_ways": len(extract.network),
+        "addresses": n_addresses,
+    }
+    files[_MARKER] = json.dumps(marker, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    try:
+        with atomic_directory(target) as staging:
+            for name, text in files.items():
+                (staging / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OsmImportError(
+            f"cannot write {target}: {exc.strerror or exc}; nothing was changed"
+        ) from exc
+    return ImportSummary(
+        out=target,
+        categories=categories,
+        unmapped=unmapped,
+        unlocated=dict(sorted(extract.unlocated.items())),
+        network_ways=len(extract.network),
+        addresses=n_addresses,
+        files=tuple(sorted(files)),
+    )
+
+
+def import_osm(
+    path: str | Path,
+    *,
+    out: str | Path,
+    mapping: OsmMapping | None = None,
+    districts: str | Path | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Read an OSM extract and write ``facilities.csv``, ``network.geojson``, ``addresses.csv``.
+
+    Parameters
+    ----------
+    path
+        The extract (``.osm``, ``.osm.pbf``).
+    out
+        Folder to write (new, empty, or an earlier import's folder); replaced atomically.
+    mapping
+        Tag→category table (default: :func:`default_mapping`).
+    districts
+        A vector file of districts (any CRS); only what lies inside their union is kept.
+    on_progress
+        Called with the number of OSM objects read so far.
+
+    Returns
+    -------
+    ImportSummary
+        Counts per category, unmapped tags, network ways and addresses.
+
+    Raises
+    ------
+    MissingSourceError
+        If the extract or the districts file does not exist.
+    OsmImportError
+        If a file cannot be read or ``out`` cannot be written.
+    CrsError
+        If the districts file declares no CRS.
+
+    Examples
+    --------
+    >>> import_osm("city.osm.pbf", out="city/osm", districts="city/districts.geojson")  # doctest: +SKIP
+    """
+    mapping = mapping or default_mapping()
+    _check_out(Path(out))  # fail before a long read, not after
+    clip_area = read_districts_union(districts) if districts is not None else None
+    extract = read_osm(path, mapping=mapping, on_progress=on_progress)
+    if clip_area is not None:
+        extract = clip_extract(extract, clip_area)
+    return write_extract(extract, out, source_name=Path(path).name, mapping=mapping)
