@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import osmium
 import osmium.geom
 import shapely
@@ -150,9 +151,16 @@ class OsmMapping:
     rules: tuple[TagRule, ...]
     unmapped_keys: tuple[str, ...]
     sources: tuple[str, ...] = ()
+    _rule_keys: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # most objects (buildings, streets) carry none of these keys: skip the rules at once
+        object.__setattr__(self, "_rule_keys", frozenset(r.filter_key() for r in self.rules))
 
     def classify(self, tags: Mapping[str, str]) -> TagRule | None:
         """The first rule that applies to ``tags``, or None."""
+        if self._rule_keys.isdisjoint(tags):
+            return None
         for rule in self.rules:
             if rule.applies(tags):
                 return rule
@@ -437,21 +445,61 @@ def _tags(obj: Any) -> dict[str, str]:
     return {tag.k: tag.v for tag in obj.tags}
 
 
-def _way_coords(way: Any) -> list[tuple[float, float]]:
-    return [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+def _way_wkb(way: Any, wkb: osmium.geom.WKBFactory) -> bytes | None:
+    """The way as WKB: a LineString, a Point if only one node has a location, else None."""
+    try:
+        return bytes.fromhex(wkb.create_linestring(way))
+    except (RuntimeError, ValueError):  # nodes missing from the extract, or fewer than two
+        coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+        if not coords:
+            return None
+        geometry = shapely.LineString(coords) if len(coords) >= 2 else shapely.Point(coords[0])
+        return shapely.to_wkb(geometry)
 
 
-def _way_point(coords: list[tuple[float, float]], *, closed: bool) -> shapely.Point | None:
-    """A point on an unclosed way, or inside a closed one (its polygon's point on surface)."""
-    if len(coords) >= 4 and closed:
-        polygon = shapely.Polygon(coords)
-        if not polygon.is_valid:
-            polygon = shapely.make_valid(polygon)
-        if not polygon.is_empty:
-            return shapely.point_on_surface(polygon)
-    if len(coords) >= 2:
-        return shapely.point_on_surface(shapely.LineString(coords))
-    return shapely.Point(coords[0]) if coords else None
+def representative_points(geometries: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """A point of each way: inside its polygon when ``closed``, else on the line.
+
+    Vectorised over all ways (one GEOS call per step instead of one per way), as most of an
+    extract's address points come from building outlines.
+
+    Parameters
+    ----------
+    geometries
+        LineStrings, Points or None (WGS84).
+    closed
+        True where the way is closed (its polygon is wanted).
+
+    Returns
+    -------
+    numpy.ndarray
+        Points (None where the geometry is None).
+    """
+    out = np.full(len(geometries), None, dtype=object)
+    present = ~shapely.is_missing(geometries)
+    is_point = present & (shapely.get_type_id(geometries) == 0)
+    out[is_point] = geometries[is_point]
+    lines = present & ~is_point
+    rings = lines & closed & (shapely.get_num_coordinates(geometries) >= 4)
+    rings[rings] = shapely.is_closed(geometries[rings])
+    if rings.any():
+        coords, index = shapely.get_coordinates(geometries[rings], return_index=True)
+        polygons = shapely.polygons(shapely.linearrings(coords, indices=index))
+        invalid = ~shapely.is_valid(polygons)
+        polygons[invalid] = shapely.make_valid(polygons[invalid])
+        points = shapely.point_on_surface(polygons)
+        points[shapely.is_empty(points)] = None
+        out[rings] = points
+    rest = lines & shapely.is_missing(out)
+    out[rest] = shapely.point_on_surface(geometries[rest])
+    return out
+
+
+@dataclass(frozen=True)
+class _WayRef:
+    """Placeholder for a way's point, computed for all ways at once at the end."""
+
+    index: int
 
 
 class _Collector:
@@ -466,9 +514,21 @@ class _Collector:
         self.unlocated: Counter[str] = Counter()
         self.relations_wanted: set[int] = set()
         self.relations_built: set[int] = set()
+        self.wkb = osmium.geom.WKBFactory()
+        self.way_wkb: list[bytes | None] = []
+        self.way_closed: list[bool] = []
+        self.line_wkb: list[bytes | None] = []
 
-    def feature(self, osm_type: str, osm_id: int, tags: dict[str, str], point: Any) -> None:
-        rule = self.mapping.classify(tags)
+    def feature(
+        self,
+        osm_type: str,
+        osm_id: int,
+        tags: dict[str, str],
+        point: shapely.Point | _WayRef | None,
+        *,
+        rule: TagRule | None,
+        address: str | None,
+    ) -> None:
         if rule is None:
             tag = self.mapping.unmapped_tag(tags)
             if tag is not None:
@@ -483,49 +543,62 @@ class _Collector:
                     or f"{rule.subcategory or rule.category} (ohne Namen in OSM)",
                     "category": rule.category,
                     "subcategory": rule.subcategory,
-                    "address": format_address(tags) or "",
+                    "address": address or "",
                     "osm_type": osm_type,
                     "osm_id": osm_id,
                     "geometry": point,
                 }
             )
-        address = format_address(tags)
         if address is not None and point is not None:
             self.addresses.append({"address": address, "geometry": point})
 
     def node(self, node: Any) -> None:
         if not node.location.valid():
             return
+        tags = _tags(node)
         self.feature(
-            "node", node.id, _tags(node), shapely.Point(node.location.lon, node.location.lat)
+            "node",
+            node.id,
+            tags,
+            shapely.Point(node.location.lon, node.location.lat),
+            rule=self.mapping.classify(tags),
+            address=format_address(tags),
         )
 
     def way(self, way: Any) -> None:
         tags = _tags(way)
-        coords = _way_coords(way)
-        if is_walkable(tags) and len(coords) >= 2:
+        walkable = is_walkable(tags)
+        rule = self.mapping.classify(tags)
+        # a street is neither a facility nor an unmapped feature unless a rule takes it
+        street = "highway" in tags and tags.get("area") != "yes" and rule is None
+        address = None if street else format_address(tags)
+        wanted = not street and (
+            rule is not None or address is not None or self.mapping.unmapped_tag(tags) is not None
+        )
+        if not walkable and not wanted:
+            return
+        geometry = _way_wkb(way, self.wkb)
+        if walkable and geometry is not None:
             self.lines.append(
-                {
-                    "osm_id": way.id,
-                    "highway": tags["highway"],
-                    "name": tags.get("name", ""),
-                    "geometry": shapely.LineString(coords),
-                }
+                {"osm_id": way.id, "highway": tags["highway"], "name": tags.get("name", "")}
             )
-        if "highway" in tags and tags.get("area") != "yes" and not self.mapping.classify(tags):
-            return  # a street is not a facility, nor counted as unmapped
-        self.feature("way", way.id, tags, _way_point(coords, closed=way.is_closed()))
+            self.line_wkb.append(geometry)
+        if wanted:
+            point = _WayRef(len(self.way_wkb))
+            self.way_wkb.append(geometry)
+            self.way_closed.append(way.is_closed())
+            self.feature("way", way.id, tags, point, rule=rule, address=address)
 
     def relation(self, relation: Any) -> None:
         tags = _tags(relation)
         if self.mapping.classify(tags) is None:
-            self.feature("relation", relation.id, tags, None)  # counts it as unmapped
+            self.feature("relation", relation.id, tags, None, rule=None, address=None)
         elif tags.get("type") in ("multipolygon", "boundary"):
             self.relations_wanted.add(relation.id)  # its area comes (or came) separately
         else:
             self.unlocated[f"relation of type {tags.get('type', '?')} (not an area)"] += 1
 
-    def area(self, area: Any, wkb: osmium.geom.WKBFactory) -> None:
+    def area(self, area: Any) -> None:
         if area.from_way():
             return  # closed ways are handled as ways
         self.relations_built.add(area.orig_id())
@@ -535,21 +608,49 @@ class _Collector:
         if rule is None and address is None:
             return  # an unmapped relation is counted when the relation itself passes
         try:
-            geometry = shapely.from_wkb(wkb.create_multipolygon(area), on_invalid="fix")
+            geometry = shapely.from_wkb(self.wkb.create_multipolygon(area), on_invalid="fix")
         except RuntimeError:
             geometry = None
         point = (
             None if geometry is None or geometry.is_empty else shapely.point_on_surface(geometry)
         )
         if rule is not None:
-            self.feature("relation", area.orig_id(), tags, point)
+            self.feature("relation", area.orig_id(), tags, point, rule=rule, address=address)
         elif point is not None:
             self.addresses.append({"address": address, "geometry": point})
 
     def finish(self) -> None:
+        """Compute the ways' points and lines; count what could not be placed."""
         failed = self.relations_wanted - self.relations_built
         if failed:
             self.unlocated["multipolygon relation whose area could not be built"] += len(failed)
+        points = representative_points(
+            shapely.from_wkb(np.array(self.way_wkb, dtype=object)),
+            np.array(self.way_closed, dtype=bool),
+        )
+        self.facilities = self._placed(self.facilities, points, count=True)
+        self.addresses = self._placed(self.addresses, points, count=False)
+        lines = shapely.from_wkb(np.array(self.line_wkb, dtype=object))
+        keep = shapely.get_type_id(lines) == 1  # a way with one located node is no line
+        self.lines = [
+            {**row, "geometry": line}
+            for row, line, ok in zip(self.lines, lines, keep, strict=True)
+            if ok
+        ]
+
+    def _placed(
+        self, rows: list[dict[str, Any]], points: np.ndarray, *, count: bool
+    ) -> list[dict[str, Any]]:
+        placed = []
+        for row in rows:
+            if isinstance(row["geometry"], _WayRef):
+                row = {**row, "geometry": points[row["geometry"].index]}
+                if row["geometry"] is None:
+                    if count:
+                        self.unlocated["way without coordinates"] += 1
+                    continue
+            placed.append(row)
+        return placed
 
 
 def read_osm(
@@ -587,7 +688,6 @@ def read_osm(
     mapping = mapping or default_mapping()
     osm_file = _osm_file(source)
     collector = _Collector(mapping)
-    wkb = osmium.geom.WKBFactory()
     keys = ("highway", "addr:housenumber", *mapping.filter_keys())
     processor = (
         osmium.FileProcessor(osm_file)
@@ -605,7 +705,7 @@ def read_osm(
             elif obj.is_way():
                 collector.way(obj)
             elif obj.is_area():
-                collector.area(obj, wkb)
+                collector.area(obj)
             elif obj.is_relation():
                 collector.relation(obj)
             count += 1
