@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pytest
 from click.testing import CliRunner, Result
-from osm_extract import write_city_extract  # tests/helpers/osm_extract.py (via tests/conftest.py)
+from osm_extract import NE, write_city_extract  # tests/helpers/osm_extract.py (via conftest)
+from pyproj import Transformer
 
 from dashboard.cli import main
 from layers.dataset import load_dataset
+from layers.geocode import AddressIndex
+from layers.network import read_lines
 
 FIVE_CATEGORIES = "".join(
     f'[[categories]]\nid = "{cid}"\nlabel_de = "{de}"\nlabel_en = "{en}"\ncolour = "{colour}"\n\n'
@@ -79,7 +83,14 @@ def test_import_prints_summary_and_output_validates(
         ("participation", 1),
     ]
     assert loaded.addresses is not None and len(loaded.addresses) == 3
+    # the address search finds an imported address written the way people type it
+    found = AddressIndex(loaded.addresses, prefer_city="Teststadt").lookup("kaiserstr. 5a")
+    assert found.address == "Kaiserstraße 5 a, Teststadt"
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True).transform(*NE)
+    assert (found.x, found.y) == pytest.approx((x, y), abs=0.2)
     assert loaded.network is not None and loaded.network.path.name == "network.geojson"
+    lines = read_lines(loaded.network.path, crs=loaded.metadata.metric_crs)
+    assert len(lines) == 5 and lines.length.sum() > 0
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

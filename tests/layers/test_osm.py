@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import re
 from pathlib import Path
@@ -343,3 +344,30 @@ def test_progress_is_reported(osm_extract: Path) -> None:
     seen: list[int] = []
     read_osm(osm_extract, on_progress=seen.append)
     assert seen and seen[-1] > 0
+
+
+def test_compressed_xml(osm_extract: Path, tmp_path: Path) -> None:
+    gz = tmp_path / "city.osm.gz"
+    gz.write_bytes(gzip.compress(osm_extract.read_bytes()))
+    plain = read_osm(osm_extract)
+    packed = read_osm(gz)
+    assert packed.facilities.drop(columns="geometry").equals(
+        plain.facilities.drop(columns="geometry")
+    )
+    assert len(packed.addresses) == len(plain.addresses) == 3
+
+
+def test_docs_list_every_default_rule() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "osm-import.md").read_text(
+        encoding="utf-8"
+    )
+    mapping = load_mapping()
+    assert {rule.category for rule in mapping.rules} == {
+        "meeting",
+        "counselling",
+        "care",
+        "participation",
+        "network",
+    }
+    for rule in mapping.rules:
+        assert f"| `{rule.category}` | {rule.subcategory} |" in docs
