@@ -15,7 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
+import time
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +35,8 @@ import shapely
 from layers._atomic import atomic_directory
 from layers.crs import WGS84
 from layers.errors import CrsError, MissingSourceError, OsmImportError
+
+logger = logging.getLogger(__name__)
 
 FACILITY_COLUMNS = (
     "id",
@@ -696,6 +700,8 @@ def read_osm(
         .with_filter(osmium.filter.KeyFilter(*keys))
     )
     count = 0
+    started = time.perf_counter()
+    logger.info("reading %s: relations first (areas), then all objects", source)
     try:
         with osmium.io.Reader(osm_file, osmium.osm.NOTHING) as reader:
             timestamp = reader.header().get("osmosis_replication_timestamp", "")
@@ -719,6 +725,15 @@ def read_osm(
     if on_progress is not None:
         on_progress(count)
     collector.finish()
+    logger.info(
+        "handled %s tagged objects of %s in %.1f s: %d facilities, %d ways, %d addresses",
+        f"{count:,}",
+        source.name,
+        time.perf_counter() - started,
+        len(collector.facilities),
+        len(collector.lines),
+        len(collector.addresses),
+    )
     return OsmExtract(
         facilities=_frame(
             collector.facilities,
@@ -916,8 +931,8 @@ def network_geojson(network: gpd.GeoDataFrame) -> str:
             "geometry": {"type": "LineString", "coordinates": coords},
         }
         features.append(json.dumps(feature, ensure_ascii=False, sort_keys=True))
-    body = ",\n".join(features)
-    return '{"type":"FeatureCollection","features":[\n' + body + "\n]}\n"
+    body = "\n" + ",\n".join(features) + "\n" if features else ""
+    return '{"type":"FeatureCollection","features":[' + body + "]}\n"
 
 
 def manifest_snippet(*, timestamp: str, source_name: str) -> str:
