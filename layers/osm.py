@@ -453,7 +453,8 @@ def _way_wkb(way: Any, wkb: osmium.geom.WKBFactory) -> bytes | None:
     """The way as WKB: a LineString, a Point if only one node has a location, else None."""
     try:
         return bytes.fromhex(wkb.create_linestring(way))
-    except (RuntimeError, ValueError):  # nodes missing from the extract, or fewer than two
+    except (osmium.InvalidLocationError, RuntimeError, ValueError):
+        # nodes missing from the extract (cut at its edge), or fewer than two of them
         coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
         if not coords:
             return None
@@ -613,7 +614,7 @@ class _Collector:
             return  # an unmapped relation is counted when the relation itself passes
         try:
             geometry = shapely.from_wkb(self.wkb.create_multipolygon(area), on_invalid="fix")
-        except RuntimeError:
+        except (osmium.InvalidLocationError, RuntimeError, ValueError):
             geometry = None
         point = (
             None if geometry is None or geometry.is_empty else shapely.point_on_surface(geometry)

@@ -29,6 +29,7 @@ from osm_extract import (  # tests/helpers/osm_extract.py (on sys.path via tests
     OUTSIDE,
     SE,
     SW,
+    OsmBuilder,
     lonlat,
     rectangle,
     write_city_extract,
@@ -371,3 +372,28 @@ def test_docs_list_every_default_rule() -> None:
     }
     for rule in mapping.rules:
         assert f"| `{rule.category}` | {rule.subcategory} |" in docs
+
+
+def test_ways_with_nodes_missing_from_the_extract(tmp_path: Path) -> None:
+    """A cut extract: ways refer to nodes it does not hold."""
+    b = OsmBuilder()
+    refs = b.way(
+        10,
+        rectangle(*NW, NW[0] + 0.001, NW[1] + 0.001),
+        {"amenity": "community_centre", "name": "Halb"},
+        closed=True,
+    )
+    gone = b.way(11, [NE, SE], {"amenity": "community_centre", "name": "Weg"})
+    b.way(12, [SW, lonlat(600, 500), lonlat(700, 500)], {"highway": "footway"})
+    b.nodes = [n for n in b.nodes if n[0] not in {refs[2], *gone, b.ways[-1][1][0]}]
+    path = tmp_path / "cut.osm"
+    path.write_text(b.xml(), encoding="utf-8")
+    extract = read_osm(path)
+    # three of four corners left: the ring still closes, the point lies inside the triangle
+    (point,) = extract.facilities.geometry
+    assert extract.facilities["id"].tolist() == ["osm-w10"]
+    triangle = shapely.Polygon([NW, (NW[0] + 0.001, NW[1]), (NW[0], NW[1] + 0.001)])
+    assert triangle.contains(point)
+    assert extract.unlocated == {"way without coordinates": 1}
+    (line,) = extract.network.geometry
+    assert list(line.coords) == [lonlat(600, 500), lonlat(700, 500)]
