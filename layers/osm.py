@@ -718,7 +718,7 @@ def read_osm(
             count += 1
             if on_progress is not None and count % _PROGRESS_EVERY == 0:
                 on_progress(count)
-    except RuntimeError as exc:
+    except (RuntimeError, OSError, ValueError) as exc:
         raise OsmImportError(
             f"cannot read OSM extract {source}: {exc}. Is it an OpenStreetMap .osm (XML) or "
             ".osm.pbf file, complete and not truncated?"

@@ -397,3 +397,14 @@ def test_ways_with_nodes_missing_from_the_extract(tmp_path: Path) -> None:
     assert extract.unlocated == {"way without coordinates": 1}
     (line,) = extract.network.geometry
     assert list(line.coords) == [lonlat(600, 500), lonlat(700, 500)]
+
+
+def test_truncated_pbf(osm_extract: Path, tmp_path: Path) -> None:
+    pbf = tmp_path / "full.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(osm_extract)):
+            writer.add(obj)
+    cut = tmp_path / "cut.osm.pbf"
+    cut.write_bytes(pbf.read_bytes()[: pbf.stat().st_size // 2])
+    with pytest.raises(OsmImportError, match=r"cut\.osm\.pbf: PBF error.*not truncated\?"):
+        read_osm(cut)
