@@ -9,7 +9,8 @@ from tqdm import tqdm
 
 from dashboard.cli import main
 from dashboard.cli._common import reports_errors
-from layers.osm import UNMAPPED_TOP_N, ImportSummary, import_osm, load_mapping
+from layers.osm import UNMAPPED_TOP_N, ImportSummary, import_osm
+from layers.osm_mapping import load_mapping
 
 
 @main.command("import-osm")

@@ -1,4 +1,4 @@
-"""OSM import (layers.osm): generated extracts with known answers, .pbf, clipping, bad input."""
+"""OSM import (layers.osm, layers.osm_mapping): generated extracts with known answers, .pbf, clipping, bad input."""
 
 from __future__ import annotations
 
@@ -36,14 +36,8 @@ from osm_extract import (  # tests/helpers/osm_extract.py (on sys.path via tests
 )
 
 from layers.errors import CrsError, MissingSourceError, OsmImportError
-from layers.osm import (
-    FACILITY_COLUMNS,
-    format_address,
-    import_osm,
-    is_walkable,
-    load_mapping,
-    read_osm,
-)
+from layers.osm import FACILITY_COLUMNS, format_address, import_osm, is_walkable, read_osm
+from layers.osm_mapping import load_mapping
 
 EXPECTED_FACILITIES = {
     # id: (category, subcategory, name, lon, lat)
