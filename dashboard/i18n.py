@@ -9,6 +9,7 @@ speaks need only these two marks, so a small formatter keeps the app light.
 from __future__ import annotations
 
 import math
+from datetime import date
 from types import MappingProxyType
 
 LANGS: tuple[str, ...] = ("de", "en")
@@ -218,6 +219,23 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "coord_location": ("Standort", "Location"),
         "coord_none": ("keine Einrichtung im Datensatz", "no facility in the dataset"),
         "walk_min": ("ca. {min} Min. zu Fuß", "about {min} min walk"),
+        "coord_map_point": (
+            "Punkt auf der Karte ({lat}, {lon})",
+            "Point on the map ({lat}, {lon})",
+        ),
+        "coord_print_title": (
+            "Quartiersatlas: Angebote in der Nähe",
+            "Quartiersatlas: services nearby",
+        ),
+        "coord_rule": ("Fußweg {d}, Gehtempo {speed}.", "Walking distance {d}, pace {speed}."),
+        "coord_straight_line": (
+            "Entfernungen und Minuten in Luftlinie; der echte Weg ist meist länger.",
+            "Distances and minutes as the crow flies; the real walk is usually longer.",
+        ),
+        "coord_straight_short": ("Luftlinie", "straight line"),
+        "coord_printed": ("Stand der Liste: {date}", "List as of {date}"),
+        "coord_unnamed": ("{kind} (ohne Namen in der Quelle)", "{kind} (no name in the source)"),
+        "coord_unnamed_plain": ("Einrichtung ohne Namen", "Unnamed facility"),
         # upload
         "upload_title": ("Eigene Einrichtungsliste", "Your own facility list"),
         "upload_help": (
@@ -420,6 +438,21 @@ def fmt_distance(metres: float, lang: str = DEFAULT_LANG) -> str:
     if metres < 1000:
         return f"{fmt_number(round(float(metres) / 10) * 10, lang)} m"
     return f"{fmt_number(float(metres) / 1000, lang, decimals=1)} km"
+
+
+def fmt_date(day: date, lang: str = DEFAULT_LANG) -> str:
+    """Format a calendar date for the locale (``"06.12.2026"`` / ``"6 December 2026"``).
+
+    Examples
+    --------
+    >>> fmt_date(date(2026, 12, 6))
+    '06.12.2026'
+    >>> fmt_date(date(2026, 12, 6), "en")
+    '6 December 2026'
+    """
+    if check_lang(lang) == "de":
+        return day.strftime("%d.%m.%Y")
+    return f"{day.day} {day.strftime('%B %Y')}"
 
 
 def label(item: object, lang: str) -> str:

@@ -601,16 +601,18 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                         className="btn btn-primary btn-block",
                     ),
                     html.Div(id=ids.GEO_STATUS, className="hint", **{"aria-live": "polite"}),
-                    html.Div(
-                        id=ids.COORD_RESULT, className="coord-result", **{"aria-live": "polite"}
-                    ),
-                    dcc.Store(id=ids.COORD_KEY),
                     html.Button(
                         T("coord_print", lang),
                         id=ids.COORD_PRINT,
                         n_clicks=0,
                         className="btn btn-secondary btn-block",
                     ),
+                    # the list is a block of its own so that a phone can show the map between
+                    # the search and the (long) list
+                    html.Div(
+                        id=ids.COORD_RESULT, className="coord-result", **{"aria-live": "polite"}
+                    ),
+                    dcc.Store(id=ids.COORD_KEY),
                 ],
             ),
             html.Details(

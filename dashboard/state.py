@@ -23,6 +23,8 @@ LAYER_IDS: tuple[str, ...] = ("facilities", "gaps", "change", "upload")
 BASEMAPS: tuple[str, ...] = ("none", "osm")
 DISTANCE_MODES: tuple[str, ...] = ("euclidean", "network")
 MAX_SCENARIO_POINTS = 50
+MAX_ADDRESS_CHARS = 100
+"""Longest address text kept in a state or a link (longer text is no address)."""
 COORD_DECIMALS = 5
 """Coordinates in links are rounded to 5 decimals (about 1 m)."""
 
@@ -48,6 +50,8 @@ class ViewState:
     removed: tuple[str, ...] = ()
     """Ids of existing facilities switched off."""
     location: tuple[float, float] | None = None
+    address: str | None = None
+    """The address the location was found from (a label only; ``location`` is what counts)."""
     scenario_category: str | None = None
     lang: str = DEFAULT_LANG
     present: bool = False
@@ -130,6 +134,8 @@ def to_query(state: ViewState, *, defaults: ViewState | None = None) -> str:
         items.append(("off", ",".join(state.removed)))
     if state.location:
         items.append(("loc", f"{_num(state.location[0])},{_num(state.location[1])}"))
+        if state.address:
+            items.append(("addr", state.address))
     put("scat", state.scenario_category, base.scenario_category)
     put("lang", state.lang, base.lang)
     if state.present:
@@ -235,6 +241,8 @@ def from_query(
         changes["removed"] = tuple(dict.fromkeys(x for x in off.split(",") if x))[:500]
     if (loc := get("loc")) and (point := _latlon(loc)):
         changes["location"] = point
+        if (addr := get("addr")) and len(addr) <= MAX_ADDRESS_CHARS:
+            changes["address"] = addr
     if (scat := get("scat")) and (categories is None or scat in categories):
         changes["scenario_category"] = scat
     if (lang := get("lang")) in LANGS:

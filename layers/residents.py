@@ -258,7 +258,10 @@ def build_resident_points(
         weight_parts.append(weights)
         grid_flags.append(np.zeros(len(codes), dtype=bool))
         counts = np.bincount(code_parts[0], minlength=len(districts))
-    totals = population[population["group"] == TOTAL].groupby("district_id")["value"].max()
+    known_totals = population[(population["group"] == TOTAL) & population["value"].notna()]
+    totals = known_totals.groupby("district_id")["value"].max()
+    # the warning quotes the latest year, as every other figure shown does
+    latest = known_totals.sort_values("year").groupby("district_id")[["year", "value"]].last()
     city_ratio = counts.sum() / totals.sum() if counts.sum() and totals.sum() > 0 else 0.0
     for position, (did, name, geom) in enumerate(
         zip(district_ids, districts["name"], districts.geometry, strict=True)
@@ -284,10 +287,12 @@ def build_resident_points(
             and inhabitants > 0
             and n_points / inhabitants < FEW_POINTS_RATIO * city_ratio
         ):
+            year, current = latest.loc[did, "year"], latest.loc[did, "value"]
             collector.warning(
                 file,
                 f"district {did} ({name}) has few resident points ({n_points} for "
-                f"{inhabitants:,.0f} inhabitants); its coverage figures rest on few addresses",
+                f"{current:,.0f} inhabitants in {int(year)}); its coverage figures rest on few "
+                "addresses",
             )
     if not xy_parts:
         return ResidentPoints(

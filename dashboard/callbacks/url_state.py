@@ -14,6 +14,7 @@ from dash import Input, Output, State, no_update
 
 from dashboard import ids
 from dashboard.state import (
+    MAX_ADDRESS_CHARS,
     MAX_SCENARIO_POINTS,
     SPEEDS_KMH,
     ViewState,
@@ -170,7 +171,8 @@ def apply_click(ctx: AppContext, state: ViewState, trigger: str, click: dict | N
             return state.with_(added=(*state.added, (state.scenario_category, lat, lon)))
         return state
     if state.view == "coordinator":
-        return state.with_(location=(lat, lon)) if ctx.inside_city(lat, lon) else state
+        inside = ctx.inside_city(lat, lon)
+        return state.with_(location=(lat, lon), address=None) if inside else state
     area = ctx.area_at(lat, lon, ctx.level(state.level))
     return state.with_(area=area) if area is not None else state
 
@@ -250,12 +252,13 @@ def next_state(
     elif trigger == ids.PRESENT_EXIT:
         state = state.with_(present=False)
     elif trigger == ids.ADDRESS and values.get(ids.ADDRESS):
+        address = str(values[ids.ADDRESS])[:MAX_ADDRESS_CHARS]
         with contextlib.suppress(LookupError, ValueError):
-            state = state.with_(location=ctx.geocode(values[ids.ADDRESS]))
+            state = state.with_(location=ctx.geocode(address), address=address)
     elif trigger == ids.GEO_STORE:
         geo = values.get(ids.GEO_STORE) or {}
         if geo.get("lat") is not None and ctx.inside_city(geo["lat"], geo["lon"]):
-            state = state.with_(location=(round(geo["lat"], 5), round(geo["lon"], 5)))
+            state = state.with_(location=(round(geo["lat"], 5), round(geo["lon"], 5)), address=None)
     elif trigger == ids.SUGGEST_TAKE and suggestions:
         cat = suggestions.get("category")
         new = tuple((cat, float(a), float(b)) for a, b in suggestions.get("sites", []))

@@ -105,6 +105,36 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+OUT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "csv": (".csv", ".txt"),
+    "json": (".json", ".geojson"),
+    "pdf": (".pdf",),
+    "png": (".png",),
+    "xlsx": (".xlsx",),
+}
+"""File name endings accepted by ``--out`` for each output format."""
+
+
+def check_out_suffix(out: Path | None, fmt: str) -> None:
+    """Refuse an ``--out`` file whose ending does not match the format that would be written.
+
+    Raises
+    ------
+    click.BadParameter
+        Naming the file, the format and the endings that fit (``profile --out x.png`` would
+        otherwise write JSON into a file called ``.png``).
+    """
+    if out is None:
+        return
+    allowed = OUT_SUFFIXES.get(fmt, ())
+    if out.suffix.lower() not in allowed:
+        raise click.BadParameter(
+            f"{out.name!r} does not end in {' or '.join(allowed)}, but the output is {fmt}; "
+            f"name the file {out.stem}{allowed[0]} or choose another --format",
+            param_hint="--out",
+        )
+
+
 def emit(text: str, out: Path | None) -> None:
     """Write ``text`` to ``out`` atomically, or to stdout when ``out`` is None."""
     if out is None:

@@ -174,7 +174,7 @@ def _summary_text(summary: dict) -> str:
     lines.append("  sources")
     for source in summary["sources"]:
         lines.append(
-            f"    {source['layer']:<14}{source['file']}: {source['attribution'] or '-'}; "
+            f"    {source['layer']:<15} {source['file']}: {source['attribution'] or '-'}; "
             f"licence {source['licence'] or 'not stated'}; {source['date'] or 'date not stated'}"
         )
     if summary["warnings"]:

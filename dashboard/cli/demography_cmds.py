@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard.cli import main
 from dashboard.cli._common import (
+    check_out_suffix,
     data_option,
     emit,
     frame_to_csv,
@@ -171,6 +172,7 @@ def change_cmd(
     areas in the order of the districts file, then an ALL row for the city. A value that is not
     in the data stays empty (its reason is printed to stderr), never 0.
     """
+    check_out_suffix(out, fmt)
     from layers.areas import area_mapping
 
     dataset = open_dataset(data_dir)
@@ -477,11 +479,13 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
     "--to", "year_to", type=int, default=None, help="End year (default: latest year of the total)."
 )
 @click.option(
+    "--radius",
     "--radius-m",
+    "radius_m",
     type=float,
     default=500.0,
     show_default=True,
-    help="Walking radius of the coverage shares (m).",
+    help="Walking radius of the coverage shares (m); --radius-m is the older spelling.",
 )
 @click.option("--no-coverage", is_flag=True, help="Demographic components only.")
 @click.option(
@@ -522,6 +526,7 @@ def need_cmd(
     none of these is known), and the share of residents not covered per category. Default
     weights: demography and coverage half each, split equally. See docs/demography.md.
     """
+    check_out_suffix(out, fmt)
     from layers.areas import area_mapping
 
     parsed = _parse_weights(weights)
@@ -614,11 +619,13 @@ def _render_pdf(profile: dict[str, Any], out: Path | None) -> None:
     help="Profile year (default: latest; a later year is projected).",
 )
 @click.option(
+    "--radius",
     "--radius-m",
+    "radius_m",
     type=float,
     default=500.0,
     show_default=True,
-    help="Walking radius of the coverage shares (m).",
+    help="Walking radius of the coverage shares (m); --radius-m is the older spelling.",
 )
 @click.option("--no-coverage", is_flag=True, help="Skip the coverage computation (faster).")
 @click.option(
@@ -662,6 +669,7 @@ def profile_cmd(
 
     if fmt is None:
         fmt = "pdf" if out is not None and out.suffix.lower() == ".pdf" else "json"
+    check_out_suffix(out, fmt)
     parsed = _parse_weights(weights)
     dataset = open_dataset(data_dir)
     profile = area_profile(

@@ -343,3 +343,30 @@ def test_need_ranking_csv_and_json(runner, grid):
         main, ["need", "--data", str(grid), "--weight", "kids=1", "--no-coverage"]
     )
     assert result.exit_code == 1 and "valid components: growth_under_6" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["profile", "--area", "0101", "--no-coverage"], "profil.png"),
+        (["change"], "change.json"),
+        (["change", "--format", "json"], "change.csv"),
+        (["need", "--no-coverage"], "need.pdf"),
+    ],
+)
+def test_out_file_ending_must_match_the_format(runner, grid, tmp_path, args, name):
+    out = tmp_path / name
+    result = runner.invoke(main, [*args, "--data", str(grid), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert name in result.stderr and "does not end in" in result.stderr
+    assert not out.exists()
+
+
+def test_radius_is_spelled_the_same_as_in_the_other_commands(runner, grid):
+    new = runner.invoke(main, ["need", "--data", str(grid), "--radius", "300", "--format", "json"])
+    old = runner.invoke(
+        main, ["need", "--data", str(grid), "--radius-m", "300", "--format", "json"]
+    )
+    assert new.exit_code == 0, new.output
+    assert new.stdout == old.stdout
+    assert json.loads(new.stdout)["radius_m"] == 300

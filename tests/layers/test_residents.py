@@ -165,7 +165,7 @@ def test_few_resident_points_are_a_warning(make) -> None:
     path = make(residents_csv({"0101": many, "0102": many, "0201": many, "0202": [1.0]}))
     assert [i.format() for i in validate_dataset(path)] == [
         "warning: residents.csv: district 0202 (Südost) has few resident points (1 for 400 "
-        "inhabitants); its coverage figures rest on few addresses"
+        "inhabitants in 2021); its coverage figures rest on few addresses"
     ]
 
 

@@ -52,7 +52,7 @@ def test_controls_are_keyboard_reachable_with_visible_focus(dash_duo, make_app):
         assert control in seen, f"{control} not reached by Tab; reached {sorted(seen)}"
 
 
-def test_on_site_result_comes_before_the_map_on_a_phone(dash_duo, make_app):
+def test_on_site_search_then_map_then_list_on_a_phone(dash_duo, make_app):
     dash_duo.start_server(make_app())
     dash_duo.driver.set_window_size(360, 800)
     dash_duo.driver.get(f"{dash_duo.server_url}/?view=coordinator&loc=49.00937,8.40444")
@@ -62,13 +62,13 @@ def test_on_site_result_comes_before_the_map_on_a_phone(dash_duo, make_app):
         "var out = {}; for (var id of arguments[0]) {"
         " out[id] = document.getElementById(id).getBoundingClientRect().top + window.scrollY; }"
         " return out;",
-        [ids.COORD_PANEL, ids.COORD_RESULT, ids.MAP, ids.MAP_SOURCE, ids.NOTES_PANEL, ids.CONTROLS],
+        [ids.ADDRESS, ids.COORD_RESULT, ids.MAP, ids.MAP_SOURCE, ids.NOTES_PANEL, ids.CONTROLS],
     )
-    # address search and result list first, then the map with its long source line, the notes
-    # and the settings
-    assert top[ids.COORD_PANEL] < top[ids.COORD_RESULT] < top[ids.MAP], top
-    assert top[ids.MAP] < top[ids.MAP_SOURCE] < top[ids.NOTES_PANEL] < top[ids.CONTROLS], top
-    assert dash_duo.find_element(f"#{ids.COORD_RESULT}").location["y"] < 800  # on the first screen
+    # the address search, then the map with the location (reachable without scrolling past a
+    # long list), its source line, the list, the notes and the settings
+    assert top[ids.ADDRESS] < top[ids.MAP] < top[ids.MAP_SOURCE] < top[ids.COORD_RESULT], top
+    assert top[ids.COORD_RESULT] < top[ids.NOTES_PANEL] < top[ids.CONTROLS], top
+    assert dash_duo.find_element(f"#{ids.MAP}").location["y"] < 800  # on the first screen
 
     # the planning view keeps the map first
     dash_duo.driver.get(f"{dash_duo.server_url}/")
