@@ -53,7 +53,7 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "group": ("Bevölkerungsgruppe", "Population group"),
         "level": ("Gebietsebene", "Area level"),
         "level_district": ("Stadtteile", "Districts"),
-        "level_planning_area": ("Planungsräume", "Planning areas"),
+        "level_planning_area": ("Planungsgebiete", "Planning areas"),
         "proposal": ("Vorschlag", "proposal"),
         "layers": ("Kartenebenen", "Map layers"),
         "layer_facilities": ("Einrichtungen", "Facilities"),
@@ -265,13 +265,13 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         # notes & methods
         "notes_title": ("Datenstand und Hinweise", "Data status and notes"),
         "notes_seed": (
-            "Die mitgelieferte Einrichtungsliste ist eine echte, aber unvollständige Startliste. "
-            "Aktuelle Daten holen Sie mit „quartiersatlas fetch“; die eigene Liste der Stadt "
-            "importieren Sie über „Eigene Einrichtungsliste“ oder den Datensatz "
-            "(„quartiersatlas validate“).",
-            "The bundled facility list is a real but incomplete seed list. Fetch current data "
-            "with `quartiersatlas fetch`; import the city's own list via “Your own facility "
-            "list” or the dataset (`quartiersatlas validate`).",
+            "Die mitgelieferte Einrichtungsliste ist eine echte, aber unvollständige Startliste: "
+            "Anteile und Lücken unterschätzen das tatsächliche Angebot. Eine eigene, "
+            "vollständigere Liste können Sie unter „Eigene Einrichtungsliste“ hochladen; wie "
+            "die Daten der Stadt dauerhaft eingebunden werden, beschreibt die Dokumentation.",
+            "The bundled facility list is a real but incomplete seed list: shares and gaps "
+            "understate what is really there. Upload a fuller list of your own under “Your own "
+            "facility list”; the documentation describes how to add the city's data for good.",
         ),
         "notes_unlocated": (
             "{n} Einrichtungen ohne Koordinaten sind nicht auf der Karte.",

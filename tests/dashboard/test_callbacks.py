@@ -429,7 +429,8 @@ def test_language_texts(tiny_ctx):
     notes = text_of(language.notes(tiny_ctx, "de"))
     assert "Testdaten: <b>nicht</b> echt." in notes  # shown as text, not HTML
     assert "unvollständige Startliste" in notes
-    assert "quartiersatlas fetch" in notes
+    assert "„Eigene Einrichtungsliste“" in notes  # where to act, in the planner's words
+    assert "quartiersatlas" not in notes and "[[" not in notes  # no commands or file syntax
 
 
 # -- upload ------------------------------------------------------------------------------------
