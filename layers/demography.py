@@ -493,3 +493,68 @@ def _absent_area_values(
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+JUMP_THRESHOLD = 0.2
+"""A change of more than a fifth from one year of a series to the next is flagged as a jump."""
+
+JUMP_COLUMNS = (
+    "area_id",
+    "year_from",
+    "year_to",
+    "value_from",
+    "value_to",
+    "change",
+    "reverts",
+)
+
+
+def series_jumps(series: pd.DataFrame, *, threshold: float = JUMP_THRESHOLD) -> pd.DataFrame:
+    """Find jumps in population series: a step between neighbouring years of more than ``threshold``.
+
+    Such a jump is often no demographic change but a break in the series (a reception centre
+    opened and closed, a boundary moved, a register cleaned). The values are never smoothed;
+    the jump is reported so that a profile or a change table can say so next to the numbers.
+
+    Parameters
+    ----------
+    series
+        Long table with ``area_id``, ``year`` and ``value`` (as :func:`population_series`).
+    threshold
+        Relative change (0.2 = a fifth) above which a step counts as a jump.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`JUMP_COLUMNS`: one row per jump; ``change`` as a fraction of ``value_from``;
+        ``reverts`` when the next step goes back by at least half of the jump. Steps across a
+        missing value are not compared.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"area_id": "07", "year": [2013, 2014, 2015, 2016],
+    ...                   "value": [20295, 24111, 29430, 22808]})
+    >>> series_jumps(s)[["year_from", "year_to", "reverts"]].values.tolist()
+    [[2014, 2015, True], [2015, 2016, False]]
+    """
+    _require_columns(series, ("area_id", "year", "value"), name="series")
+    rows = []
+    for area_id, part in series.sort_values("year").groupby("area_id", sort=False):
+        years = part["year"].astype(int).to_numpy()
+        values = part["value"].to_numpy(dtype=float)
+        for i in range(1, len(values)):
+            before, after = values[i - 1], values[i]
+            if not (np.isfinite(before) and np.isfinite(after)) or before <= 0:
+                continue
+            change = (after - before) / before
+            if abs(change) <= threshold:
+                continue
+            step_back = values[i + 1] - after if i + 1 < len(values) else np.nan
+            reverts = bool(
+                np.isfinite(step_back)
+                and -step_back * np.sign(after - before) >= 0.5 * abs(after - before)
+            )
+            rows.append(
+                (str(area_id), int(years[i - 1]), int(years[i]), before, after, change, reverts)
+            )
+    return pd.DataFrame(rows, columns=list(JUMP_COLUMNS))

@@ -271,3 +271,32 @@ def test_property_area_sums_equal_district_sums(values, areas):
         assert table.loc[area, "value_from"] == sum(values[i] for i in members)
         assert table.loc[area, "value_to"] == sum(values[3 + i] for i in members)
     assert table.loc["ALL", "change"] == sum(values[3:]) - sum(values[:3])
+
+
+def test_series_jumps_flags_a_step_of_more_than_a_fifth_and_its_fall_back() -> None:
+    from layers.demography import series_jumps
+
+    series = pd.DataFrame(
+        {
+            "area_id": ["07"] * 5 + ["08"] * 3,
+            "year": [2013, 2014, 2015, 2016, 2017, 2019, 2020, 2021],
+            "value": [20295, 24111, 29430, 22808, 21884, 100, float("nan"), 200],
+        }
+    )
+    jumps = series_jumps(series)
+    assert jumps[["area_id", "year_from", "year_to"]].values.tolist() == [
+        ["07", 2014, 2015],
+        ["07", 2015, 2016],
+    ]
+    assert jumps["reverts"].tolist() == [True, False]
+    assert jumps["change"].round(3).tolist() == [0.221, -0.225]
+    # 2013 -> 2014 is +18.8 %: below a fifth; 08 jumps across a missing year, not compared
+    assert series_jumps(series, threshold=0.15)["year_to"].tolist() == [2014, 2015, 2016]
+
+
+def test_series_jumps_of_a_flat_series_is_empty() -> None:
+    from layers.demography import JUMP_COLUMNS, series_jumps
+
+    flat = pd.DataFrame({"area_id": "1", "year": [2020, 2021], "value": [100.0, 110.0]})
+    out = series_jumps(flat)
+    assert out.empty and tuple(out.columns) == JUMP_COLUMNS
