@@ -282,7 +282,9 @@ def check_level(dataset: Dataset, level: str) -> str:
     if level == "planning_area":
         raise CatalogueError(NO_MAPPING_HINT)
     valid = ("district", "planning_area", *levels[1:]) if "planning_area" not in levels else levels
-    unmapped = "" if "planning_area" in levels else " (planning_area needs a [planning_areas] table)"
+    unmapped = (
+        "" if "planning_area" in levels else " (planning_area needs a [planning_areas] table)"
+    )
     raise CatalogueError(
         f"unknown level {level!r}{did_you_mean(level, valid)}; "
         f"valid levels: {valid_list(valid)}{unmapped}"
@@ -296,6 +298,27 @@ def outside_districts(dataset: Dataset, level: str) -> list[str]:
         return []
     inside = set(grouping.mapping["district_id"])
     return [d for d in dataset.districts["id"] if d not in inside]
+
+
+def outside_area_note(dataset: Dataset, level: str, *, residents: float | None = None) -> str:
+    """One line on the districts a grouping level leaves out ("" when it leaves out none).
+
+    Examples: ``level 'ortschaft' (Ortschaften) covers 2 of 4 districts; 1200 residents live in
+    the other 2 (0102, 0202), outside any area: counted in the ALL row only``.
+    """
+    grouping = grouping_of(dataset, level)
+    left_out = outside_districts(dataset, level)
+    if grouping is None or not left_out:
+        return ""
+    n = len(dataset.districts)
+    people = "" if residents is None else f"{residents:.0f} residents live in "
+    text = (
+        f"level {level!r} ({grouping.label_de}) covers {n - len(left_out)} of {n} districts; "
+        f"{people}the other {len(left_out)} ({valid_list(left_out, limit=10)}) "
+        f"{'are ' if residents is None else ''}outside any area: counted in the ALL row only"
+    )
+    note = grouping.note("en")
+    return f"{text}. {note}" if note else text
 
 
 def area_mapping(dataset: Dataset, level: Level | str) -> pd.DataFrame:

@@ -444,9 +444,7 @@ def add_derived_groups(
             continue
         unknown = [p for p in group.parts if p not in present]
         if unknown:
-            listed = "; ".join(
-                f"{p!r}{did_you_mean(p, sorted(present))}" for p in unknown
-            )
+            listed = "; ".join(f"{p!r}{did_you_mean(p, sorted(present))}" for p in unknown)
             collector.error(
                 "dataset.toml",
                 f"[[groups]] {group.id}: sum_of names group(s) not in the population files: "
@@ -468,14 +466,16 @@ def _sum_parts(population: pd.DataFrame, group: DerivedGroup) -> pd.DataFrame:
     missing_reason = []
     for key, row in values.iterrows():
         gaps = [
-            f"{part!r} ({reasons.at[key, part] or 'unbekannt'})"
+            f"{part!r} – {reasons.at[key, part] or 'unbekannt'}"
             if not pd.isna(reasons.at[key, part])
-            else f"{part!r} (keine Zeile)"
+            else f"{part!r} – keine Zeile in der Quelle"
             for part in group.parts
             if np.isnan(row[part])
         ]
         missing_reason.append(
-            f"Summe aus {len(group.parts)} Gruppen; es fehlt: {', '.join(gaps)}" if gaps else ""
+            f"Summe aus {', '.join(map(repr, group.parts))}; es fehlt {'; '.join(gaps)}"
+            if gaps
+            else ""
         )
     result = total.rename("value").reset_index()
     result["group"] = group.id

@@ -14,6 +14,7 @@ from dashboard.cli._common import (
     data_option,
     emit,
     frame_to_csv,
+    level_option,
     open_dataset,
     reports_errors,
     to_json,
@@ -37,7 +38,6 @@ from layers.planning import (
 )
 from layers.population import check_group
 from layers.projection import PROJECTION_LABEL, extend_population, fit_trends, projection_label
-from layers.types import LEVELS
 
 CHANGE_COLUMNS = ("area_id", "area_name", "value_from", "value_to", "change", "change_pct")
 """CSV contract of ``quartiersatlas change``."""
@@ -139,7 +139,7 @@ def _warn_missing(
 @click.option(
     "--to", "year_to", type=int, default=None, help="End year (default: last year of the group)."
 )
-@click.option("--level", type=click.Choice(LEVELS), default="district", show_default=True)
+@level_option
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
@@ -465,7 +465,7 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
 
 @main.command("need")
 @data_option
-@click.option("--level", type=click.Choice(LEVELS), default="district", show_default=True)
+@level_option
 @click.option(
     "--from",
     "year_from",
@@ -606,7 +606,7 @@ def _render_pdf(profile: dict[str, Any], out: Path | None) -> None:
     required=True,
     help="District id, or planning-area id with --level planning_area.",
 )
-@click.option("--level", type=click.Choice(LEVELS), default="district", show_default=True)
+@level_option
 @click.option(
     "--year",
     type=int,
