@@ -135,6 +135,11 @@ class Grouping:
 
 
 GROUPING_COLUMNS = ("district_id", "area_id", "area_name", "contact")
+CITY_DISTRICTS = "city_districts"
+"""Key of ``DataFrame.attrs`` of a mapping that leaves districts out: every district of the city.
+
+Tables of such a level keep their ``ALL`` row the whole city (see
+:func:`layers.demography.area_values`)."""
 
 
 def load_grouping(
@@ -338,7 +343,11 @@ def area_mapping(dataset: Dataset, level: Level | str) -> pd.DataFrame:
         check_level(dataset, level)
     grouping = grouping_of(dataset, level)
     if grouping is not None:
-        return grouping.mapping[["district_id", "area_id", "area_name"]].reset_index(drop=True)
+        result = grouping.mapping[["district_id", "area_id", "area_name"]].reset_index(drop=True)
+        if outside_districts(dataset, level):
+            # the city row of demographic tables still sums the whole city
+            result.attrs[CITY_DISTRICTS] = tuple(dataset.districts["id"])
+        return result
     districts = dataset.districts
     if level == "district":
         return pd.DataFrame(

@@ -19,6 +19,7 @@ from dashboard.cli._common import (
     reports_errors,
     to_json,
 )
+from layers.areas import outside_area_note
 from layers.demography import (
     TOTAL_GROUP,
     available_years,
@@ -204,6 +205,8 @@ def change_cmd(
         _note(f"values for {year_to}: {label}")
     if level == "planning_area" and dataset.planning_areas_proposal:
         _note("the planning areas are a computed proposal (Vorschlag), not an official mapping")
+    if outside := outside_area_note(dataset, level):
+        _note(outside)
     _warn_missing(dataset, population, table, group=group, years=(year_from, year_to))
     if fmt == "csv":
         out_frame = pd.DataFrame(
@@ -554,6 +557,8 @@ def need_cmd(
             _note(f"component {comp.component} not available: {comp.note}")
     if level == "planning_area" and dataset.planning_areas_proposal:
         _note("the planning areas are a computed proposal (Vorschlag), not an official mapping")
+    if outside := outside_area_note(dataset, level):
+        _note(outside)
     table = index.table
     if fmt == "csv":
         emit(frame_to_csv(table), out)

@@ -126,8 +126,13 @@ def test_change_and_need_accept_a_grouping_level(make) -> None:
     data = str(make())
     change = CliRunner().invoke(main, ["change", "--data", data, "--level", "ortschaft"])
     assert change.exit_code == 0, change.stderr
-    ids = [r["area_id"] for r in csv.DictReader(io.StringIO(change.stdout))]
-    assert ids == ["O1", "O2", "ALL"]
+    table = [
+        (r["area_id"], r["value_from"], r["value_to"])
+        for r in csv.DictReader(io.StringIO(change.stdout))
+    ]
+    # the ALL row stays the whole city (1,000 → 1,100), not the two Ortschaften (600 → 650)
+    assert table == [("O1", "200", "250"), ("O2", "400", "400"), ("ALL", "1000", "1100")]
+    assert "level 'ortschaft' (Ortschaften) covers 2 of 4 districts" in change.stderr
     need = CliRunner().invoke(main, ["need", "--data", data, "--level", "ortschaft"])
     assert need.exit_code == 0, need.stderr
 
@@ -232,3 +237,15 @@ def test_planning_areas_read_the_propose_output_as_written(make, tmp_path: Path)
     mapping = area_mapping(dataset, "planning_area")
     assert mapping["district_id"].tolist() == [r["district_id"] for r in proposed]
     assert mapping["area_id"].tolist() == [r["planning_area"] for r in proposed]
+
+
+def test_population_series_keeps_the_city_row_whole_at_a_partial_level(make) -> None:
+    from layers.demography import population_series
+
+    dataset = load_dataset(make())
+    series = population_series(
+        dataset.population, area_mapping(dataset, "ortschaft"), group="total", city_name="T"
+    )
+    city = series[series["area_id"] == "ALL"]
+    assert city["value"].tolist() == [1000.0, 1100.0]
+    assert series[series["area_id"] == "O1"]["value"].tolist() == [200.0, 250.0]
