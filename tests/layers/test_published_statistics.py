@@ -252,3 +252,29 @@ def test_the_need_index_uses_the_derived_65_plus(make) -> None:
         city_name="Teststadt",
     )
     assert not bool(index.components.set_index("component").loc["growth_65_plus", "available"])
+
+
+def test_the_documented_full_example_loads(tmp_path: Path, write_dataset, grid_districts) -> None:
+    """The example manifest of docs/dataset-format.md, on files shaped like the documented ones."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "dataset-format.md"
+    section = docs.read_text(encoding="utf-8").split(
+        "## Example: a published long population file"
+    )[1]
+    example = section.split("```toml\n")[1].split("```")[0]
+    path = write_dataset(
+        tmp_path / "doc",
+        '[metadata]\nname = "Doc"\nmetric_crs = "EPSG:25832"\n'
+        '[districts]\npath = "districts.geojson"\n' + example,
+        {
+            "districts.geojson": grid_districts,
+            "bevoelkerung.csv": published_csv().encode("latin-1"),
+            "planning_areas.csv": "district_id,planning_area\n0101,PG1\n0102,PG1\n0201,PG2\n0202,PG2\n",
+            "ortschaften.csv": "district,area_id,area_name\n0102,O1,Nordostdorf\n",
+        },
+    )
+    assert [i for i in validate_dataset(path) if i.severity == "error"] == []
+    dataset = load_dataset(path)
+    assert population_table(dataset, group="mean_age", year=2023)["0101"] == 40.7
+    assert [c.colour for c in dataset.categories][-1] == "#CC79A7"
+    assert [g.id for g in dataset.groupings] == ["ortschaft"]
+    assert dataset.planning_areas["planning_area"].tolist() == ["PG1", "PG1", "PG2", "PG2"]
