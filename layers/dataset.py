@@ -193,6 +193,7 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
         return None
     metric_crs = _metric_crs(manifest, raw_districts, collector)
     if metric_crs is None:
+        _check_without_districts(manifest, collector)
         return None
     districts = to_metric(raw_districts, metric_crs).drop(columns=ROW)
 

@@ -249,3 +249,14 @@ def test_population_series_keeps_the_city_row_whole_at_a_partial_level(make) -> 
     city = series[series["area_id"] == "ALL"]
     assert city["value"].tolist() == [1000.0, 1100.0]
     assert series[series["area_id"] == "O1"]["value"].tolist() == [200.0, 250.0]
+
+
+def test_info_lists_a_grouping_level(make) -> None:
+    import json
+
+    data = str(make())
+    text = CliRunner().invoke(main, ["info", data])
+    assert text.exit_code == 0, text.stderr
+    assert "  level ortschaft Ortschaften: 2 areas from 2 of 4 districts" in text.stdout
+    payload = json.loads(CliRunner().invoke(main, ["info", data, "--format", "json"]).stdout)
+    assert payload["groupings"]["ortschaft"]["areas"] == 2
