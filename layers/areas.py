@@ -243,7 +243,8 @@ def load_grouping(
     table["area_name"] = table["area_id"].map(first_names)
     order = {d: i for i, d in enumerate(districts["id"])}
     table = table.sort_values("district_id", key=lambda s: s.map(order), kind="stable")
-    return make(table[list(GROUPING_COLUMNS)].reset_index(drop=True), spec.file)
+    # object columns, as every text table of a dataset (and as the PostGIS store returns them)
+    return make(table[list(GROUPING_COLUMNS)].reset_index(drop=True).astype(object), spec.file)
 
 
 def available_levels(dataset: Dataset) -> tuple[str, ...]:
