@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from layers._io import PLACEHOLDER_REASON
+from layers._io import PLACEHOLDER_REASON, Table
 from layers._readers import (
     ROW,
     clean_text,
@@ -99,26 +99,9 @@ def load_population(
         return None
     rows = frame[ROW].to_numpy()
     district_ids = _district_ids(frame, mapping, spec, districts, collector)
-    if fixed_year is not None:
-        if not isinstance(fixed_year, int):
-            collector.error("dataset.toml", f"[population] {spec.file}: year must be an integer")
-            return None
-        years = np.full(len(frame), fixed_year, dtype=float)
-    else:
-        years, _ = numeric_column(frame, mapping["year"], spec, raw.table, collector, what="a year")
-        bad = ~np.isnan(years) & (years != np.round(years))
-        if bad.any():
-            report_rows(
-                collector,
-                spec,
-                rows[bad],
-                years[bad],
-                mapping["year"],
-                "year is not a whole number",
-            )
-        empty = (clean_text(frame[mapping["year"]]) == "").to_numpy()
-        if empty.any():
-            report_rows(collector, spec, rows[empty], None, mapping["year"], "year is missing")
+    years = _years(frame, mapping, spec, raw.table, collector)
+    if years is None:
+        return None
     if wide is not None:
         pairs = list(wide.items())
     else:
@@ -159,6 +142,33 @@ def load_population(
     result = pd.concat(parts, ignore_index=True)
     result["year"] = result["year"].astype(int)
     return result
+
+
+def _years(
+    frame: pd.DataFrame,
+    mapping: dict[str, str],
+    spec: LayerSpec,
+    table: Table | None,
+    collector: IssueCollector,
+) -> np.ndarray | None:
+    """Year of every row: the table's fixed ``year``, or the year column checked cell by cell."""
+    fixed_year = spec.option("year")
+    if fixed_year is not None:
+        if not isinstance(fixed_year, int):
+            collector.error("dataset.toml", f"[population] {spec.file}: year must be an integer")
+            return None
+        return np.full(len(frame), fixed_year, dtype=float)
+    rows = frame[ROW].to_numpy()
+    years, _ = numeric_column(frame, mapping["year"], spec, table, collector, what="a year")
+    bad = ~np.isnan(years) & (years != np.round(years))
+    if bad.any():
+        report_rows(
+            collector, spec, rows[bad], years[bad], mapping["year"], "year is not a whole number"
+        )
+    empty = (clean_text(frame[mapping["year"]]) == "").to_numpy()
+    if empty.any():
+        report_rows(collector, spec, rows[empty], None, mapping["year"], "year is missing")
+    return years
 
 
 def _district_ids(
