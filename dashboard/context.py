@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import figures
-from layers.areas import area_mapping
+from layers.areas import area_mapping, available_levels
 from layers.coverage import (
     ALL_AREAS_ID,
     AreaIndex,
@@ -155,9 +155,7 @@ class AppContext:
     def __post_init__(self) -> None:
         ds = self.dataset
         self.category_ids: tuple[str, ...] = tuple(c.id for c in ds.categories)
-        self.levels: tuple[str, ...] = (
-            ("district", "planning_area") if ds.planning_areas is not None else ("district",)
-        )
+        self.levels: tuple[str, ...] = available_levels(ds)
         pop = ds.population
         known = pop[pop["value"].notna()] if len(pop) else pop
         self.groups: tuple[str, ...] = tuple(ds.group_ids) if len(pop) else ("total",)

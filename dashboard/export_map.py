@@ -34,6 +34,7 @@ from dashboard.export import (
     source_line,
     write_export,
 )
+from layers.areas import level_label
 from layers.errors import ExportError, ParameterError
 
 PNG_SCALE = 2
@@ -389,7 +390,10 @@ def view_figure(ctx: Any, state: Any) -> tuple[go.Figure, str]:
 
     base = figures.map_figure(
         districts=ctx.geo["district"],
-        planning=ctx.geo.get("planning_area"),
+        # the second area trace carries the level's areas: planning areas or a grouping's
+        planning=ctx.geo.get(
+            level if (level := ctx.level(state.level)) != "district" else "planning_area"
+        ),
         hexes=ctx.hexes if "gaps" in state.layers else None,
         boundaries=ctx.outline,
         facilities=ctx.facilities_wgs,
@@ -434,7 +438,11 @@ def render_view(
         extra=t("legend_hidden", lang, n=ctx.options.small_count_threshold),
     )
     year = state.year if state.year is not None else ctx.default_year(state.group)
-    level_text = t("level_district" if level == "district" else "level_planning_area", lang)
+    level_text = (
+        t(f"level_{level}", lang)
+        if level in ("district", "planning_area")
+        else level_label(ctx.dataset, level, lang)  # a [[groupings]] level has its own label
+    )
     if level == "planning_area" and getattr(ctx.dataset, "planning_areas_proposal", False):
         level_text += f" ({t('proposal', lang)})"  # a computed mapping is always labelled
     if year is not None and "change" not in state.layers and str(year) not in title:

@@ -79,13 +79,14 @@ def mode_options(ctx: AppContext, lang: str) -> list[dict]:
 
 
 def level_options(ctx: AppContext, lang: str) -> list[dict]:
-    """Options of the area level (planning areas only when the dataset has a mapping)."""
+    """Options of the area level (planning areas with a mapping, then the dataset's groupings)."""
     out = [{"label": t("level_district", lang), "value": "district"}]
     if "planning_area" in ctx.levels:
         text = t("level_planning_area", lang)
         if ctx.dataset.planning_areas_proposal:
             text += f" ({t('proposal', lang)})"
         out.append({"label": text, "value": "planning_area"})
+    out.extend({"label": g.label(lang), "value": g.id} for g in ctx.dataset.groupings)
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -9,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from layers._readers import ROW, clean_text, id_key, read_layer, resolve_columns
-from layers._validate import IssueCollector, valid_list
+from layers._validate import IssueCollector, did_you_mean, valid_list
 from layers.errors import CatalogueError
-from layers.manifest import LayerSpec
+from layers.manifest import GroupingSpec, LayerSpec
 from layers.types import LEVELS, Level
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ def load_planning_areas(
         return None
     frame = pd.DataFrame(raw.frame.drop(columns="geometry", errors="ignore"))
     mapping = resolve_columns(
-        spec,
+        _with_alias(spec, frame, "district", "district_id"),
         list(frame.columns),
         collector,
         required=("district", "planning_area"),
@@ -96,10 +98,241 @@ def load_planning_areas(
     return result.reset_index(drop=True)
 
 
-def area_mapping(dataset: Dataset, level: Level) -> pd.DataFrame:
+def _with_alias(spec: LayerSpec, frame: pd.DataFrame, canonical: str, alias: str) -> LayerSpec:
+    """``spec`` reading ``canonical`` from the column ``alias`` when the file has only that.
+
+    ``planning-areas propose --out`` writes ``district_id``; the layer reads it as written.
+    """
+    if canonical in spec.columns or canonical in frame.columns or alias not in frame.columns:
+        return spec
+    return replace(spec, columns=MappingProxyType({**spec.columns, canonical: alias}))
+
+
+@dataclass(frozen=True, eq=False)
+class Grouping:
+    """A further grouping of districts (``[[groupings]]``), offered as a level of its own.
+
+    ``mapping`` has ``district_id``, ``area_id``, ``area_name``, ``contact`` for the districts
+    that belong to an area, in districts-file order; districts not listed belong to none.
+    """
+
+    id: str
+    label_de: str
+    label_en: str
+    note_de: str
+    note_en: str
+    empty: bool
+    mapping: pd.DataFrame
+    file: str = ""
+
+    def label(self, lang: str) -> str:
+        """Label in ``lang`` (``"de"`` or ``"en"``)."""
+        return self.label_en if lang == "en" else self.label_de
+
+    def note(self, lang: str) -> str:
+        """Note in ``lang`` (falls back to the other language)."""
+        return (self.note_en or self.note_de) if lang == "en" else (self.note_de or self.note_en)
+
+
+GROUPING_COLUMNS = ("district_id", "area_id", "area_name", "contact")
+CITY_DISTRICTS = "city_districts"
+"""Key of ``DataFrame.attrs`` of a mapping that leaves districts out: every district of the city.
+
+Tables of such a level keep their ``ALL`` row the whole city (see
+:func:`layers.demography.area_values`)."""
+
+
+def load_grouping(
+    grouping: GroupingSpec, districts: gpd.GeoDataFrame, collector: IssueCollector
+) -> Grouping | None:
+    """Read a ``[[groupings]]`` mapping file (``district``, ``area_id``, ``area_name``, ``contact``).
+
+    Errors name file, row and column: an unknown district (with did-you-mean), a row repeated,
+    a district in two areas, a row without area id. A grouping may cover only some districts.
+
+    Returns
+    -------
+    Grouping or None
+        ``None`` when the file has errors (they are in ``collector``).
+    """
+
+    def make(mapping: pd.DataFrame, file: str = "") -> Grouping:
+        return Grouping(
+            grouping.id,
+            grouping.label_de,
+            grouping.label_en,
+            grouping.note_de,
+            grouping.note_en,
+            grouping.empty or mapping.empty,
+            mapping,
+            file,
+        )
+
+    spec = grouping.spec
+    if spec is None:
+        return make(pd.DataFrame({c: pd.Series(dtype=object) for c in GROUPING_COLUMNS}))
+    start = len(collector.issues)
+    raw = read_layer(spec, collector)
+    if raw is None:
+        return None
+    frame = pd.DataFrame(raw.frame.drop(columns="geometry", errors="ignore"))
+    columns = resolve_columns(
+        _with_alias(spec, frame, "district", "district_id"),
+        list(frame.columns),
+        collector,
+        required=("district", "area_id"),
+        optional=("area_name", "contact"),
+    )
+    if columns is None:
+        return None
+    references = clean_text(frame[columns["district"]])
+    area_ids = clean_text(frame[columns["area_id"]])
+    names = clean_text(frame[columns["area_name"]]) if "area_name" in columns else area_ids
+    contacts = clean_text(frame[columns["contact"]]) if "contact" in columns else ""
+    ids, unknown = match_district_ids(references, districts)
+    rows = frame[ROW].astype(int).to_numpy()
+    first: dict[str, tuple[int, str]] = {}
+    for index, row in enumerate(rows):
+        where = {"row": int(row), "column": columns["district"]}
+        if not references.iloc[index]:
+            collector.error(spec.file, "district is empty", **where)
+            continue
+        if unknown[index]:
+            reference = references.iloc[index]
+            collector.error(
+                spec.file,
+                f"unknown district {reference!r}"
+                f"{did_you_mean(reference, [*districts['id'], *districts['name']])}",
+                **where,
+            )
+            continue
+        area = area_ids.iloc[index]
+        if not area:
+            collector.error(
+                spec.file,
+                f"district {references.iloc[index]!r} has no area id",
+                row=int(row),
+                column=columns["area_id"],
+            )
+            continue
+        seen = first.get(ids[index])
+        if seen is None:
+            first[ids[index]] = (int(row), area)
+        elif seen[1] == area:
+            collector.error(
+                spec.file, f"row repeats row {seen[0]} (district {ids[index]} in {area!r})", **where
+            )
+        else:
+            collector.error(
+                spec.file,
+                f"district {ids[index]} is in two areas: {seen[1]!r} (row {seen[0]}) and "
+                f"{area!r}; a district belongs to at most one area of a level",
+                **where,
+            )
+    if collector.errors_since(start):
+        return None
+    table = pd.DataFrame(
+        {
+            "district_id": ids,
+            "area_id": area_ids.to_numpy(dtype=object),
+            "area_name": names.where(names != "", area_ids).to_numpy(dtype=object),
+            "contact": contacts if isinstance(contacts, str) else contacts.to_numpy(dtype=object),
+        }
+    )
+    first_names = table.groupby("area_id", sort=False)["area_name"].first()
+    table["area_name"] = table["area_id"].map(first_names)
+    order = {d: i for i, d in enumerate(districts["id"])}
+    table = table.sort_values("district_id", key=lambda s: s.map(order), kind="stable")
+    # object columns, as every text table of a dataset (and as the PostGIS store returns them)
+    return make(table[list(GROUPING_COLUMNS)].reset_index(drop=True).astype(object), spec.file)
+
+
+def available_levels(dataset: Dataset) -> tuple[str, ...]:
+    """Levels of ``dataset``: ``district``, ``planning_area`` if mapped, then its grouping ids."""
+    planning = ("planning_area",) if dataset.planning_areas is not None else ()
+    return ("district", *planning, *(g.id for g in dataset.groupings))
+
+
+def grouping_of(dataset: Dataset, level: str) -> Grouping | None:
+    """The grouping behind ``level`` (``None`` for ``district`` and ``planning_area``)."""
+    return next((g for g in dataset.groupings if g.id == level), None)
+
+
+_BUILTIN_LEVEL_LABELS = {
+    "district": ("Stadtteile", "Districts"),
+    "planning_area": ("Planungsräume", "Planning areas"),
+}
+
+
+def level_label(dataset: Dataset, level: str, lang: str = "de") -> str:
+    """Label of ``level`` in ``lang``: a grouping's own label, else the built-in one."""
+    grouping = grouping_of(dataset, level)
+    if grouping is not None:
+        return grouping.label(lang)
+    de, en = _BUILTIN_LEVEL_LABELS.get(level, (level, level))
+    return en if lang == "en" else de
+
+
+def check_level(dataset: Dataset, level: str) -> str:
+    """Return ``level`` if the dataset offers it.
+
+    Raises
+    ------
+    CatalogueError
+        For an unknown level (the message lists the dataset's levels), or ``planning_area`` when
+        the dataset has no mapping (the message says how to get one).
+    """
+    levels = available_levels(dataset)
+    if level in levels:
+        return level
+    if level == "planning_area":
+        raise CatalogueError(NO_MAPPING_HINT)
+    valid = ("district", "planning_area", *levels[1:]) if "planning_area" not in levels else levels
+    unmapped = (
+        "" if "planning_area" in levels else " (planning_area needs a [planning_areas] table)"
+    )
+    raise CatalogueError(
+        f"unknown level {level!r}{did_you_mean(level, valid)}; "
+        f"valid levels: {valid_list(valid)}{unmapped}"
+    )
+
+
+def outside_districts(dataset: Dataset, level: str) -> list[str]:
+    """Districts that belong to no area of ``level`` (only a grouping can leave some out)."""
+    grouping = grouping_of(dataset, level)
+    if grouping is None:
+        return []
+    inside = set(grouping.mapping["district_id"])
+    return [d for d in dataset.districts["id"] if d not in inside]
+
+
+def outside_area_note(dataset: Dataset, level: str, *, residents: float | None = None) -> str:
+    """One line on the districts a grouping level leaves out ("" when it leaves out none).
+
+    Examples: ``level 'ortschaft' (Ortschaften) covers 2 of 4 districts; 1200 residents live in
+    the other 2 (0102, 0202), outside any area: counted in the ALL row only``.
+    """
+    grouping = grouping_of(dataset, level)
+    left_out = outside_districts(dataset, level)
+    if grouping is None or not left_out:
+        return ""
+    n = len(dataset.districts)
+    people = "" if residents is None else f"{residents:.0f} residents live in "
+    text = (
+        f"level {level!r} ({grouping.label_de}) covers {n - len(left_out)} of {n} districts; "
+        f"{people}the other {len(left_out)} ({valid_list(left_out, limit=10)}) "
+        f"{'are ' if residents is None else ''}outside any area: counted in the ALL row only"
+    )
+    note = grouping.note("en")
+    return f"{text}. {note}" if note else text
+
+
+def area_mapping(dataset: Dataset, level: Level | str) -> pd.DataFrame:
     """District → area mapping of ``level``: columns ``district_id``, ``area_id``, ``area_name``.
 
-    For ``level="district"`` every district is its own area. Rows follow the districts file.
+    For ``level="district"`` every district is its own area. A grouping level (``[[groupings]]``)
+    lists only the districts in one of its areas (none for an empty grouping). Rows follow the
+    districts file.
 
     Raises
     ------
@@ -107,8 +340,15 @@ def area_mapping(dataset: Dataset, level: Level) -> pd.DataFrame:
         For an unknown level, or ``planning_area`` when the dataset has no mapping (the message
         says how to get one).
     """
-    if level not in LEVELS:
-        raise CatalogueError(f"unknown level {level!r}; valid levels: {valid_list(LEVELS)}")
+    if level not in LEVELS and grouping_of(dataset, level) is None:
+        check_level(dataset, level)
+    grouping = grouping_of(dataset, level)
+    if grouping is not None:
+        result = grouping.mapping[["district_id", "area_id", "area_name"]].reset_index(drop=True)
+        if outside_districts(dataset, level):
+            # the city row of demographic tables still sums the whole city
+            result.attrs[CITY_DISTRICTS] = tuple(dataset.districts["id"])
+        return result
     districts = dataset.districts
     if level == "district":
         return pd.DataFrame(

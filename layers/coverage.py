@@ -455,6 +455,9 @@ class AreaIndex:
 
     codes: np.ndarray
     areas: pd.DataFrame
+    rest: np.ndarray | None = None
+    """Points in a district that belongs to no area of the level (a grouping that covers only
+    some districts): in no area row, but in the whole-city ``ALL`` row. ``None``: no such points."""
 
     @property
     def n_areas(self) -> int:
@@ -470,6 +473,8 @@ class AreaIndex:
 def area_index(
     district_ids: Sequence[object] | pd.Series | np.ndarray,
     mapping: pd.DataFrame,
+    *,
+    districts: Sequence[object] | None = None,
 ) -> AreaIndex:
     """Map resident points' district ids to output areas.
 
@@ -480,6 +485,9 @@ def area_index(
     mapping
         ``district_id``, ``area_id``, ``area_name`` (as from :func:`layers.areas.area_mapping`),
         in districts order; areas are output in the order of their first district.
+    districts
+        All district ids of the dataset; points in one of them that the mapping leaves out are
+        marked in :attr:`AreaIndex.rest` (counted in the city total, not in an area).
 
     Returns
     -------
@@ -502,7 +510,13 @@ def area_index(
     )  # the extra -1 serves NA (factorize's sentinel -1 indexes it)
     codes = lookup[np.asarray(inverse, dtype=np.int64)]
     codes.setflags(write=False)
-    return AreaIndex(codes=codes, areas=areas)
+    rest = None
+    if districts is not None:
+        left_out = {str(d) for d in districts} - set(district_to_pos)
+        if left_out:
+            in_rest = np.array([str(u) in left_out for u in uniques] + [False], dtype=bool)
+            rest = in_rest[np.asarray(inverse, dtype=np.int64)]
+    return AreaIndex(codes=codes, areas=areas, rest=rest)
 
 
 def coverage_counts(
@@ -535,6 +549,18 @@ def coverage_counts(
         shifted, weights=w * within_radius(distances_m, radius_m), minlength=n_areas + 1
     )[1:]
     return residents, covered
+
+
+def _outside_counts(
+    distances_m: np.ndarray, weights: np.ndarray, index: AreaIndex, *, radius_m: float
+) -> tuple[float, float]:
+    """Residents and covered residents in no area but in the city (see :attr:`AreaIndex.rest`)."""
+    outside = index.rest
+    if outside is None or not outside.any():
+        return 0.0, 0.0
+    w = np.nan_to_num(np.asarray(weights, dtype=float)[outside], nan=0.0)
+    within = within_radius(np.asarray(distances_m)[outside], radius_m)
+    return float(w.sum()), float((w * within).sum())
 
 
 def coverage_table(
@@ -586,8 +612,12 @@ def coverage_table(
             n_areas=index.n_areas,
             radius_m=radius,
         )
-        residents = np.append(residents, residents.sum())
-        covered = np.append(covered, covered.sum())
+        outside_residents, outside_covered = _outside_counts(
+            table.distances_m(category), weights, index, radius_m=radius
+        )
+        # ALL is the whole city, also at a level whose areas cover only some districts
+        residents = np.append(residents, residents.sum() + outside_residents)
+        covered = np.append(covered, covered.sum() + outside_covered)
         blocks.append(
             pd.DataFrame(
                 {
@@ -609,7 +639,11 @@ def coverage_table(
 
 
 def outside_residents(index: AreaIndex, weights: np.ndarray) -> tuple[int, float]:
-    """Count resident points outside all areas and their total weight (ignored in tables)."""
+    """Count resident points outside all areas and their total weight.
+
+    Area rows leave them out; the whole-city ``ALL`` row of :func:`coverage_table` counts those
+    in a district that the level leaves out (:attr:`AreaIndex.rest`).
+    """
     mask = index.outside
     return int(mask.sum()), float(np.nansum(np.asarray(weights, float)[mask]))
 
@@ -677,7 +711,11 @@ def dataset_area_index(dataset: Dataset, level: Level = "district") -> AreaIndex
     """Area index of the dataset's resident points at ``level``."""
     from layers.areas import area_mapping
 
-    return area_index(dataset.residents.district_id, area_mapping(dataset, level))
+    return area_index(
+        dataset.residents.district_id,
+        area_mapping(dataset, level),
+        districts=dataset.districts["id"].tolist(),
+    )
 
 
 def dataset_coverage(

@@ -14,7 +14,13 @@ from pyproj import CRS
 
 from layers._readers import ROW, PointLayer, clean_text, read_layer, read_points, resolve_columns
 from layers._validate import Issue, IssueCollector, did_you_mean, valid_list
-from layers.areas import PLANNING_AREA_COLUMNS, load_planning_areas, match_district_ids
+from layers.areas import (
+    PLANNING_AREA_COLUMNS,
+    Grouping,
+    load_grouping,
+    load_planning_areas,
+    match_district_ids,
+)
 from layers.boundaries import assign_districts, load_districts
 from layers.catalogue import Category, Group, default_group
 from layers.crs import estimate_metric_crs, parse_crs, to_metric
@@ -23,6 +29,7 @@ from layers.facilities import FACILITY_COLUMNS, load_facilities
 from layers.manifest import LayerSpec, Manifest, read_manifest
 from layers.population import (
     POPULATION_COLUMNS,
+    add_derived_groups,
     check_districts_covered,
     combine_population,
     groups_of,
@@ -92,6 +99,7 @@ class Dataset:
     programme: pd.DataFrame | None
     network: NetworkSpec | None
     issues: tuple[Issue, ...]
+    groupings: tuple[Grouping, ...] = ()
 
     @property
     def resident_points(self) -> gpd.GeoDataFrame:
@@ -181,12 +189,11 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
         return None
     raw_districts = load_districts(manifest.districts, collector)
     if raw_districts is None:
-        # Other layers are still read so that all their problems are reported at once.
-        for spec in manifest.facilities:
-            load_facilities(spec, manifest.categories, collector)
+        _check_without_districts(manifest, collector)
         return None
     metric_crs = _metric_crs(manifest, raw_districts, collector)
     if metric_crs is None:
+        _check_without_districts(manifest, collector)
         return None
     districts = to_metric(raw_districts, metric_crs).drop(columns=ROW)
 
@@ -199,6 +206,7 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
     if population_parts or not manifest.population:
         # Without any [[population]] table this reports that population is required.
         population = combine_population(population_parts, collector)
+        population = add_derived_groups(population, manifest.derived_groups, collector)
         check_districts_covered(population, districts["id"], collector)
     else:  # every population file had errors, already reported
         population = pd.DataFrame(columns=list(POPULATION_COLUMNS))
@@ -216,6 +224,9 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
         load_planning_areas(manifest.planning_areas, districts, collector)
         if manifest.planning_areas
         else None
+    )
+    groupings = tuple(
+        g for spec in manifest.groupings if (g := load_grouping(spec, districts, collector))
     )
     programme = _programme(manifest.programme, districts, collector) if manifest.programme else None
     network = _network(manifest.network, collector) if manifest.network else None
@@ -249,7 +260,38 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
         programme=programme,
         network=network,
         issues=tuple(collector.issues),
+        groupings=groupings,
     )
+
+
+def _check_without_districts(manifest: Manifest, collector: IssueCollector) -> None:
+    """Read the other layers when the districts failed, so that one run reports every problem.
+
+    What needs the districts (joining ids, assigning points) cannot be checked until they load;
+    what a file says about itself (columns, numbers, coordinates) can.
+    """
+    for spec in manifest.facilities:
+        load_facilities(spec, manifest.categories, collector)
+    for spec in manifest.population:
+        load_population(spec, None, collector)
+    if manifest.residents is not None:
+        load_residents(manifest.residents, collector)
+    if manifest.addresses is not None:
+        read_points(manifest.addresses, collector, required=("address",))
+    tables = [
+        (manifest.planning_areas, ("district", "planning_area")),
+        (manifest.programme, ("district", "measure")),
+        *((g.spec, ("district", "area_id")) for g in manifest.groupings),
+    ]
+    for spec, required in tables:
+        if spec is None:
+            continue
+        raw = read_layer(spec, collector)
+        if raw is not None:
+            columns = [c for c in raw.frame.columns if c != "geometry"]
+            if "district" not in spec.columns and "district" not in columns:
+                columns = [("district" if c == "district_id" else c) for c in columns]
+            resolve_columns(spec, columns, collector, required=required)
 
 
 def _metric_crs(

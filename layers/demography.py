@@ -196,6 +196,7 @@ def area_values(
         )
         for v, present, r in zip(value, in_data, reason, strict=True)
     ]
+    city_value, city_reason = _city_total(rows, per_district, mapping, group=group, year=year)
     level_is_district = bool((per_district["district_id"] == per_district["area_id"]).all())
     grouped = per_district.groupby("area_id", sort=False)
     areas = pd.DataFrame(
@@ -212,7 +213,6 @@ def area_values(
         reasons[str(area_id)] = _missing_text(
             part, int(areas.loc[area_id, "size"]), single=level_is_district
         )
-    city_reason = _missing_text(unknown, len(per_district), single=False) if len(unknown) else None
     ids = [str(a) for a in areas.index]
     frame = pd.DataFrame(
         {
@@ -220,7 +220,7 @@ def area_values(
             "area_name": [*areas["area_name"].astype(str), city_name],
             "value": [
                 *np.where([a in reasons for a in ids], np.nan, areas["value"].to_numpy(float)),
-                np.nan if city_reason else float(per_district["value"].sum()),
+                city_value,
             ],
             "projected": [*areas["projected"].astype(bool), bool(per_district["projected"].any())],
         }
@@ -232,6 +232,43 @@ def area_values(
         pd.Series([*(reasons.get(a) for a in ids), city_reason], dtype=object),
     )
     return frame
+
+
+def _city_total(
+    rows: pd.DataFrame, per_district: pd.DataFrame, mapping: pd.DataFrame, *, group: str, year: int
+) -> tuple[float, str | None]:
+    """Value and missing reason of the ``ALL`` row: the mapped districts, or the whole city.
+
+    A level whose areas cover only some districts (a grouping) marks its mapping with every
+    district of the city (``attrs["city_districts"]``); the city row then sums all of them.
+    """
+    city = mapping.attrs.get("city_districts")
+    everything = per_district[["district_id", "value", "reason"]]
+    if city:
+        mapped = set(per_district["district_id"])
+        extra = [d for d in map(str, city) if d not in mapped]
+        values = rows["value"].reindex(extra).to_numpy(dtype=float)
+        given = rows["missing_reason"] if "missing_reason" in rows.columns else None
+        reasons = [
+            None
+            if not np.isnan(value)
+            else REASON_NOT_IN_DATA.format(group=group, year=year)
+            if district not in rows.index
+            else _given_reason(given, district)
+            for district, value in zip(extra, values, strict=True)
+        ]
+        rest_frame = pd.DataFrame({"district_id": extra, "value": values, "reason": reasons})
+        everything = pd.concat([everything, rest_frame], ignore_index=True)
+    unknown = everything[everything["value"].isna()]
+    if len(unknown):
+        return np.nan, _missing_text(unknown, len(everything), single=False)
+    return float(everything["value"].sum()), None
+
+
+def _given_reason(reasons: pd.Series | None, district: str) -> str:
+    """The source's reason for a missing district value (or the generic one)."""
+    reason = None if reasons is None else reasons.get(district)
+    return reason if isinstance(reason, str) and reason else REASON_UNKNOWN
 
 
 def _missing_text(unknown: pd.DataFrame, size: int, *, single: bool) -> str:
@@ -369,7 +406,11 @@ def population_series(
     """
     check_group(population, group)
     chosen = available_years(population) if years is None else [int(y) for y in years]
-    complete, incomplete = _complete_years(population, mapping, group=group, years=chosen)
+    if mapping.attrs.get("city_districts"):
+        # the city row needs districts outside the mapping: the per-year path sums them
+        complete, incomplete = {}, list(chosen)
+    else:
+        complete, incomplete = _complete_years(population, mapping, group=group, years=chosen)
     parts = [_complete_area_values(complete, mapping, city_name=city_name)] if complete else []
     given = set(population.loc[population["group"] == group, "year"].astype(int))
     absent = [year for year in incomplete if year not in given]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,14 +36,28 @@ _LAYER_KEYS = frozenset(
 _EXTRA_KEYS: dict[str, frozenset[str]] = {
     "districts": frozenset(),
     "facilities": frozenset({"category", "category_map", "category_map_default"}),
-    "population": frozenset({"year", "group", "groups", "district_key", "missing_reason"}),
+    "population": frozenset(
+        {
+            "year",
+            "group",
+            "groups",
+            "district_key",
+            "missing_reason",
+            "filter",
+            "exclude",
+            "group_map",
+        }
+    ),
     "residents": frozenset(),
     "addresses": frozenset(),
     "planning_areas": frozenset({"proposal"}),
     "programme": frozenset(),
     "network": frozenset({"approximate"}),
+    "groupings": frozenset({"id", "label_de", "label_en", "note_de", "note_en", "empty"}),
 }
 _TOP_KEYS = frozenset({"metadata", "categories", "groups", *_EXTRA_KEYS})
+_BUILTIN_LEVELS = ("district", "planning_area")
+_LEVEL_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,42 @@ class LayerSpec:
 
 
 @dataclass(frozen=True)
+class DerivedGroup:
+    """A population group summed from other groups (``[[groups]] sum_of = [...]``)."""
+
+    id: str
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupingSpec:
+    """A ``[[groupings]]`` table: a further grouping of districts that becomes a level.
+
+    ``spec`` is ``None`` for an ``empty = true`` grouping without a file.
+    """
+
+    id: str
+    label_de: str
+    label_en: str
+    note_de: str
+    note_en: str
+    empty: bool
+    spec: LayerSpec | None
+    source: str = ""
+    licence: str = ""
+    attribution: str = ""
+    date: str = ""
+
+    def label(self, lang: str) -> str:
+        """Label in ``lang`` (``"de"`` or ``"en"``)."""
+        return self.label_en if lang == "en" else self.label_de
+
+    def note(self, lang: str) -> str:
+        """Note in ``lang`` (falls back to the other language)."""
+        return (self.note_en or self.note_de) if lang == "en" else (self.note_de or self.note_en)
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A parsed manifest: metadata, catalogues and the layer tables."""
 
@@ -98,6 +149,8 @@ class Manifest:
     planning_areas: LayerSpec | None
     programme: LayerSpec | None
     network: LayerSpec | None
+    derived_groups: tuple[DerivedGroup, ...] = ()
+    groupings: tuple[GroupingSpec, ...] = ()
 
     def layers(self) -> tuple[LayerSpec, ...]:
         """Every layer table, in manifest order of kinds."""
@@ -109,7 +162,12 @@ class Manifest:
             self.programme,
             self.network,
         )
-        return tuple(s for s in (*single[:1], *self.facilities, *self.population, *single[1:]) if s)
+        groupings = tuple(g.spec for g in self.groupings)
+        return tuple(
+            s
+            for s in (*single[:1], *self.facilities, *self.population, *single[1:], *groupings)
+            if s
+        )
 
 
 def manifest_path(path: str | Path) -> Path:
@@ -153,6 +211,8 @@ def read_manifest(path: str | Path, collector: IssueCollector) -> Manifest:
         date=str(meta.get("date", "")),
         categories=_categories(data.get("categories"), collector),
         groups=_groups(data.get("groups"), collector),
+        derived_groups=_derived_groups(data.get("groups"), collector),
+        groupings=_groupings(data.get("groupings"), root, meta, collector),
         districts=_single(data, "districts", root, meta, collector, required=True),
         facilities=_many(data, "facilities", root, meta, collector),
         population=_many(data, "population", root, meta, collector),
@@ -257,33 +317,70 @@ def _categories(value: Any, collector: IssueCollector) -> tuple[Category, ...]:
         collector.error(MANIFEST_NAME, "[[categories]] must be a non-empty array of tables")
         return DEFAULT_CATEGORIES
     defaults = {c.id: c for c in DEFAULT_CATEGORIES}
-    result: list[Category] = []
+    entries: list[tuple[str, dict[str, Any], str | None]] = []
     for index, entry in enumerate(value):
         cid = str(entry.get("id", "")).strip() if isinstance(entry, dict) else ""
         if not cid:
             collector.error(MANIFEST_NAME, f"[[categories]] entry {index + 1} needs an id")
             continue
-        if any(c.id == cid for c in result):
+        if any(known == cid for known, _, _ in entries):
             collector.error(MANIFEST_NAME, f"[[categories]] id {cid!r} is listed twice")
             continue
         base = defaults.get(cid)
-        from layers.catalogue import PALETTE
-
-        colour = str(entry.get("colour", base.colour if base else PALETTE[index % len(PALETTE)]))
-        if not (colour.startswith("#") and len(colour) == 7):
-            collector.error(MANIFEST_NAME, f"[[categories]] {cid}: colour must be '#rrggbb'")
-            colour = PALETTE[index % len(PALETTE)]
+        colour = entry.get("colour", base.colour if base else None)
+        if colour is not None:
+            colour = str(colour)
+            if not (colour.startswith("#") and len(colour) == 7):
+                collector.error(MANIFEST_NAME, f"[[categories]] {cid}: colour must be '#rrggbb'")
+                colour = None
+        entries.append((cid, entry, colour))
+    colours = _category_colours(entries, collector)
+    result = []
+    for cid, entry, _ in entries:
+        base = defaults.get(cid)
         result.append(
             Category(
                 cid,
                 str(entry.get("label_de", base.label_de if base else cid)),
                 str(entry.get("label_en", base.label_en if base else cid)),
-                colour,
+                colours[cid],
                 str(entry.get("description_de", base.description_de if base else "")),
                 str(entry.get("description_en", base.description_en if base else "")),
             )
         )
     return tuple(result) or DEFAULT_CATEGORIES
+
+
+def _category_colours(
+    entries: list[tuple[str, dict[str, Any], str | None]], collector: IssueCollector
+) -> dict[str, str]:
+    """Colour of every category: its own or default one, else the first palette colour unused.
+
+    A colour given twice makes two categories look alike on the map, so it is a warning.
+    """
+    from layers.catalogue import PALETTE
+
+    colours: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for cid, _, colour in entries:
+        if colour is None:
+            continue
+        key = colour.casefold()
+        if key in taken:
+            collector.warning(
+                MANIFEST_NAME,
+                f"[[categories]] {cid}: colour {colour!r} repeats the colour of {taken[key]!r}; "
+                "the two categories look alike on the map, choose another colour",
+                column="colour",
+            )
+        else:
+            taken[key] = cid
+        colours[cid] = colour
+    free = [c for c in PALETTE if c.casefold() not in taken]
+    for index, (cid, _, colour) in enumerate(entries):
+        if colour is None:
+            colours[cid] = free.pop(0) if free else PALETTE[index % len(PALETTE)]
+    return colours
 
 
 def _groups(value: Any, collector: IssueCollector) -> tuple[Group, ...]:
@@ -306,6 +403,97 @@ def _groups(value: Any, collector: IssueCollector) -> tuple[Group, ...]:
                 str(entry.get("label_en", base.label_en)),
                 str(entry.get("note_de", "")),
                 str(entry.get("note_en", "")),
+            )
+        )
+    return tuple(result)
+
+
+def _derived_groups(value: Any, collector: IssueCollector) -> tuple[DerivedGroup, ...]:
+    if not isinstance(value, list):
+        return ()
+    result = []
+    for entry in value:
+        if not isinstance(entry, dict) or "sum_of" not in entry:
+            continue
+        gid = str(entry.get("id", "")).strip()
+        parts = entry["sum_of"]
+        if (
+            not isinstance(parts, list)
+            or len(parts) < 2
+            or not all(isinstance(p, str) and p.strip() for p in parts)
+        ):
+            collector.error(
+                MANIFEST_NAME,
+                f"[[groups]] {gid}: sum_of must list two or more group values, "
+                'e.g. sum_of = ["65 - < 75", "75 und älter"]',
+                column="sum_of",
+            )
+            continue
+        if gid and gid not in {g.id for g in result}:
+            result.append(DerivedGroup(gid, tuple(p.strip() for p in parts)))
+    return tuple(result)
+
+
+def _groupings(
+    value: Any, root: Path, meta: dict[str, Any], collector: IssueCollector
+) -> tuple[GroupingSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        collector.error(MANIFEST_NAME, "[[groupings]] must be an array of tables")
+        return ()
+    result: list[GroupingSpec] = []
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            collector.error(MANIFEST_NAME, f"[[groupings]] entry {index + 1} must be a table")
+            continue
+        gid = str(entry.get("id", "")).strip()
+        if not _LEVEL_ID.fullmatch(gid) or gid in _BUILTIN_LEVELS:
+            collector.error(
+                MANIFEST_NAME,
+                f"[[groupings]] entry {index + 1}: id {gid!r} must be lower-case letters, digits "
+                f"and _ (it becomes a level: --level {gid or 'ortschaft'}) and not one of "
+                f"{', '.join(_BUILTIN_LEVELS)}",
+                column="id",
+            )
+            continue
+        if any(g.id == gid for g in result):
+            collector.error(MANIFEST_NAME, f"[[groupings]] id {gid!r} is listed twice", column="id")
+            continue
+        empty = entry.get("empty", False)
+        if not isinstance(empty, bool):
+            collector.error(MANIFEST_NAME, f"[[groupings]] {gid}: empty must be true or false")
+            continue
+        note_de, note_en = str(entry.get("note_de", "")), str(entry.get("note_en", ""))
+        spec = None
+        if empty:
+            if not (note_de or note_en):
+                collector.error(
+                    MANIFEST_NAME,
+                    f"[[groupings]] {gid}: an empty grouping needs note_de/note_en saying why "
+                    "(e.g. no public source supports a mapping)",
+                )
+            if "path" in entry:
+                collector.warning(
+                    MANIFEST_NAME, f"[[groupings]] {gid}: empty = true, so path is not read"
+                )
+        else:
+            spec = _layer(entry, "groupings", root, meta, collector)
+            if spec is None:
+                continue
+        result.append(
+            GroupingSpec(
+                id=gid,
+                label_de=str(entry.get("label_de", gid)),
+                label_en=str(entry.get("label_en", entry.get("label_de", gid))),
+                note_de=note_de,
+                note_en=note_en,
+                empty=empty,
+                spec=spec,
+                source=str(entry.get("source", "")),
+                licence=str(entry.get("licence", entry.get("license", ""))),
+                attribution=str(entry.get("attribution", "")),
+                date=str(entry.get("date", "")),
             )
         )
     return tuple(result)

@@ -69,6 +69,23 @@ def data_option(func: F) -> F:
     )(func)
 
 
+def level_option(func: F) -> F:
+    """Add ``--level`` (default ``district``).
+
+    The valid levels depend on the dataset (``planning_area`` with a mapping, the ids of its
+    ``[[groupings]]``), so the value is checked once the dataset is loaded
+    (:func:`layers.areas.check_level`), with a message listing the dataset's levels.
+    """
+    return click.option(
+        "--level",
+        default="district",
+        show_default=True,
+        metavar="LEVEL",
+        help="district, planning_area, or the id of one of the dataset's [[groupings]] "
+        "(e.g. ortschaft).",
+    )(func)
+
+
 def open_dataset(data_dir: Path | None) -> Dataset:
     """Load the dataset named by ``--data``, ``--database-url`` or the environment.
 

@@ -14,10 +14,12 @@ from dashboard.cli._common import (
     data_option,
     emit,
     frame_to_csv,
+    level_option,
     open_dataset,
     reports_errors,
     to_json,
 )
+from layers.areas import outside_area_note
 from layers.coverage import (
     DistanceTable,
     check_categories,
@@ -29,7 +31,7 @@ from layers.coverage import (
 )
 from layers.errors import CatalogueError, ParameterError
 from layers.network import NetworkCache, default_cache_dir
-from layers.types import DISTANCE_MODES, LEVELS
+from layers.types import DISTANCE_MODES
 
 
 def _warn(message: str) -> None:
@@ -172,7 +174,7 @@ def coverage_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 @click.option("--radius", "radius_m", type=float, default=500.0, show_default=True, help="Metres.")
 @click.option("--year", type=int, default=None, help="Population year (default: the latest).")
 @click.option("--group", default="total", show_default=True, help="Population group.")
-@click.option("--level", type=click.Choice(LEVELS), default="district", show_default=True)
+@level_option
 @click.option(
     "--network",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -231,7 +233,9 @@ def coverage_cmd(
         if cat not in table.categories:
             _warn(f"category {cat!r} has no located facilities; its share is 0")
     n_out, w_out = outside_residents(index, weights)
-    if n_out:
+    if index.rest is not None:
+        _warn(outside_area_note(dataset, level, residents=float(np.nansum(weights[index.rest]))))
+    elif n_out:
         where = "all districts" if level == "district" else "all planning areas"
         _warn(f"{n_out} resident points ({w_out:.1f} residents) lie outside {where}; ignored")
     projected = _note_projection(dataset, group, year_used)

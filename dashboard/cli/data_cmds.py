@@ -71,7 +71,7 @@ def dataset_summary(dataset: Dataset) -> dict:
         for g in dataset.group_ids
     }
     origins = pd.Series(dataset.residents.origin).value_counts()
-    return {
+    summary = {
         "name": dataset.metadata.name,
         "city": dataset.metadata.city,
         "metric_crs": dataset.metadata.metric_crs.to_string(),
@@ -117,6 +117,19 @@ def dataset_summary(dataset: Dataset) -> dict:
         ],
         "warnings": [i.format() for i in dataset.issues],
     }
+    if dataset.groupings:  # only then, so that other datasets' summaries stay as they were
+        summary["groupings"] = {
+            g.id: {
+                "label_de": g.label_de,
+                "label_en": g.label_en,
+                "areas": int(g.mapping["area_id"].nunique()),
+                "districts": len(g.mapping),
+                "empty": g.empty,
+                "note": g.note("de"),
+            }
+            for g in dataset.groupings
+        }
+    return summary
 
 
 def _summary_text(summary: dict) -> str:
@@ -161,6 +174,12 @@ def _summary_text(summary: dict) -> str:
         else f"  planning areas  {pa['areas']}"
         + (" (Vorschlag / computed proposal)" if pa["proposal"] else "")
     )
+    for gid, entry in summary.get("groupings", {}).items():
+        lines.append(
+            f"  level {gid:<10}{entry['label_de']}: {entry['areas']} areas from "
+            f"{entry['districts']} of {summary['districts']} districts"
+            + (f"  [{entry['note']}]" if entry["note"] else "")
+        )
     lines.append(f"  programme rows  {summary['programme_rows']}")
     net = summary["network"]
     lines.append(

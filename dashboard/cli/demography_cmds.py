@@ -15,10 +15,12 @@ from dashboard.cli._common import (
     data_option,
     emit,
     frame_to_csv,
+    level_option,
     open_dataset,
     reports_errors,
     to_json,
 )
+from layers.areas import outside_area_note
 from layers.demography import (
     TOTAL_GROUP,
     available_years,
@@ -38,7 +40,6 @@ from layers.planning import (
 )
 from layers.population import check_group
 from layers.projection import PROJECTION_LABEL, extend_population, fit_trends, projection_label
-from layers.types import LEVELS
 
 CHANGE_COLUMNS = ("area_id", "area_name", "value_from", "value_to", "change", "change_pct")
 """CSV contract of ``quartiersatlas change``."""
@@ -140,7 +141,7 @@ def _warn_missing(
 @click.option(
     "--to", "year_to", type=int, default=None, help="End year (default: last year of the group)."
 )
-@click.option("--level", type=click.Choice(LEVELS), default="district", show_default=True)
+@level_option
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
@@ -206,6 +207,8 @@ def change_cmd(
         _note(f"values for {year_to}: {label}")
     if level == "planning_area" and dataset.planning_areas_proposal:
         _note("the planning areas are a computed proposal (Vorschlag), not an official mapping")
+    if outside := outside_area_note(dataset, level):
+        _note(outside)
     _warn_missing(dataset, population, table, group=group, years=(year_from, year_to))
     if fmt == "csv":
         out_frame = pd.DataFrame(
@@ -467,7 +470,7 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
 
 @main.command("need")
 @data_option
-@click.option("--level", type=click.Choice(LEVELS), default="district", show_default=True)
+@level_option
 @click.option(
     "--from",
     "year_from",
@@ -559,6 +562,8 @@ def need_cmd(
             _note(f"component {comp.component} not available: {comp.note}")
     if level == "planning_area" and dataset.planning_areas_proposal:
         _note("the planning areas are a computed proposal (Vorschlag), not an official mapping")
+    if outside := outside_area_note(dataset, level):
+        _note(outside)
     table = index.table
     if fmt == "csv":
         emit(frame_to_csv(table), out)
@@ -611,7 +616,7 @@ def _render_pdf(profile: dict[str, Any], out: Path | None) -> None:
     required=True,
     help="District id, or planning-area id with --level planning_area.",
 )
-@click.option("--level", type=click.Choice(LEVELS), default="district", show_default=True)
+@level_option
 @click.option(
     "--year",
     type=int,

@@ -11,9 +11,8 @@ from pathlib import Path
 import click
 
 from dashboard.cli import main
-from dashboard.cli._common import data_option, open_dataset, reports_errors
+from dashboard.cli._common import data_option, level_option, open_dataset, reports_errors
 from dashboard.export import PAGE_FORMATS
-from layers.types import LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ def serve_cmd(data_dir: Path | None, host: str, port: int) -> None:
 )
 @click.option("--year", type=int, default=None, help="Population year (default: latest).")
 @click.option("--group", default="total", show_default=True, help="Population group.")
-@click.option("--level", type=click.Choice(LEVELS), default="district", show_default=True)
+@level_option
 @click.option("--gaps/--no-gaps", default=False, show_default=True, help="Draw the gap hexagons.")
 @click.option(
     "--format",

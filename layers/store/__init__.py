@@ -100,8 +100,16 @@ def data_version(dataset: Dataset) -> str:
     digest = hashlib.sha256()
     for field in dataclasses.fields(dataset):
         value = getattr(dataset, field.name)
+        if field.name == "groupings" and not value:
+            continue  # datasets without groupings keep the version they had before groupings
         digest.update(field.name.encode())
-        if isinstance(value, pd.DataFrame):
+        if field.name == "groupings":
+            for grouping in value:
+                digest.update(
+                    _json_bytes({k: v for k, v in vars(grouping).items() if k != "mapping"})
+                )
+                _hash_frame(digest, grouping.mapping)
+        elif isinstance(value, pd.DataFrame):
             _hash_frame(digest, value)
         elif field.name == "metadata":
             meta = {

@@ -37,6 +37,7 @@ from pandas.api.types import pandas_dtype
 from pyproj import CRS
 
 from layers._validate import Issue
+from layers.areas import GROUPING_COLUMNS, Grouping
 from layers.catalogue import Category, Group
 from layers.dataset import Dataset, LayerSource, Metadata, NetworkSpec
 from layers.errors import StoreError
@@ -71,6 +72,7 @@ _OTHER_FIELDS = (
     "planning_areas_proposal",
     "network",
     "issues",
+    "groupings",
 )
 _NAME_RE = re.compile(r"[^a-z0-9_]+")
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
@@ -574,6 +576,13 @@ def _dataset_meta(dataset: Dataset) -> dict[str, Any]:
             "crs": network.crs,
         },
         "issues": [dataclasses.asdict(i) for i in dataset.issues],
+        "groupings": [
+            {
+                **{f: getattr(g, f) for f in _GROUPING_ATTRS},
+                "mapping": g.mapping.astype(object).to_dict("records"),
+            }
+            for g in dataset.groupings
+        ],
     }
 
 
@@ -780,7 +789,21 @@ def _build_dataset(
         planning_areas_proposal=bool(meta["planning_areas_proposal"]),
         network=network,
         issues=tuple(Issue(**i) for i in meta["issues"]),
+        groupings=_groupings(meta.get("groupings", [])),  # absent in datasets stored before
         **frames,  # type: ignore[arg-type]
+    )
+
+
+_GROUPING_ATTRS = ("id", "label_de", "label_en", "note_de", "note_en", "empty", "file")
+
+
+def _groupings(stored: list[dict[str, Any]]) -> tuple[Grouping, ...]:
+    return tuple(
+        Grouping(
+            **{f: entry[f] for f in _GROUPING_ATTRS},
+            mapping=pd.DataFrame(entry["mapping"], columns=list(GROUPING_COLUMNS), dtype=object),
+        )
+        for entry in stored
     )
 
 

@@ -44,6 +44,13 @@ path = "network.geojson"
 crs = "EPSG:25832"
 approximate = true
 note = "test footpaths"
+
+[[groupings]]
+id = "ortschaft"
+label_de = "Ortschaften"
+label_en = "Ortschaften (villages)"
+path = "ortschaften.csv"
+note_de = "nur eine Ortschaft"
 """
 
 
@@ -111,6 +118,9 @@ def write_sample_dataset(root: Path, *, population_scale: float = 1.0) -> Path:
         "01,A,Planungsraum A,Frau A\n02,A,Planungsraum A,Frau A\n"
         "03,B,Planungsraum B,Herr B\n04,B,Planungsraum B,Herr B\n",
         encoding="utf-8",
+    )
+    (root / "ortschaften.csv").write_text(
+        "district,area_id,area_name,contact\n02,O1,Dorf,Ortsvorsteher X\n", encoding="utf-8"
     )
     (root / "programme.csv").write_text(
         "district,measure,since,note,source,source_date\n"

@@ -48,6 +48,13 @@ def assert_same_dataset(left, right) -> None:
             for sub in dataclasses.fields(a):
                 if sub.name != "root":
                     assert getattr(a, sub.name) == getattr(b, sub.name), sub.name
+        elif field.name == "groupings":
+            assert [vars(g).keys() for g in a] == [vars(g).keys() for g in b]
+            for g, h in zip(a, b, strict=True):
+                assert {k: v for k, v in vars(g).items() if k != "mapping"} == {
+                    k: v for k, v in vars(h).items() if k != "mapping"
+                }
+                pd.testing.assert_frame_equal(g.mapping, h.mapping)
         elif field.name == "network":
             assert (a is None) == (b is None)
             if a is not None:
