@@ -240,11 +240,15 @@ def test_profile_json_and_errors(runner, grid, tmp_path):
     assert result.exit_code == 0, result.output
     profile = json.loads(result.stdout)
     assert profile["area"]["id"] == "0101" and profile["population"]["total"] == 150
-    assert {c["category"] for c in profile["coverage"]["per_category"]} == {
-        "meeting",
-        "counselling",
-        "care",
-    }
+    coverage = {c["category"]: c for c in profile["coverage"]["per_category"]}
+    assert set(coverage) == {"meeting", "counselling", "care", "participation", "network"}
+    # the two dimensions without any facility in the data are missing, not 0 % covered
+    assert coverage["network"]["share_pct"] is None
+    assert coverage["participation"]["city_share_pct"] is None
+    assert coverage["meeting"]["share_pct"] is not None
+    facilities = {c["category"]: c for c in profile["facilities"]["per_category"]}
+    assert facilities["network"]["missing"] and facilities["network"]["per_1000_residents"] is None
+    assert not facilities["meeting"]["missing"]
     result = runner.invoke(main, ["profile", "--data", str(grid), "--area", "0303"])
     assert result.exit_code == 1 and "valid ids: 0101 (Nordwest)" in result.stderr
     result = runner.invoke(
