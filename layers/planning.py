@@ -723,6 +723,40 @@ def planning_alternatives(
     return result
 
 
+def keep_together_from_grouping(root: Path, grouping_id: str) -> list[list[str]]:
+    """Keep-together groups from a ``[[groupings]]`` table of the manifest in ``root``.
+
+    Every area of the grouping's mapping file (columns ``district``, ``area_id``) with two or
+    more districts becomes one group, e.g. the Stadtteile of one Ortschaft.
+
+    Raises
+    ------
+    PlanningAreaError
+        If the manifest has no such grouping (the message lists the ids it has), the grouping is
+        ``empty`` (the message gives its note), or its file lacks a column.
+    """
+    manifest = tomllib.loads((root / "dataset.toml").read_text(encoding="utf-8"))
+    tables = [t for t in manifest.get("groupings", []) if isinstance(t, dict)]
+    table = next((t for t in tables if str(t.get("id")) == grouping_id), None)
+    if table is None:
+        known = [str(t.get("id")) for t in tables]
+        raise PlanningAreaError(
+            f"--keep-together {grouping_id!r}: no such [[groupings]] id in "
+            f"{root / 'dataset.toml'}; valid: {valid_list(known) or 'none'} (or give district "
+            "ids separated by commas)"
+        )
+    if table.get("empty") or not table.get("path"):
+        note = table.get("note_en") or table.get("note_de") or "no mapping"
+        raise PlanningAreaError(f"grouping {grouping_id!r} is empty: {note}")
+    path = root / str(table["path"])
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("district", "area_id") if c not in frame.columns]
+    if missing:
+        raise MissingColumnError(f"{path.name}: missing column(s) {valid_list(missing)}")
+    groups = [part["district"].tolist() for _, part in frame.groupby("area_id", sort=True)]
+    return [g for g in groups if len(g) > 1]
+
+
 def _check_bound(max_imbalance: float) -> float:
     if not (max_imbalance >= 1.0 and math.isfinite(max_imbalance)):
         raise PlanningAreaError(

@@ -281,10 +281,26 @@ def planning_areas_group() -> None:
     """Propose or validate a mapping of districts to planning areas."""
 
 
-def _parse_keep_together(values: tuple[str, ...]) -> list[list[str]]:
+def _grouping_ids(root: Path | None) -> set[str]:
+    """Ids of the manifest's ``[[groupings]]`` tables (none for a database-backed dataset)."""
+    import tomllib
+
+    manifest = root / "dataset.toml" if root is not None else None
+    if manifest is None or not manifest.is_file():
+        return set()
+    tables = tomllib.loads(manifest.read_text(encoding="utf-8")).get("groupings", [])
+    return {str(t.get("id")) for t in tables if isinstance(t, dict)}
+
+
+def _parse_keep_together(values: tuple[str, ...], root: Path | None = None) -> list[list[str]]:
     groups = []
     for value in values:
         ids = [v.strip() for v in value.split(",") if v.strip()]
+        if len(ids) == 1 and ids[0] in _grouping_ids(root):
+            from layers.planning import keep_together_from_grouping
+
+            groups.extend(keep_together_from_grouping(root, ids[0]))  # type: ignore[arg-type]
+            continue
         if len(ids) < 2:
             raise ParameterError(
                 f"--keep-together {value!r}: give at least two district ids separated by commas, e.g. 08,09"
@@ -343,7 +359,9 @@ def _print_summary(summary: Any, components: dict[str, list[list[str]]], *, titl
     "--keep-together",
     multiple=True,
     metavar="ID,ID[,…]",
-    help="Districts forced into the same area (repeat for several groups).",
+    help="Districts forced into the same area: ids or names separated by commas, or the id of "
+    "a [[groupings]] table of the manifest (each of its areas kept together); repeat for "
+    "several groups.",
 )
 @click.option(
     "--max-imbalance",
@@ -390,7 +408,7 @@ def propose_cmd(
     """
     dataset = open_dataset(data_dir)
     population = with_composite_groups(dataset.population)
-    groups = _parse_keep_together(keep_together)
+    groups = _parse_keep_together(keep_together, dataset.metadata.root)
     alternatives = planning_alternatives(
         dataset.districts,
         population,

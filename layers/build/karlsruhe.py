@@ -1183,16 +1183,20 @@ def _groupings() -> list[dict[str, Any]]:
             "note_de": (
                 "Keine gespeicherte öffentliche Quelle nennt, welche Stadtteile Ortschaften mit "
                 "Ortschaftsrat und Ortsvorsteher sind (durchsucht: alle Rohdateien und "
-                "PROVENANCE.md; einziger Treffer ist ein Straßenname-Text über einen früheren "
-                "Ortschaftsrat in Wolfartsweier, keine Zuordnung). Die Ebene bleibt deshalb leer; "
+                "PROVENANCE.md; einziger Treffer: ein Straßennamen-Text nennt eine Person "
+                "„späterer Ortschaftsrat“ der früheren Gemeinde Wolfartsweier, also ein Hinweis "
+                "auf eine Ortschaft zu unbekanntem Zeitpunkt, keine Liste aller Ortschaften). Die "
+                "Ebene bleibt deshalb leer; "
                 "eine amtliche Zuordnung der Stadt kann als ortschaften.csv (district, area_id, "
                 "area_name, contact) ergänzt werden."
             ),
             "note_en": (
                 "No stored public source states which Stadtteile are Ortschaften with a local "
                 "council and Ortsvorsteher (searched: all raw files and PROVENANCE.md; the only "
-                "hit is a street-name text about a former local councillor in Wolfartsweier, "
-                "not a mapping). The level therefore stays empty; an official mapping of the city "
+                "hit, a street-name text, calls a person a later member of the local council "
+                "(Ortschaftsrat) of the former municipality Wolfartsweier: a hint at one "
+                "Ortschaft at an unknown date, not a list of all). The level therefore stays "
+                "empty; an official mapping of the city "
                 "can be added as ortschaften.csv (district, area_id, area_name, contact)."
             ),
             "source": ORTSCHAFT_SEARCHED,
@@ -1586,6 +1590,16 @@ def _sources_md(results: Mapping[str, Any]) -> str:
                 "",
             ]
         )
+    (ortschaft,) = _groupings()
+    lines.extend(
+        [
+            "## Ortschaften (`[[groupings]]` id `ortschaft`)",
+            "",
+            f"- Empty on purpose: {ortschaft['note_en']}",
+            f"- Searched: {ortschaft['source']}.",
+            "",
+        ]
+    )
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from layers.planning import (
     balance_summary,
     balance_weights,
     district_adjacency,
+    keep_together_from_grouping,
     load_planning_areas,
     planning_alternatives,
     propose_planning_areas,
@@ -355,3 +356,28 @@ def test_bundled_proposal_keeps_the_hoehenstadtteile_together():
     totals = latest.set_index("district")["value"].astype(float).groupby(areas).sum()
     assert totals.sum() == 297_664
     assert totals.max() / totals.min() <= KARLSRUHE_MAX_IMBALANCE
+
+
+def test_keep_together_from_a_manifest_grouping(tmp_path):
+    (tmp_path / "dataset.toml").write_text(
+        '[[groupings]]\nid = "ortschaft"\nlabel_de = "Ortschaften"\nlabel_en = "O"\n'
+        'path = "ortschaften.csv"\n\n'
+        '[[groupings]]\nid = "leer"\nlabel_de = "L"\nlabel_en = "L"\nempty = true\n'
+        'note_en = "no public source"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "ortschaften.csv").write_text(
+        "district,area_id,area_name\nr0c1,A,Alpha\nr0c2,A,Alpha\nr0c3,B,Beta\n", encoding="utf-8"
+    )
+    groups = keep_together_from_grouping(tmp_path, "ortschaft")
+    assert groups == [["r0c1", "r0c2"]]  # a one-district area constrains nothing
+    d = grid(4, 1)
+    forced = propose_planning_areas(d, flat_population(d, [100.0] * 4), n=2, keep_together=groups)
+    areas = forced.set_index("district_id")["planning_area"]
+    assert areas["r0c1"] == areas["r0c2"]
+    with pytest.raises(PlanningAreaError, match="grouping 'leer' is empty: no public source"):
+        keep_together_from_grouping(tmp_path, "leer")
+    with pytest.raises(
+        PlanningAreaError, match=r"no such \[\[groupings\]\] id.*valid: ortschaft, leer"
+    ):
+        keep_together_from_grouping(tmp_path, "bezirk")
