@@ -1217,9 +1217,11 @@ def _categories(ids: Sequence[str]) -> list[dict[str, str]]:
         {"id": c.id, "label_de": c.label_de, "label_en": c.label_en, "colour": c.colour}
         for c in DEFAULT_CATEGORIES
     ]
+    # Extra categories take the palette colours the five default dimensions leave free.
+    free = [c for c in PALETTE if c not in {d.colour for d in DEFAULT_CATEGORIES}]
     for index, cid in enumerate(c for c in ids if c not in {d.id for d in DEFAULT_CATEGORIES}):
         de, en = extra_labels.get(cid, (cid, cid))
-        colour = PALETTE[(len(DEFAULT_CATEGORIES) + index) % len(PALETTE)]
+        colour = free[index % len(free)]
         tables.append({"id": cid, "label_de": de, "label_en": en, "colour": colour})
     return tables
 

@@ -352,7 +352,7 @@ def test_fetched_geoportal_and_population_files_are_included(tmp_path: Path) -> 
     build_dataset("karlsruhe", source=source, out=out)
 
     rows = {r["id"]: r for r in read_csv(out / "facilities.csv")}
-    assert len(rows) == 92
+    assert len(rows) == 106  # 104 bundled + 2 fetched
     youth = rows["jugendeinrichtungen-00007"]
     assert (youth["category"], youth["subcategory"]) == ("youth", "Jugendeinrichtung")
     assert (youth["lat"], youth["lon"]) == ("49.009123", "8.404123")
@@ -364,7 +364,16 @@ def test_fetched_geoportal_and_population_files_are_included(tmp_path: Path) -> 
     assert len(extra) == 27 and {r["year"] for r in extra} == {"2021"}
     assert sum(int(r["value"]) for r in extra) == sum(100 + i for i in range(27))
     manifest = tomllib.loads((out / "dataset.toml").read_text(encoding="utf-8"))
-    assert [c["id"] for c in manifest["categories"]] == ["meeting", "counselling", "care", "youth"]
+    categories = manifest["categories"]
+    assert [c["id"] for c in categories] == [
+        "meeting",
+        "counselling",
+        "care",
+        "participation",
+        "network",
+        "youth",
+    ]
+    assert len({c["colour"] for c in categories}) == len(categories)
     assert manifest["metadata"]["date"] == "2027-02-03"
     group = next(g for g in manifest["groups"] if g["id"] == "65_to_75")
     assert group["label_de"] == "65 bis unter 75 Jahre"
@@ -374,7 +383,7 @@ def test_fetched_geoportal_and_population_files_are_included(tmp_path: Path) -> 
 
     dataset = load_dataset(out)
     assert "youth" in {c.id for c in dataset.categories}
-    assert len(dataset.facilities) == 74
+    assert len(dataset.facilities) == 83
 
 
 # --- pieces -------------------------------------------------------------------------------------
