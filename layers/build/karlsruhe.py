@@ -1387,8 +1387,8 @@ def _nachtrag_steps(nachtrag: NachtragResult) -> list[str]:
         "is known only as a 2017 polling station).",
         f"`{NACHTRAG_NOTE_FILE}` corrections (recipe `layers/build/karlsruhe_nachtrag.py`, each "
         "with the source the note cites, appended to `source`): new address and coordinates "
-        f"(exact OSM address point) for {', '.join(nachtrag.corrected)}; names for the anonymous "
-        f"OSM rows {', '.join(nachtrag.renamed)}.",
+        f"(exact OSM address point) for {', '.join(nachtrag.corrected)}; names set or amended "
+        f"for {', '.join(nachtrag.renamed)}.",
         *(f"Removed {i}: {reason}." for i, reason in nachtrag.dropped),
         "Five dimensions: Quartiersbüros (coordination offices of the social district "
         "development) count as `network`, the office of the Bürgergesellschaft Südstadt (a "

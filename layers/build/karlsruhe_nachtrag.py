@@ -244,8 +244,8 @@ def apply_nachtrag(
         if correction.address:
             street, number, postcode = correction.address
             row[4] = f"{street} {number}, {postcode} Karlsruhe"
-            row[5], row[6] = points[correction.address]
-            row[7] = "osm-address-exact"
+            row[5], row[6], hits = points[correction.address]
+            row[7] = "osm-address-exact" + (f"_mean_of_{hits}" if hits > 1 else "")
             corrected.append(correction.id)
         row[8] = f"{row[8]} | Nachtrag 2026-12: {correction.source}"
         if correction.source_date and correction.address:
@@ -308,8 +308,8 @@ def _new_rows(source: Path) -> list[list[str]]:
 
 def _address_points(
     path: Path, file: str, wanted: set[tuple[str, ...]]
-) -> dict[tuple[str, ...], tuple[str, str]]:
-    """Exact OSM address points of ``wanted`` (street, number, postcode).
+) -> dict[tuple[str, ...], tuple[str, str, int]]:
+    """Exact OSM address point (lat, lon, number of points) of ``wanted`` (street, number, postcode).
 
     Several points of one address within ~100 m are averaged.
     """
@@ -329,7 +329,11 @@ def _address_points(
             max(lons) - min(lons) > ADDRESS_MATCH_RADIUS_DEG
         ):
             raise BuildError(f"{file}: corrected address {' '.join(key)} is ambiguous: {hits}")
-        points[key] = (format_coord(sum(lats) / len(lats)), format_coord(sum(lons) / len(lons)))
+        points[key] = (
+            format_coord(sum(lats) / len(lats)),
+            format_coord(sum(lons) / len(lons)),
+            len(hits),
+        )
     return points
 
 

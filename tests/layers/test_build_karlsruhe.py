@@ -203,7 +203,7 @@ def test_facilities_residents_and_programme_content(built: Path) -> None:
     assert "Nachtrag 2026-12: https://presse.karlsruhe.de" in by_id["ka-0012"]["source"]
     assert by_id["ka-0003"]["address"] == "Julius-Hirsch-Straße 2, 76185 Karlsruhe"
     assert by_id["ka-0006"]["address"] == "Weinbrennerstraße 69, 76185 Karlsruhe"
-    assert by_id["ka-0006"]["geocode_method"] == "osm-address-exact"
+    assert by_id["ka-0006"]["geocode_method"] == "osm-address-exact_mean_of_2"
     assert "ka-0042" not in by_id and "ka-0044" not in by_id
     assert by_id["ka-0079"]["name"] == "Bürgerzentrum Nordwest"
     assert by_id["ka-0049"]["category"] == "participation"
