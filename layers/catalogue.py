@@ -73,6 +73,22 @@ DEFAULT_CATEGORIES: tuple[Category, ...] = (
         "Pflegeheime, Tagespflege, betreutes Wohnen, Pflegestützpunkte",
         "Nursing homes, day care, assisted living",
     ),
+    Category(
+        "participation",
+        "Beteiligung und Engagement",
+        "Participation and volunteering",
+        PALETTE[3],
+        "Bürgervereine, Ehrenamt, Beteiligungs- und Engagementorte",
+        "Citizens' associations, volunteering, places of civic participation",
+    ),
+    Category(
+        "network",
+        "Vernetzung",
+        "Networks",
+        PALETTE[5],
+        "Stadtteilkoordination, Quartiersbüros, Stadtteilnetzwerke, Caring Community",
+        "Neighbourhood coordination offices, district networks, caring communities",
+    ),
 )
 
 KNOWN_GROUPS: dict[str, tuple[str, str]] = {

@@ -228,13 +228,18 @@ def need_index(
             raw[component] = values
             category = component.removeprefix("uncovered_")
             category = (category_labels or {}).get(category, category)
+            reason = _missing_coverage_reason(values)
+            if reason:
+                # Nobody reached anywhere means no facility of the category in the data: a
+                # data gap, not a measured 100 % need; it would only dilute the other weights.
+                del raw[component]
             info.append(
                 {
                     "component": component,
                     "label_de": f"Anteil nicht versorgter Einwohner, {category} (%)",
                     "kind": "coverage",
-                    "available": True,
-                    "note": "",
+                    "available": not reason,
+                    "note": reason,
                 }
             )
     components = pd.DataFrame(info, columns=["component", "label_de", "kind", "available", "note"])
@@ -284,6 +289,16 @@ def need_index(
         year_from=int(year_from),
         year_to=int(year_to),
     )
+
+
+def _missing_coverage_reason(uncovered_pct: pd.Series) -> str:
+    """Why a coverage component counts as missing (empty when it has data)."""
+    known = uncovered_pct.dropna()
+    if known.empty:
+        return "keine Versorgungswerte für diese Kategorie"
+    if bool((known >= 100.0 - 1e-9).all()):
+        return "keine Einrichtung dieser Kategorie erreichbar (fehlt in den Daten)"
+    return ""
 
 
 def _default_weights(components: pd.DataFrame) -> dict[str, float]:

@@ -538,6 +538,38 @@ def balance_summary(
     return BalanceSummary(table=table, imbalance=imbalance, group=group, year=year)
 
 
+@dataclass(frozen=True)
+class PlanningAlternative:
+    """One proposed mapping with its balance and compactness.
+
+    ``compactness`` is the mean Polsby-Popper score (4π·area / perimeter², 1 for a circle) of the
+    planning areas, each area's perimeter being the sum of its districts' perimeters minus twice
+    the boundary they share (boundary within the adjacency tolerance).
+    """
+
+    key: str
+    label: str
+    mapping: pd.DataFrame
+    imbalance: float
+    compactness: float
+    max_imbalance: float | None
+    same_as: str | None = None
+
+
+@dataclass(frozen=True)
+class _Units:
+    """Districts merged into units (keep-together groups) with what the searches need."""
+
+    ids: list[str]
+    unit_of: np.ndarray
+    weight: np.ndarray
+    xy: np.ndarray
+    neighbours: list[frozenset[int]]
+    area_m2: np.ndarray
+    perimeter_m: np.ndarray
+    shared_m: dict[tuple[int, int], float]
+
+
 def propose_planning_areas(
     districts: gpd.GeoDataFrame,
     population: pd.DataFrame,
@@ -546,6 +578,7 @@ def propose_planning_areas(
     balance_group: str = "total",
     year: int | None = None,
     keep_together: Iterable[Iterable[str]] | Iterable[str] = (),
+    max_imbalance: float | None = None,
     seed: int = 0,
     restarts: int | None = None,
     tolerance_m: float = ADJACENCY_TOLERANCE_M,
@@ -556,12 +589,16 @@ def propose_planning_areas(
     neighbouring district), repeated ``restarts`` times, each followed by a local search that
     moves boundary districts between neighbouring areas while both stay contiguous, minimising
     largest / smallest area population (ties: the sum of squared deviations from the mean).
-    The best start wins. The result depends only on the inputs and ``seed``.
+    Without ``max_imbalance`` the best-balanced start wins. With it, every start is then made
+    more compact (cohesion term): boundary districts move to a neighbouring area while that
+    raises the mean Polsby-Popper score of the areas and largest / smallest stays within
+    ``max_imbalance``; the most compact start within the bound wins (if no start reaches the
+    bound, the best-balanced one). The result depends only on the inputs and ``seed``.
 
     Parameters
     ----------
     districts
-        Districts (``id``, geometry) in a metric CRS, in file order.
+        Districts (``id``, optional ``name``, geometry) in a metric CRS, in file order.
     population
         Long population table.
     n
@@ -571,7 +608,11 @@ def propose_planning_areas(
     year
         Year of the population; default the latest year with the group known everywhere.
     keep_together
-        Groups of district ids forced into the same area: a list of lists, or one list of ids.
+        Groups of district ids (or names) forced into the same area: a list of lists, or one
+        list.
+    max_imbalance
+        Balance bound (largest / smallest area population) of the compactness step, e.g.
+        1.15; ``None`` balances only.
     seed
         Seed of the random starts.
     restarts
@@ -591,10 +632,150 @@ def propose_planning_areas(
     ------
     PlanningAreaError
         If ``n`` is not positive, there are fewer districts (after ``keep_together``) than
-        areas, or a ``keep_together`` id is unknown.
+        areas, a ``keep_together`` id is unknown or ``max_imbalance`` is below 1.
     CatalogueError
         Unknown group or year.
     """
+    units = _prepare_units(
+        districts,
+        population,
+        n=n,
+        balance_group=balance_group,
+        year=year,
+        keep_together=keep_together,
+        tolerance_m=tolerance_m,
+        with_shape=max_imbalance is not None,
+    )
+    runs = _balanced_runs(units, n, seed=seed, restarts=restarts)
+    if max_imbalance is None:
+        return _mapping_frame(units, _best_balanced(runs, units, n))
+    bound = _check_bound(max_imbalance)
+    early = _balanced_runs(units, n, seed=seed, restarts=restarts, stop_at=bound)
+    return _mapping_frame(units, _most_compact([*early, *runs], units, n, bound))
+
+
+LOOSE_BOUND_STEP = 0.10
+"""The third alternative of :func:`planning_alternatives` allows this much more imbalance."""
+
+
+def planning_alternatives(
+    districts: gpd.GeoDataFrame,
+    population: pd.DataFrame,
+    *,
+    n: int,
+    max_imbalance: float,
+    balance_group: str = "total",
+    year: int | None = None,
+    keep_together: Iterable[Iterable[str]] | Iterable[str] = (),
+    seed: int = 0,
+    restarts: int | None = None,
+    tolerance_m: float = ADJACENCY_TOLERANCE_M,
+) -> list[PlanningAlternative]:
+    """Two or three proposals from the same starts, for comparing balance and compactness.
+
+    Compact within ``max_imbalance`` (what :func:`propose_planning_areas` returns with the same
+    bound), best balanced only, and compact within a looser bound (``max_imbalance + 0.10``),
+    in this order; an alternative equal to an earlier one names it in ``same_as``. Parameters as
+    in :func:`propose_planning_areas`.
+    """
+    bound = _check_bound(max_imbalance)
+    units = _prepare_units(
+        districts,
+        population,
+        n=n,
+        balance_group=balance_group,
+        year=year,
+        keep_together=keep_together,
+        tolerance_m=tolerance_m,
+        with_shape=True,
+    )
+    runs = _balanced_runs(units, n, seed=seed, restarts=restarts)
+    loose = round(bound + LOOSE_BOUND_STEP, 6)
+
+    def compact(limit: float) -> np.ndarray:
+        early = _balanced_runs(units, n, seed=seed, restarts=restarts, stop_at=limit)
+        return _most_compact([*early, *runs], units, n, limit)
+
+    candidates = [
+        ("compact", f"compact, ratio <= {bound:g}", compact(bound), bound),
+        ("balanced", "balance only", _best_balanced(runs, units, n), None),
+        ("compact_loose", f"compact, ratio <= {loose:g}", compact(loose), loose),
+    ]
+    result: list[PlanningAlternative] = []
+    for key, label, labels, limit in candidates:
+        mapping = _mapping_frame(units, labels)
+        twin = next(
+            (a.key for a in result if a.mapping["planning_area"].equals(mapping["planning_area"])),
+            None,
+        )
+        totals = np.bincount(labels, weights=units.weight, minlength=n)
+        result.append(
+            PlanningAlternative(
+                key=key,
+                label=label,
+                mapping=mapping,
+                imbalance=_objective(totals)[0],
+                compactness=round(_mean_polsby_popper(labels, units, n), 4),
+                max_imbalance=limit,
+                same_as=twin,
+            )
+        )
+    return result
+
+
+def keep_together_from_grouping(root: Path, grouping_id: str) -> list[list[str]]:
+    """Keep-together groups from a ``[[groupings]]`` table of the manifest in ``root``.
+
+    Every area of the grouping's mapping file (columns ``district``, ``area_id``) with two or
+    more districts becomes one group, e.g. the Stadtteile of one Ortschaft.
+
+    Raises
+    ------
+    PlanningAreaError
+        If the manifest has no such grouping (the message lists the ids it has), the grouping is
+        ``empty`` (the message gives its note), or its file lacks a column.
+    """
+    manifest = tomllib.loads((root / "dataset.toml").read_text(encoding="utf-8"))
+    tables = [t for t in manifest.get("groupings", []) if isinstance(t, dict)]
+    table = next((t for t in tables if str(t.get("id")) == grouping_id), None)
+    if table is None:
+        known = [str(t.get("id")) for t in tables]
+        raise PlanningAreaError(
+            f"--keep-together {grouping_id!r}: no such [[groupings]] id in "
+            f"{root / 'dataset.toml'}; valid: {valid_list(known) or 'none'} (or give district "
+            "ids separated by commas)"
+        )
+    if table.get("empty") or not table.get("path"):
+        note = table.get("note_en") or table.get("note_de") or "no mapping"
+        raise PlanningAreaError(f"grouping {grouping_id!r} is empty: {note}")
+    path = root / str(table["path"])
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("district", "area_id") if c not in frame.columns]
+    if missing:
+        raise MissingColumnError(f"{path.name}: missing column(s) {valid_list(missing)}")
+    groups = [part["district"].tolist() for _, part in frame.groupby("area_id", sort=True)]
+    return [g for g in groups if len(g) > 1]
+
+
+def _check_bound(max_imbalance: float) -> float:
+    if not (max_imbalance >= 1.0 and math.isfinite(max_imbalance)):
+        raise PlanningAreaError(
+            f"max_imbalance (largest / smallest) must be a number >= 1, got {max_imbalance}"
+        )
+    return float(max_imbalance)
+
+
+def _prepare_units(
+    districts: gpd.GeoDataFrame,
+    population: pd.DataFrame,
+    *,
+    n: int,
+    balance_group: str,
+    year: int | None,
+    keep_together: Iterable[Iterable[str]] | Iterable[str],
+    tolerance_m: float,
+    with_shape: bool,
+) -> _Units:
     ids = districts["id"].astype(str).tolist()
     if n < 1:
         raise PlanningAreaError(f"n must be at least 1, got {n}")
@@ -606,41 +787,202 @@ def propose_planning_areas(
     weights, _year = balance_weights(districts, population, group=balance_group, year=year)
     neighbours = district_adjacency(districts, tolerance_m=tolerance_m)
     centroids = shapely.get_coordinates(districts.geometry.centroid.to_numpy())
-    groups = _keep_together_groups(keep_together, ids)
+    names = districts["name"].astype(str).tolist() if "name" in districts.columns else None
+    groups = _keep_together_groups(keep_together, ids, names)
     units, unit_of = _merge_units(len(ids), groups)
     if len(units) < n:
         raise PlanningAreaError(
             f"cannot make {n} planning areas: keep-together leaves only {len(units)} units "
             f"({len(ids)} districts); choose n <= {len(units)}"
         )
-    unit_weight = np.array([weights.to_numpy()[u].sum() for u in units])
-    unit_xy = np.array([centroids[u].mean(axis=0) for u in units])
     unit_nb = [
         frozenset(unit_of[nb] for d in u for nb in neighbours[d]) - {k} for k, u in enumerate(units)
     ]
-    unit_nb = _connect_components(unit_nb, unit_xy)
+    unit_xy = np.array([centroids[u].mean(axis=0) for u in units])
+    area = perimeter = np.zeros(len(units))
+    shared: dict[tuple[int, int], float] = {}
+    if with_shape:
+        area, perimeter, shared = _unit_shapes(districts, neighbours, units, unit_of, tolerance_m)
+    return _Units(
+        ids=ids,
+        unit_of=np.asarray(unit_of),
+        weight=np.array([weights.to_numpy()[u].sum() for u in units]),
+        xy=unit_xy,
+        neighbours=_connect_components(unit_nb, unit_xy),
+        area_m2=area,
+        perimeter_m=perimeter,
+        shared_m=shared,
+    )
+
+
+def _unit_shapes(
+    districts: gpd.GeoDataFrame,
+    neighbours: list[frozenset[int]],
+    units: list[list[int]],
+    unit_of: list[int],
+    tolerance_m: float,
+) -> tuple[np.ndarray, np.ndarray, dict[tuple[int, int], float]]:
+    """Area, outer perimeter of every unit and the boundary length shared by neighbouring units."""
+    geoms = districts.geometry.to_numpy()
+    area = np.array([float(sum(geoms[d].area for d in u)) for u in units])
+    perimeter = np.array([float(sum(geoms[d].length for d in u)) for u in units])
+    shared: dict[tuple[int, int], float] = {}
+    for a, nbs in enumerate(neighbours):
+        for b in nbs:
+            if b <= a:
+                continue
+            length = float(geoms[a].boundary.intersection(geoms[b].buffer(tolerance_m)).length)
+            ua, ub = unit_of[a], unit_of[b]
+            if ua == ub:
+                perimeter[ua] -= 2 * length
+            else:
+                key = (min(ua, ub), max(ua, ub))
+                shared[key] = shared.get(key, 0.0) + length
+    return area, perimeter, shared
+
+
+def _balanced_runs(
+    units: _Units, n: int, *, seed: int, restarts: int | None, stop_at: float = 0.0
+) -> list[np.ndarray]:
+    count = len(units.weight)
     if restarts is None:
         restarts = (
-            DEFAULT_RESTARTS
-            if len(units) <= 100
-            else max(MIN_RESTARTS, DEFAULT_RESTARTS * 100 // len(units))
+            DEFAULT_RESTARTS if count <= 100 else max(MIN_RESTARTS, DEFAULT_RESTARTS * 100 // count)
         )
     rng = np.random.default_rng(seed)
-    best: tuple[tuple[float, float], np.ndarray] | None = None
+    runs = []
     for _ in range(max(1, restarts)):
-        labels = _grow_regions(unit_nb, unit_weight, unit_xy, n, rng)
-        labels = _local_search(labels, unit_nb, unit_weight, n)
-        score = _objective(np.bincount(labels, weights=unit_weight, minlength=n))
+        labels = _grow_regions(units.neighbours, units.weight, units.xy, n, rng)
+        runs.append(_local_search(labels, units.neighbours, units.weight, n, stop_at=stop_at))
+    return runs
+
+
+def _best_balanced(runs: list[np.ndarray], units: _Units, n: int) -> np.ndarray:
+    best: tuple[tuple[float, float], np.ndarray] | None = None
+    for labels in runs:
+        score = _objective(np.bincount(labels, weights=units.weight, minlength=n))
         if best is None or score < best[0]:
             best = (score, labels)
     assert best is not None
-    district_label = best[1][np.asarray(unit_of)]
+    return best[1]
+
+
+def _most_compact(runs: list[np.ndarray], units: _Units, n: int, bound: float) -> np.ndarray:
+    best: tuple[float, np.ndarray] | None = None
+    for labels in runs:
+        if _objective(np.bincount(labels, weights=units.weight, minlength=n))[0] > bound:
+            continue
+        compact = _compact_search(labels, units, n, bound)
+        score = _mean_polsby_popper(compact, units, n)
+        if best is None or score > best[0] + 1e-12:
+            best = (score, compact)
+    return best[1] if best is not None else _best_balanced(runs, units, n)
+
+
+def _mean_polsby_popper(labels: np.ndarray, units: _Units, n: int) -> float:
+    area = np.bincount(labels, weights=units.area_m2, minlength=n)
+    perimeter = np.bincount(labels, weights=units.perimeter_m, minlength=n)
+    for (a, b), length in units.shared_m.items():
+        if labels[a] == labels[b]:
+            perimeter[labels[a]] -= 2 * length
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(perimeter > 0, 4 * math.pi * area / perimeter**2, 0.0)
+    return float(score.mean())
+
+
+def _compact_search(labels: np.ndarray, units: _Units, n: int, bound: float) -> np.ndarray:
+    """Hill-climb the mean Polsby-Popper score by single boundary moves within the bound."""
+    labels = labels.copy()
+    totals = np.bincount(labels, weights=units.weight, minlength=n)
+    members = [set(np.flatnonzero(labels == r).tolist()) for r in range(n)]
+    current = _mean_polsby_popper(labels, units, n)
+    for _ in range(MAX_LOCAL_SEARCH_ROUNDS):
+        candidates = []
+        for unit in range(len(labels)):
+            source = int(labels[unit])
+            if len(members[source]) == 1:
+                continue
+            for target in sorted({int(labels[nb]) for nb in units.neighbours[unit]} - {source}):
+                trial = totals.copy()
+                trial[source] -= units.weight[unit]
+                trial[target] += units.weight[unit]
+                if trial.min() <= 0 or trial.max() / trial.min() > bound + 1e-12:
+                    continue
+                labels[unit] = target
+                score = _mean_polsby_popper(labels, units, n)
+                labels[unit] = source
+                if score > current + 1e-9:
+                    candidates.append((-score, unit, target))
+        moved = False
+        for negative, unit, target in sorted(candidates):
+            source = int(labels[unit])
+            if _stays_connected(members[source], unit, units.neighbours):
+                members[source].discard(unit)
+                members[target].add(unit)
+                labels[unit] = target
+                totals[source] -= units.weight[unit]
+                totals[target] += units.weight[unit]
+                current = -negative
+                moved = True
+                break
+        if not moved and not _compact_swap(labels, members, totals, units, n, bound, current):
+            break
+        current = _mean_polsby_popper(labels, units, n)
+    return labels
+
+
+def _compact_swap(
+    labels: np.ndarray,
+    members: list[set[int]],
+    totals: np.ndarray,
+    units: _Units,
+    n: int,
+    bound: float,
+    current: float,
+) -> bool:
+    """Exchange two boundary units of neighbouring areas if that raises compactness."""
+    best: tuple[float, int, int] | None = None
+    for u in range(len(labels)):
+        a = int(labels[u])
+        for b in sorted({int(labels[nb]) for nb in units.neighbours[u]} - {a}):
+            for v in sorted(
+                m for m in members[b] if a in {int(labels[x]) for x in units.neighbours[m]}
+            ):
+                trial = totals.copy()
+                delta = units.weight[u] - units.weight[v]
+                trial[a] -= delta
+                trial[b] += delta
+                if trial.min() <= 0 or trial.max() / trial.min() > bound + 1e-12:
+                    continue
+                labels[u], labels[v] = b, a
+                score = _mean_polsby_popper(labels, units, n)
+                labels[u], labels[v] = a, b
+                if score > current + 1e-9 and (best is None or score > best[0] + 1e-12):
+                    new_a = (members[a] - {u}) | {v}
+                    new_b = (members[b] - {v}) | {u}
+                    if _connected(new_a, units.neighbours) and _connected(new_b, units.neighbours):
+                        best = (score, u, v)
+    if best is None:
+        return False
+    _, u, v = best
+    a, b = int(labels[u]), int(labels[v])
+    members[a] = (members[a] - {u}) | {v}
+    members[b] = (members[b] - {v}) | {u}
+    labels[u], labels[v] = b, a
+    delta = units.weight[u] - units.weight[v]
+    totals[a] -= delta
+    totals[b] += delta
+    return True
+
+
+def _mapping_frame(units: _Units, labels: np.ndarray) -> pd.DataFrame:
+    district_label = labels[units.unit_of]
     # Number the areas in the order of their first district in the file.
     order = {label: i + 1 for i, label in enumerate(dict.fromkeys(district_label.tolist()))}
     numbers = [order[label] for label in district_label.tolist()]
     return pd.DataFrame(
         {
-            "district_id": ids,
+            "district_id": units.ids,
             "planning_area": [f"{PROPOSAL_ID_PREFIX}{k}" for k in numbers],
             "planning_area_name": [PROPOSAL_NAME.format(number=k) for k in numbers],
         }
@@ -648,16 +990,22 @@ def propose_planning_areas(
 
 
 def _keep_together_groups(
-    keep_together: Iterable[Iterable[str]] | Iterable[str], ids: Sequence[str]
+    keep_together: Iterable[Iterable[str]] | Iterable[str],
+    ids: Sequence[str],
+    names: Sequence[str] | None = None,
 ) -> list[list[int]]:
     items = list(keep_together)
     if items and all(isinstance(i, str) for i in items):
         items = [items]
     position = {id_key(d): i for i, d in enumerate(ids)}
+    by_name = {str(name): i for i, name in enumerate(names or ())}
     groups = []
     for group in items:
         members = []
         for d in group:
+            if id_key(d) not in position and str(d) in by_name:
+                members.append(by_name[str(d)])
+                continue
             if id_key(d) not in position:
                 raise PlanningAreaError(
                     f"keep-together district {str(d)!r} is not in the districts file"
@@ -765,13 +1113,20 @@ def _stays_connected(members: set[int], removed: int, neighbours: list[frozenset
 
 
 def _local_search(
-    labels: np.ndarray, neighbours: list[frozenset[int]], weight: np.ndarray, n: int
+    labels: np.ndarray,
+    neighbours: list[frozenset[int]],
+    weight: np.ndarray,
+    n: int,
+    *,
+    stop_at: float = 0.0,
 ) -> np.ndarray:
     labels = labels.copy()
     totals = np.bincount(labels, weights=weight, minlength=n)
     members = [set(np.flatnonzero(labels == r).tolist()) for r in range(n)]
     current = _objective(totals)
     for _ in range(MAX_LOCAL_SEARCH_ROUNDS):
+        if current[0] <= stop_at:
+            break  # balanced enough: the compactness step takes over (keeps grown shapes)
         candidates = []
         for unit in range(len(labels)):
             source = labels[unit]

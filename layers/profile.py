@@ -445,12 +445,17 @@ def _facilities_section(
                 "label": category.label_de,
                 "count": count,
                 "per_1000_residents": _num(
-                    count / residents * PER_RESIDENTS if residents else np.nan, 2
+                    count / residents * PER_RESIDENTS if residents and city_count else np.nan, 2
                 ),
                 "city_count": city_count,
                 "city_per_1000_residents": _num(
-                    city_count / city_residents * PER_RESIDENTS if city_residents else np.nan, 2
+                    city_count / city_residents * PER_RESIDENTS
+                    if city_residents and city_count
+                    else np.nan,
+                    2,
                 ),
+                # A catalogue dimension without any located facility is a data gap, not a zero.
+                "missing": city_count == 0,
             }
         )
     listing = [
@@ -497,9 +502,15 @@ def _coverage_section(
     labels = {c.id: c.label_de for c in dataset.categories}
     rows = coverage[coverage["area_id"].astype(str) == area]
     city = coverage[coverage["area_id"].astype(str) == CITY_AREA_ID].set_index("category")
+    present = set(dataset.facilities["category"].dropna().astype(str))
     per_category = []
     for r in rows.to_dict("records"):
+        if str(r["category"]) not in present:
+            # No facility of the category anywhere: missing data, not 0 % coverage.
+            r = {**r, "share": np.nan}
         city_share = city["share"].get(r["category"], np.nan) if "share" in city else np.nan
+        if str(r["category"]) not in present:
+            city_share = np.nan
         per_category.append(
             {
                 "category": r["category"],

@@ -6,13 +6,15 @@ so a proposed site is always where people live. Demand is the residents not cove
 
 Two solvers:
 
-``mclp``
-    The maximal covering location problem (Church & ReVelle 1974; the model of
-    ``spopt.locate.MCLP``) solved exactly with the CBC solver bundled with PuLP. To keep the
-    integer programme small, uncovered demand is aggregated to cells of ``demand_cell_m``
-    (default a tenth of the radius, at least 10 m), demand cells covered by the same candidates
-    are merged (lossless), and only the ``max_candidates`` candidates with the largest
-    single-site gain are offered. Optimal for that reduced problem.
+``mclp`` (default)
+    The best covering of the real resident points: the maximal covering location problem
+    (Church & ReVelle 1974; the model of ``spopt.locate.MCLP``) solved exactly with the CBC
+    solver bundled with PuLP on the uncovered resident points themselves (points covered by the
+    same candidates are merged, which is lossless), with the ``max_candidates`` candidates of
+    largest single-site gain offered; greedy over all candidates is computed as well and the
+    choice that newly covers more real residents is returned (``SiteProposal.solver`` and the
+    note say which). Demand pooled to cells (``demand_cell_m``) is only used when asked for: a
+    pooled cell counts as covered or not as a whole, which can mislead the solver.
 ``greedy``
     Picks, k times, the candidate that newly covers the most residents. Coverage is a monotone
     submodular function, so greedy gets at least ``1 - (1 - 1/k)^k ≥ 1 - 1/e ≈ 63 %`` of the
@@ -58,9 +60,13 @@ class SiteProposal:
     covered_before, covered_after
         Covered residents (weights) without and with the new sites.
     method
-        Solver used.
+        Method asked for.
     note
-        What the result guarantees (optimality or the greedy bound).
+        What the result guarantees (optimality or the greedy bound) and, for ``mclp``, which
+        solver's choice was returned.
+    solver
+        Solver whose sites were returned (``"mclp"`` or ``"greedy"``; the ``mclp`` method may
+        return greedy's sites when they cover more real residents).
     """
 
     xy: np.ndarray
@@ -69,6 +75,7 @@ class SiteProposal:
     covered_after: float
     method: SitingMethod
     note: str
+    solver: SitingMethod = "mclp"
 
 
 def aggregate_to_cells(
@@ -236,9 +243,12 @@ def propose_sites(
     k
         Number of sites (1 … 50).
     method
-        ``"mclp"`` (exact on the reduced problem) or ``"greedy"``.
-    candidate_cell_m, demand_cell_m
-        Grid cell sizes for candidates and (MCLP only) demand; see the module docstring.
+        ``"mclp"`` (best of exact MCLP and greedy on the real resident points) or ``"greedy"``.
+    candidate_cell_m
+        Grid cell size of the candidates; see the module docstring.
+    demand_cell_m
+        MCLP only: pool the uncovered residents to cells of this size before solving (faster,
+        may mislead; the result is still scored on the real points). Default: no pooling.
     max_candidates
         MCLP only: candidates offered to the solver.
 
@@ -267,6 +277,7 @@ def propose_sites(
     candidates, _ = aggregate_to_cells(xy[w > 0], w[w > 0], cell_m=cand_cell)
     demand_xy, demand_w = xy[uncovered], w[uncovered]
     picks: list[int]
+    solver: SitingMethod = method
     if method == "greedy":
         cover = cover_matrix(candidates, demand_xy, radius_m=radius)
         picks = greedy_max_cover(cover, demand_w, k)
@@ -276,19 +287,15 @@ def propose_sites(
             f"(1 - (1 - 1/k)^k, k = {k}); candidates = {len(candidates)} cells of {cand_cell:.0f} m"
         )
     else:
-        dem_cell = demand_cell_m or max(radius / 10.0, 10.0)
-        agg_xy, agg_w = aggregate_to_cells(demand_xy, demand_w, cell_m=dem_cell)
-        full = cover_matrix(candidates, agg_xy, radius_m=radius)
-        gains = full @ agg_w
-        order = np.lexsort((np.arange(len(gains)), -gains))
-        offered = order[: max(max_candidates, k)]
-        offered = offered[gains[offered] > 0]
-        picks_local = mclp_max_cover(full[offered], agg_w, k) if len(offered) else []
-        picks = [int(offered[i]) for i in picks_local]
-        note = (
-            f"mclp (CBC): optimal for uncovered residents aggregated to {dem_cell:.0f} m "
-            f"cells and the {len(offered)} best of {len(candidates)} candidate cells of "
-            f"{cand_cell:.0f} m"
+        picks, solver, note = _best_covering(
+            candidates,
+            demand_xy,
+            demand_w,
+            radius=radius,
+            k=k,
+            cand_cell=cand_cell,
+            demand_cell_m=demand_cell_m,
+            max_candidates=max_candidates,
         )
     site_xy = candidates[picks] if picks else np.empty((0, 2))
     newly = _marginal_gains(site_xy, demand_xy, demand_w, radius)
@@ -299,7 +306,71 @@ def propose_sites(
         covered_after=covered_before + float(newly.sum()),
         method=method,
         note=note,
+        solver=solver,
     )
+
+
+def _best_covering(
+    candidates: np.ndarray,
+    demand_xy: np.ndarray,
+    demand_w: np.ndarray,
+    *,
+    radius: float,
+    k: int,
+    cand_cell: float,
+    demand_cell_m: float | None,
+    max_candidates: int,
+) -> tuple[list[int], SitingMethod, str]:
+    """The default method: exact MCLP and greedy, both scored on the real resident points.
+
+    The MCLP is solved on the real uncovered resident points (merged losslessly where the same
+    candidates cover them), or on demand pooled to ``demand_cell_m`` cells if that is given.
+    Pooled demand can mislead (a pooled cell counts as covered or not as a whole), and only the
+    ``max_candidates`` best candidates are offered to the solver, so greedy over all candidates
+    is computed too; the choice that covers more real residents is returned (ties: MCLP).
+    """
+    if demand_cell_m:
+        solve_xy, solve_w = aggregate_to_cells(demand_xy, demand_w, cell_m=demand_cell_m)
+        pooled = f"uncovered residents pooled to {demand_cell_m:.0f} m cells"
+    else:
+        solve_xy, solve_w = demand_xy, demand_w
+        pooled = "the uncovered resident points"
+    full = cover_matrix(candidates, solve_xy, radius_m=radius)
+    gains = full @ solve_w
+    order = np.lexsort((np.arange(len(gains)), -gains))
+    offered = order[: max(max_candidates, k)]
+    offered = offered[gains[offered] > 0]
+    picks_local = mclp_max_cover(full[offered], solve_w, k) if len(offered) else []
+    mclp_picks = [int(offered[i]) for i in picks_local]
+    exact = full if not demand_cell_m else cover_matrix(candidates, demand_xy, radius_m=radius)
+    greedy_picks = greedy_max_cover(exact, demand_w, k)
+    mclp_total = _covered_total(candidates[mclp_picks], demand_xy, demand_w, radius)
+    greedy_total = _covered_total(candidates[greedy_picks], demand_xy, demand_w, radius)
+    setting = f"the {len(offered)} best of {len(candidates)} candidate cells of {cand_cell:.0f} m"
+    if greedy_total > mclp_total + 1e-9:
+        return (
+            greedy_picks,
+            "greedy",
+            (
+                f"best of mclp and greedy on the real resident points: greedy "
+                f"({greedy_total:,.1f} newly covered) beat mclp (CBC, optimal for {pooled} and "
+                f"{setting}: {mclp_total:,.1f})"
+            ),
+        )
+    return (
+        mclp_picks,
+        "mclp",
+        (
+            f"best of mclp and greedy on the real resident points: mclp (CBC), optimal for "
+            f"{pooled} and {setting} ({mclp_total:,.1f} newly covered; greedy {greedy_total:,.1f})"
+        ),
+    )
+
+
+def _covered_total(
+    site_xy: np.ndarray, demand_xy: np.ndarray, demand_w: np.ndarray, radius: float
+) -> float:
+    return float(_marginal_gains(site_xy, demand_xy, demand_w, radius).sum())
 
 
 def _marginal_gains(

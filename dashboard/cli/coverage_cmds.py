@@ -346,7 +346,9 @@ def _district_of(dataset: Any, xy: np.ndarray) -> list[str | None]:
     type=click.Choice(["mclp", "greedy"]),
     default="mclp",
     show_default=True,
-    help="mclp: exact MCLP (spopt/CBC) on aggregated demand; greedy: ≥ 63 % of the optimum.",
+    help="mclp: the best covering of the real resident points (exact MCLP with CBC on them, "
+    "compared with greedy; the better is returned and named on stderr); greedy: ≥ 63 % of the "
+    "optimum.",
 )
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)

@@ -35,7 +35,7 @@ from layers.planning import (
     area_components,
     balance_summary,
     balance_weights,
-    propose_planning_areas,
+    planning_alternatives,
     read_planning_areas,
 )
 from layers.population import check_group
@@ -48,6 +48,8 @@ PROFILE_FORMATS = ("json", "pdf")
 
 MAX_WARNING_LINES = 10
 MAX_IDS_LISTED = 12
+DEFAULT_MAX_IMBALANCE = 1.15
+ALTERNATIVE_KEYS = ("compact", "balanced", "compact_loose")
 
 
 def _note(message: str) -> None:
@@ -284,10 +286,26 @@ def planning_areas_group() -> None:
     """Propose or validate a mapping of districts to planning areas."""
 
 
-def _parse_keep_together(values: tuple[str, ...]) -> list[list[str]]:
+def _grouping_ids(root: Path | None) -> set[str]:
+    """Ids of the manifest's ``[[groupings]]`` tables (none for a database-backed dataset)."""
+    import tomllib
+
+    manifest = root / "dataset.toml" if root is not None else None
+    if manifest is None or not manifest.is_file():
+        return set()
+    tables = tomllib.loads(manifest.read_text(encoding="utf-8")).get("groupings", [])
+    return {str(t.get("id")) for t in tables if isinstance(t, dict)}
+
+
+def _parse_keep_together(values: tuple[str, ...], root: Path | None = None) -> list[list[str]]:
     groups = []
     for value in values:
         ids = [v.strip() for v in value.split(",") if v.strip()]
+        if len(ids) == 1 and ids[0] in _grouping_ids(root):
+            from layers.planning import keep_together_from_grouping
+
+            groups.extend(keep_together_from_grouping(root, ids[0]))  # type: ignore[arg-type]
+            continue
         if len(ids) < 2:
             raise ParameterError(
                 f"--keep-together {value!r}: give at least two district ids separated by commas, e.g. 08,09"
@@ -346,7 +364,25 @@ def _print_summary(summary: Any, components: dict[str, list[list[str]]], *, titl
     "--keep-together",
     multiple=True,
     metavar="ID,ID[,…]",
-    help="Districts forced into the same area (repeat for several groups).",
+    help="Districts forced into the same area: ids or names separated by commas, or the id of "
+    "a [[groupings]] table of the manifest (each of its areas kept together); repeat for "
+    "several groups.",
+)
+@click.option(
+    "--max-imbalance",
+    type=float,
+    default=DEFAULT_MAX_IMBALANCE,
+    show_default=True,
+    help="Balance bound (largest / smallest area population) within which the areas are made "
+    "compact.",
+)
+@click.option(
+    "--alternative",
+    type=click.Choice(ALTERNATIVE_KEYS),
+    default=ALTERNATIVE_KEYS[0],
+    show_default=True,
+    help="Which alternative to write: compact within the bound, balance only, or compact within "
+    "the bound + 0.10.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random starts.")
 @click.option(
@@ -362,35 +398,62 @@ def propose_cmd(
     balance: str,
     year: int | None,
     keep_together: tuple[str, ...],
+    max_imbalance: float,
+    alternative: str,
     seed: int,
     out: Path | None,
 ) -> None:
-    """Propose contiguous planning areas of whole districts with balanced population.
+    """Propose contiguous, compact planning areas of whole districts with balanced population.
 
-    Writes district_id,planning_area (CSV) and prints the population per area and the imbalance
-    (largest / smallest) to stderr. The result is a proposal ("Vorschlag"), not an official
-    mapping.
+    Writes district_id,planning_area (CSV) of the chosen alternative and prints to stderr the
+    two or three alternatives (compact within --max-imbalance, balance only, compact within the
+    bound + 0.10) with their ratio largest / smallest population and their compactness (mean
+    Polsby-Popper score 4π·area/perimeter² of the areas, 1 = circle), then the population per
+    area of the chosen one. The result is a proposal ("Vorschlag"), not an official mapping.
     """
     dataset = open_dataset(data_dir)
     population = with_composite_groups(dataset.population)
-    groups = _parse_keep_together(keep_together)
-    proposal = propose_planning_areas(
+    groups = _parse_keep_together(keep_together, dataset.metadata.root)
+    alternatives = planning_alternatives(
         dataset.districts,
         population,
         n=n_areas,
+        max_imbalance=max_imbalance,
         balance_group=balance,
         year=year,
         keep_together=groups,
         seed=seed,
     )
     weights, used_year = balance_weights(dataset.districts, population, group=balance, year=year)
+    click.echo(
+        "Alternatives (ratio = largest / smallest population; compactness = mean Polsby-Popper, "
+        "1 = circle):",
+        err=True,
+    )
+    for item in alternatives:
+        click.echo(
+            f"  {item.key:<14} {item.label}: "
+            + (
+                f"same as {item.same_as}"
+                if item.same_as
+                else f"ratio {item.imbalance:.3f}, compactness {item.compactness:.3f}"
+            ),
+            err=True,
+        )
+    chosen = next(a for a in alternatives if a.key == alternative)
+    if chosen.max_imbalance is not None and chosen.imbalance > chosen.max_imbalance:
+        _warn(
+            f"no proposal reaches ratio <= {chosen.max_imbalance:g}; writing the best-balanced "
+            f"one (ratio {chosen.imbalance:.3f})"
+        )
+    proposal = chosen.mapping
     summary = balance_summary(proposal, weights, group=balance, year=used_year)
     emit(frame_to_csv(proposal[["district_id", "planning_area"]]), out)
     _print_summary(
         summary,
         area_components(proposal, dataset.districts),
-        title=f"Proposal (Vorschlag): {n_areas} planning areas from {len(proposal)} districts, "
-        f"balanced on {balance} {used_year}",
+        title=f"Proposal (Vorschlag, {chosen.key}): {n_areas} planning areas from "
+        f"{len(proposal)} districts, balanced on {balance} {used_year}",
     )
 
 

@@ -45,6 +45,12 @@ from layers.build._write import (
     write_geojson,
     write_toml,
 )
+from layers.build.karlsruhe_nachtrag import (
+    NACHTRAG_FILE,
+    NACHTRAG_NOTE_FILE,
+    NachtragResult,
+    apply_nachtrag,
+)
 from layers.catalogue import DEFAULT_CATEGORIES, KNOWN_GROUPS, PALETTE
 from layers.errors import BuildError
 from layers.network import build_network_file
@@ -89,6 +95,8 @@ REQUIRED_FILES: tuple[str, ...] = (
     PROGRAMME_FILE,
     STREETS_FILE,
     PATHS_FILE,
+    NACHTRAG_FILE,
+    NACHTRAG_NOTE_FILE,
 )
 """Raw files the recipe needs; :func:`layers.build.build_dataset` checks them before starting."""
 
@@ -162,6 +170,15 @@ FEW_RESIDENT_POINTS_PER_1000 = 40.0
 """A Stadtteil with fewer resident points per 1,000 inhabitants is named in the notes as sparse."""
 
 PLANNING_AREA_COUNT = 6
+PLANNING_MAX_IMBALANCE = 1.15
+"""Balance bound (largest / smallest population) within which the proposal is made compact."""
+HOEHENSTADTTEILE: Mapping[str, str] = {
+    "21": "Stupferich",
+    "22": "Hohenwettersbach",
+    "24": "Grünwettersbach",
+    "25": "Palmbach",
+}
+"""The four Höhenstadtteile on the hills east of the Rhine plain, kept in one planning area."""
 """Karlsruhe's social planning works with six planning areas (no official assignment is public)."""
 
 # --- outputs ------------------------------------------------------------------------------------
@@ -243,10 +260,11 @@ FACILITIES_INFO = LayerInfo(
         f"coordinates); {DL_DE} (rows from the 2017 polling stations); rows from web pages: "
         "none stated (facts only: name, address)"
     ),
-    date="2026-11-25",
+    date="2026-12",
     source=(
-        "facilities/sozialeinrichtungen.csv of the raw folder (compiled 2026-11-25; its "
-        "PROVENANCE.md describes every source); per row: column source"
+        "facilities/sozialeinrichtungen.csv of the raw folder (compiled 2026-11-25) with the "
+        "supplement facilities/nachtrag_2026-12.csv/.md (its PROVENANCE.md describes every "
+        "source); per row: column source"
     ),
 )
 POPULATION_INFO = LayerInfo(
@@ -423,6 +441,9 @@ def _facilities_step(ctx: BuildContext) -> None:
     if duplicated:
         raise BuildError(f"{FACILITIES_FILE}: duplicate ids {duplicated}")
     rows.sort(key=lambda r: r[0])
+    before = _facility_counts(rows)
+    nachtrag = apply_nachtrag(rows, ctx.source, address_file=ADDRESSES_FILE)
+    rows = list(nachtrag.rows)
     seed_rows = list(rows)
     record = read_fetch_record(ctx.source)
     fetched_layers: list[tuple[FetchedItem, int]] = []
@@ -437,6 +458,8 @@ def _facilities_step(ctx: BuildContext) -> None:
     write_csv(ctx.out / OUT_FACILITIES, FACILITY_OUT_COLUMNS, rows)
     ctx.results["facilities"] = {
         "seed": _facility_counts(seed_rows),
+        "before_nachtrag": before,
+        "nachtrag": nachtrag,
         "seed_sources": sorted(Counter(_source_kind(r[8]) for r in seed_rows).items()),
         "seed_geocoding": sorted(Counter(r[7] for r in seed_rows).items()),
         "all": _facility_counts(rows),
@@ -957,6 +980,9 @@ def _network_step(ctx: BuildContext) -> None:
 
 def _planning_step(ctx: BuildContext) -> None:
     districts: DistrictIndex = ctx.results["districts"]
+    wrong = {d: n for d, n in HOEHENSTADTTEILE.items() if STADTTEILE.get(d) != n}
+    if wrong:
+        raise BuildError(f"Höhenstadtteile {wrong} do not match the official Stadtteil names")
     population = ctx.results["population"]
     year = max(population["series"]["total"].years)
     table = pd.DataFrame(
@@ -967,7 +993,13 @@ def _planning_step(ctx: BuildContext) -> None:
         ]
     )
     proposal = propose_planning_areas(
-        districts.frame(METRIC_CRS), table, n=PLANNING_AREA_COUNT, balance_group="total", year=year
+        districts.frame(METRIC_CRS),
+        table,
+        n=PLANNING_AREA_COUNT,
+        balance_group="total",
+        year=year,
+        keep_together=[list(HOEHENSTADTTEILE)],
+        max_imbalance=PLANNING_MAX_IMBALANCE,
     )
     rows = [
         (r.district_id, r.planning_area, r.planning_area_name)
@@ -977,7 +1009,14 @@ def _planning_step(ctx: BuildContext) -> None:
     totals: dict[str, int] = {}
     for district_id, area, _ in rows:
         totals[area] = totals.get(area, 0) + int(population["values"]["total", district_id, year])
-    ctx.results["planning"] = {"year": year, "totals": totals}
+    ctx.results["planning"] = {
+        "year": year,
+        "totals": totals,
+        "areas": {
+            area: [districts.names[districts.ids.index(d)] for d, a, _ in rows if a == area]
+            for area in sorted(totals)
+        },
+    }
 
 
 # =================================================================================================
@@ -1106,6 +1145,7 @@ def _manifest(results: Mapping[str, Any]) -> list[tuple[str, Any]]:
                 },
             )
         )
+    document.append(("groupings", _groupings()))
     if results.get("network"):
         document.append(
             (
@@ -1122,6 +1162,48 @@ def _manifest(results: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return document
 
 
+# --- further groupings of Stadtteile (issue 14, item 4) -------------------------------------------
+# Kept in one function so the `[[groupings]]` table merges cleanly with the loader that reads it.
+# A loader without groupings support ignores the table with a warning.
+
+ORTSCHAFT_SEARCHED = (
+    "all files of the raw folder and its PROVENANCE.md, searched for "
+    "'Ortschaft', 'Ortsvorsteher', 'Ortschaftsrat', 'Ortsverwaltung'"
+)
+
+
+def _groupings() -> list[dict[str, Any]]:
+    """The Ortschaften grouping: empty, because no stored public source gives the mapping."""
+    return [
+        {
+            "id": "ortschaft",
+            "label_de": "Ortschaften",
+            "label_en": "Ortschaften (villages with local councils)",
+            "empty": True,
+            "note_de": (
+                "Keine gespeicherte öffentliche Quelle nennt, welche Stadtteile Ortschaften mit "
+                "Ortschaftsrat und Ortsvorsteher sind (durchsucht: alle Rohdateien und "
+                "PROVENANCE.md; einziger Treffer: ein Straßennamen-Text nennt eine Person "
+                "„späterer Ortschaftsrat“ der früheren Gemeinde Wolfartsweier, also ein Hinweis "
+                "auf eine Ortschaft zu unbekanntem Zeitpunkt, keine Liste aller Ortschaften). Die "
+                "Ebene bleibt deshalb leer; "
+                "eine amtliche Zuordnung der Stadt kann als ortschaften.csv (district, area_id, "
+                "area_name, contact) ergänzt werden."
+            ),
+            "note_en": (
+                "No stored public source states which Stadtteile are Ortschaften with a local "
+                "council and Ortsvorsteher (searched: all raw files and PROVENANCE.md; the only "
+                "hit, a street-name text, calls a person a later member of the local council "
+                "(Ortschaftsrat) of the former municipality Wolfartsweier: a hint at one "
+                "Ortschaft at an unknown date, not a list of all). The level therefore stays "
+                "empty; an official mapping of the city "
+                "can be added as ortschaften.csv (district, area_id, area_name, contact)."
+            ),
+            "source": ORTSCHAFT_SEARCHED,
+        }
+    ]
+
+
 def _csv_options() -> dict[str, str]:
     return {"encoding": "utf-8", "delimiter": ",", "decimal": "."}
 
@@ -1135,9 +1217,11 @@ def _categories(ids: Sequence[str]) -> list[dict[str, str]]:
         {"id": c.id, "label_de": c.label_de, "label_en": c.label_en, "colour": c.colour}
         for c in DEFAULT_CATEGORIES
     ]
+    # Extra categories take the palette colours the five default dimensions leave free.
+    free = [c for c in PALETTE if c not in {d.colour for d in DEFAULT_CATEGORIES}]
     for index, cid in enumerate(c for c in ids if c not in {d.id for d in DEFAULT_CATEGORIES}):
         de, en = extra_labels.get(cid, (cid, cid))
-        colour = PALETTE[(len(DEFAULT_CATEGORIES) + index) % len(PALETTE)]
+        colour = free[index % len(free)]
         tables.append({"id": cid, "label_de": de, "label_en": en, "colour": colour})
     return tables
 
@@ -1195,8 +1279,10 @@ def _notes(results: Mapping[str, Any]) -> str:
     def cat_text(lang: int) -> str:
         parts = []
         order = [c.id for c in DEFAULT_CATEGORIES]
+        # Every dimension of the catalogue is named, an empty one with 0, so a gap is visible.
+        counts = {cid: (0, 0) for cid in order} | dict(per_cat)
         ranked = sorted(
-            per_cat.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0])
+            counts.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0])
         )
         for cid, (rows, located) in ranked:
             label = labels.get(cid, (cid, cid))[lang]
@@ -1223,7 +1309,10 @@ def _notes(results: Mapping[str, Any]) -> str:
     lines = [
         "DE: Die Einrichtungsliste ist eine echte, aber unvollständige Startliste aus belegten "
         f"Quellen: {seed['rows']} Einträge, davon {seed['located']} mit Koordinaten "
-        f"({cat_text(0)}); nur wenige Pflege- und Versorgungsangebote. Sie ist weit vom "
+        f"({cat_text(0)}); nur wenige Pflege- und Versorgungsangebote, und Beteiligung und "
+        "Engagement sowie Vernetzung sind nur vereinzelt belegt (besonders unvollständig; "
+        "Stadtteilkoordination und Bürgerzentren je Stadtteil stehen im Programm-Layer). "
+        f"{_nachtrag_text(facilities, 0)} Sie ist weit vom "
         "vollständigen Bestand der Stadt entfernt. Für vollständige Daten: "
         "`quartiersatlas fetch karlsruhe` (offizielle Geoportal-Layer, braucht Internet) und "
         "danach `quartiersatlas build-dataset karlsruhe`, oder die eigene Einrichtungsliste der "
@@ -1238,7 +1327,10 @@ def _notes(results: Mapping[str, Any]) -> str:
         ),
         "EN: The facility list is a real but incomplete seed list from cited sources: "
         f"{seed['rows']} rows, {seed['located']} with coordinates ({cat_text(1)}); only few care "
-        "services. It is far from the city's full inventory. For complete data run "
+        "services, and participation and networks are documented only sporadically (especially "
+        "incomplete; Stadtteilkoordination and Bürgerzentren per Stadtteil are in the programme "
+        f"layer). {_nachtrag_text(facilities, 1)} It is far from the city's full inventory. "
+        "For complete data run "
         "`quartiersatlas fetch karlsruhe` (official geoportal layers, needs internet) and then "
         "`quartiersatlas build-dataset karlsruhe`, or import the city's own facility list (add it "
         "as another [[facilities]] table in dataset.toml).",
@@ -1263,6 +1355,51 @@ def _notes(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _nachtrag_text(facilities: Mapping[str, Any], lang: int) -> str:
+    nachtrag: NachtragResult = facilities["nachtrag"]
+    dropped = ", ".join(i for i, _ in nachtrag.dropped)
+    if lang == 0:
+        return (
+            f"Nachtrag 2026-12 eingearbeitet: {nachtrag.added} Einrichtungen ergänzt, "
+            f"{len(nachtrag.corrected)} Adressen korrigiert, {dropped} entfernt (keine soziale "
+            "Infrastruktur bzw. nicht mehr bestehend)."
+        )
+    return (
+        f"Supplement 2026-12 folded in: {nachtrag.added} facilities added, "
+        f"{len(nachtrag.corrected)} addresses corrected, {dropped} removed (not social "
+        "infrastructure or no longer existing)."
+    )
+
+
+def _counts_text(counts: Mapping[str, Any]) -> str:
+    order = [c.id for c in DEFAULT_CATEGORIES]
+    per = {cid: (0, 0) for cid in order} | dict(counts["per_category"])
+    return ", ".join(f"{cid} {n} ({located})" for cid, (n, located) in per.items())
+
+
+def _nachtrag_steps(nachtrag: NachtragResult) -> list[str]:
+    return [
+        f"`{NACHTRAG_FILE}`: {nachtrag.added} new rows (ids ka-0093 onwards, in file order; "
+        f"{nachtrag.added_located} with coordinates as geocoded there: `address_points` → "
+        "`osm-address-exact`, `source` → `source-point`, `none` → `unmatched`). Its `note` "
+        "column is not carried over; it flags uncertain rows (e.g. the Berckholtz-Stiftung "
+        "building was demolished in 2020, a new building is planned; the Katholisches Jugendheim "
+        "is known only as a 2017 polling station).",
+        f"`{NACHTRAG_NOTE_FILE}` corrections (recipe `layers/build/karlsruhe_nachtrag.py`, each "
+        "with the source the note cites, appended to `source`): new address and coordinates "
+        f"(exact OSM address point) for {', '.join(nachtrag.corrected)}; names set or amended "
+        f"for {', '.join(nachtrag.renamed)}.",
+        *(f"Removed {i}: {reason}." for i, reason in nachtrag.dropped),
+        "Five dimensions: Quartiersbüros (coordination offices of the social district "
+        "development) count as `network`, the office of the Bürgergesellschaft Südstadt (a "
+        "citizens' association) as `participation`: "
+        + ", ".join(f"{i} → {c}" for i, c in nachtrag.recategorised)
+        + ". No other sourced row is a participation or network place; these two dimensions "
+        "are therefore very incomplete (the programme layer lists Stadtteilkoordination and "
+        "Bürgerzentren per Stadtteil without addresses).",
+    ]
+
+
 def _join_de(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " und " + names[-1]
 
@@ -1273,12 +1410,16 @@ def _join_en(names: Sequence[str]) -> str:
 
 def _planning_note(planning: Mapping[str, Any]) -> str:
     totals = planning["totals"]
+    hills = _join_de(list(HOEHENSTADTTEILE.values()))
     return (
-        f"Vorschlag: {PLANNING_AREA_COUNT} zusammenhängende Planungsgebiete aus ganzen Stadtteilen "
-        f"mit ausgeglichener Einwohnerzahl ({planning['year']}: {_fmt(min(totals.values()))} bis "
-        f"{_fmt(max(totals.values()))}), berechnet von Quartiersatlas. Eine amtliche Zuordnung der "
-        "Stadtteile zu Planungsräumen ist nicht öffentlich. / Proposal computed by Quartiersatlas; "
-        "no official assignment of Stadtteile to planning areas is public."
+        f"Vorschlag: {PLANNING_AREA_COUNT} zusammenhängende, möglichst kompakte Planungsgebiete "
+        f"aus ganzen Stadtteilen mit ausgeglichener Einwohnerzahl ({planning['year']}: "
+        f"{_fmt(min(totals.values()))} bis {_fmt(max(totals.values()))}, Verhältnis höchstens "
+        f"{PLANNING_MAX_IMBALANCE:g}); die Höhenstadtteile {hills} bleiben zusammen. Berechnet "
+        "von Quartiersatlas. Eine amtliche Zuordnung der Stadtteile zu Planungsräumen ist nicht "
+        "öffentlich. / Proposal computed by Quartiersatlas (compact within ratio "
+        f"{PLANNING_MAX_IMBALANCE:g}, the Höhenstadtteile kept together); no official assignment "
+        "of Stadtteile to planning areas is public."
     )
 
 
@@ -1351,10 +1492,15 @@ def _sources_md(results: Mapping[str, Any]) -> str:
         OUT_FACILITIES,
         FACILITIES_INFO,
         [
-            f"`{FACILITIES_FILE}`: all {seed['rows']} rows ({seed['located']} with coordinates; "
-            "rows without coordinates keep empty lat/lon and are reported by the loader).",
+            f"`{FACILITIES_FILE}` with the supplement `{NACHTRAG_FILE}`: {seed['rows']} rows "
+            f"({seed['located']} with coordinates; rows without coordinates keep empty lat/lon "
+            "and are reported by the loader). Before the supplement: "
+            f"{_counts_text(facilities['before_nachtrag'])}; after: {_counts_text(seed)} "
+            "(rows, located in brackets).",
+            *_nachtrag_steps(facilities["nachtrag"]),
             'address = street + house number, postcode + city ("Straße 12, 76185 Karlsruhe").',
-            "Categories and subcategories as in the source; per-row source URL and date kept.",
+            "Categories and subcategories as in the source, except the five-dimension decisions "
+            "above; per-row source URL and date kept.",
             "Rows by source: "
             + "; ".join(f"{n} from {kind}" for kind, n in facilities["seed_sources"])
             + ".",
@@ -1433,12 +1579,29 @@ def _sources_md(results: Mapping[str, Any]) -> str:
                 "",
                 "- A computed proposal (`proposal = true`), not an official assignment: "
                 f"{PLANNING_AREA_COUNT} contiguous areas of whole Stadtteile with balanced "
-                f"main-residence population {results['planning']['year']} "
+                f"main-residence population {results['planning']['year']}, made as compact as "
+                f"possible (mean Polsby-Popper) within ratio largest / smallest <= "
+                f"{PLANNING_MAX_IMBALANCE:g}, the Höhenstadtteile "
+                f"({', '.join(HOEHENSTADTTEILE.values())}) kept together "
                 "(`layers.planning.propose_planning_areas`). No official Stadtteil-to-"
                 "Planungsraum table is public.",
+                *(
+                    f"- {area}: {', '.join(names)}"
+                    for area, names in results["planning"]["areas"].items()
+                ),
                 "",
             ]
         )
+    (ortschaft,) = _groupings()
+    lines.extend(
+        [
+            "## Ortschaften (`[[groupings]]` id `ortschaft`)",
+            "",
+            f"- Empty on purpose: {ortschaft['note_en']}",
+            f"- Searched: {ortschaft['source']}.",
+            "",
+        ]
+    )
     return "\n".join(lines)
 
 

@@ -105,7 +105,7 @@ def test_coverage_csv_contract(data):
     lines = result.stdout.splitlines()
     assert lines[0] == "category,area_id,area_name,residents,covered,share"
     table = rows(result.stdout)
-    assert len(table) == 3 * 5
+    assert len(table) == 5 * 5  # the five default dimensions × (4 districts + ALL)
     assert [r["area_id"] for r in table[:5]] == ["0101", "0102", "0201", "0202", "ALL"]
     assert table[4]["area_name"] == "Teststadt"
     # 100 fallback grid points per district; 80 within 500 m of the facility at its centre
@@ -287,7 +287,7 @@ def test_nearby_by_address_variant(data):
         "lon",
     }
     assert payload["categories"]["counselling"]["within_radius"] == 0
-    assert payload["missing"] == ["counselling", "care"]
+    assert payload["missing"] == ["counselling", "care", "participation", "network"]
 
 
 def test_nearby_by_coordinates(data):
@@ -302,7 +302,8 @@ def test_nearby_by_coordinates(data):
     assert payload["categories"]["counselling"]["nearest"][0]["distance_m"] == pytest.approx(
         100, abs=0.1
     )
-    assert payload["missing"] == ["meeting", "care"]  # the meeting place is 1,005 m away
+    # the meeting place is 1,005 m away
+    assert payload["missing"] == ["meeting", "care", "participation", "network"]
 
 
 def test_nearby_unknown_address_suggests(data):

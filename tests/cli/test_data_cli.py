@@ -56,7 +56,7 @@ def test_validate_reports_one_line_per_problem_with_file_row_and_column(
     assert result.stdout.splitlines() == [
         "warning: facilities.csv, row 3, column 'name': empty facility name",
         "error: facilities.csv, row 3, column 'category': unknown category 'pflege'; valid: "
-        "meeting, counselling, care (or map the file's values with category_map)",
+        "meeting, counselling, care, participation, network (or map the file's values with category_map)",
         "error: population.csv, row 5, column 'district': unknown district '0203' "
         "(did you mean '0202' or '0201'?) in rows 5",
         "error: population.csv, row 4, column 'value': not a number: 'viele'",

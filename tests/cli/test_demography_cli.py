@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -166,6 +167,10 @@ def test_propose_writes_csv_and_prints_balance(runner, grid, tmp_path):
     assert frame["district_id"].tolist() == ["0101", "0102", "0201", "0202"]
     assert "imbalance (largest / smallest, total 2021)" in result.stderr
     assert "Vorschlag" in result.stderr
+    assert "Alternatives (ratio = largest / smallest population" in result.stderr
+    for key in ("compact ", "balanced ", "compact_loose "):
+        assert f"  {key}" in result.stderr
+    assert "compactness" in result.stderr
     # the proposal validates against the same dataset
     result = runner.invoke(main, ["planning-areas", "validate", "--data", str(grid), str(out)])
     assert result.exit_code == 0, result.output
@@ -240,11 +245,15 @@ def test_profile_json_and_errors(runner, grid, tmp_path):
     assert result.exit_code == 0, result.output
     profile = json.loads(result.stdout)
     assert profile["area"]["id"] == "0101" and profile["population"]["total"] == 150
-    assert {c["category"] for c in profile["coverage"]["per_category"]} == {
-        "meeting",
-        "counselling",
-        "care",
-    }
+    coverage = {c["category"]: c for c in profile["coverage"]["per_category"]}
+    assert set(coverage) == {"meeting", "counselling", "care", "participation", "network"}
+    # the two dimensions without any facility in the data are missing, not 0 % covered
+    assert coverage["network"]["share_pct"] is None
+    assert coverage["participation"]["city_share_pct"] is None
+    assert coverage["meeting"]["share_pct"] is not None
+    facilities = {c["category"]: c for c in profile["facilities"]["per_category"]}
+    assert facilities["network"]["missing"] and facilities["network"]["per_1000_residents"] is None
+    assert not facilities["meeting"]["missing"]
     result = runner.invoke(main, ["profile", "--data", str(grid), "--area", "0303"])
     assert result.exit_code == 1 and "valid ids: 0101 (Nordwest)" in result.stderr
     result = runner.invoke(
@@ -308,6 +317,33 @@ def test_bundled_propose_six_areas_within_balance(runner):
     )
     assert imbalance <= 1.15
     assert "all areas contiguous" in result.stderr
+
+
+@needs_bundled
+def test_bundled_propose_keeps_hoehenstadtteile_together_with_alternatives(runner):
+    result = runner.invoke(
+        main,
+        [
+            "planning-areas",
+            "propose",
+            "--n",
+            "6",
+            "--keep-together",
+            "Stupferich,Hohenwettersbach,Grünwettersbach,Palmbach",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    areas = pd.read_csv(io.StringIO(result.stdout), dtype=str).set_index("district_id")
+    assert areas.loc[["21", "22", "24", "25"], "planning_area"].nunique() == 1
+    figures = {
+        match.group(1): (float(match.group(2)), float(match.group(3)))
+        for match in re.finditer(
+            r"^  (\w+) .*: ratio (\d\.\d+), compactness (\d\.\d+)$", result.stderr, re.M
+        )
+    }
+    assert figures["compact"][0] <= 1.15 and figures["compact_loose"][0] <= 1.25
+    assert figures["compact"][1] > figures["balanced"][1]
+    assert "Proposal (Vorschlag, compact)" in result.stderr
 
 
 def test_need_ranking_csv_and_json(runner, grid):

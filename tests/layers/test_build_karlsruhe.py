@@ -97,8 +97,15 @@ def test_built_dataset_loads_without_errors(built: Path) -> None:
     assert dataset.districts["id"].tolist() == sorted(STADTTEILE)
     assert population_table(dataset, group="total", year=2021).sum() == 297_664
     assert population_table(dataset, group="total", year=2016).sum() == 304_619
-    assert len(dataset.facilities) + len(dataset.unlocated_facilities) == 90
-    assert len(dataset.facilities) == 73
+    assert len(dataset.facilities) + len(dataset.unlocated_facilities) == 104
+    assert len(dataset.facilities) == 82
+    assert [c.id for c in dataset.categories] == [
+        "meeting",
+        "counselling",
+        "care",
+        "participation",
+        "network",
+    ]
     residents = dataset.resident_points[dataset.resident_points["origin"] == "residents"]
     assert len(residents) == 39_138
     grid_districts = set(
@@ -146,10 +153,14 @@ def test_manifest_notes_and_layer_metadata(built: Path) -> None:
     manifest = tomllib.loads((built / "dataset.toml").read_text(encoding="utf-8"))
     meta = manifest["metadata"]
     assert (meta["city"], meta["metric_crs"]) == ("Karlsruhe", "EPSG:25832")
-    assert meta["date"] == "2026-11-25"  # newest source date, not the build day
+    assert meta["date"] == "2026-12"  # newest source date (the Nachtrag), not the build day
     notes = meta["notes"]
-    assert "90 Einträge, davon 73 mit Koordinaten" in notes
-    assert "Versorgung und Pflege 11 (6 mit Koordinaten)" in notes
+    assert "104 Einträge, davon 82 mit Koordinaten" in notes
+    assert "Versorgung und Pflege 15 (8 mit Koordinaten)" in notes
+    assert "Beteiligung und Engagement 1 (1 mit Koordinaten)" in notes
+    assert "Vernetzung 2 (2 mit Koordinaten)" in notes
+    assert "besonders unvollständig" in notes and "especially incomplete" in notes
+    assert "16 Einrichtungen ergänzt" in notes and "ka-0042, ka-0044 entfernt" in notes
     assert "quartiersatlas fetch karlsruhe" in notes
     for name in ("Grünwettersbach", "Hohenwettersbach", "Palmbach", "Stupferich", "Grötzingen"):
         assert name in notes
@@ -158,6 +169,11 @@ def test_manifest_notes_and_layer_metadata(built: Path) -> None:
     assert manifest["network"]["approximate"] is True
     assert manifest["planning_areas"]["proposal"] is True
     assert "nicht öffentlich" in manifest["planning_areas"]["note"]
+    assert "Höhenstadtteile" in manifest["planning_areas"]["note"]
+    (ortschaft,) = manifest["groupings"]
+    assert ortschaft["id"] == "ortschaft" and ortschaft["empty"] is True
+    assert "path" not in ortschaft
+    assert "Ortsvorsteher" in ortschaft["note_de"] and "Ortsvorsteher" in ortschaft["note_en"]
 
 
 @needs_raw
@@ -179,7 +195,23 @@ def test_facilities_residents_and_programme_content(built: Path) -> None:
     by_id = {r["id"]: r for r in facilities}
     assert by_id["ka-0001"]["address"] == "Sudetenstraße 45, 76187 Karlsruhe"
     assert (by_id["ka-0002"]["lat"], by_id["ka-0002"]["lon"]) == ("", "")
-    assert sum(1 for r in facilities if r["lat"]) == 73
+    assert sum(1 for r in facilities if r["lat"]) == 82
+    # Nachtrag 2026-12: corrections, removals, new rows, five dimensions
+    assert by_id["ka-0012"]["address"] == "Ernst-Frey-Straße 10, 76135 Karlsruhe"
+    assert (by_id["ka-0012"]["lat"], by_id["ka-0012"]["lon"]) == ("48.998427", "8.378383")
+    assert by_id["ka-0012"]["source_date"] == "2021-05-14"
+    assert "Nachtrag 2026-12: https://presse.karlsruhe.de" in by_id["ka-0012"]["source"]
+    assert by_id["ka-0003"]["address"] == "Julius-Hirsch-Straße 2, 76185 Karlsruhe"
+    assert by_id["ka-0006"]["address"] == "Weinbrennerstraße 69, 76185 Karlsruhe"
+    assert by_id["ka-0006"]["geocode_method"] == "osm-address-exact_mean_of_2"
+    assert "ka-0042" not in by_id and "ka-0044" not in by_id
+    assert by_id["ka-0079"]["name"] == "Bürgerzentrum Nordwest"
+    assert by_id["ka-0049"]["category"] == "participation"
+    assert {r["id"] for r in facilities if r["category"] == "network"} == {"ka-0035", "ka-0099"}
+    added = [r for r in facilities if r["id"] >= "ka-0093"]
+    assert len(added) == 16 and added[-1]["id"] == "ka-0108"
+    assert sum(1 for r in added if r["lat"]) == 7
+    assert all(r["source"] for r in added)
     residents = read_csv(built / "residents.csv")
     assert len(residents) == 39_138
     assert not [r for r in residents if "None" in r["address"].split()]
@@ -320,7 +352,7 @@ def test_fetched_geoportal_and_population_files_are_included(tmp_path: Path) -> 
     build_dataset("karlsruhe", source=source, out=out)
 
     rows = {r["id"]: r for r in read_csv(out / "facilities.csv")}
-    assert len(rows) == 92
+    assert len(rows) == 106  # 104 bundled + 2 fetched
     youth = rows["jugendeinrichtungen-00007"]
     assert (youth["category"], youth["subcategory"]) == ("youth", "Jugendeinrichtung")
     assert (youth["lat"], youth["lon"]) == ("49.009123", "8.404123")
@@ -332,7 +364,16 @@ def test_fetched_geoportal_and_population_files_are_included(tmp_path: Path) -> 
     assert len(extra) == 27 and {r["year"] for r in extra} == {"2021"}
     assert sum(int(r["value"]) for r in extra) == sum(100 + i for i in range(27))
     manifest = tomllib.loads((out / "dataset.toml").read_text(encoding="utf-8"))
-    assert [c["id"] for c in manifest["categories"]] == ["meeting", "counselling", "care", "youth"]
+    categories = manifest["categories"]
+    assert [c["id"] for c in categories] == [
+        "meeting",
+        "counselling",
+        "care",
+        "participation",
+        "network",
+        "youth",
+    ]
+    assert len({c["colour"] for c in categories}) == len(categories)
     assert manifest["metadata"]["date"] == "2027-02-03"
     group = next(g for g in manifest["groups"] if g["id"] == "65_to_75")
     assert group["label_de"] == "65 bis unter 75 Jahre"
@@ -342,7 +383,7 @@ def test_fetched_geoportal_and_population_files_are_included(tmp_path: Path) -> 
 
     dataset = load_dataset(out)
     assert "youth" in {c.id for c in dataset.categories}
-    assert len(dataset.facilities) == 74
+    assert len(dataset.facilities) == 83
 
 
 # --- pieces -------------------------------------------------------------------------------------
@@ -489,3 +530,33 @@ def test_a_folder_that_is_not_a_dataset_is_never_replaced(tmp_path: Path) -> Non
     (tmp_path / "file").write_text("", encoding="utf-8")
     with pytest.raises(BuildError, match="is a file"):
         build_dataset("karlsruhe", source=source, out=tmp_path / "file")
+
+
+# --- Nachtrag 2026-12 ---------------------------------------------------------------------------
+
+
+@needs_raw
+def test_stale_nachtrag_correction_stops_the_build(tmp_path: Path) -> None:
+    from layers.build.karlsruhe import FACILITIES_FILE
+
+    source = mirror_source(tmp_path / "raw", skip=(FACILITIES_FILE,))
+    text = (RAW / FACILITIES_FILE).read_text(encoding="utf-8")
+    (source / FACILITIES_FILE).write_text(
+        text.replace("Kaiserstraße,235", "Kaiserstraße,237"), encoding="utf-8"
+    )
+    with pytest.raises(BuildError, match=r"correction of ka-0012 expects 'Kaiserstraße 235'"):
+        build_dataset("karlsruhe", source=source, out=tmp_path / "out")
+
+
+@needs_raw
+def test_unknown_geocoding_value_in_nachtrag_names_row_and_column(tmp_path: Path) -> None:
+    from layers.build.karlsruhe_nachtrag import NACHTRAG_FILE
+
+    source = mirror_source(tmp_path / "raw", skip=(NACHTRAG_FILE,))
+    lines = (RAW / NACHTRAG_FILE).read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace(",address_points,", ",gps,", 1)
+    (source / NACHTRAG_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(
+        BuildError, match=r"nachtrag_2026-12\.csv, row 3, column geocoded_by: unknown value 'gps'"
+    ):
+        build_dataset("karlsruhe", source=source, out=tmp_path / "out")

@@ -301,7 +301,13 @@ def test_dataset_coverage_on_the_grid_dataset(grid_dataset):
         "covered",
         "share",
     ]
-    assert frame["category"].unique().tolist() == ["meeting", "counselling", "care"]
+    assert frame["category"].unique().tolist() == [
+        "meeting",
+        "counselling",
+        "care",
+        "participation",
+        "network",
+    ]
     assert frame["area_id"].tolist()[:5] == ["0101", "0102", "0201", "0202", "ALL"]
     # fallback grid: 100 points per 1 km² district at 100 m cell centres; 80 lie within 500 m of
     # the district's centre, where each of the three facilities stands

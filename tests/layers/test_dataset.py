@@ -52,7 +52,7 @@ def test_grid_dataset_loads(grid_dataset: Path) -> None:
     assert dataset.districts["id"].tolist() == ["0101", "0102", "0201", "0202"]
     assert dataset.districts.area.tolist() == [1e6] * 4
     assert dataset.facilities["category"].tolist() == ["meeting", "counselling", "care"]
-    assert dataset.category_ids == ("meeting", "counselling", "care")
+    assert dataset.category_ids == ("meeting", "counselling", "care", "participation", "network")
     assert dataset.addresses is None and dataset.planning_areas is None
     assert dataset.programme is None and dataset.network is None
     with pytest.raises(AttributeError):

@@ -217,11 +217,11 @@ def test_unknown_categories_list_the_valid_ones(make) -> None:
     path = make('[[facilities]]\npath = "f.csv"\n', {"f.csv": text})
     assert _lines(path) == [
         "error: f.csv, row 2, column 'category': unknown category 'meting'; valid: meeting, "
-        "counselling, care (did you mean 'meeting'?) (or map the file's values with category_map)",
+        "counselling, care, participation, network (did you mean 'meeting'?) (or map the file's values with category_map)",
         "error: f.csv, row 4, column 'category': unknown category 'meting'; valid: meeting, "
-        "counselling, care (did you mean 'meeting'?) (or map the file's values with category_map)",
+        "counselling, care, participation, network (did you mean 'meeting'?) (or map the file's values with category_map)",
         "error: f.csv, row 3, column 'category': unknown category 'Freizeit'; valid: meeting, "
-        "counselling, care (or map the file's values with category_map)",
+        "counselling, care, participation, network (or map the file's values with category_map)",
     ]
     with pytest.raises(DatasetError, match="unknown category 'meting'") as info:
         load_dataset(path)
@@ -253,7 +253,7 @@ def test_category_map_target_outside_the_catalogue(make) -> None:
     # Reported once per table, not once per row or per located/unlocated part.
     assert _lines(path, "error") == [
         "error: f.csv: category_map target 'pflege' is not in the catalogue (meeting, "
-        "counselling, care)"
+        "counselling, care, participation, network)"
     ]
 
 
@@ -266,7 +266,8 @@ def test_fixed_category(make) -> None:
     assert dataset.unlocated_facilities["category"].tolist() == ["care"]
     path = make('[[facilities]]\npath = "f.csv"\ncategory = "Care"\n', {"f.csv": text})
     assert _lines(path, "error") == [
-        "error: f.csv: category = 'Care' is not in the catalogue (meeting, counselling, care) "
+        "error: f.csv: category = 'Care' is not in the catalogue (meeting, counselling, care, "
+        "participation, network) "
         "(did you mean 'care'?)"
     ]
 

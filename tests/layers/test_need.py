@@ -95,6 +95,23 @@ def test_coverage_turns_the_order_around(population, mapping, coverage):
     assert heavy.loc["X", "rank"] == 1
 
 
+def test_dimension_without_facilities_is_missing_not_full_need(population, mapping, coverage):
+    nobody = coverage.assign(category="network", covered=0.0, share=0.0)
+    with_gap = pd.concat([coverage, nobody], ignore_index=True)
+    index = need_index(
+        population, mapping, year_from=2010, year_to=2020, city_name="S", coverage=with_gap
+    )
+    components = index.components.set_index("component")
+    assert not components.loc["uncovered_network", "available"]
+    assert "fehlt in den Daten" in components.loc["uncovered_network", "note"]
+    assert components.loc["uncovered_network", "weight"] == 0.0
+    assert "uncovered_network" not in index.table.columns
+    alone = need_index(
+        population, mapping, year_from=2010, year_to=2020, city_name="S", coverage=coverage
+    )
+    pd.testing.assert_series_equal(index.table["score"], alone.table["score"])
+
+
 def test_fallback_to_total_when_no_age_group(mapping):
     pop = pd.DataFrame(
         {

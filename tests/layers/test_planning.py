@@ -15,7 +15,9 @@ from layers.planning import (
     balance_summary,
     balance_weights,
     district_adjacency,
+    keep_together_from_grouping,
     load_planning_areas,
+    planning_alternatives,
     propose_planning_areas,
     read_planning_areas,
     validate_planning_areas,
@@ -29,6 +31,9 @@ X0, Y0, CELL = 455_000.0, 5_425_000.0, 1_000.0
 
 KARLSRUHE_MAX_IMBALANCE = 1.15
 """Issue 5: the 6 proposed Karlsruhe areas differ by at most 15 % (measured: 1.056)."""
+
+HOEHENSTADTTEILE = ["21", "22", "24", "25"]
+"""Stupferich, Hohenwettersbach, Grünwettersbach, Palmbach (issue 14: kept together)."""
 
 BERLIN_MAX_IMBALANCE = 1.05
 """Stated bound for 542 Berlin LOR into 12 areas (docs/demography.md; measured: about 1.002)."""
@@ -262,3 +267,117 @@ def test_berlin_542_units_into_12_areas():
     assert all(len(pieces) == 1 for pieces in area_components(proposal, districts).values())
     weights, _ = balance_weights(districts, population)
     assert balance_summary(proposal, weights).imbalance <= BERLIN_MAX_IMBALANCE
+
+
+def _areas(mapping: pd.DataFrame) -> set[frozenset[str]]:
+    return {frozenset(p["district_id"]) for _, p in mapping.groupby("planning_area")}
+
+
+def test_compactness_term_prefers_square_areas():
+    d = grid(4, 2)
+    pop = flat_population(d, [100.0] * 8)
+    compact = propose_planning_areas(d, pop, n=2, max_imbalance=1.0)
+    left = frozenset({"r0c0", "r0c1", "r1c0", "r1c1"})
+    assert _areas(compact) == {left, frozenset(d["id"]) - left}
+
+
+def test_keep_together_changes_the_compact_result_within_the_bound():
+    d = grid(4, 2)
+    pop = flat_population(d, [100.0] * 8)
+    plain = propose_planning_areas(d, pop, n=2, max_imbalance=1.0)
+    forced = propose_planning_areas(
+        d, pop, n=2, max_imbalance=1.0, keep_together=[["r0c1", "r0c2"]]
+    )
+    assert _areas(forced) != _areas(plain)
+    areas = forced.set_index("district_id")["planning_area"]
+    assert areas["r0c1"] == areas["r0c2"]
+    weights, _ = balance_weights(d, pop)
+    assert balance_summary(forced, weights).imbalance == 1.0
+    assert all(len(p) == 1 for p in area_components(forced, d).values())
+
+
+def test_keep_together_accepts_district_names():
+    d = grid(4, 1)
+    pop = flat_population(d, [100.0] * 4)
+    forced = propose_planning_areas(d, pop, n=2, keep_together=[["Bezirk r0c1", "r0c2"]])
+    areas = forced.set_index("district_id")["planning_area"]
+    assert areas["r0c1"] == areas["r0c2"]
+
+
+def test_alternatives_report_ratio_and_compactness():
+    d = grid(4, 3)
+    pop = flat_population(d, [100.0, 120.0, 90.0, 110.0, 100.0, 95.0] * 2)
+    alternatives = planning_alternatives(d, pop, n=3, max_imbalance=1.15)
+    assert [a.key for a in alternatives] == ["compact", "balanced", "compact_loose"]
+    compact, balanced, loose = alternatives
+    assert compact.imbalance <= 1.15 and loose.imbalance <= 1.25
+    assert compact.compactness >= balanced.compactness - 1e-9
+    assert loose.compactness >= compact.compactness - 1e-9
+    assert 0 < compact.compactness <= 1
+    again = propose_planning_areas(d, pop, n=3, max_imbalance=1.15)
+    pd.testing.assert_frame_equal(again, compact.mapping)
+    for alternative in alternatives:
+        if alternative.same_as:
+            earlier = next(a for a in alternatives if a.key == alternative.same_as)
+            assert _areas(earlier.mapping) == _areas(alternative.mapping)
+
+
+def test_max_imbalance_below_one_is_an_error():
+    d = grid(2, 1)
+    pop = flat_population(d, [1.0, 1.0])
+    with pytest.raises(PlanningAreaError, match=r"max_imbalance .* must be a number >= 1"):
+        propose_planning_areas(d, pop, n=2, max_imbalance=0.9)
+
+
+@pytest.mark.skipif(not KARLSRUHE.exists(), reason="shared Karlsruhe data not available")
+def test_karlsruhe_compact_proposal_keeps_the_hoehenstadtteile_together():
+    districts, population = karlsruhe_raw()
+    proposal = propose_planning_areas(
+        districts,
+        population,
+        n=6,
+        keep_together=[HOEHENSTADTTEILE],
+        max_imbalance=KARLSRUHE_MAX_IMBALANCE,
+    )
+    areas = proposal.set_index("district_id")["planning_area"]
+    assert len({areas[d] for d in HOEHENSTADTTEILE}) == 1
+    assert all(len(pieces) == 1 for pieces in area_components(proposal, districts).values())
+    weights, _ = balance_weights(districts, population)
+    assert balance_summary(proposal, weights).imbalance <= KARLSRUHE_MAX_IMBALANCE
+
+
+def test_bundled_proposal_keeps_the_hoehenstadtteile_together():
+    bundled = Path(__file__).resolve().parents[2] / "data" / "karlsruhe"
+    mapping = pd.read_csv(bundled / "planning_areas.csv", dtype=str)
+    areas = mapping.set_index("district")["planning_area"]
+    assert len({areas[d] for d in HOEHENSTADTTEILE}) == 1
+    population = pd.read_csv(bundled / "population.csv", dtype={"district": str})
+    latest = population[(population["group"] == "total") & (population["year"] == 2021)]
+    totals = latest.set_index("district")["value"].astype(float).groupby(areas).sum()
+    assert totals.sum() == 297_664
+    assert totals.max() / totals.min() <= KARLSRUHE_MAX_IMBALANCE
+
+
+def test_keep_together_from_a_manifest_grouping(tmp_path):
+    (tmp_path / "dataset.toml").write_text(
+        '[[groupings]]\nid = "ortschaft"\nlabel_de = "Ortschaften"\nlabel_en = "O"\n'
+        'path = "ortschaften.csv"\n\n'
+        '[[groupings]]\nid = "leer"\nlabel_de = "L"\nlabel_en = "L"\nempty = true\n'
+        'note_en = "no public source"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "ortschaften.csv").write_text(
+        "district,area_id,area_name\nr0c1,A,Alpha\nr0c2,A,Alpha\nr0c3,B,Beta\n", encoding="utf-8"
+    )
+    groups = keep_together_from_grouping(tmp_path, "ortschaft")
+    assert groups == [["r0c1", "r0c2"]]  # a one-district area constrains nothing
+    d = grid(4, 1)
+    forced = propose_planning_areas(d, flat_population(d, [100.0] * 4), n=2, keep_together=groups)
+    areas = forced.set_index("district_id")["planning_area"]
+    assert areas["r0c1"] == areas["r0c2"]
+    with pytest.raises(PlanningAreaError, match="grouping 'leer' is empty: no public source"):
+        keep_together_from_grouping(tmp_path, "leer")
+    with pytest.raises(
+        PlanningAreaError, match=r"no such \[\[groupings\]\] id.*valid: ortschaft, leer"
+    ):
+        keep_together_from_grouping(tmp_path, "bezirk")

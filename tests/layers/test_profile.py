@@ -197,8 +197,13 @@ def test_planning_area_profile_sums_districts_and_marks_proposal(profile_dataset
     assert profile["population"]["total"] == 3200
     assert any("Vorschlag" in n for n in profile["notes"])
     coverage = {row["category"]: row for row in profile["coverage"]["per_category"]}
-    assert set(coverage) == {"meeting", "counselling", "care"}
-    assert all(0 <= row["share_pct"] <= 100 for row in coverage.values())
+    assert set(coverage) == {"meeting", "counselling", "care", "participation", "network"}
+    present = set(profile_dataset(proposal=True).facilities["category"])
+    for category, row in coverage.items():
+        if category in present:
+            assert 0 <= row["share_pct"] <= 100
+        else:  # a dimension without facilities in the data is missing, not 0 %
+            assert row["share_pct"] is None and row["city_share_pct"] is None
     assert coverage["meeting"]["residents"] == 3200
 
 

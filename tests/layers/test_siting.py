@@ -141,3 +141,58 @@ def test_sparse_mclp_equals_spopt_mclp():
 
     assert covered(ours) == covered(theirs)
     assert covered(ours) >= covered(greedy_max_cover(cover, demand, 4))
+
+
+def _true_optimum(xy, w, dist, *, radius_m, k, candidate_cell_m):
+    """Brute force over every k-set of candidates, scored on the real resident points."""
+    from itertools import combinations
+
+    uncovered = dist > radius_m
+    candidates, _ = aggregate_to_cells(xy[w > 0], w[w > 0], cell_m=candidate_cell_m)
+    best = 0.0
+    for sites in combinations(range(len(candidates)), k):
+        gap = np.hypot(*(xy[:, None, :] - candidates[list(sites)][None, :, :]).transpose(2, 0, 1))
+        hit = (gap <= radius_m + 1e-6).any(axis=1) & uncovered
+        best = max(best, float(w[hit].sum()))
+    return best
+
+
+def pooled_trap() -> tuple[np.ndarray, np.ndarray]:
+    """Two groups of 10 at x = 0 and x = 190 (one pooled cell, centroid 95) and 15 at x = 1000."""
+    xy = np.array([[0.0, 0.0]] * 10 + [[190.0, 0.0]] * 10 + [[1000.0, 0.0]] * 15)
+    return xy, np.ones(len(xy))
+
+
+@pytest.mark.parametrize("demand_cell_m", [None, 400.0])
+def test_default_equals_true_optimum_where_pooled_demand_misleads(demand_cell_m):
+    xy, w = pooled_trap()
+    dist = np.full(len(xy), np.inf)
+    # Solving on the pooled cell alone picks a site at one group: it claims 20, really covers 10.
+    candidates, _ = aggregate_to_cells(xy, w, cell_m=10.0)
+    pooled_xy, pooled_w = aggregate_to_cells(xy, w, cell_m=400.0)
+    pooled_pick = mclp_max_cover(cover_matrix(candidates, pooled_xy, radius_m=100), pooled_w, 1)
+    real = cover_matrix(candidates[pooled_pick], xy, radius_m=100)
+    assert w[np.asarray(real.sum(axis=0)).ravel() > 0].sum() == 10.0
+    result = propose_sites(
+        xy, w, dist, radius_m=100, k=1, candidate_cell_m=10.0, demand_cell_m=demand_cell_m
+    )
+    optimum = _true_optimum(xy, w, dist, radius_m=100, k=1, candidate_cell_m=10.0)
+    assert optimum == 15.0
+    assert result.covered_after - result.covered_before == optimum
+    assert result.method == "mclp"
+    assert result.solver in result.note and "real resident points" in result.note
+    if demand_cell_m:
+        assert result.solver == "greedy"  # the pooled MCLP lost and greedy's sites were returned
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_default_equals_brute_force_on_small_random_cases(seed):
+    rng = np.random.default_rng(seed)
+    xy = np.round(rng.random((40, 2)) * 1200, 1)
+    w = rng.integers(1, 6, size=40).astype(float)
+    dist = np.where(rng.random(40) < 0.2, 50.0, np.inf)
+    result = propose_sites(xy, w, dist, radius_m=200, k=2, candidate_cell_m=150.0)
+    optimum = _true_optimum(xy, w, dist, radius_m=200, k=2, candidate_cell_m=150.0)
+    assert result.covered_after - result.covered_before == pytest.approx(optimum)
+    greedy = propose_sites(xy, w, dist, radius_m=200, k=2, candidate_cell_m=150.0, method="greedy")
+    assert result.covered_after >= greedy.covered_after
