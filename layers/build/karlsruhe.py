@@ -410,6 +410,26 @@ def _districts_step(ctx: BuildContext) -> None:
 # facilities
 
 
+UNNAMED_OSM = re.compile(r"^(?P<kind>.+?) lt\. OpenStreetMap \([^;)]*; Name nicht in der Quelle\)$")
+"""Seed rows whose source gives no name: "Gemeinschaftszentrum lt. OpenStreetMap (amenity=…;
+Name nicht in der Quelle)"."""
+
+
+def _readable_name(name: str) -> str:
+    """The seed list's name, with its note on an OSM object without a name put in plain words.
+
+    Examples
+    --------
+    >>> _readable_name("Gemeinschaftszentrum lt. OpenStreetMap (amenity=community_centre; "
+    ...                "Name nicht in der Quelle)")
+    'Gemeinschaftszentrum (ohne Namen in OSM)'
+    >>> _readable_name("Bürgerzentrum Mühlburg")
+    'Bürgerzentrum Mühlburg'
+    """
+    unnamed = UNNAMED_OSM.match(name)
+    return f"{unnamed['kind']} (ohne Namen in OSM)" if unnamed else name
+
+
 def _facilities_step(ctx: BuildContext) -> None:
     path = ctx.source / FACILITIES_FILE
     header, records = read_csv(path, file=FACILITIES_FILE)
@@ -424,7 +444,7 @@ def _facilities_step(ctx: BuildContext) -> None:
         rows.append(
             (
                 record["id"],
-                record["name"],
+                _readable_name(record["name"]),
                 record["category"],
                 record["subcategory"],
                 _german_address(
@@ -1063,8 +1083,7 @@ def _manifest(results: Mapping[str, Any]) -> list[tuple[str, Any]]:
                 "metric_crs": METRIC_CRS,
                 "description": (
                     "Soziale Infrastruktur, Bevölkerung und Wohnorte der 27 Karlsruher Stadtteile "
-                    "(gebaut mit `quartiersatlas build-dataset karlsruhe` aus den Rohdaten, "
-                    "siehe SOURCES.md)"
+                    "(aus öffentlichen Rohdaten abgeleitet, siehe SOURCES.md)"
                 ),
                 "date": max(d for d in layer_dates if d),
                 "attribution": (
@@ -1313,10 +1332,10 @@ def _notes(results: Mapping[str, Any]) -> str:
         "Engagement sowie Vernetzung sind nur vereinzelt belegt (besonders unvollständig; "
         "Stadtteilkoordination und Bürgerzentren je Stadtteil stehen im Programm-Layer). "
         f"{_nachtrag_text(facilities, 0)} Sie ist weit vom "
-        "vollständigen Bestand der Stadt entfernt. Für vollständige Daten: "
-        "`quartiersatlas fetch karlsruhe` (offizielle Geoportal-Layer, braucht Internet) und "
-        "danach `quartiersatlas build-dataset karlsruhe`, oder die eigene Einrichtungsliste der "
-        "Stadt importieren (als weitere [[facilities]]-Tabelle in dataset.toml eintragen).",
+        "vollständigen Bestand der Stadt entfernt: Anteile und Lücken unterschätzen das "
+        "tatsächliche Angebot. Vollständigere Daten sind die offiziellen Einrichtungslayer der "
+        "Stadt (Geoportal) oder die eigene Einrichtungsliste der Stadt; wie sie eingebunden "
+        "werden, beschreibt die Dokumentation (docs/sources.md).",
         f"Wohnorte: {_fmt(residents['inside'])} adressierte OSM-Gebäude in den 27 Stadtteilen. "
         f"{_join_de(none)} haben keine; dort verteilt Quartiersatlas die Einwohner auf ein "
         "regelmäßiges 100-m-Raster im Stadtteil."
@@ -1329,11 +1348,10 @@ def _notes(results: Mapping[str, Any]) -> str:
         f"{seed['rows']} rows, {seed['located']} with coordinates ({cat_text(1)}); only few care "
         "services, and participation and networks are documented only sporadically (especially "
         "incomplete; Stadtteilkoordination and Bürgerzentren per Stadtteil are in the programme "
-        f"layer). {_nachtrag_text(facilities, 1)} It is far from the city's full inventory. "
-        "For complete data run "
-        "`quartiersatlas fetch karlsruhe` (official geoportal layers, needs internet) and then "
-        "`quartiersatlas build-dataset karlsruhe`, or import the city's own facility list (add it "
-        "as another [[facilities]] table in dataset.toml).",
+        f"layer). {_nachtrag_text(facilities, 1)} It is far from the city's full inventory: "
+        "shares and gaps understate what is really there. Fuller data are the city's official "
+        "facility layers (geoportal) or the city's own facility list; the documentation "
+        "(docs/sources.md) describes how to add them.",
         f"Residents: {residents['inside']:,} addressed OSM buildings inside the 27 Stadtteile. "
         f"{_join_en(none)} have none; there the loader falls back to a regular 100 m grid "
         "inside the district."

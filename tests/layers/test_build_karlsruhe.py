@@ -8,6 +8,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from layers.build import available_recipes, build_dataset
@@ -161,7 +162,9 @@ def test_manifest_notes_and_layer_metadata(built: Path) -> None:
     assert "Vernetzung 2 (2 mit Koordinaten)" in notes
     assert "besonders unvollständig" in notes and "especially incomplete" in notes
     assert "16 Einrichtungen ergänzt" in notes and "ka-0042, ka-0044 entfernt" in notes
-    assert "quartiersatlas fetch karlsruhe" in notes
+    # planners read these notes in the app: no commands or file syntax (those are in the docs)
+    assert "quartiersatlas" not in notes and "[[" not in notes
+    assert "docs/sources.md" in notes
     for name in ("Grünwettersbach", "Hohenwettersbach", "Palmbach", "Stupferich", "Grötzingen"):
         assert name in notes
     for table in (manifest["districts"], *manifest["facilities"], manifest["residents"]):
@@ -560,3 +563,13 @@ def test_unknown_geocoding_value_in_nachtrag_names_row_and_column(tmp_path: Path
         BuildError, match=r"nachtrag_2026-12\.csv, row 3, column geocoded_by: unknown value 'gps'"
     ):
         build_dataset("karlsruhe", source=source, out=tmp_path / "out")
+
+
+@needs_raw
+@pytest.mark.slow
+def test_unnamed_osm_facilities_read_as_their_kind(built: Path) -> None:
+    facilities = pd.read_csv(built / "facilities.csv", dtype=str)
+    assert not facilities["name"].str.contains("Name nicht in der Quelle").any()
+    unnamed = facilities[facilities["name"].str.endswith("(ohne Namen in OSM)")]
+    assert len(unnamed) > 10
+    assert set(unnamed["name"]) == {"Gemeinschaftszentrum (ohne Namen in OSM)"}
