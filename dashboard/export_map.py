@@ -476,7 +476,8 @@ def export_map_view(
     out
         Target ``.png`` or ``.pdf`` file.
     categories
-        Category ids (default: all); unknown ids raise :class:`CatalogueError`.
+        Category ids (default: the first, as the app opens); several = the residents reaching
+        all of them (the app's map). Unknown ids raise :class:`CatalogueError`.
     radius_m, year, group, level
         As in the app's controls.
     layers
@@ -508,7 +509,7 @@ def export_map_view(
             f"page format {page_format!r} is unknown; use one of {', '.join(PAGE_FORMATS)}"
         )
     valid = [c.id for c in dataset.categories]
-    cats = tuple(check_categories(list(categories), valid)) if categories else tuple(valid)
+    cats = tuple(check_categories(list(categories), valid)) if categories else tuple(valid[:1])
     radius = check_radius(radius_m)
     ctx = AppContext(dataset)
     if level not in ctx.levels:

@@ -22,14 +22,14 @@ from layers.coverage import (
     DistanceTable,
     check_categories,
     check_radius,
-    coverage_table,
     dataset_area_index,
     dataset_distance_table,
     outside_residents,
 )
 from layers.errors import CatalogueError, ParameterError
 from layers.network import NetworkCache, default_cache_dir
-from layers.types import DISTANCE_MODES, LEVELS
+from layers.results import CoverageParams, check_require, coverage_result
+from layers.types import COMBINE_RULES, DISTANCE_MODES, LEVELS
 
 
 def _warn(message: str) -> None:
@@ -169,6 +169,14 @@ def coverage_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     show_default=True,
     help="Category id(s), comma-separated, or 'all' (every category of the catalogue).",
 )
+@click.option(
+    "--require",
+    type=click.Choice(COMBINE_RULES),
+    default="each",
+    show_default=True,
+    help="each: one block of rows per category; all: one block, the share reaching every "
+    "listed category (category column 'meeting+care'), as the app's map with several ticked.",
+)
 @click.option("--radius", "radius_m", type=float, default=500.0, show_default=True, help="Metres.")
 @click.option("--year", type=int, default=None, help="Population year (default: the latest).")
 @click.option("--group", default="total", show_default=True, help="Population group.")
@@ -199,6 +207,7 @@ def coverage_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def coverage_cmd(
     data_dir: Path | None,
     category: str,
+    require: str,
     radius_m: float,
     year: int | None,
     group: str,
@@ -213,6 +222,7 @@ def coverage_cmd(
 
     A resident at exactly the radius is covered. Columns:
     category,area_id,area_name,residents,covered,share; one ALL row per category for the city.
+    With --require all one block for all listed categories together (category "meeting+care").
     """
     radius = check_radius(radius_m, name="--radius")
     if network is not None and not network.is_file():
@@ -235,18 +245,30 @@ def coverage_cmd(
         where = "all districts" if level == "district" else "all planning areas"
         _warn(f"{n_out} resident points ({w_out:.1f} residents) lie outside {where}; ignored")
     projected = _note_projection(dataset, group, year_used)
-    frame = coverage_table(
-        table,
+    params = CoverageParams(
+        categories=tuple(categories),
+        radius_m=radius,
+        group=group,
+        level=level,  # type: ignore[arg-type]
+        year_asked=year,
+        year=year_used,
+        require=check_require(require),
+        distance_mode=table.distance,
+        detour_factor=table.detour_factor,
+    )
+    result = coverage_result(
+        {c: table.distances_m(c) for c in categories},
         weights,
         index,
-        categories=categories,
-        radius_m=radius,
+        params=params,
         city_name=dataset.metadata.city,
     )
+    frame = result.rows()
     if fmt == "csv":
         emit(coverage_csv(frame), out)
         return
-    payload = {
+    payload: dict[str, Any] = {"require": "all"} if require == "all" else {}
+    payload |= {
         "radius_m": _metres(radius),
         "year": year_used,
         "group": group,
