@@ -4,7 +4,7 @@ Every number the app, the command line and the exports show comes from one of th
 language-neutral results. A result carries its parameters: what was asked (categories, the
 combine rule, the distance as metres or as minutes at a walking speed, the year) and what was
 used (the year actually used, the distance mode and detour factor), plus notes as ids with
-parameters (``Note("year_substituted", {"asked": 2021, "used": 2016, "group": "65_plus"})``),
+parameters (``Note.of("year_substituted", asked=2021, used=2016, group="65_plus")``),
 never sentences: renderers translate them.
 
 The functions split as in :mod:`layers.coverage`: a geometry step builds distances
@@ -16,7 +16,7 @@ a cache (the dashboard's ``AppContext``) can keep distances and results keyed by
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,13 @@ class Note:
     """Something a reader of a result must know, as an id with parameters (never a sentence)."""
 
     id: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: tuple[tuple[str, Any], ...] = ()
+    """``(name, value)`` pairs (a tuple, so that results and their parameters are hashable)."""
+
+    @classmethod
+    def of(cls, id: str, **params: Any) -> Note:
+        """``Note.of("year_substituted", asked=2021, used=2016)``."""
+        return cls(id, tuple(params.items()))
 
     def to_dict(self) -> dict[str, Any]:
         """``{"id": ..., **params}`` (JSON-ready)."""
@@ -177,8 +183,9 @@ def resolve_year(
     --------
     >>> pop = pd.DataFrame({"year": [2016, 2021, 2021], "group": ["65_plus", "total", "total"],
     ...                     "value": [1.0, 2.0, 3.0]})
-    >>> resolve_year(pop, group="65_plus", year=2021)
-    (2016, (Note(id='year_substituted', params={'asked': 2021, 'used': 2016, 'group': '65_plus'}),))
+    >>> used, notes = resolve_year(pop, group="65_plus", year=2021)
+    >>> used, [note.to_dict() for note in notes]
+    (2016, [{'id': 'year_substituted', 'asked': 2021, 'used': 2016, 'group': '65_plus'}])
     """
     known = population[population["value"].notna()] if len(population) else population
     years = sorted(int(y) for y in known.loc[known["group"] == group, "year"].unique())
@@ -191,7 +198,7 @@ def resolve_year(
     if int(year) in years:
         return int(year), ()
     used = years[-1]
-    return used, (Note("year_substituted", {"asked": int(year), "used": used, "group": group}),)
+    return used, (Note.of("year_substituted", asked=int(year), used=used, group=group),)
 
 
 def planned_facilities(

@@ -28,7 +28,15 @@ from layers.coverage import (
 )
 from layers.errors import CatalogueError, ParameterError
 from layers.network import NetworkCache, default_cache_dir
-from layers.results import CoverageParams, check_require, coverage_result
+from layers.results import (
+    CoverageParams,
+    PlannedFacility,
+    check_require,
+    coverage_result,
+    facility_rows,
+    planned_facilities,
+    scenario_distances,
+)
 from layers.types import COMBINE_RULES, DISTANCE_MODES, LEVELS
 
 
@@ -160,6 +168,34 @@ def coverage_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
+def _planned(dataset: Any, added: tuple[str, ...]) -> tuple[PlannedFacility, ...]:
+    """``--add CATEGORY,LAT,LON`` values as planned facilities in the metric CRS."""
+    points = []
+    for text in added:
+        parts = [p.strip() for p in text.split(",")]
+        try:
+            category, lat, lon = parts[0], float(parts[1]), float(parts[2])
+        except (IndexError, ValueError) as exc:
+            raise ParameterError(
+                f"--add {text!r}: give CATEGORY,LAT,LON, e.g. care,49.01,8.40"
+            ) from exc
+        if len(parts) != 3 or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ParameterError(f"--add {text!r}: give CATEGORY,LAT,LON in WGS84 degrees")
+        check_categories(category, list(dataset.category_ids))
+        points.append((category, lat, lon))
+    return planned_facilities(points, crs=dataset.metadata.metric_crs)
+
+
+def _removed(dataset: Any, removed: tuple[str, ...]) -> tuple[str, ...]:
+    """``--remove`` ids, checked against the dataset's facilities."""
+    ids = [i.strip() for text in removed for i in text.split(",") if i.strip()]
+    known = set(dataset.facilities["id"].astype(str))
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ParameterError(f"--remove: no facility with id {', '.join(map(repr, unknown))}")
+    return tuple(dict.fromkeys(ids))
+
+
 @main.command("coverage")
 @data_option
 @click.option(
@@ -200,6 +236,20 @@ def coverage_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     help="Euclidean only: multiply straight-line distances by this factor (e.g. 1.3).",
 )
 @click.option(
+    "--add",
+    "added",
+    multiple=True,
+    metavar="CATEGORY,LAT,LON",
+    help="What-if: a planned facility at a WGS84 point (repeatable), as in the app.",
+)
+@click.option(
+    "--remove",
+    "removed",
+    multiple=True,
+    metavar="ID",
+    help="What-if: switch off the facility with this id (repeatable or comma-separated).",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -215,6 +265,8 @@ def coverage_cmd(
     network: Path | None,
     distance: str | None,
     detour_factor: float | None,
+    added: tuple[str, ...],
+    removed: tuple[str, ...],
     fmt: str,
     out: Path | None,
 ) -> None:
@@ -255,9 +307,15 @@ def coverage_cmd(
         require=check_require(require),
         distance_mode=table.distance,
         detour_factor=table.detour_factor,
+        added=_planned(dataset, added),
+        removed=_removed(dataset, removed),
     )
+    rows = facility_rows(dataset.facilities, params.removed)
     result = coverage_result(
-        {c: table.distances_m(c) for c in categories},
+        {
+            c: scenario_distances(table, c, added=params.added, removed_rows=rows)
+            for c in categories
+        },
         weights,
         index,
         params=params,
