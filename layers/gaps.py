@@ -106,7 +106,7 @@ def hex_index(xy: np.ndarray, *, edge_m: float, crs: CRS | str) -> HexIndex:
     >>> index = hex_index(np.array([[0.0, 0.0], [10.0, 0.0], [1000.0, 0.0]]), edge_m=200,
     ...                   crs="EPSG:25832")
     >>> index.codes.tolist(), index.cells["hex_id"].tolist()
-    ([0, 0, 1], ['0,0', '3,-1'])
+    ([0, 0, 1], ['0,0', '3,0'])
     """
     q, r = hex_cells(xy, edge_m=edge_m)
     cells, inverse = np.unique(np.column_stack([q, r]), axis=0, return_inverse=True)

@@ -325,6 +325,12 @@ class GapResult:
     uncovered: np.ndarray
     params: CoverageParams
 
+    @property
+    def suppressed(self) -> np.ndarray:
+        """Cells with fewer residents than the small-count threshold (not shown)."""
+        with np.errstate(invalid="ignore"):
+            return ~(self.residents >= self.params.small_count_threshold)
+
 
 def gap_result(
     distances_m: Mapping[str, np.ndarray],

@@ -232,9 +232,9 @@ def gap_layer(ctx: AppContext, state: ViewState, cats: list[str]) -> dict[str, A
     """Values and tooltips of the gap hexagons (cells with few residents or no gap: NaN)."""
     lang = state.lang
     gaps = ctx.view_gaps(state, cats)
-    threshold = gaps.params.small_count_threshold
     uncovered, residents = gaps.uncovered, gaps.residents
-    shown = np.where((residents >= threshold) & (uncovered >= 0.5), uncovered, np.nan)
+    # less than half a resident uncovered rounds to no gap
+    shown = np.where(~gaps.suppressed & (uncovered >= 0.5), uncovered, np.nan)
     finite = shown[np.isfinite(shown)]
     template = t("hover_gap", lang)
     return {
