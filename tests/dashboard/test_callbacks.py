@@ -813,3 +813,16 @@ def test_a_hidden_profile_is_not_rebuilt(base):
     # nothing it shows has changed (see profile.update_profile)
     assert ids.PROFILE_TRIGGER in _fired(away, with_area)
     assert profile.profile_key(away) == profile.profile_key(with_area)
+
+
+def test_a_year_without_data_is_replaced_with_a_note_not_relabelled(tiny_ctx, base):
+    out = map_cb.map_update(tiny_ctx, base.with_(year=2021))  # the tiny data has 2020 and 2022
+    params = out["result"].params
+    assert (params.year_asked, params.year) == (2021, 2022)
+    assert [n.to_dict() for n in params.notes] == [
+        {"id": "year_substituted", "asked": 2021, "used": 2022, "group": "total"}
+    ]
+    assert out["title"].endswith("· 2022")  # the year whose numbers are shown
+    same = map_cb.map_update(tiny_ctx, base.with_(year=2022))["result"]
+    assert same.params.notes == ()
+    assert same.areas["share"].tolist() == out["result"].areas["share"].tolist()
