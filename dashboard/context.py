@@ -24,23 +24,39 @@ import pandas as pd
 from dashboard import figures
 from layers.areas import area_mapping, available_levels
 from layers.coverage import (
-    ALL_AREAS_ID,
     AreaIndex,
     DistanceTable,
     area_index,
     check_radius,
-    coverage_counts,
     dataset_distance_table,
 )
+from layers.crs import transformer
 from layers.dataset import Dataset
 from layers.errors import CatalogueError
+from layers.gaps import HexIndex, hex_index
 from layers.residents import resident_weights
+from layers.results import (
+    DEFAULT_SMALL_COUNT,
+    ChangeParams,
+    ChangeResult,
+    CoverageParams,
+    CoverageResult,
+    GapResult,
+    Note,
+    PlannedFacility,
+    change_result,
+    coverage_result,
+    facility_rows,
+    gap_result,
+    planned_facilities,
+    resolve_year,
+    scenario_distances,
+)
+from layers.store import data_version
 
 if TYPE_CHECKING:
     from dashboard.state import ViewState
 
-DEFAULT_SMALL_COUNT = 50
-"""Areas with fewer residents than this show no share (as official statistics suppress them)."""
 DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_HEX_EDGE_M = 200.0
 ADDRESS_MATCHES = 15
@@ -131,20 +147,6 @@ class _Lru:
 
 
 @dataclass
-class CoverageResult:
-    """Coverage of the selected categories per area (one row per area, mapping order)."""
-
-    areas: pd.DataFrame
-    """``area_id``, ``area_name``, ``residents``, ``covered``, ``share`` (NaN = hidden/none)."""
-    per_category: pd.DataFrame
-    """Long table ``category``, ``area_id``, ``area_name``, ``residents``, ``covered``, ``share``
-    including the ``ALL`` rows (the city)."""
-    city_share: float
-    hidden: np.ndarray
-    """Areas whose share is hidden (fewer residents than the threshold)."""
-
-
-@dataclass
 class AppContext:
     """The dataset of one app and everything derived from it that callbacks reuse."""
 
@@ -178,8 +180,15 @@ class AppContext:
         self.boundary_layers = figures.boundary_layers(self.outline)
         self.facilities_wgs = figures.facility_points(ds.facilities)
         self._hexes: figures.HexLayer | None = None
-        self._hex_inverse: np.ndarray | None = None
+        self._version: str | None = None
         self._address_index: Any = None
+
+    @property
+    def version(self) -> str:
+        """The dataset's content hash (:func:`layers.store.data_version`) keying the caches."""
+        if self._version is None:
+            self._version = data_version(self.dataset)
+        return self._version
 
     # -- catalogue -------------------------------------------------------------------------
 
@@ -199,13 +208,19 @@ class AppContext:
             lambda: area_index(self.dataset.residents.district_id, self.mappings[level]),
         )
 
-    def weights(self, year: int | None, group: str) -> np.ndarray:
-        """Residents per resident point for ``year`` and ``group`` (cached)."""
-        if year is not None and year not in self.years_of(group):
-            year = self.default_year(group)
+    def resolve_year(self, year: int | None, group: str) -> tuple[int | None, tuple[Note, ...]]:
+        """The year used for ``year`` and ``group``, and the note when it had to be replaced."""
         return self._cache.get(
-            ("weights", year, group),
-            lambda: resident_weights(self.dataset, year=year, group=group),
+            ("year", year, group),
+            lambda: resolve_year(self.dataset.population, group=group, year=year),
+        )
+
+    def weights(self, year: int | None, group: str) -> np.ndarray:
+        """Residents per resident point for the year used for ``year`` and ``group`` (cached)."""
+        used, _ = self.resolve_year(year, group)
+        return self._cache.get(
+            ("weights", used, group),
+            lambda: resident_weights(self.dataset, year=used, group=group),
         )
 
     @property
@@ -243,66 +258,30 @@ class AppContext:
 
     def facility_rows(self, ids: Sequence[str]) -> np.ndarray:
         """Row positions of the facilities with ``ids`` (unknown ids are ignored)."""
-        if not ids:
-            return np.empty(0, dtype=np.int64)
-        wanted = set(ids)
-        return np.flatnonzero(self.dataset.facilities["id"].astype(str).isin(wanted).to_numpy())
+        return facility_rows(self.dataset.facilities, ids)
 
     def category_distances(
         self,
         category: str,
         *,
-        added_xy: np.ndarray | None = None,
-        removed_rows: np.ndarray | None = None,
-        mode: str | None = None,
-    ) -> np.ndarray:
-        """Distances to ``category``, after adding/removing facilities (a what-if scenario)."""
-        mode = self.mode(mode)
-        if (added_xy is None or not len(added_xy)) and (
-            removed_rows is None or not len(removed_rows)
-        ):
-            return self.distances.distances(self.dataset, category, mode)
-        table = self.table_for(mode)
-        remove = None
-        if removed_rows is not None and len(removed_rows):
-            remove = np.intersect1d(removed_rows, table.facility_positions(category))
-        key = (
-            "scenario",
-            mode,
-            category,
-            None if added_xy is None else np.round(added_xy, 1).tobytes(),
-            None if remove is None else remove.tobytes(),
-        )
-        return self._cache.get(
-            key, lambda: table.scenario_distances_m(category, add_xy=added_xy, remove=remove)
-        )
-
-    def combined_distances(
-        self,
-        categories: Sequence[str],
-        *,
-        added: Sequence[tuple[str, float, float]] = (),
+        added: tuple[PlannedFacility, ...] = (),
         removed: Sequence[str] = (),
         mode: str | None = None,
     ) -> np.ndarray:
-        """Per resident point, the largest distance to the nearest facility of each category.
+        """Distances to ``category`` after the scenario (:func:`layers.results.scenario_distances`)."""
+        mode = self.mode(mode)
+        table = self.table_for(mode)
+        relevant = tuple(p for p in added if p.category == category)
+        rows = self.facility_rows(removed)
+        rows = np.intersect1d(rows, table.facility_positions(category))
+        if not relevant and not len(rows):
+            return self.distances.distances(self.dataset, category, mode)
+        return self._cache.get(
+            ("scenario", mode, category, relevant, rows.tobytes()),
+            lambda: scenario_distances(table, category, added=relevant, removed_rows=rows),
+        )
 
-        A point is covered by *all* ``categories`` when this is within the radius.
-        """
-        removed_rows = self.facility_rows(removed)
-        out = None
-        for category in categories:
-            pts = [(lat, lon) for c, lat, lon in added if c == category]
-            added_xy = self.to_metric(pts) if pts else None
-            dist = self.category_distances(
-                category, added_xy=added_xy, removed_rows=removed_rows, mode=mode
-            )
-            out = dist if out is None else np.maximum(out, dist)
-        if out is None:
-            return np.full(self.table.n_residents, np.inf)
-        return out
-
-    def coverage(
+    def params(
         self,
         categories: Sequence[str],
         *,
@@ -313,140 +292,115 @@ class AppContext:
         added: Sequence[tuple[str, float, float]] = (),
         removed: Sequence[str] = (),
         mode: str | None = None,
-    ) -> CoverageResult:
-        """Coverage of the chosen categories per area (all of them, and each one)."""
-        radius = check_radius(radius_m)
-        cats = self.check_categories(categories)
-        index = self.area_index(level)
-        weights = self.weights(year, group)
-        areas = index.areas.copy()
-        blocks = []
-        removed_rows = self.facility_rows(removed)
-        for category in self.category_ids:
-            pts = [(lat, lon) for c, lat, lon in added if c == category]
-            dist = self.category_distances(
-                category,
-                added_xy=self.to_metric(pts) if pts else None,
-                removed_rows=removed_rows,
-                mode=mode,
-            )
-            res, cov = coverage_counts(
-                dist, weights, index.codes, n_areas=index.n_areas, radius_m=radius
-            )
-            blocks.append(
-                pd.DataFrame(
-                    {
-                        "category": category,
-                        "area_id": [*areas["area_id"], ALL_AREAS_ID],
-                        "area_name": [*areas["area_name"], self.dataset.metadata.city],
-                        "residents": np.append(res, res.sum()),
-                        "covered": np.append(cov, cov.sum()),
-                    }
-                )
-            )
-        per_category = pd.concat(blocks, ignore_index=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            per_category["share"] = np.where(
-                per_category["residents"] > 0,
-                per_category["covered"] / per_category["residents"],
-                np.nan,
-            )
-        dist = self.combined_distances(cats, added=added, removed=removed, mode=mode)
-        residents, covered = coverage_counts(
-            dist, weights, index.codes, n_areas=index.n_areas, radius_m=radius
+        minutes: float | None = None,
+        speed_kmh: float | None = None,
+    ) -> CoverageParams:
+        """The parameters of a coverage request of the app (year and mode as used)."""
+        used, notes = self.resolve_year(year, group)
+        mode = self.mode(mode)
+        return CoverageParams(
+            categories=tuple(self.check_categories(categories)),
+            radius_m=check_radius(radius_m),
+            group=group,
+            level=self.level(level),  # type: ignore[arg-type]
+            year_asked=year,
+            year=used,
+            require="all",
+            minutes=minutes,
+            speed_kmh=speed_kmh,
+            distance_mode=mode,  # type: ignore[arg-type]
+            detour_factor=self.table_for(mode).detour_factor,
+            added=planned_facilities(tuple(added), crs=self.dataset.metadata.metric_crs),
+            removed=tuple(removed),
+            small_count_threshold=self.options.small_count_threshold,
+            notes=notes,
         )
-        hidden = residents < self.options.small_count_threshold
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where((residents > 0) & ~hidden, covered / residents, np.nan)
-        if not cats:
-            share = np.full(len(residents), np.nan)
-        areas["residents"] = residents
-        areas["covered"] = covered
-        areas["share"] = share
-        total = residents.sum()
-        city = float(covered.sum() / total) if total > 0 and cats else float("nan")
-        return CoverageResult(
-            areas=areas, per_category=per_category, city_share=city, hidden=hidden
+
+    def _distances_for(self, params: CoverageParams) -> dict[str, np.ndarray]:
+        return {
+            c: self.category_distances(
+                c, added=params.added, removed=params.removed, mode=params.distance_mode
+            )
+            for c in params.categories
+        }
+
+    def coverage_of(self, params: CoverageParams) -> CoverageResult:
+        """The coverage result of ``params`` (:func:`layers.results.coverage_result`, cached)."""
+        return self._cache.get(
+            ("coverage", self.version, params),
+            lambda: coverage_result(
+                self._distances_for(params),
+                self.weights(params.year, params.group),
+                self.area_index(params.level),
+                params=params,
+                city_name=self.dataset.metadata.city,
+            ),
         )
+
+    def coverage(self, categories: Sequence[str], **request: Any) -> CoverageResult:
+        """Coverage of ``categories`` per area; ``request`` as for :meth:`params`."""
+        return self.coverage_of(self.params(categories, **request))
 
     # -- gaps ------------------------------------------------------------------------------
 
     @property
+    def hex_index(self) -> HexIndex:
+        """The hexagon of every resident point (:func:`layers.gaps.hex_index`, built once)."""
+        return self._cache.get(
+            ("hex_index", self.options.hex_edge_m),
+            lambda: hex_index(
+                self.table.resident_xy, edge_m=self.options.hex_edge_m, crs=self.table.crs
+            ),
+        )
+
+    @property
     def hexes(self) -> figures.HexLayer:
         """The fixed hexagon grid of all cells with resident points (display geometry)."""
-        self._hex_codes()
-        assert self._hexes is not None
+        if self._hexes is None:
+            self._hexes = figures.hex_layer(self.hex_index.cells)
         return self._hexes
 
-    def _hex_codes(self) -> np.ndarray:
-        """Hexagon position (in :attr:`hexes` order) of every resident point (built once)."""
-        if self._hexes is None:
-            from layers.gaps import hex_cells, hex_polygons
-
-            table = self.table
-            q, r = hex_cells(table.resident_xy, edge_m=self.options.hex_edge_m)
-            cells, inverse = np.unique(np.column_stack([q, r]), axis=0, return_inverse=True)
-            polygons = hex_polygons(cells[:, 0], cells[:, 1], edge_m=self.options.hex_edge_m)
-            frame = gpd.GeoDataFrame(
-                {"hex_id": [f"{a},{b}" for a, b in cells]}, geometry=polygons, crs=table.crs
-            )
-            self._hex_inverse = inverse.ravel().astype(np.int64)
-            self._hexes = figures.hex_layer(frame)
-        assert self._hex_inverse is not None
-        return self._hex_inverse
-
-    def gaps(
-        self,
-        categories: Sequence[str],
-        *,
-        radius_m: float,
-        year: int | None,
-        group: str,
-        added: Sequence[tuple[str, float, float]] = (),
-        removed: Sequence[str] = (),
-        mode: str | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Uncovered and total residents per hexagon, aligned with :attr:`hexes`."""
-        cats = self.check_categories(categories)
-        codes = self._hex_codes()
-        n = len(self.hexes.ids)
-        if not cats:
-            return np.full(n, np.nan), np.full(n, np.nan)
-        # the hexagons are areas like any other: residents and covered residents per cell with
-        # the coverage engine's bincount (same result as layers.gaps.gap_hexagons, which would
-        # re-derive the cells on every call)
-        dist = self.combined_distances(cats, added=added, removed=removed, mode=mode)
-        residents, covered = coverage_counts(
-            dist, self.weights(year, group), codes, n_areas=n, radius_m=radius_m
+    def gaps_of(self, params: CoverageParams) -> GapResult:
+        """Uncovered residents per hexagon (:func:`layers.results.gap_result`, cached)."""
+        return self._cache.get(
+            ("gaps", self.version, params),
+            lambda: gap_result(
+                self._distances_for(params),
+                self.weights(params.year, params.group),
+                self.hex_index,
+                params=params,
+            ),
         )
-        return residents - covered, residents
+
+    def gaps(self, categories: Sequence[str], **request: Any) -> GapResult:
+        """Gap cells of ``categories``; ``request`` as for :meth:`params` (level not needed)."""
+        request.setdefault("level", "district")
+        return self.gaps_of(self.params(categories, **request))
 
     # -- demographic change ------------------------------------------------------------------
 
-    def change(self, *, group: str, year_from: int, year_to: int, level: str) -> pd.DataFrame:
-        """Change of ``group`` per area between two years (:func:`layers.demography.change_table`)."""
-        from layers.demography import change_table
-
+    def change_of(self, params: ChangeParams) -> ChangeResult:
+        """Change per area (:func:`layers.results.change_result`, cached)."""
         return self._cache.get(
-            ("change", group, year_from, year_to, level),
-            lambda: change_table(
+            ("change", self.version, params),
+            lambda: change_result(
                 self.dataset.population,
-                self.mappings[level],
-                group=group,
-                year_from=year_from,
-                year_to=year_to,
+                self.mappings[params.level],
+                params=params,
                 city_name=self.dataset.metadata.city,
             ),
         )
+
+    def change(self, *, group: str, year_from: int, year_to: int, level: str) -> pd.DataFrame:
+        """The change table of ``group`` per area between two years."""
+        params = ChangeParams(group, int(year_from), int(year_to), level)  # type: ignore[arg-type]
+        return self.change_of(params).table
 
     # -- locations ---------------------------------------------------------------------------
 
     def to_metric(self, latlon: Sequence[tuple[float, float]]) -> np.ndarray:
         """Project WGS84 ``(lat, lon)`` pairs into the dataset's metric CRS."""
-        from pyproj import Transformer
-
-        crs = self.dataset.metadata.metric_crs
-        tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        tr = transformer("EPSG:4326", self.dataset.metadata.metric_crs.to_string())
         lat = np.array([p[0] for p in latlon], float)
         lon = np.array([p[1] for p in latlon], float)
         x, y = tr.transform(lon, lat)
@@ -537,13 +491,11 @@ class AppContext:
         AddressNotFoundError
             With suggestions when the address is not in the layer.
         """
-        from pyproj import Transformer
-
         index = self.address_index
         if index is None:
             raise CatalogueError("the dataset has no address layer")
         found = index.lookup(address)
-        tr = Transformer.from_crs(self.dataset.metadata.metric_crs, "EPSG:4326", always_xy=True)
+        tr = transformer(self.dataset.metadata.metric_crs.to_string(), "EPSG:4326")
         lon, lat = tr.transform(found.x, found.y)
         return round(float(lat), 5), round(float(lon), 5)
 
@@ -565,20 +517,27 @@ class AppContext:
 
         Returns WGS84 ``(lat, lon)`` per site, residents newly covered per site, and the note.
         """
-        from pyproj import Transformer
-
         from layers.siting import propose_sites
 
-        dist = self.combined_distances([category], added=added, removed=removed, mode=mode)
+        params = self.params(
+            [category],
+            radius_m=radius_m,
+            year=year,
+            group=group,
+            level="district",
+            added=added,
+            removed=removed,
+            mode=mode,
+        )
         proposal = propose_sites(
             self.table.resident_xy,
-            self.weights(year, group),
-            dist,
+            self.weights(params.year, group),
+            self._distances_for(params)[category],
             radius_m=radius_m,
             k=k,
             method="greedy",
         )
-        tr = Transformer.from_crs(self.dataset.metadata.metric_crs, "EPSG:4326", always_xy=True)
+        tr = transformer(self.dataset.metadata.metric_crs.to_string(), "EPSG:4326")
         sites = []
         for x, y in proposal.xy:
             lon, lat = tr.transform(x, y)
@@ -591,7 +550,14 @@ class AppContext:
         With the view's distance, year, group, level, planned and removed facilities and
         distance mode: the map, its table and the exported table use this one call.
         """
-        return self.coverage(
+        return self.coverage_of(self.view_params(state, categories))
+
+    def view_params(self, state: ViewState, categories: Sequence[str]) -> CoverageParams:
+        """The coverage parameters of the view ``state`` for ``categories``."""
+        from dashboard.state import SPEEDS_KMH
+
+        minutes = state.distance if state.unit == "min" else None
+        return self.params(
             categories,
             radius_m=state.radius_m,
             year=state.year,
@@ -600,7 +566,13 @@ class AppContext:
             added=state.added,
             removed=state.removed,
             mode=state.distance_mode,
+            minutes=minutes,
+            speed_kmh=SPEEDS_KMH.get(state.speed, 4.5) if minutes is not None else None,
         )
+
+    def view_gaps(self, state: ViewState, categories: Sequence[str]) -> GapResult:
+        """The gap cells of the view ``state`` for ``categories``."""
+        return self.gaps_of(self.view_params(state, categories))
 
     def view_profile(self, state: ViewState) -> dict[str, Any]:
         """The profile of ``state.area`` at the view's level, year, distance and mode.

@@ -1,8 +1,8 @@
 """The current map as the app shows it, on a page: PNG and PDF, A4 landscape or 16:9.
 
-The figure is the app's own (:func:`dashboard.figures.map_figure` plus the map callback's
-``dash.Patch``, applied here as the browser applies it), given a fixed size and extent, a title, a
-legend and a source and date line, and rendered offline by kaleido 1.x with the system Chromium
+The figure is the app's own (:func:`dashboard.figures.map_figure` filled with the values the
+map callback renders from the layers results, :func:`view_figure`), given a fixed size and
+extent, a title, a legend and a source and date line, and rendered offline by kaleido 1.x with the system Chromium
 (about 1–3 s; :func:`export_server` keeps one browser alive for many exports).
 """
 
@@ -292,85 +292,72 @@ def export_server() -> Iterator[None]:
                 kaleido.stop_sync_server(silence_warnings=True)
 
 
-def apply_patch(figure: Mapping[str, Any], patch: Any) -> dict[str, Any]:
-    """Apply a :class:`dash.Patch` to a figure dict the way the browser does.
-
-    The app sends the map's geometry once and then only patches values; applying the same patch
-    to the same base figure here gives exactly the figure the user sees.
-
-    Parameters
-    ----------
-    figure
-        The base figure as a dict (``fig.to_plotly_json()`` or ``fig.to_dict()``); not changed.
-    patch
-        A ``dash.Patch`` or its ``to_plotly_json()`` dict.
-
-    Returns
-    -------
-    dict
-        A new figure dict.
-
-    Examples
-    --------
-    >>> from dash import Patch
-    >>> p = Patch()
-    >>> p["data"][0]["z"] = [1, 2]
-    >>> p["layout"]["map"]["zoom"] = 11
-    >>> apply_patch({"data": [{"z": [0, 0]}], "layout": {}}, p)
-    {'data': [{'z': [1, 2]}], 'layout': {'map': {'zoom': 11}}}
-    """
-    import copy
-
-    ops = patch.to_plotly_json() if hasattr(patch, "to_plotly_json") else patch
-    out: Any = copy.deepcopy(dict(figure))
-    for op in ops.get("operations", []):
-        name, location, params = op["operation"], list(op["location"]), op.get("params", {})
-        if not location:
-            raise ParameterError("a patch operation without a location cannot be applied")
-        parent = out
-        for key in location[:-1]:
-            parent = parent[key] if isinstance(parent, list) else parent.setdefault(key, {})
-        key = location[-1]
-        value = copy.deepcopy(params.get("value"))
-        if name == "Assign":
-            parent[key] = value
-        elif name == "Delete":
-            if isinstance(parent, list) or key in parent:
-                del parent[key]
-        elif name == "Merge":
-            target = parent.setdefault(key, {}) if isinstance(parent, dict) else parent[key]
-            target.update(value)
-        else:
-            target = parent[key] if isinstance(parent, list) else parent.setdefault(key, [])
-            if name == "Append":
-                target.append(value)
-            elif name == "Prepend":
-                target.insert(0, value)
-            elif name == "Extend":
-                target.extend(value)
-            elif name == "Insert":
-                target.insert(params["index"], value)
-            elif name == "Clear":
-                target.clear()
-            elif name == "Reverse":
-                target.reverse()
-            elif name == "Remove":
-                target.remove(value)
-            elif name in ("Add", "Sub", "Mul", "Div"):
-                ops_map = {
-                    "Add": lambda x, y: x + y,
-                    "Sub": lambda x, y: x - y,
-                    "Mul": lambda x, y: x * y,
-                    "Div": lambda x, y: x / y,
-                }
-                parent[key] = ops_map[name](parent[key], value)
-            else:
-                raise ParameterError(f"unknown patch operation {name!r}")
-    return out
+def _round_values(values: Any, decimals: int = 1) -> list[float | None]:
+    return [None if not math.isfinite(v) else round(float(v), decimals) for v in values]
 
 
-def view_figure(ctx: Any, state: Any) -> tuple[go.Figure, str]:
-    """The app's map for one view state: the base figure plus the app's own map Patch.
+def _set_areas(fig: go.Figure, traces: Any, level: str, areas: Mapping[str, Any]) -> None:
+    """Fill the area trace of ``level`` with the map values; hide the other level's."""
+    on, off = (
+        (traces.DISTRICTS, traces.PLANNING)
+        if level == "district"
+        else (traces.PLANNING, traces.DISTRICTS)
+    )
+    trace = fig.data[on]
+    selected = areas.get("selected")
+    trace.update(
+        z=_round_values(areas["values"]),
+        colorscale=areas["scale"],
+        zmin=areas["zmin"],
+        zmax=areas["zmax"],
+        customdata=list(areas["tips"]),
+        hovertemplate="%{customdata}<extra></extra>",
+        visible=True,
+        showscale=True,
+        marker={
+            "opacity": areas.get("opacity", 0.78),
+            "line": {
+                "width": [3.5 if a == selected else 0.6 for a in trace.locations],
+                "color": ["#e69f00" if a == selected else "#ffffff" for a in trace.locations],
+            },
+        },
+        colorbar={"title": {"text": areas.get("colorbar", "")}},
+    )
+    fig.data[off].update(visible=False, showscale=False)
+
+
+def _set_gaps(fig: go.Figure, traces: Any, gaps: Mapping[str, Any] | None) -> None:
+    trace = fig.data[traces.GAPS]
+    if not gaps or not len(trace.locations or ()):
+        trace.update(visible=False, showscale=False)
+        return
+    trace.update(
+        z=_round_values(gaps["values"], 0),
+        zmax=gaps["zmax"],
+        customdata=list(gaps["tips"]),
+        visible=True,
+        showscale=True,
+        colorbar={"title": {"text": gaps.get("colorbar", "")}},
+    )
+
+
+def _set_markers(fig: go.Figure, traces: Any, markers: Sequence[Mapping[str, Any]]) -> None:
+    for kind in ("added", "removed", "suggested", "location", "upload"):
+        chosen = [m for m in markers if m["kind"] == kind]
+        update: dict[str, Any] = {
+            "lat": [m["lat"] for m in chosen],
+            "lon": [m["lon"] for m in chosen],
+            "customdata": [m["tip"] for m in chosen],
+        }
+        if kind == "suggested":
+            update.update(mode="markers+text", text=[m.get("label", "") for m in chosen])
+        fig.data[getattr(traces, kind)].update(**update)
+
+
+def view_figure(
+    ctx: Any, state: Any, *, upload: dict | None = None, suggestions: dict | None = None
+) -> tuple[go.Figure, str]:
+    """The app's map for one view state, built whole from the same values as the screen.
 
     Parameters
     ----------
@@ -379,6 +366,8 @@ def view_figure(ctx: Any, state: Any) -> tuple[go.Figure, str]:
     state
         :class:`dashboard.state.ViewState` (categories, distance, year, group, level, layers,
         scenario points, language).
+    upload, suggestions
+        The uploaded layer and the suggested sites, as the map shows them.
 
     Returns
     -------
@@ -388,21 +377,35 @@ def view_figure(ctx: Any, state: Any) -> tuple[go.Figure, str]:
     from dashboard import figures
     from dashboard.callbacks.map import map_update
 
-    base = figures.map_figure(
+    view = map_update(ctx, state, upload=upload, suggestions=suggestions)
+    layers = view["layers"]
+    fig = figures.map_figure(
         districts=ctx.geo["district"],
         # the second area trace carries the level's areas: planning areas or a grouping's
         planning=ctx.geo.get(
             level if (level := ctx.level(state.level)) != "district" else "planning_area"
         ),
-        hexes=ctx.hexes if "gaps" in state.layers else None,
+        hexes=ctx.hexes if layers["gaps"] else None,
         boundaries=ctx.outline,
         facilities=ctx.facilities_wgs,
         categories=[(c.id, c.label(state.lang), c.colour) for c in ctx.dataset.categories],
     )
-    update = map_update(ctx, state)
-    figure = apply_patch(base.to_plotly_json(), update["figure"])
-    # plotly.js ignores attributes a trace type does not have; so does the export
-    return go.Figure(figure, skip_invalid=True), str(update["title"])
+    traces = figures.Traces(len(ctx.category_ids))
+    _set_areas(fig, traces, layers["level"], layers["areas"])
+    _set_gaps(fig, traces, layers["gaps"])
+    shown = set(layers["facilities"]["show"])
+    for i, category in enumerate(ctx.category_ids):
+        fig.data[traces.facility(i)].update(
+            visible=category in shown, name=layers["facilities"]["labels"][category]
+        )
+    _set_markers(fig, traces, layers["markers"])
+    basemap = figures.osm_layers(ctx.options.online_basemap_url) if layers["basemap"] else []
+    fig.layout.map.layers = basemap + ctx.boundary_layers  # assigned whole: update merges
+    fig.layout.separators = ",." if state.lang == "de" else ".,"
+    if layers["view"]:
+        lat, lon = layers["view"]["center"]
+        fig.update_layout(map_center={"lat": lat, "lon": lon}, map_zoom=13.6)
+    return fig, str(view["title"])
 
 
 def render_view(
@@ -481,7 +484,8 @@ def export_map_view(
     out
         Target ``.png`` or ``.pdf`` file.
     categories
-        Category ids (default: all); unknown ids raise :class:`CatalogueError`.
+        Category ids (default: the first, as the app opens); several = the residents reaching
+        all of them (the app's map). Unknown ids raise :class:`CatalogueError`.
     radius_m, year, group, level
         As in the app's controls.
     layers
@@ -513,7 +517,7 @@ def export_map_view(
             f"page format {page_format!r} is unknown; use one of {', '.join(PAGE_FORMATS)}"
         )
     valid = [c.id for c in dataset.categories]
-    cats = tuple(check_categories(list(categories), valid)) if categories else tuple(valid)
+    cats = tuple(check_categories(list(categories), valid)) if categories else tuple(valid[:1])
     radius = check_radius(radius_m)
     ctx = AppContext(dataset)
     if level not in ctx.levels:
@@ -551,7 +555,6 @@ __all__ = [
     "MAPLIBRE_TILE_PX",
     "MAP_DOMAIN_X",
     "PNG_SCALE",
-    "apply_patch",
     "export_figure",
     "export_map_view",
     "export_server",

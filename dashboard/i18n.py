@@ -87,6 +87,7 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Sechsecke: nicht versorgte Einwohner (Schätzung)",
             "Hexagons: residents not covered (estimate)",
         ),
+        "legend_gaps_short": ("Einw.", "Residents"),
         "legend_facilities": ("Punkte: Einrichtungen nach Angebot", "Dots: facilities by service"),
         "legend_hidden": (
             "Grau: weniger als {n} Einwohner – kein Anteil ausgewiesen",

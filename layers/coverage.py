@@ -19,7 +19,7 @@ Distances
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -601,19 +601,46 @@ def coverage_table(
             f"weights ({len(weights)}) and area codes ({len(index.codes)}) must align with the "
             f"{table.n_residents} resident points"
         )
+    return category_rows(
+        {category: table.distances_m(category) for category in categories},
+        weights,
+        index,
+        radius_m=radius,
+        city_name=city_name,
+    )
+
+
+def category_rows(
+    distances_m: Mapping[str, np.ndarray],
+    weights: np.ndarray,
+    index: AreaIndex,
+    *,
+    radius_m: float,
+    city_name: str,
+) -> pd.DataFrame:
+    """The coverage table of precomputed distances: one block of rows per key of ``distances_m``.
+
+    The numeric step of :func:`coverage_table` (it never sees geometry): the keys are the
+    ``category`` values in output order, a key may stand for a combination of categories.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COVERAGE_COLUMNS`, areas in index order then the ``ALL`` row per key.
+    """
     area_ids = [*index.areas["area_id"].tolist(), ALL_AREAS_ID]
     area_names = [*index.areas["area_name"].tolist(), city_name]
     blocks = []
-    for category in categories:
+    for category, distances in distances_m.items():
         residents, covered = coverage_counts(
-            table.distances_m(category),
+            distances,
             weights,
             index.codes,
             n_areas=index.n_areas,
-            radius_m=radius,
+            radius_m=radius_m,
         )
         outside_residents, outside_covered = _outside_counts(
-            table.distances_m(category), weights, index, radius_m=radius
+            distances, weights, index, radius_m=radius_m
         )
         # ALL is the whole city, also at a level whose areas cover only some districts
         residents = np.append(residents, residents.sum() + outside_residents)
@@ -757,6 +784,7 @@ __all__ = [
     "AreaIndex",
     "DistanceTable",
     "area_index",
+    "category_rows",
     "check_categories",
     "check_radius",
     "coverage_counts",

@@ -14,11 +14,13 @@ Resident points are modelled locations (see docs/coverage.md): counts per cell a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from layers.coverage import (
     AreaIndex,
@@ -74,6 +76,51 @@ def hex_polygons(q: np.ndarray, r: np.ndarray, *, edge_m: float) -> np.ndarray:
     return shapely.polygons(rings)
 
 
+@dataclass(frozen=True, eq=False)
+class HexIndex:
+    """Which hexagon each resident point lies in: the hexagons are areas like any other.
+
+    Attributes
+    ----------
+    codes
+        Cell position (in ``cells`` order) of every resident point.
+    cells
+        ``hex_id`` (``"q,r"``) and ``geometry`` of every cell holding resident points, sorted
+        by ``(q, r)``, in the CRS of the points.
+    """
+
+    codes: np.ndarray
+    cells: gpd.GeoDataFrame
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells."""
+        return len(self.cells)
+
+
+def hex_index(xy: np.ndarray, *, edge_m: float, crs: CRS | str) -> HexIndex:
+    """Assign points (metric ``(n, 2)`` coordinates) to the cells of the hexagon grid.
+
+    Examples
+    --------
+    >>> index = hex_index(np.array([[0.0, 0.0], [10.0, 0.0], [1000.0, 0.0]]), edge_m=200,
+    ...                   crs="EPSG:25832")
+    >>> index.codes.tolist(), index.cells["hex_id"].tolist()
+    ([0, 0, 1], ['0,0', '3,0'])
+    """
+    q, r = hex_cells(xy, edge_m=edge_m)
+    cells, inverse = np.unique(np.column_stack([q, r]), axis=0, return_inverse=True)
+    cells = cells.reshape(-1, 2)
+    frame = gpd.GeoDataFrame(
+        {"hex_id": [f"{a},{b}" for a, b in cells]},
+        geometry=hex_polygons(cells[:, 0], cells[:, 1], edge_m=edge_m),
+        crs=crs,
+    )
+    codes = inverse.ravel().astype(np.int64)
+    codes.setflags(write=False)
+    return HexIndex(codes=codes, cells=frame)
+
+
 def gap_hexagons(
     table: DistanceTable,
     weights: np.ndarray,
@@ -110,23 +157,17 @@ def gap_hexagons(
     radius = check_radius(radius_m)
     dist = table.distances_m(category) if distances_m is None else np.asarray(distances_m)
     w = np.nan_to_num(np.asarray(weights, dtype=float), nan=0.0)
-    q, r = hex_cells(table.resident_xy, edge_m=hex_edge_m)
-    cells, inverse = np.unique(np.column_stack([q, r]), axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    residents = np.bincount(inverse, weights=w, minlength=len(cells))
-    uncovered = np.bincount(inverse, weights=w * ~within_radius(dist, radius), minlength=len(cells))
-    keep = residents > 0
-    cells, residents, uncovered = cells[keep], residents[keep], uncovered[keep]
-    frame = gpd.GeoDataFrame(
-        {
-            "hex_id": [f"{a},{b}" for a, b in cells],
-            "residents": residents,
-            "uncovered": uncovered,
-            "share_uncovered": uncovered / residents,
-        },
-        geometry=hex_polygons(cells[:, 0], cells[:, 1], edge_m=hex_edge_m),
-        crs=table.crs,
+    index = hex_index(table.resident_xy, edge_m=hex_edge_m, crs=table.crs)
+    residents = np.bincount(index.codes, weights=w, minlength=index.n_cells)
+    uncovered = np.bincount(
+        index.codes, weights=w * ~within_radius(dist, radius), minlength=index.n_cells
     )
+    keep = residents > 0
+    frame = index.cells[keep].reset_index(drop=True)
+    residents, uncovered = residents[keep], uncovered[keep]
+    frame.insert(1, "residents", residents)
+    frame.insert(2, "uncovered", uncovered)
+    frame.insert(3, "share_uncovered", uncovered / residents)
     order = np.lexsort((frame["hex_id"].to_numpy(), -frame["uncovered"].to_numpy()))
     return frame.iloc[order].reset_index(drop=True)
 
@@ -178,8 +219,10 @@ def area_gaps(
 __all__ = [
     "DEFAULT_HEX_EDGE_M",
     "MOST_THRESHOLD",
+    "HexIndex",
     "area_gaps",
     "gap_hexagons",
     "hex_cells",
+    "hex_index",
     "hex_polygons",
 ]

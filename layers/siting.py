@@ -34,7 +34,13 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
-from layers.coverage import DISTANCE_TOLERANCE_M, DistanceTable, check_radius, within_radius
+from layers.coverage import (
+    DISTANCE_TOLERANCE_M,
+    DistanceTable,
+    check_radius,
+    coverage_counts,
+    within_radius,
+)
 from layers.errors import ParameterError
 
 SitingMethod = Literal["mclp", "greedy"]
@@ -411,12 +417,13 @@ def scenario_coverage(
         (over all resident points with a weight).
     """
     radius = check_radius(radius_m)
-    w = np.nan_to_num(np.asarray(weights, dtype=float), nan=0.0)
     before = table.distances_m(category)
     after = table.scenario_distances_m(category, add_xy=add_xy, remove=remove)
-    total = float(w.sum())
-    covered_before = float(w[within_radius(before, radius)].sum())
-    covered_after = float(w[within_radius(after, radius)].sum())
+    # the whole city as one area: the same counting as every coverage table
+    city = np.zeros(table.n_residents, dtype=np.int64)
+    (total,), (covered_before,) = coverage_counts(before, weights, city, n_areas=1, radius_m=radius)
+    _, (covered_after,) = coverage_counts(after, weights, city, n_areas=1, radius_m=radius)
+    total, covered_before, covered_after = float(total), float(covered_before), float(covered_after)
     return {
         "residents": total,
         "covered_before": covered_before,

@@ -10,6 +10,10 @@ Level = Literal["district", "planning_area"]
 DistanceMode = Literal["euclidean", "network"]
 """How distances are measured: straight line in the metric CRS, or along a walking network."""
 
+CombineRule = Literal["all", "each"]
+"""Several categories: ``all`` = a resident counts when every category is within reach (one
+combined row); ``each`` = one row per category."""
+
 Severity = Literal["error", "warning"]
 """Severity of a validation issue: errors stop a load, warnings do not."""
 
@@ -18,3 +22,4 @@ OutputFormat = Literal["csv", "json"]
 
 LEVELS: tuple[Level, ...] = ("district", "planning_area")
 DISTANCE_MODES: tuple[DistanceMode, ...] = ("euclidean", "network")
+COMBINE_RULES: tuple[CombineRule, ...] = ("each", "all")

@@ -24,6 +24,7 @@ from dashboard.state import ViewState
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
+    from layers.results import CoverageResult
 
 MAP_FORMATS: tuple[str, ...] = ("png", "pdf")
 TABLE_FORMATS: tuple[str, ...] = ("csv", "xlsx")
@@ -152,39 +153,42 @@ def table_frame(ctx: AppContext, state: ViewState) -> pd.DataFrame:
             )
         return pd.DataFrame(rows)
 
-    cats = ctx.check_categories(state.categories)
-    coverage = ctx.view_coverage(state, cats)
-    areas = coverage.areas.set_index("area_id").reindex(geo.ids)
-    hidden = set(coverage.areas.loc[coverage.hidden, "area_id"])
-    per_cat = coverage.per_category.set_index(["category", "area_id"])["share"]
-    share_col = f"{t('covered', lang)} (%)"
-    cat_cols = {c: f"{label(ctx.dataset.category(c), lang)} (%)" for c in cats}
+    return share_frame(ctx, ctx.view_coverage(state, state.categories), level, lang)
 
-    def cat_share(c: str, area_id: str) -> float | None:
-        key = (c, area_id)
-        return _round(per_cat.loc[key] * 100, 2) if key in per_cat.index else None
 
+def percent(share: float) -> float | None:
+    """A share as percent with 2 decimals: the 4-decimal share of the CSV contract, times 100.
+
+    Rounded once to 4 decimals as ``quartiersatlas coverage`` prints it, so the exported table
+    and the command line agree to the last digit.
+    """
+    if share is None or not np.isfinite(share):
+        return None
+    return round(round(float(share), 4) * 100, 2)
+
+
+def share_frame(ctx: AppContext, result: CoverageResult, level: str, lang: str) -> pd.DataFrame:
+    """The coverage table with plain numbers: per area and the city; suppressed areas empty."""
+    geo = ctx.geo[level]
+    id_col, name_col = t("area_id", lang), t("area", lang)
+    columns = {"share": f"{t('covered', lang)} (%)"} | {
+        f"share_{c}": f"{label(ctx.dataset.category(c), lang)} (%)"
+        for c in result.params.categories
+    }
+    areas = result.areas.set_index("area_id").reindex(geo.ids)
     rows = []
     for area_id, name in zip(geo.ids, geo.names, strict=True):
-        shown = area_id not in hidden
-        row = {
-            id_col: area_id,
-            name_col: name,
-            t("residents", lang): _count(areas.loc[area_id, "residents"]),
-            share_col: _round(areas.loc[area_id, "share"] * 100, 2) if shown else None,
-        }
-        for c, col in cat_cols.items():
-            row[col] = cat_share(c, area_id) if shown else None
-        rows.append(row)
-    city = {
-        id_col: "",
-        name_col: t("city", lang),
-        t("residents", lang): _count(coverage.areas["residents"].sum()),
-        share_col: _round(coverage.city_share * 100, 2),
-    }
-    for c, col in cat_cols.items():
-        city[col] = cat_share(c, "ALL")
-    rows.append(city)
+        row = areas.loc[area_id]
+        shown = not bool(row["suppressed"])
+        rows.append(
+            {id_col: area_id, name_col: name, t("residents", lang): _count(row["residents"])}
+            | {col: percent(row[key]) if shown else None for key, col in columns.items()}
+        )
+    city = result.city
+    rows.append(
+        {id_col: "", name_col: t("city", lang), t("residents", lang): _count(city["residents"])}
+        | {col: percent(city[key]) for key, col in columns.items()}
+    )
     return pd.DataFrame(rows)
 
 

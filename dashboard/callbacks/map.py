@@ -1,6 +1,9 @@
 """The map: coverage or demographic change per area, gap hexagons, facilities, scenario markers.
 
-Every update is a ``dash.Patch`` of values only (geometry is sent once with the layout).
+Small renderers of the layers results (:mod:`layers.results`) into medium-neutral map values,
+the legend and the HTML table; :func:`map_update` composes them. Geometry is sent once with the
+layout; the Leaflet map (``callbacks.view``) and the exported figure (``export_map``) draw the
+values.
 """
 
 from __future__ import annotations
@@ -10,22 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 import dash
 import numpy as np
+import pandas as pd
 from dash import Output, Patch, html
 
 from dashboard import ids
-from dashboard.figures import (
-    CHANGE_SCALE,
-    SHARE_SCALE,
-    Traces,
-    esc,
-    osm_layers,
-)
+from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, AreaGeometry, esc
 from dashboard.i18n import fmt_distance, fmt_number, fmt_percent, label, t
 from dashboard.leaflet_map import fill_template
 from dashboard.state import ViewState
+from layers.coverage import ALL_AREAS_ID
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
+    from layers.results import CoverageResult
 
 
 def _r(values: np.ndarray, decimals: int = 1) -> list[float | None]:
@@ -48,9 +48,14 @@ def category_names(ctx: AppContext, cats: list[str], lang: str) -> str:
     return ", ".join(labels) if len(labels) <= 3 else t("all_selected", lang)
 
 
+def change_group(ctx: AppContext, state: ViewState) -> str:
+    """The group of the change overlay (the state's, if the dataset has it)."""
+    return state.group if state.group in ctx.groups else "total"
+
+
 def change_values(ctx: AppContext, state: ViewState, level: str) -> tuple[Any, str]:
     """Change table of the state's group and years, and the group label."""
-    group = state.group if state.group in ctx.groups else "total"
+    group = change_group(ctx, state)
     y0 = state.year_from or ctx.years[0]
     y1 = state.year_to or ctx.years[-1]
     table = ctx.change(group=group, year_from=y0, year_to=y1, level=level)
@@ -76,289 +81,194 @@ def source_line(ctx: AppContext, lang: str) -> str:
     )
 
 
-def map_update(
+AREA_OPACITY = {"coordinator": 0.35}
+"""Opacity of the area colours per view (default :data:`DEFAULT_AREA_OPACITY`)."""
+DEFAULT_AREA_OPACITY = 0.78
+
+
+def share_areas(
+    ctx: AppContext, state: ViewState, result: CoverageResult, geo: AreaGeometry
+) -> dict[str, Any]:
+    """Values and tooltips of the area layer for coverage (share in percent, hidden = NaN)."""
+    lang = state.lang
+    threshold = result.params.small_count_threshold
+    areas = result.areas.set_index("area_id").reindex(geo.ids)
+    suppressed = areas["suppressed"].fillna(True).to_numpy(bool)
+    values = np.where(suppressed, np.nan, areas["share"].to_numpy(float)) * 100.0
+    template = t("hover_area_share", lang)
+    tips = []
+    for name, v, res, hidden in zip(
+        geo.names, values, areas["residents"].to_numpy(float), suppressed, strict=True
+    ):
+        share_txt = t("hidden_value", lang, n=threshold) if hidden else fmt_percent(v / 100, lang)
+        tips.append(fill_template(template, [esc(name), share_txt, fmt_number(res, lang)]))
+    return {
+        "values": values,
+        "scale": SHARE_SCALE,
+        "zmin": 0.0,
+        "zmax": 100.0,
+        "tips": tips,
+        "colorbar": t("legend_share_short", lang),
+    }
+
+
+def change_areas(
     ctx: AppContext,
     state: ViewState,
-    *,
-    upload: dict | None = None,
-    suggestions: dict | None = None,
+    change: pd.DataFrame,
+    result: CoverageResult,
+    geo: AreaGeometry,
 ) -> dict[str, Any]:
-    """Everything the map column shows for ``state``: the figure Patch, title, legend, table.
-
-    Returns
-    -------
-    dict
-        ``figure`` (a :class:`dash.Patch` of the plotly map, for exports), ``layers`` (the same
-        values for the Leaflet map, see :func:`dashboard.callbacks.view.map_values`),
-        ``title``, ``legend``, ``table`` (Dash components; all text escaped by Dash).
-    """
+    """Values and tooltips of the area layer for the change overlay (small areas hidden)."""
     lang = state.lang
-    traces = Traces(len(ctx.category_ids))
-    patch = Patch()
-    cats = ctx.check_categories(state.categories)
-    level = ctx.level(state.level)
-    on, off = (
-        (traces.DISTRICTS, traces.PLANNING)
-        if level == "district"
-        else (traces.PLANNING, traces.DISTRICTS)
-    )
-    overlay = "change" in state.layers
-    geo = ctx.geo[level]
-    threshold = ctx.options.small_count_threshold
-    dist_txt = distance_text(state, lang)
-    legend: list[Any] = []
-    rows: list[list[str]] = []
-    header: list[str]
-    layers: dict[str, Any] = {"level": level}
+    by_area = change.set_index("area_id")
+    values = by_area["change_pct"].reindex(geo.ids).to_numpy(float)
+    suppressed = result.areas.set_index("area_id")["suppressed"].reindex(geo.ids)
+    values = np.where(suppressed.fillna(True).to_numpy(bool), np.nan, values)
+    finite = values[np.isfinite(values)]
+    bound = max(5.0, float(np.ceil(np.abs(finite).max()))) if len(finite) else 5.0
+    template = t("hover_area_change", lang)
+    tips = []
+    for area_id, name, v in zip(geo.ids, geo.names, values, strict=True):
+        row = by_area.loc[area_id] if area_id in by_area.index else None
+        detail = (
+            f"{fmt_number(row['value_from'], lang)} → {fmt_number(row['value_to'], lang)}"
+            if row is not None
+            else ""
+        )
+        tips.append(
+            fill_template(template, [esc(name), fmt_percent(v / 100, lang, sign=True), esc(detail)])
+        )
+    return {
+        "values": values,
+        "scale": CHANGE_SCALE,
+        "zmin": -bound,
+        "zmax": bound,
+        "tips": tips,
+        "colorbar": t("legend_change_short", lang),
+    }
 
-    coverage = ctx.view_coverage(state, cats)
-    areas = coverage.areas.set_index("area_id").reindex(geo.ids)
-    if overlay:
-        table, group_label = change_values(ctx, state, level)
-        by_area = table.set_index("area_id")
-        values = by_area["change_pct"].reindex(geo.ids).to_numpy(float)
-        residents = areas["residents"].to_numpy(float)
-        values = np.where(residents < threshold, np.nan, values)
-        finite = values[np.isfinite(values)]
-        bound = max(5.0, float(np.ceil(np.abs(finite).max()))) if len(finite) else 5.0
-        title = t("legend_change", lang, group=group_label, y0=state.year_from, y1=state.year_to)
-        patch["data"][on]["colorscale"] = CHANGE_SCALE
-        patch["data"][on]["zmin"] = -bound
-        patch["data"][on]["zmax"] = bound
-        patch["data"][on]["colorbar"]["title"]["text"] = t("legend_change_short", lang)
-        custom = []
-        for area_id, name, v in zip(geo.ids, geo.names, values, strict=True):
-            row = by_area.loc[area_id] if area_id in by_area.index else None
-            detail = (
-                f"{fmt_number(row['value_from'], lang)} → {fmt_number(row['value_to'], lang)}"
-                if row is not None
-                else ""
-            )
-            custom.append([esc(name), fmt_percent(v / 100, lang, sign=True), esc(detail)])
-        patch["data"][on]["hovertemplate"] = t("hover_area_change", lang) + "<extra></extra>"
-        layers["areas"] = {
-            "values": values,
-            "scale": CHANGE_SCALE,
-            "zmin": -bound,
-            "zmax": bound,
-            "tips": [fill_template(t("hover_area_change", lang), c) for c in custom],
-        }
-        header = [t("area", lang), str(state.year_from), str(state.year_to), t("change_pct", lang)]
-        for area_id, name in zip(geo.ids, geo.names, strict=True):
-            row = by_area.loc[area_id] if area_id in by_area.index else None
-            if row is None:
-                continue
-            rows.append(
-                [
-                    name,
-                    fmt_number(row["value_from"], lang),
-                    fmt_number(row["value_to"], lang),
-                    fmt_percent(row["change_pct"] / 100, lang, sign=True, decimals=2),
-                ]
-            )
-        city_row = by_area.loc["ALL"] if "ALL" in by_area.index else None
-        if city_row is not None:
-            rows.append(
-                [
-                    t("city", lang),
-                    fmt_number(city_row["value_from"], lang),
-                    fmt_number(city_row["value_to"], lang),
-                    fmt_percent(city_row["change_pct"] / 100, lang, sign=True, decimals=2),
-                ]
-            )
-        legend.append(
-            html.Div(
-                [html.Span(className="ramp ramp-change"), html.Span(title)], className="legend-row"
-            )
+
+def change_rows(change: pd.DataFrame, lang: str) -> list[list[str]]:
+    """Table rows of the change overlay: area, both years, change (the city last)."""
+    rows = []
+    for record in change.to_dict("records"):
+        name = t("city", lang) if record["area_id"] == ALL_AREAS_ID else record["area_name"]
+        rows.append(
+            [
+                name,
+                fmt_number(record["value_from"], lang),
+                fmt_number(record["value_to"], lang),
+                fmt_percent(record["change_pct"] / 100, lang, sign=True, decimals=2),
+            ]
         )
-    else:
-        values = areas["share"].to_numpy(float) * 100.0
-        title = (
-            t("legend_share", lang, cats=category_names(ctx, cats, lang), d=dist_txt)
-            if cats
-            else t("no_category", lang)
-        )
-        patch["data"][on]["colorscale"] = SHARE_SCALE
-        patch["data"][on]["zmin"] = 0
-        patch["data"][on]["zmax"] = 100
-        patch["data"][on]["colorbar"]["title"]["text"] = t("legend_share_short", lang)
-        custom = []
-        for name, v, res in zip(geo.names, values, areas["residents"].to_numpy(float), strict=True):
-            share_txt = (
-                t("hidden_value", lang, n=threshold)
-                if res < threshold
-                else fmt_percent(v / 100, lang)
-            )
-            custom.append([esc(name), share_txt, fmt_number(res, lang)])
-        patch["data"][on]["hovertemplate"] = t("hover_area_share", lang) + "<extra></extra>"
-        layers["areas"] = {
-            "values": values,
-            "scale": SHARE_SCALE,
-            "zmin": 0.0,
-            "zmax": 100.0,
-            "tips": [fill_template(t("hover_area_share", lang), c) for c in custom],
-        }
-        # one lookup table instead of a filter per cell
-        share_of = {
-            (c, a): v
-            for c, a, v in zip(
-                coverage.per_category["category"],
-                coverage.per_category["area_id"].astype(str),
-                coverage.per_category["share"],
-                strict=True,
-            )
-        }
-        header = [t("area", lang), t("residents", lang), f"{t('covered', lang)} (%)"] + [
-            f"{label(ctx.dataset.category(c), lang)} (%)" for c in cats
-        ]
-        hidden_ids = set(coverage.areas.loc[coverage.hidden, "area_id"])
-        area_residents = areas["residents"].to_numpy(float)
-        area_shares = areas["share"].to_numpy(float)
-        for area_id, name, res, share in zip(
-            geo.ids, geo.names, area_residents, area_shares, strict=True
-        ):
-            hidden = area_id in hidden_ids
-            row = [name, fmt_number(res, lang), "–" if hidden else fmt_percent(share, lang)]
-            for c in cats:
-                value = share_of.get((c, area_id))
-                row.append("–" if hidden or value is None else fmt_percent(value, lang))
-            rows.append(row)
-        city_row = [
-            t("city", lang),
-            fmt_number(coverage.areas["residents"].sum(), lang),
-            fmt_percent(coverage.city_share, lang),
-        ]
-        for c in cats:
-            value = share_of.get((c, "ALL"))
-            city_row.append(fmt_percent(value, lang) if value is not None else "–")
-        rows.append(city_row)
-        legend.append(
-            html.Div(
-                [html.Span(className="ramp ramp-share"), html.Span(title)], className="legend-row"
-            )
-        )
-        if cats:
-            legend.append(
-                html.Div(
-                    f"{t('city_average', lang)}: {fmt_percent(coverage.city_share, lang)}",
-                    className="legend-row legend-city",
-                )
-            )
-    selected = state.area if state.view in ("plan", "compare") else None
-    patch["data"][on]["marker"]["line"]["width"] = [3.5 if a == selected else 0.6 for a in geo.ids]
-    patch["data"][on]["marker"]["line"]["color"] = [
-        "#e69f00" if a == selected else "#ffffff" for a in geo.ids
+    return rows
+
+
+def change_header(state: ViewState) -> list[str]:
+    """Column headers of the change table."""
+    lang = state.lang
+    return [t("area", lang), str(state.year_from), str(state.year_to), t("change_pct", lang)]
+
+
+def share_header(ctx: AppContext, result: CoverageResult, lang: str) -> list[str]:
+    """Column headers of the coverage table (the combined column, then one per category)."""
+    return [t("area", lang), t("residents", lang), f"{t('covered', lang)} (%)"] + [
+        f"{label(ctx.dataset.category(c), lang)} (%)" for c in result.params.categories
     ]
-    patch["data"][on]["marker"]["opacity"] = 0.35 if state.view == "coordinator" else 0.78
-    layers["areas"].update(selected=selected, opacity=0.35 if state.view == "coordinator" else 0.78)
-    patch["data"][on]["z"] = _r(values)
-    patch["data"][on]["customdata"] = custom
-    patch["data"][on]["visible"] = True
-    patch["data"][on]["showscale"] = True
-    patch["data"][off]["visible"] = False
-    patch["data"][off]["showscale"] = False
-    if coverage.hidden.any():
-        legend.append(html.Div(t("legend_hidden", lang, n=threshold), className="legend-row"))
 
-    # gap hexagons
-    show_gaps = (
-        "gaps" in state.layers and bool(cats) and not overlay and state.view != "coordinator"
+
+def share_rows(result: CoverageResult, geo: AreaGeometry, lang: str) -> list[list[str]]:
+    """Table rows of the coverage table: one per area (hidden shares as ``–``), the city last."""
+    cats = result.params.categories
+    areas = result.areas.set_index("area_id").reindex(geo.ids)
+    rows = []
+    for name, (_, row) in zip(geo.names, areas.iterrows(), strict=True):
+        hidden = bool(row["suppressed"]) if pd.notna(row["suppressed"]) else True
+        cells = [name, fmt_number(row["residents"], lang)]
+        for column in ["share", *(f"share_{c}" for c in cats)]:
+            cells.append("–" if hidden else fmt_percent(row[column], lang))
+        rows.append(cells)
+    city = result.city
+    rows.append(
+        [t("city", lang), fmt_number(city["residents"], lang)]
+        + [fmt_percent(city[c], lang) for c in ["share", *(f"share_{c}" for c in cats)]]
     )
-    patch["data"][traces.GAPS]["visible"] = show_gaps
-    patch["data"][traces.GAPS]["showscale"] = show_gaps
-    layers["gaps"] = None
-    if show_gaps:
-        uncovered, residents = ctx.gaps(
-            cats,
-            radius_m=state.radius_m,
-            year=state.year,
-            group=state.group,
-            added=state.added,
-            removed=state.removed,
-            mode=state.distance_mode,
+    return rows
+
+
+def legend_rows(
+    state: ViewState, result: CoverageResult, *, title: str, overlay: bool, gaps: bool
+) -> list[Any]:
+    """The legend: colour ramp and title, city average, hidden areas, gaps, facilities."""
+    lang = state.lang
+    ramp = "ramp ramp-change" if overlay else "ramp ramp-share"
+    legend: list[Any] = [
+        html.Div([html.Span(className=ramp), html.Span(title)], className="legend-row")
+    ]
+    if not overlay and result.params.categories:
+        legend.append(
+            html.Div(
+                f"{t('city_average', lang)}: {fmt_percent(result.city_share, lang)}",
+                className="legend-row legend-city",
+            )
         )
-        shown = np.where((residents >= threshold) & (uncovered >= 0.5), uncovered, np.nan)
-        finite = shown[np.isfinite(shown)]
-        zmax = float(np.nanpercentile(finite, 95)) if len(finite) else 1.0
-        patch["data"][traces.GAPS]["z"] = _r(shown, 0)
-        patch["data"][traces.GAPS]["zmax"] = zmax
-        gap_tip = t("hover_gap", lang)
-        layers["gaps"] = {
-            "values": shown,
-            "zmax": zmax,
-            "tips": [
-                fill_template(gap_tip, [fmt_number(u, lang), fmt_number(r, lang)])
-                if np.isfinite(v)
-                else ""
-                for u, r, v in zip(uncovered, residents, shown, strict=True)
-            ],
-        }
-        patch["data"][traces.GAPS]["hovertemplate"] = (
-            t("hover_gap", lang)
-            .replace("%{customdata[0]}", "%{z:,.0f}")
-            .replace(" von %{customdata[1]} Einw.", "")
-            .replace(" of %{customdata[1]} residents", " residents")
-            + "<extra></extra>"
-        )
-        patch["data"][traces.GAPS]["colorbar"]["title"]["text"] = (
-            "Einw." if lang == "de" else "Residents"
-        )
+    if result.suppressed.any():
+        n = result.params.small_count_threshold
+        legend.append(html.Div(t("legend_hidden", lang, n=n), className="legend-row"))
+    if gaps:
         legend.append(
             html.Div(
                 [html.Span(className="ramp ramp-gaps"), html.Span(t("legend_gaps", lang))],
                 className="legend-row",
             )
         )
-
-    # facilities
-    show_fac = "facilities" in state.layers
-    layers["facilities"] = {"show": [], "labels": {}}
-    for i, cat in enumerate(ctx.category_ids):
-        visible = show_fac and (cat in cats or state.view in ("scenario", "coordinator"))
-        patch["data"][traces.facility(i)]["visible"] = visible
-        patch["data"][traces.facility(i)]["name"] = esc(label(ctx.dataset.category(cat), lang))
-        layers["facilities"]["labels"][cat] = esc(label(ctx.dataset.category(cat), lang))
-        if visible:
-            layers["facilities"]["show"].append(cat)
-    if show_fac:
+    if "facilities" in state.layers:
         legend.append(html.Div(t("legend_facilities", lang), className="legend-row"))
+    return legend
 
-    # scenario markers
+
+def gap_layer(ctx: AppContext, state: ViewState, cats: list[str]) -> dict[str, Any] | None:
+    """Values and tooltips of the gap hexagons (cells with few residents or no gap: NaN)."""
+    lang = state.lang
+    gaps = ctx.view_gaps(state, cats)
+    uncovered, residents = gaps.uncovered, gaps.residents
+    # less than half a resident uncovered rounds to no gap
+    shown = np.where(~gaps.suppressed & (uncovered >= 0.5), uncovered, np.nan)
+    finite = shown[np.isfinite(shown)]
+    template = t("hover_gap", lang)
+    return {
+        "values": shown,
+        "zmax": float(np.nanpercentile(finite, 95)) if len(finite) else 1.0,
+        "tips": [
+            fill_template(template, [fmt_number(u, lang), fmt_number(r, lang)])
+            if np.isfinite(v)
+            else ""
+            for u, r, v in zip(uncovered, residents, shown, strict=True)
+        ],
+        "colorbar": t("legend_gaps_short", lang),
+    }
+
+
+def facility_layer(ctx: AppContext, state: ViewState, cats: list[str]) -> dict[str, Any]:
+    """Which facility categories are drawn, and their labels (escaped)."""
+    show = "facilities" in state.layers
+    labels = {c: esc(label(ctx.dataset.category(c), state.lang)) for c in ctx.category_ids}
+    drawn = [
+        c
+        for c in ctx.category_ids
+        if show and (c in cats or state.view in ("scenario", "coordinator"))
+    ]
+    return {"show": drawn, "labels": labels}
+
+
+def marker_layer(
+    ctx: AppContext, state: ViewState, upload: dict | None, suggestions: dict | None
+) -> list[dict[str, Any]]:
+    """Planned, switched-off and suggested facilities, the location and uploaded points."""
+    lang = state.lang
     planned = t("planned", lang)
-    patch["data"][traces.added]["lat"] = [a for _, a, _ in state.added]
-    patch["data"][traces.added]["lon"] = [b for _, _, b in state.added]
-    patch["data"][traces.added]["customdata"] = [
-        f"{planned}: {esc(label(ctx.dataset.category(c), lang))}" for c, _, _ in state.added
-    ]
-    fac = ctx.facilities_wgs
-    off_rows = fac[fac["id"].isin(set(state.removed))]
-    patch["data"][traces.removed]["lat"] = off_rows["lat"].tolist()
-    patch["data"][traces.removed]["lon"] = off_rows["lon"].tolist()
-    patch["data"][traces.removed]["customdata"] = [
-        [f"{n} ({t('switched_off', lang)})", i]
-        for n, i in zip(off_rows["name"], off_rows["id"], strict=True)
-    ]
-    patch["data"][traces.removed]["hovertemplate"] = "%{customdata[0]}<extra></extra>"
-    sites = (suggestions or {}).get("sites", []) if state.view == "scenario" else []
-    patch["data"][traces.suggested]["lat"] = [s[0] for s in sites]
-    patch["data"][traces.suggested]["lon"] = [s[1] for s in sites]
-    suggest_tips = [
-        t("suggest_row", lang, i=i + 1, gain=fmt_number(g, lang))
-        for i, g in enumerate((suggestions or {}).get("gains", [])[: len(sites)])
-    ]
-    patch["data"][traces.suggested]["customdata"] = suggest_tips
-    patch["data"][traces.suggested]["marker"]["symbol"] = "circle"
-    patch["data"][traces.suggested]["text"] = [str(i + 1) for i in range(len(sites))]
-    patch["data"][traces.suggested]["mode"] = "markers+text"
-    loc = state.location if state.view == "coordinator" else None
-    patch["data"][traces.location]["lat"] = [loc[0]] if loc else []
-    patch["data"][traces.location]["lon"] = [loc[1]] if loc else []
-    patch["data"][traces.location]["customdata"] = [t("coord_location", lang)] if loc else []
-    up = (upload or {}) if "upload" in state.layers else {}
-    patch["data"][traces.upload]["lat"] = up.get("lat", [])
-    patch["data"][traces.upload]["lon"] = up.get("lon", [])
-    patch["data"][traces.upload]["customdata"] = up.get("text", [])
-    layers["markers"] = [
+    markers: list[dict[str, Any]] = [
         {
             "kind": "added",
             "lat": a,
@@ -368,40 +278,43 @@ def map_update(
         }
         for i, (c, a, b) in enumerate(state.added)
     ]
-    layers["markers"] += [
+    fac = ctx.facilities_wgs
+    off = fac[fac["id"].isin(set(state.removed))]
+    markers += [
         {"kind": "removed", "lat": a, "lon": b, "id": i, "tip": f"{n} ({t('switched_off', lang)})"}
-        for a, b, n, i in zip(
-            off_rows["lat"], off_rows["lon"], off_rows["name"], off_rows["id"], strict=True
-        )
+        for a, b, n, i in zip(off["lat"], off["lon"], off["name"], off["id"], strict=True)
     ]
-    layers["markers"] += [
-        {"kind": "suggested", "lat": s[0], "lon": s[1], "tip": tip, "label": str(i + 1)}
-        for i, (s, tip) in enumerate(zip(sites, suggest_tips, strict=False))
+    suggested = suggestions or {}
+    sites = suggested.get("sites", []) if state.view == "scenario" else []
+    markers += [
+        {
+            "kind": "suggested",
+            "lat": s[0],
+            "lon": s[1],
+            "tip": t("suggest_row", lang, i=i + 1, gain=fmt_number(g, lang)),
+            "label": str(i + 1),
+        }
+        for i, (s, g) in enumerate(zip(sites, suggested.get("gains", []), strict=False))
     ]
+    loc = state.location if state.view == "coordinator" else None
     if loc:
-        layers["markers"].append(
+        markers.append(
             {"kind": "location", "lat": loc[0], "lon": loc[1], "tip": t("coord_location", lang)}
         )
-    layers["markers"] += [
+    up = (upload or {}) if "upload" in state.layers else {}
+    markers += [
         {"kind": "upload", "lat": a, "lon": b, "tip": tip}
         for a, b, tip in zip(up.get("lat", []), up.get("lon", []), up.get("text", []), strict=False)
     ]
-    layers["basemap"] = state.basemap == "osm"
-    layers["view"] = {"center": [loc[0], loc[1]], "zoom": 15} if loc else None
+    return markers
 
-    # basemap and view
-    basemap = osm_layers(ctx.options.online_basemap_url) if state.basemap == "osm" else []
-    patch["layout"]["map"]["layers"] = basemap + ctx.boundary_layers
-    if loc:
-        patch["layout"]["map"]["center"] = {"lat": loc[0], "lon": loc[1]}
-        patch["layout"]["map"]["zoom"] = 13.6
-        patch["layout"]["uirevision"] = f"loc-{loc[0]}-{loc[1]}"
-    patch["layout"]["separators"] = ",." if lang == "de" else ".,"
 
-    table = html.Table(
+def data_table(caption: str, header: list[str], rows: list[list[str]]) -> html.Table:
+    """An accessible HTML table; the last row (the city) is marked."""
+    return html.Table(
         className="data-table",
         children=[
-            html.Caption(title),
+            html.Caption(caption),
             html.Thead(html.Tr([html.Th(h, scope="col") for h in header])),
             html.Tbody(
                 [
@@ -414,16 +327,80 @@ def map_update(
             ),
         ],
     )
-    if state.view == "compare" and not overlay:
-        table = html.Div([table, change_table(ctx, state, level)])
-    heading = title
-    year_txt = f" · {state.year}" if state.year and not overlay else ""
+
+
+def map_title(ctx: AppContext, state: ViewState, result: CoverageResult, overlay: bool) -> str:
+    """The caption of map and table (the change, or the share of the chosen categories)."""
+    lang = state.lang
+    if overlay:
+        group = label(ctx.dataset.group(change_group(ctx, state)), lang)
+        return t("legend_change", lang, group=group, y0=state.year_from, y1=state.year_to)
+    cats = list(result.params.categories)
+    if not cats:
+        return t("no_category", lang)
+    return t(
+        "legend_share", lang, cats=category_names(ctx, cats, lang), d=distance_text(state, lang)
+    )
+
+
+def map_update(
+    ctx: AppContext,
+    state: ViewState,
+    *,
+    upload: dict | None = None,
+    suggestions: dict | None = None,
+) -> dict[str, Any]:
+    """Everything the map column shows for ``state``, rendered from the layers results.
+
+    Returns
+    -------
+    dict
+        ``layers`` (the values of the map, medium-neutral: the Leaflet map
+        (:func:`dashboard.callbacks.view.map_values`) and the exported plotly figure
+        (:func:`dashboard.export_map.view_figure`) both draw them), ``title``, ``legend``,
+        ``table`` (Dash components; all text escaped by Dash), ``result`` (the coverage).
+    """
+    cats = ctx.check_categories(state.categories)
+    level = ctx.level(state.level)
+    geo = ctx.geo[level]
+    overlay = "change" in state.layers
+    result = ctx.view_coverage(state, cats)
+    title = map_title(ctx, state, result, overlay)
+    if overlay:
+        change, _ = change_values(ctx, state, level)
+        areas = change_areas(ctx, state, change, result, geo)
+        table = data_table(title, change_header(state), change_rows(change, state.lang))
+    else:
+        areas = share_areas(ctx, state, result, geo)
+        table = data_table(
+            title, share_header(ctx, result, state.lang), share_rows(result, geo, state.lang)
+        )
+        if state.view == "compare":
+            table = html.Div([table, change_table(ctx, state, level)])
+    areas.update(
+        selected=state.area if state.view in ("plan", "compare") else None,
+        opacity=AREA_OPACITY.get(state.view, DEFAULT_AREA_OPACITY),
+    )
+    show_gaps = (
+        "gaps" in state.layers and bool(cats) and not overlay and state.view != "coordinator"
+    )
+    loc = state.location if state.view == "coordinator" else None
+    layers = {
+        "level": level,
+        "areas": areas,
+        "gaps": gap_layer(ctx, state, cats) if show_gaps else None,
+        "facilities": facility_layer(ctx, state, cats),
+        "markers": marker_layer(ctx, state, upload, suggestions),
+        "basemap": state.basemap == "osm",
+        "view": {"center": [loc[0], loc[1]], "zoom": 15} if loc else None,
+    }
+    year = result.params.year if state.year and not overlay else None
     return {
-        "figure": patch,
         "layers": layers,
-        "title": heading + year_txt,
-        "legend": legend,
+        "title": title + (f" · {year}" if year else ""),
+        "legend": legend_rows(state, result, title=title, overlay=overlay, gaps=show_gaps),
         "table": table,
+        "result": result,
     }
 
 
@@ -432,29 +409,7 @@ def change_table(ctx: AppContext, state: ViewState, level: str) -> html.Table:
     lang = state.lang
     table, group_label = change_values(ctx, state, level)
     caption = t("legend_change", lang, group=group_label, y0=state.year_from, y1=state.year_to)
-    rows = []
-    for record in table.to_dict("records"):
-        name = t("city", lang) if record["area_id"] == "ALL" else record["area_name"]
-        rows.append(
-            html.Tr(
-                [
-                    html.Th(name, scope="row"),
-                    html.Td(fmt_number(record["value_from"], lang)),
-                    html.Td(fmt_number(record["value_to"], lang)),
-                    html.Td(fmt_percent(record["change_pct"] / 100, lang, sign=True, decimals=2)),
-                ],
-                className="city-row" if record["area_id"] == "ALL" else None,
-            )
-        )
-    header = [t("area", lang), str(state.year_from), str(state.year_to), t("change_pct", lang)]
-    return html.Table(
-        className="data-table",
-        children=[
-            html.Caption(caption),
-            html.Thead(html.Tr([html.Th(h, scope="col") for h in header])),
-            html.Tbody(rows),
-        ],
-    )
+    return data_table(caption, change_header(state), change_rows(table, lang))
 
 
 def compare_update(ctx: AppContext, state: ViewState) -> Patch:

@@ -16,6 +16,8 @@ from dash import Input, Output, State, html
 from dashboard import ids
 from dashboard.i18n import fmt_number, fmt_percent, label, t
 from dashboard.state import ViewState
+from layers.results import ScenarioResult
+from layers.results import scenario_result as layers_scenario_result
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
@@ -37,40 +39,11 @@ def scenario_key(state: ViewState) -> list:
     ]
 
 
-def scenario_result(ctx: AppContext, state: ViewState) -> dict[str, Any]:
-    """Coverage before and after the scenario per area, and the city totals.
-
-    Returns
-    -------
-    dict
-        ``rows`` (area_id, area_name, residents, before, after, gain_pp), ``covered_before``,
-        ``covered_after``, ``share_before``, ``share_after``.
-    """
+def scenario_result(ctx: AppContext, state: ViewState) -> ScenarioResult:
+    """Coverage of the view before and after its scenario (:func:`layers.results.scenario_result`)."""
     cats = ctx.check_categories(state.categories)
     before = ctx.view_coverage(state.with_(added=(), removed=()), cats)
-    after = ctx.view_coverage(state, cats)
-    b, a = before.areas, after.areas
-    rows = []
-    for i in range(len(b)):
-        gain = (a["share"].iloc[i] - b["share"].iloc[i]) * 100
-        rows.append(
-            {
-                "area_id": b["area_id"].iloc[i],
-                "area_name": b["area_name"].iloc[i],
-                "residents": float(b["residents"].iloc[i]),
-                "before": float(b["share"].iloc[i]),
-                "after": float(a["share"].iloc[i]),
-                "gain_pp": float(gain),
-                "gain_residents": float(a["covered"].iloc[i] - b["covered"].iloc[i]),
-            }
-        )
-    return {
-        "rows": rows,
-        "covered_before": float(b["covered"].sum()),
-        "covered_after": float(a["covered"].sum()),
-        "share_before": before.city_share,
-        "share_after": after.city_share,
-    }
+    return layers_scenario_result(before, ctx.view_coverage(state, cats))
 
 
 def scenario_children(ctx: AppContext, state: ViewState) -> tuple[Any, Any]:
@@ -79,7 +52,7 @@ def scenario_children(ctx: AppContext, state: ViewState) -> tuple[Any, Any]:
     if not state.added and not state.removed:
         return html.P(t("scenario_empty", lang), className="hint"), None
     result = scenario_result(ctx, state)
-    gain = result["covered_after"] - result["covered_before"]
+    gain = result.covered_after - result.covered_before
     summary = html.P(
         t(
             "scenario_summary",
@@ -87,12 +60,12 @@ def scenario_children(ctx: AppContext, state: ViewState) -> tuple[Any, Any]:
             added=len(state.added),
             removed=len(state.removed),
             gain=("+" if gain > 0 else "") + fmt_number(gain, lang),
-            before=fmt_percent(result["share_before"], lang),
-            after=fmt_percent(result["share_after"], lang),
+            before=fmt_percent(result.before.city_share, lang),
+            after=fmt_percent(result.after.city_share, lang),
         ),
         className="summary-line",
     )
-    changed = [r for r in result["rows"] if abs(r["gain_residents"]) >= 0.5]
+    changed = [r for r in result.rows.to_dict("records") if abs(r["gain_residents"]) >= 0.5]
     changed.sort(key=lambda r: -abs(r["gain_residents"]))
     table = html.Table(
         className="data-table",
@@ -114,8 +87,8 @@ def scenario_children(ctx: AppContext, state: ViewState) -> tuple[Any, Any]:
                     html.Tr(
                         [
                             html.Th(r["area_name"], scope="row"),
-                            html.Td(fmt_percent(r["before"], lang)),
-                            html.Td(fmt_percent(r["after"], lang)),
+                            html.Td(fmt_percent(r["share_before"], lang)),
+                            html.Td(fmt_percent(r["share_after"], lang)),
                             html.Td(
                                 fmt_number(r["gain_pp"], lang, decimals=1)
                                 if np.isfinite(r["gain_pp"])

@@ -24,14 +24,22 @@ from layers.coverage import (
     DistanceTable,
     check_categories,
     check_radius,
-    coverage_table,
     dataset_area_index,
     dataset_distance_table,
     outside_residents,
 )
 from layers.errors import CatalogueError, ParameterError
 from layers.network import NetworkCache, default_cache_dir
-from layers.types import DISTANCE_MODES
+from layers.results import (
+    CoverageParams,
+    PlannedFacility,
+    check_require,
+    coverage_result,
+    facility_rows,
+    planned_facilities,
+    scenario_distances,
+)
+from layers.types import COMBINE_RULES, DISTANCE_MODES
 
 
 def _warn(message: str) -> None:
@@ -162,6 +170,34 @@ def coverage_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
+def _planned(dataset: Any, added: tuple[str, ...]) -> tuple[PlannedFacility, ...]:
+    """``--add CATEGORY,LAT,LON`` values as planned facilities in the metric CRS."""
+    points = []
+    for text in added:
+        parts = [p.strip() for p in text.split(",")]
+        try:
+            category, lat, lon = parts[0], float(parts[1]), float(parts[2])
+        except (IndexError, ValueError) as exc:
+            raise ParameterError(
+                f"--add {text!r}: give CATEGORY,LAT,LON, e.g. care,49.01,8.40"
+            ) from exc
+        if len(parts) != 3 or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ParameterError(f"--add {text!r}: give CATEGORY,LAT,LON in WGS84 degrees")
+        check_categories(category, list(dataset.category_ids))
+        points.append((category, lat, lon))
+    return planned_facilities(points, crs=dataset.metadata.metric_crs)
+
+
+def _removed(dataset: Any, removed: tuple[str, ...]) -> tuple[str, ...]:
+    """``--remove`` ids, checked against the dataset's facilities."""
+    ids = [i.strip() for text in removed for i in text.split(",") if i.strip()]
+    known = set(dataset.facilities["id"].astype(str))
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ParameterError(f"--remove: no facility with id {', '.join(map(repr, unknown))}")
+    return tuple(dict.fromkeys(ids))
+
+
 @main.command("coverage")
 @data_option
 @click.option(
@@ -170,6 +206,14 @@ def coverage_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     default="all",
     show_default=True,
     help="Category id(s), comma-separated, or 'all' (every category of the catalogue).",
+)
+@click.option(
+    "--require",
+    type=click.Choice(COMBINE_RULES),
+    default="each",
+    show_default=True,
+    help="each: one block of rows per category; all: one block, the share reaching every "
+    "listed category (category column 'meeting+care'), as the app's map with several ticked.",
 )
 @click.option("--radius", "radius_m", type=float, default=500.0, show_default=True, help="Metres.")
 @click.option("--year", type=int, default=None, help="Population year (default: the latest).")
@@ -194,6 +238,20 @@ def coverage_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     help="Euclidean only: multiply straight-line distances by this factor (e.g. 1.3).",
 )
 @click.option(
+    "--add",
+    "added",
+    multiple=True,
+    metavar="CATEGORY,LAT,LON",
+    help="What-if: a planned facility at a WGS84 point (repeatable), as in the app.",
+)
+@click.option(
+    "--remove",
+    "removed",
+    multiple=True,
+    metavar="ID",
+    help="What-if: switch off the facility with this id (repeatable or comma-separated).",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -201,6 +259,7 @@ def coverage_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def coverage_cmd(
     data_dir: Path | None,
     category: str,
+    require: str,
     radius_m: float,
     year: int | None,
     group: str,
@@ -208,6 +267,8 @@ def coverage_cmd(
     network: Path | None,
     distance: str | None,
     detour_factor: float | None,
+    added: tuple[str, ...],
+    removed: tuple[str, ...],
     fmt: str,
     out: Path | None,
 ) -> None:
@@ -215,6 +276,7 @@ def coverage_cmd(
 
     A resident at exactly the radius is covered. Columns:
     category,area_id,area_name,residents,covered,share; one ALL row per category for the city.
+    With --require all one block for all listed categories together (category "meeting+care").
     """
     radius = check_radius(radius_m, name="--radius")
     if network is not None and not network.is_file():
@@ -239,18 +301,36 @@ def coverage_cmd(
         where = "all districts" if level == "district" else "all planning areas"
         _warn(f"{n_out} resident points ({w_out:.1f} residents) lie outside {where}; ignored")
     projected = _note_projection(dataset, group, year_used)
-    frame = coverage_table(
-        table,
+    params = CoverageParams(
+        categories=tuple(categories),
+        radius_m=radius,
+        group=group,
+        level=level,  # type: ignore[arg-type]
+        year_asked=year,
+        year=year_used,
+        require=check_require(require),
+        distance_mode=table.distance,
+        detour_factor=table.detour_factor,
+        added=_planned(dataset, added),
+        removed=_removed(dataset, removed),
+    )
+    rows = facility_rows(dataset.facilities, params.removed)
+    result = coverage_result(
+        {
+            c: scenario_distances(table, c, added=params.added, removed_rows=rows)
+            for c in categories
+        },
         weights,
         index,
-        categories=categories,
-        radius_m=radius,
+        params=params,
         city_name=dataset.metadata.city,
     )
+    frame = result.rows()
     if fmt == "csv":
         emit(coverage_csv(frame), out)
         return
-    payload = {
+    payload: dict[str, Any] = {"require": "all"} if require == "all" else {}
+    payload |= {
         "radius_m": _metres(radius),
         "year": year_used,
         "group": group,

@@ -13,6 +13,7 @@ import click
 from dashboard.cli import main
 from dashboard.cli._common import data_option, level_option, open_dataset, reports_errors
 from dashboard.export import PAGE_FORMATS
+from layers.types import COMBINE_RULES
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,16 @@ def serve_cmd(data_dir: Path | None, host: str, port: int) -> None:
     "--category",
     "categories",
     multiple=True,
-    help="Category id (repeatable; default: all). Several = residents reaching all of them.",
+    help="Category id (repeatable or comma-separated; default: the first category, as the "
+    "app opens).",
+)
+@click.option(
+    "--require",
+    type=click.Choice(COMBINE_RULES),
+    default="all",
+    show_default=True,
+    help="all: one map of the residents reaching every --category (as the app's map); each: "
+    "one map per category, written to OUT with '-<category>' before the suffix.",
 )
 @click.option(
     "--radius",
@@ -93,6 +103,7 @@ def export_cmd(
     data_dir: Path | None,
     out: Path,
     categories: tuple[str, ...],
+    require: str,
     radius_m: float,
     year: int | None,
     group: str,
@@ -107,23 +118,30 @@ def export_cmd(
     """
     from dashboard.export import IMAGE_FORMATS, check_suffix
     from dashboard.export_map import export_map_view
+    from layers.coverage import check_categories
 
     check_suffix(out, IMAGE_FORMATS, what="map export")
     dataset = open_dataset(data_dir)
+    valid = [c.id for c in dataset.categories]
+    chosen = check_categories(list(categories), valid) if categories else valid[:1]
+    maps = [(out, chosen)]
+    if require == "each" and len(chosen) > 1:
+        maps = [(out.with_name(f"{out.stem}-{c}{out.suffix}"), [c]) for c in chosen]
     layers = ("facilities", "gaps") if gaps else ("facilities",)
-    written = export_map_view(
-        dataset,
-        out,
-        categories=categories,
-        radius_m=radius_m,
-        year=year,
-        group=group,
-        level=level,
-        layers=layers,
-        page_format=page_format,  # type: ignore[arg-type]
-        lang=lang,  # type: ignore[arg-type]
-    )
-    click.echo(f"wrote {written}", err=True)
+    for target, cats in maps:
+        written = export_map_view(
+            dataset,
+            target,
+            categories=cats,
+            radius_m=radius_m,
+            year=year,
+            group=group,
+            level=level,
+            layers=layers,
+            page_format=page_format,  # type: ignore[arg-type]
+            lang=lang,  # type: ignore[arg-type]
+        )
+        click.echo(f"wrote {written}", err=True)
 
 
 __all__ = ["export_cmd", "serve_cmd"]

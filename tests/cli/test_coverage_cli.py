@@ -398,3 +398,34 @@ def test_future_year_uses_the_trend_projection_and_says_so(data):
     )
     assert json.loads(observed.stdout)["projected"] is False
     assert "projected" not in observed.stderr
+
+
+def test_require_all_is_one_block_reaching_every_category(data):
+    def table(*args: object) -> list[dict[str, str]]:
+        result = run("coverage", "--data", data, "--category", "meeting,counselling", *args)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.splitlines()[0] == "category,area_id,area_name,residents,covered,share"
+        return rows(result.stdout)
+
+    # the two facilities are 1 km apart: no resident point is within 500 m of both
+    both = table("--require", "all", "--radius", 500)
+    each = table("--require", "each", "--radius", 500)
+    assert {r["category"] for r in both} == {"meeting+counselling"}
+    assert [r["area_id"] for r in both] == ["0101", "0102", "0201", "0202", "ALL"]
+    assert [r["residents"] for r in both] == [r["residents"] for r in each[:5]]
+    assert {r["covered"] for r in both} == {"0.0"} and {r["share"] for r in both} == {"0.0000"}
+    assert {r["share"] for r in table("--require", "all", "--radius", 3000)} == {"1.0000"}
+    # in between, reaching both is never more than reaching either
+    mid = {r["area_id"]: float(r["share"]) for r in table("--require", "all", "--radius", 1000)}
+    per_cat = table("--radius", 1000)
+    for r in per_cat:
+        assert mid[r["area_id"]] <= float(r["share"])
+    assert mid["ALL"] > 0
+
+
+def test_require_all_with_one_category_equals_each(data):
+    args = ("coverage", "--data", data, "--category", "meeting", "--radius", 700)
+    assert run(*args, "--require", "all").stdout == run(*args).stdout
+    payload = json.loads(run(*args, "--require", "all", "--format", "json").stdout)
+    assert payload["require"] == "all" and payload["rows"][0]["category"] == "meeting"
+    assert "require" not in json.loads(run(*args, "--format", "json").stdout)

@@ -152,3 +152,50 @@ def test_export_labels_a_proposed_planning_area_mapping(tmp_path):
     assert result.exit_code == 0, result.output
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "(Vorschlag)" in text
+
+
+@needs_chromium
+def test_export_opens_like_the_app_and_takes_require(grid_dataset, tmp_path):
+    from dashboard.state import ViewState
+
+    seen: list[tuple[str, ...]] = []
+    from dashboard import export_map
+
+    real = export_map.render_view
+
+    def recording(ctx, state: ViewState, **kwargs):
+        seen.append(state.categories)
+        return real(ctx, state, **kwargs)
+
+    export_map.render_view, saved = recording, export_map.render_view
+    try:
+        one = tmp_path / "map.png"
+        result = CliRunner().invoke(
+            main, ["export", "--data", str(grid_dataset), "--out", str(one)]
+        )
+        assert result.exit_code == 0, result.output
+        assert seen == [("meeting",)]  # the app's first view: the first category only
+        each = tmp_path / "each.png"
+        result = CliRunner().invoke(
+            main,
+            [
+                "export",
+                "--data",
+                str(grid_dataset),
+                "--out",
+                str(each),
+                "--category",
+                "meeting,counselling",
+                "--require",
+                "each",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert seen[1:] == [("meeting",), ("counselling",)]
+        assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+            "each-counselling.png",
+            "each-meeting.png",
+            "map.png",
+        ]
+    finally:
+        export_map.render_view = saved

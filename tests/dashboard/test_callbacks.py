@@ -30,11 +30,40 @@ TR = Traces(3)
 
 
 def assigned(patch: dash.Patch) -> dict[tuple, object]:
-    """``{location: value}`` of a Patch's Assign operations."""
+    """``{location: value}`` of a Patch's Assign operations (the compare map)."""
     ops = patch.to_plotly_json()["operations"]
     return {
         tuple(op["location"]): op["params"]["value"] for op in ops if op["operation"] == "Assign"
     }
+
+
+class Drawn:
+    """Values of the exported map figure of a view, looked up by ``("data", trace, key…)``."""
+
+    def __init__(self, ctx, state, **extra) -> None:
+        from dashboard.export_map import view_figure
+
+        self.figure = view_figure(ctx, state, **extra)[0].to_plotly_json()
+
+    def __getitem__(self, path: tuple):
+        value = self.figure
+        for key in path:
+            value = value[key]
+        return (
+            list(value) if isinstance(value, (tuple, list)) or hasattr(value, "tolist") else value
+        )
+
+
+def resolved(scale) -> list:
+    """A colour scale as plotly stores it in a figure (a named scale is expanded)."""
+    import plotly.graph_objects as go
+
+    return [list(stop) for stop in go.Choroplethmap(colorscale=scale).colorscale]
+
+
+def drawn(ctx, state, **extra) -> Drawn:
+    """The exported figure of ``state``, built from the same results as the screen."""
+    return Drawn(ctx, state, **extra)
 
 
 def text_of(component) -> str:
@@ -57,24 +86,27 @@ def base(tiny_ctx) -> ViewState:
 # -- map -------------------------------------------------------------------------------------
 
 
-def test_map_patch_updates_values_only(tiny_ctx, base):
+def test_map_values_and_the_export_figure_come_from_one_result(tiny_ctx, base):
     out = map_cb.map_update(tiny_ctx, base)
-    ops = assigned(out["figure"])
+    assert "figure" not in out  # the screen builds no plotly Patch it would throw away
     # meeting place at the centre of district 01: 80 of its 100 points within 500 m
+    values = out["layers"]["areas"]["values"]
+    assert [None if v != v else v for v in values] == [80.0, 0.0, 0.0, None]
+    assert out["result"].params.categories == ("meeting",)
+    ops = drawn(tiny_ctx, base)
     assert ops[("data", TR.DISTRICTS, "z")] == [80.0, 0.0, 0.0, None]
-    assert ops[("data", TR.DISTRICTS, "colorscale")] == SHARE_SCALE
+    assert [list(s) for s in ops[("data", TR.DISTRICTS, "colorscale")]] == resolved(SHARE_SCALE)
     assert ops[("data", TR.PLANNING, "visible")] is False
-    assert not any("geojson" in loc for loc in ops)  # geometry is never resent
-    size = len(json.dumps(out["figure"].to_plotly_json(), default=str))
-    assert size < 50_000
+    layers = {k: v for k, v in out["layers"].items() if k != "areas"}
+    assert len(json.dumps(layers, default=str)) < 50_000
 
 
 def test_borders_stay_above_an_online_basemap(tiny_ctx, base):
-    offline = assigned(map_cb.map_update(tiny_ctx, base)["figure"])
+    offline = drawn(tiny_ctx, base)
     layers = offline[("layout", "map", "layers")]
     assert [layer["name"] for layer in layers] == ["borders", "outline"]
     assert all(layer["type"] == "line" for layer in layers)
-    online = assigned(map_cb.map_update(tiny_ctx, base.with_(basemap="osm"))["figure"])
+    online = drawn(tiny_ctx, base.with_(basemap="osm"))
     raster, *lines = online[("layout", "map", "layers")]
     assert raster["sourcetype"] == "raster" and raster["below"] == "traces"
     assert lines == layers
@@ -105,8 +137,9 @@ def test_an_unchanged_basemap_is_not_sent_again(tiny_ctx, base):
 
 def test_small_counts_are_hidden(tiny_ctx, base):
     out = map_cb.map_update(tiny_ctx, base)
-    custom = assigned(out["figure"])[("data", TR.DISTRICTS, "customdata")]
-    assert custom[3][1] == "< 50 Einw. (ausgeblendet)"  # Nord-Ost has 30 residents
+    custom = drawn(tiny_ctx, base)[("data", TR.DISTRICTS, "customdata")]
+    assert "< 50 Einw. (ausgeblendet)" in custom[3]  # Nord-Ost has 30 residents
+    assert out["layers"]["areas"]["tips"][3] == custom[3]
     assert "Grau: weniger als 50 Einwohner" in text_of(out["legend"])
     rows = out["table"].children[2].children
     assert [c.children for c in rows[3].children][2] == "–"
@@ -118,13 +151,13 @@ def test_threshold_is_configurable(tiny_dataset, tmp_path):
 
     ctx = AppContext(tiny_dataset, make_options(small_count_threshold=10, user_data_dir=tmp_path))
     state = default_state(ctx).with_(year=2022)
-    z = assigned(map_cb.map_update(ctx, state)["figure"])[("data", TR.DISTRICTS, "z")]
+    z = drawn(ctx, state)[("data", TR.DISTRICTS, "z")]
     assert z[3] == 0.0
 
 
 def test_distance_change_changes_values(tiny_ctx, base):
-    near = assigned(map_cb.map_update(tiny_ctx, base.with_(distance=100.0))["figure"])
-    far = assigned(map_cb.map_update(tiny_ctx, base.with_(distance=2000.0))["figure"])
+    near = drawn(tiny_ctx, base.with_(distance=100.0))
+    far = drawn(tiny_ctx, base.with_(distance=2000.0))
     assert near[("data", TR.DISTRICTS, "z")][0] < 80.0
     assert far[("data", TR.DISTRICTS, "z")][:3] == [100.0, 100.0, 100.0]
 
@@ -132,32 +165,33 @@ def test_distance_change_changes_values(tiny_ctx, base):
 def test_minutes_at_senior_speed(tiny_ctx, base):
     state = base.with_(distance=10.0, unit="min", speed="senior")  # 500 m
     out = map_cb.map_update(tiny_ctx, state)
-    assert assigned(out["figure"])[("data", TR.DISTRICTS, "z")][0] == 80.0
+    assert drawn(tiny_ctx, state)[("data", TR.DISTRICTS, "z")][0] == 80.0
+    assert out["result"].params.minutes == 10.0 and out["result"].params.speed_kmh == 3.0
     assert "10 Min. (500 m)" in out["title"]
 
 
 def test_several_categories_need_all_of_them(tiny_ctx, base):
     state = base.with_(categories=("meeting", "counselling"), distance=2500.0)
-    z = assigned(map_cb.map_update(tiny_ctx, state)["figure"])[("data", TR.DISTRICTS, "z")]
+    z = drawn(tiny_ctx, state)[("data", TR.DISTRICTS, "z")]
     assert z[:3] == [100.0, 100.0, 100.0]
     state = base.with_(categories=("meeting", "counselling"))
-    z = assigned(map_cb.map_update(tiny_ctx, state)["figure"])[("data", TR.DISTRICTS, "z")]
+    z = drawn(tiny_ctx, state)[("data", TR.DISTRICTS, "z")]
     assert z[:3] == [0.0, 0.0, 0.0]  # nobody has both within 500 m
 
 
 def test_planning_area_level_switches_traces(tiny_ctx, base):
-    ops = assigned(map_cb.map_update(tiny_ctx, base.with_(level="planning_area"))["figure"])
+    ops = drawn(tiny_ctx, base.with_(level="planning_area"))
     assert ops[("data", TR.PLANNING, "visible")] is True
     assert ops[("data", TR.DISTRICTS, "visible")] is False
     assert len(ops[("data", TR.PLANNING, "z")]) == 2
-    assert ops[("data", TR.PLANNING, "customdata")][0][0] == "Süd (Vorschlag)"
+    assert ops[("data", TR.PLANNING, "customdata")][0].startswith("Süd (Vorschlag)<br>")
 
 
 def test_change_overlay(tiny_ctx, base):
     state = base.with_(layers=("change",), year_from=2020, year_to=2022)
     out = map_cb.map_update(tiny_ctx, state)
-    ops = assigned(out["figure"])
-    assert ops[("data", TR.DISTRICTS, "colorscale")] == CHANGE_SCALE
+    ops = drawn(tiny_ctx, state)
+    assert [list(s) for s in ops[("data", TR.DISTRICTS, "colorscale")]] == resolved(CHANGE_SCALE)
     assert ops[("data", TR.DISTRICTS, "z")][:3] == [10.0, 10.0, 10.0]
     assert ops[("data", TR.DISTRICTS, "zmin")] == -ops[("data", TR.DISTRICTS, "zmax")]
     assert ops[("data", TR.GAPS, "visible")] is False
@@ -165,7 +199,7 @@ def test_change_overlay(tiny_ctx, base):
 
 
 def test_gaps_layer(tiny_ctx, base):
-    ops = assigned(map_cb.map_update(tiny_ctx, base.with_(layers=("gaps",)))["figure"])
+    ops = drawn(tiny_ctx, base.with_(layers=("gaps",)))
     z = ops[("data", TR.GAPS, "z")]
     assert ops[("data", TR.GAPS, "visible")] is True
     assert len(z) == len(tiny_ctx.hexes.ids)
@@ -173,7 +207,7 @@ def test_gaps_layer(tiny_ctx, base):
 
 
 def test_facility_layers_follow_categories(tiny_ctx, base):
-    ops = assigned(map_cb.map_update(tiny_ctx, base.with_(categories=("care",)))["figure"])
+    ops = drawn(tiny_ctx, base.with_(categories=("care",)))
     visible = [ops[("data", TR.facility(i), "visible")] for i in range(3)]
     assert visible == [False, False, True]
 
@@ -348,10 +382,11 @@ def test_planned_facility_gains_coverage(tiny_ctx, base):
     lat, lon = _latlon(tiny_ctx, 456_000 + 1500, 5_428_000 + 500)  # centre of Süd-Ost
     state = base.with_(view="scenario", added=(("meeting", lat, lon),))
     result = scenario.scenario_result(tiny_ctx, state)
-    rows = {r["area_id"]: r for r in result["rows"]}
+    rows = result.rows.set_index("area_id").to_dict("index")
     assert rows["02"]["gain_pp"] == pytest.approx(80.0, abs=0.5)
     assert rows["01"]["gain_pp"] == pytest.approx(0.0)
-    assert result["covered_after"] > result["covered_before"]
+    assert result.covered_after > result.covered_before
+    assert len(result.after.params.added) == 1 and result.before.params.added == ()
     summary, table = scenario.scenario_children(tiny_ctx, state)
     assert "1 geplant" in text_of(summary)
     assert "Süd-Ost" in text_of(table)
@@ -359,9 +394,9 @@ def test_planned_facility_gains_coverage(tiny_ctx, base):
 
 def test_switching_off_loses_coverage(tiny_ctx, base):
     state = base.with_(view="scenario", removed=("f1",))
-    rows = {r["area_id"]: r for r in scenario.scenario_result(tiny_ctx, state)["rows"]}
+    rows = scenario.scenario_result(tiny_ctx, state).rows.set_index("area_id").to_dict("index")
     assert rows["01"]["gain_pp"] == pytest.approx(-80.0)
-    ops = assigned(map_cb.map_update(tiny_ctx, state)["figure"])
+    ops = drawn(tiny_ctx, state)
     assert ops[("data", TR.DISTRICTS, "z")][0] == 0.0
     assert len(ops[("data", TR.removed, "lat")]) == 1
 
@@ -550,10 +585,10 @@ def test_notes_are_shown_in_the_chosen_language():
 
 def test_uploaded_layer_is_drawn(tiny_ctx, base):
     store = {"lat": [49.0], "lon": [8.4], "text": ["Neu"]}
-    ops = assigned(map_cb.map_update(tiny_ctx, base, upload=store)["figure"])
+    ops = drawn(tiny_ctx, base, upload=store)
     assert ops[("data", TR.upload, "lat")] == [49.0]
     hidden = base.with_(layers=("facilities",))
-    ops = assigned(map_cb.map_update(tiny_ctx, hidden, upload=store)["figure"])
+    ops = drawn(tiny_ctx, hidden, upload=store)
     assert ops[("data", TR.upload, "lat")] == []
 
 
@@ -585,9 +620,9 @@ def test_network_distance_mode(tiny_dataset, tmp_path):
     ctx = AppContext(dataset, make_options(user_data_dir=tmp_path / "u"))
     assert ctx.modes == ("euclidean", "network")
     state = default_state(ctx).with_(year=2022)
-    straight = assigned(map_cb.map_update(ctx, state)["figure"])
+    straight = drawn(ctx, state)
     walk_state = state.with_(distance_mode="network")
-    walk = assigned(map_cb.map_update(ctx, walk_state)["figure"])
+    walk = drawn(ctx, walk_state)
     assert straight[("data", TR.DISTRICTS, "z")][0] == 80.0
     assert walk[("data", TR.DISTRICTS, "z")][0] < 80.0
     assert "entlang des Fußwegenetzes" in map_cb.map_update(ctx, walk_state)["title"]
@@ -626,10 +661,9 @@ def test_map_layers_carry_escaped_text_and_the_export_colours(tiny_ctx, base):
 
     from dashboard.figures import SHARE_SCALE
 
-    out = map_cb.map_update(tiny_ctx, base)
     values, _ = _leaflet(tiny_ctx, base)
     areas = values[f"{ids.MAP_STYLE}.data"][ids.MAP_AREAS]
-    z = assigned(out["figure"])[("data", TR.DISTRICTS, "z")]
+    z = drawn(tiny_ctx, base)[("data", TR.DISTRICTS, "z")]
     for area_id, v in zip(tiny_ctx.geo["district"].ids, z, strict=True):
         if v is not None:
             # the same colour as the exported plotly map
@@ -645,7 +679,9 @@ def test_gap_counts_match_the_gap_layer_of_the_core(tiny_ctx):
 
     from layers.gaps import gap_hexagons
 
-    uncovered, residents = tiny_ctx.gaps(["meeting"], radius_m=500, year=2022, group="total")
+    gaps = tiny_ctx.gaps(["meeting"], radius_m=500, year=2022, group="total")
+    uncovered, residents = gaps.uncovered, gaps.residents
+    assert gaps.hex_id == tuple(tiny_ctx.hexes.ids)
     weights = tiny_ctx.weights(2022, "total")
     core = gap_hexagons(
         tiny_ctx.table, weights, category="meeting", radius_m=500, hex_edge_m=200
@@ -778,3 +814,16 @@ def test_a_hidden_profile_is_not_rebuilt(base):
     # nothing it shows has changed (see profile.update_profile)
     assert ids.PROFILE_TRIGGER in _fired(away, with_area)
     assert profile.profile_key(away) == profile.profile_key(with_area)
+
+
+def test_a_year_without_data_is_replaced_with_a_note_not_relabelled(tiny_ctx, base):
+    out = map_cb.map_update(tiny_ctx, base.with_(year=2021))  # the tiny data has 2020 and 2022
+    params = out["result"].params
+    assert (params.year_asked, params.year) == (2021, 2022)
+    assert [n.to_dict() for n in params.notes] == [
+        {"id": "year_substituted", "asked": 2021, "used": 2022, "group": "total"}
+    ]
+    assert out["title"].endswith("· 2022")  # the year whose numbers are shown
+    same = map_cb.map_update(tiny_ctx, base.with_(year=2022))["result"]
+    assert same.params.notes == ()
+    assert same.areas["share"].tolist() == out["result"].areas["share"].tolist()

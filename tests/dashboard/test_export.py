@@ -424,29 +424,7 @@ def test_map_and_profile_exports_are_offered_by_dashboard_export():
         export.nope  # noqa: B018
 
 
-def test_apply_patch_matches_dash_operations():
-    from dash import Patch
-
-    base = {"data": [{"z": [0, 0], "x": [1]}, {"lat": []}], "layout": {"title": "a", "k": 1}}
-    patch = Patch()
-    patch["data"][0]["z"] = [5, 6]
-    patch["data"][0]["x"].append(2)
-    patch["data"][0]["x"].extend([3, 4])
-    patch["data"][0]["x"].prepend(0)
-    patch["data"][1].update({"lat": [49.0], "visible": True})
-    patch["layout"]["map"]["zoom"] = 11
-    del patch["layout"]["k"]
-    patch["layout"]["n"] = 2
-    patch["layout"]["n"] += 3
-    out = export_map.apply_patch(base, patch)
-    assert out == {
-        "data": [{"z": [5, 6], "x": [0, 1, 2, 3, 4]}, {"lat": [49.0], "visible": True}],
-        "layout": {"title": "a", "map": {"zoom": 11}, "n": 5},
-    }
-    assert base["data"][0]["z"] == [0, 0], "the base figure is not changed"
-
-
-def test_view_figure_is_the_app_figure_with_its_patch(grid_dataset):
+def test_view_figure_is_built_whole_from_the_map_values(grid_dataset):
     from dashboard.app import create_app, get_context
     from dashboard.callbacks.map import map_update
     from dashboard.state import ViewState
@@ -457,8 +435,8 @@ def test_view_figure_is_the_app_figure_with_its_patch(grid_dataset):
     fig, title = export_map.view_figure(ctx, state)
     expected = map_update(ctx, state)
     assert title == expected["title"] and "700 m" in title
-    operations = expected["figure"].to_plotly_json()["operations"]
-    (values,) = [op["params"]["value"] for op in operations if op["location"] == ["data", 0, "z"]]
+    values = [None if v != v else round(float(v), 1) for v in expected["layers"]["areas"]["values"]]
     z = list(fig.data[0].z)
     assert z == values
     assert any(v is not None and v > 0 for v in z)
+    assert list(fig.data[0].customdata) == expected["layers"]["areas"]["tips"]
