@@ -319,13 +319,15 @@ def validate_upload(
     kind = EXTENSIONS.get(suffix)
     if kind is None:
         return UploadResult(False, None, ["type"], [])
-    if "," not in (contents or ""):
+    comma = (contents or "").find(",")
+    if comma < 0:
         msg = Msg("upload_undecodable", "the upload could not be decoded")
         return UploadResult(False, None, [msg], [])
-    encoded = contents.split(",", 1)[1]
-    # base64 is 4/3 of the bytes: refuse before decoding what cannot fit
-    if len(encoded) * 3 // 4 > limits.max_bytes + 3:
-        return UploadResult(False, None, [f"too_big:{len(encoded) * 3 // 4}"], [])
+    # base64 is 4/3 of the bytes: refuse from the length, before copying or decoding anything
+    size = (len(contents) - comma - 1) * 3 // 4
+    if size > limits.max_bytes + 3:
+        return UploadResult(False, None, [f"too_big:{size}"], [])
+    encoded = contents[comma + 1 :]
     try:
         raw = base64.b64decode(encoded, validate=False)
     except (ValueError, binascii.Error):

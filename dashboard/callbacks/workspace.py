@@ -206,8 +206,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(ids.WS_BODY, "children"),
         Input(ids.LANG, "value"),
         Input(ids.WS_REFRESH, "data"),
+        Input(ids.UPLOAD_STORE, "data"),
     )
-    def render(lang: str | None, _refresh: object) -> list[Any]:
+    def render(lang: str | None, _refresh: object, _uploads: object) -> list[Any]:
         from flask import request
 
         from dashboard.workspace import current_workspaces

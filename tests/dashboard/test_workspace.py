@@ -70,6 +70,7 @@ def _post_render(client):
         "inputs": [
             {"id": ids.LANG, "property": "value", "value": "de"},
             {"id": ids.WS_REFRESH, "property": "data", "value": None},
+            {"id": ids.UPLOAD_STORE, "property": "data", "value": None},
         ],
         "changedPropIds": [],
     }
