@@ -83,7 +83,7 @@ def test_an_upload_stays_in_its_session_and_can_be_deleted(
     assert _upload_markers(b) == []
 
     # A deletes it: gone from A's map and list
-    a.find_element(f"#{ids.WS_PANEL} summary").click()
+    a.wait_for_element(f"#{ids.WS_PANEL} summary").click()
     a.wait_for_element(".ws-delete-upload").click()
     wait_text(a, f"#{ids.WS_BODY}", "Noch keine hochgeladene Liste")
     wait_for(lambda: not _upload_markers(a), what="the uploaded point to leave A's map")
