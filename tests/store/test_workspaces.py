@@ -18,12 +18,29 @@ QUOTA = Quota(max_files=2, max_bytes=100, max_scenarios=2)
 A, B = "s:session-a", "s:session-b"
 
 
+@pytest.fixture(scope="module")
+def postgres_server():
+    """A PostgreSQL server for this module (the workspace tables need no PostGIS)."""
+    import sys
+
+    pgserver = sys.modules["qa_pgserver"]  # loaded by tests/store/conftest.py
+    if pgserver.pg_bin() is None:
+        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
+    server = pgserver.start_server(postgis=False)
+    yield server
+    pgserver.remove_server(server)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgis)])
 def store(request, tmp_path):
     """A fresh workspace store of each kind (2 files, 100 bytes, 2 scenarios per workspace)."""
     if request.param == "sqlite":
         return SqliteWorkspaceStore(tmp_path / "ws.sqlite", quota=QUOTA, expire_days=30)
-    url = request.getfixturevalue("database_url")
+    server = request.getfixturevalue("postgres_server")
+    name = "ws_" + request.node.name.lower().translate({ord(c): "_" for c in "[]-"})[:50]
+    server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", database="postgres")
+    server.psql(f"CREATE DATABASE {name}", database="postgres")
+    url = server.url.rsplit("/", 1)[0] + f"/{name}"
     return PostgresWorkspaceStore(url, quota=QUOTA, expire_days=30)
 
 
@@ -119,6 +136,20 @@ def test_touch_keeps_a_workspace_alive(store):
     store.touch(A, now=day0 + 25 * DAY_S)
     assert store.purge_expired(now=day0 + 40 * DAY_S) == 0
     assert store.purge_expired(now=day0 + 56 * DAY_S) == 1
+
+
+@pytest.mark.postgis
+def test_postgres_store_keeps_data_across_instances(request):
+    """A second store object (another worker) sees the same workspaces: the tables persist."""
+    server = request.getfixturevalue("postgres_server")
+    server.psql("DROP DATABASE IF EXISTS ws_persist WITH (FORCE)", database="postgres")
+    server.psql("CREATE DATABASE ws_persist", database="postgres")
+    url = server.url.rsplit("/", 1)[0] + "/ws_persist"
+    first = PostgresWorkspaceStore(url, quota=QUOTA)
+    item = first.add_upload(A, name="eins", data=b"\x00\xffdata", n_facilities=1)
+    second = open_store(database_url=url, folder=None, quota=QUOTA, expire_days=30)
+    assert second.upload_data(A, item.id) == b"\x00\xffdata"
+    assert [u.name for u in second.uploads(A)] == ["eins"]
 
 
 def test_open_store_needs_a_folder():
