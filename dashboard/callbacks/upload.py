@@ -19,6 +19,7 @@ import binascii
 import json
 import logging
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -428,7 +429,10 @@ def layer_points(ctx: AppContext, data: bytes, lang: str) -> dict[str, list]:
 
 
 _LAYER_CACHE: dict[tuple, dict[str, list]] = {}
+"""Map layers keyed by (app, workspace, revision, language, cap): a changed upload list has a
+new revision, so an entry is never stale; only the 32 newest are kept."""
 _LAYER_CACHE_SIZE = 32
+_LAYER_LOCK = threading.Lock()
 
 
 def workspace_layer(
@@ -444,7 +448,8 @@ def workspace_layer(
     if revision.startswith("0-"):
         return None
     key = (id(ctx), workspace, revision, lang, max_points)
-    cached = _LAYER_CACHE.get(key)
+    with _LAYER_LOCK:
+        cached = _LAYER_CACHE.get(key)
     if cached is not None:
         return cached
     out: dict[str, list] = {"lat": [], "lon": [], "text": []}
@@ -458,9 +463,10 @@ def workspace_layer(
             continue
         for name in out:
             out[name].extend(part[name][:room])
-    if len(_LAYER_CACHE) >= _LAYER_CACHE_SIZE:
-        _LAYER_CACHE.pop(next(iter(_LAYER_CACHE)))
-    _LAYER_CACHE[key] = out
+    with _LAYER_LOCK:
+        while len(_LAYER_CACHE) >= _LAYER_CACHE_SIZE:
+            _LAYER_CACHE.pop(next(iter(_LAYER_CACHE)))
+        _LAYER_CACHE[key] = out
     return out
 
 
@@ -573,6 +579,9 @@ def handle_upload(
             data=upload_bytes(result.facilities),
             n_facilities=len(result.facilities),
         )
+    except StoreError as exc:
+        log.warning("upload not saved: %s", exc)
+        return dash.no_update, [html.P(t("ws_unavailable", lang), className="error")]
     except QuotaError as exc:
         key = "upload_quota_files" if exc.limit == "files" else "upload_quota_bytes"
         allowed = exc.allowed if exc.limit == "files" else _mb(exc.allowed)

@@ -282,3 +282,20 @@ def test_panel_actions(tiny_ctx, tmp_path):
         cls=__import__("plotly").utils.PlotlyJSONEncoder,
     )
     assert "Kita Nord 2" in text and "fremd" not in text
+
+
+def test_a_full_workspace_refuses_the_next_upload(tiny_ctx, tiny_dataset, tmp_path):
+    import dash
+
+    from dashboard.callbacks.upload import handle_upload
+    from layers.store.workspaces import SqliteWorkspaceStore
+
+    store = SqliteWorkspaceStore(tmp_path / "ws.sqlite", quota=Quota(max_files=1))
+    ws = {"store": store, "workspace": "s:a"}
+    first, _ = handle_upload(tiny_ctx, _csv(tiny_dataset, "Eins"), "eins.csv", "de", **ws)
+    assert first is not dash.no_update
+    second, messages = handle_upload(tiny_ctx, _csv(tiny_dataset, "Zwei"), "zwei.csv", "de", **ws)
+    assert second is dash.no_update
+    text = json.dumps(messages, cls=__import__("plotly").utils.PlotlyJSONEncoder)
+    assert "Ihr Arbeitsbereich ist voll" in json.loads(text)[0]["props"]["children"]
+    assert [u.name for u in store.uploads("s:a")] == ["eins"]
