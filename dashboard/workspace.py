@@ -213,7 +213,12 @@ def install(server: Any, settings: WorkspaceSettings, *, user_data_dir: Path | N
             return
         spaces.purge_now_and_then()
         # the page request sets the cookie, so the callbacks that follow share one workspace
-        spaces.current()
+        workspace = spaces.current()
+        if request.path in ("/", "/_dash-layout"):
+            try:  # a page load counts as use: an opened workspace does not expire
+                store.touch(workspace)
+            except Exception as exc:  # the page must load even when the store does not answer
+                log.warning("workspace use not recorded: %s", exc)
 
     @server.route(SHARE_PATH + "<token>")
     def _shared_scenario(token: str):

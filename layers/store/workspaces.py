@@ -37,6 +37,8 @@ MAX_NAME_CHARS = 80
 TOUCH_EVERY_S = 3600.0
 """A workspace's last use is written at most this often (reads stay cheap)."""
 DAY_S = 86400.0
+MAX_TOUCHED = 10_000
+"""Workspaces whose last write time a process remembers (to skip repeated writes)."""
 
 
 class WorkspaceError(LayersError, ValueError):
@@ -193,6 +195,8 @@ class WorkspaceStore:
         with self._lock:
             if now - self._touched.get(workspace, -TOUCH_EVERY_S) < TOUCH_EVERY_S:
                 return
+            if len(self._touched) >= MAX_TOUCHED:
+                self._touched.clear()  # bounded memory; at worst one extra write per workspace
             self._touched[workspace] = now
         with self._connect() as cur:
             cur.execute(

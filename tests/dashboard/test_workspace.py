@@ -299,3 +299,19 @@ def test_a_full_workspace_refuses_the_next_upload(tiny_ctx, tiny_dataset, tmp_pa
     text = json.dumps(messages, cls=__import__("plotly").utils.PlotlyJSONEncoder)
     assert "Ihr Arbeitsbereich ist voll" in json.loads(text)[0]["props"]["children"]
     assert [u.name for u in store.uploads("s:a")] == ["eins"]
+
+
+def test_opening_the_page_keeps_a_workspace_alive(app, tiny_dataset):
+    import time
+
+    a = app.server.test_client()
+    a.get("/")
+    store = app.server.extensions[EXTENSION_KEY].store
+    workspace = _workspace(a)
+    store.add_upload(
+        workspace, name="alt", data=b"{}", n_facilities=0, now=time.time() - 29 * DAY_S
+    )
+    store._touched.clear()  # as in a fresh worker
+    a.get("/")  # a page load 29 days after the last write counts as use
+    assert store.purge_expired(now=time.time() + 2 * DAY_S) == 0
+    assert [u.name for u in store.uploads(workspace)] == ["alt"]
