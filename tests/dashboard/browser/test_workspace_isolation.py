@@ -92,3 +92,35 @@ def test_an_upload_stays_in_its_session_and_can_be_deleted(
     wait_map_ready(a)
     wait_text(a, f"#{ids.WS_BODY}", "Noch keine hochgeladene Liste")
     assert _upload_markers(a) == []
+
+
+def test_a_saved_scenario_is_shared_by_link_only(dash_duo, make_app, second_browser):
+    app = make_app(workspace=WorkspaceSettings(secret_key="browser-test-" + "k" * 40))
+    dash_duo.start_server(app)
+    a, b = dash_duo, second_browser
+    a.driver.get(a.server_url + "/?dist=300&lang=de")
+    wait_map_ready(a)
+    a.wait_for_element(f"#{ids.WS_PANEL} summary").click()
+    a.wait_for_element(f"#{ids.WS_SCENARIO_NAME}").send_keys("Plan Süd")
+    a.wait_for_element(f"#{ids.WS_SAVE}").click()
+    wait_text(a, f"#{ids.WS_MESSAGE}", "Gespeichert: Plan Süd")
+    wait_for(lambda: "Plan Süd" in _workspace_names(a), what="the scenario in A's list")
+    a.wait_for_element("button[id*='\"share\"']").click()
+    link = wait_text(a, ".ws-share-link", "/share/").strip()
+    assert len(link.rsplit("/", 1)[1]) >= 32  # an unguessable token
+
+    # B opens the link: it gets the view, but nothing of A's workspace
+    b.driver.get(link)
+    wait_for(lambda: "dist=300" in b.driver.current_url, what="the shared view in B's URL")
+    assert "/share/" not in b.driver.current_url
+    wait_map_ready(b)
+    wait_text(b, f"#{ids.WS_BODY}", "Noch kein gespeichertes Szenario")
+    assert _workspace_names(b) == []
+    # A stops sharing: the link no longer opens anything
+    a.wait_for_element("button[id*='\"unshare\"']").click()
+    wait_for(lambda: not element_text(a, ".ws-share-link"), what="the share link to go")
+    b.driver.get(link)
+    wait_for(
+        lambda: "404" in b.driver.page_source or "Not Found" in b.driver.page_source,
+        what="the revoked link to answer 404",
+    )
