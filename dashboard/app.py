@@ -16,6 +16,8 @@ from flask import Flask
 from dashboard import figures, ids, leaflet_map
 from dashboard.context import AppContext, AppOptions, default_user_data_dir
 from dashboard.layout import build_layout
+from dashboard.workspace import WorkspaceSettings
+from dashboard.workspace import install as install_workspaces
 from layers.dataset import Dataset, default_dataset_path, load_dataset
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -202,6 +204,7 @@ def create_app(
     *,
     data_dir: str | Path | None = None,
     background_callback_manager: Any = None,
+    workspace: WorkspaceSettings | None = None,
     **options: Any,
 ) -> dash.Dash:
     """Build the dashboard for ``dataset`` (or the dataset in ``data_dir``, or the default one).
@@ -216,6 +219,9 @@ def create_app(
         A Dash background callback manager (``dashboard.jobs.background_callback_manager()``);
         with one, site suggestions run as background jobs through its queue (shared by all
         workers), without one they run inside the request.
+    workspace
+        Workspace, session-cookie and upload-cap settings; default
+        :meth:`WorkspaceSettings.from_env` (see docs/configuration.md).
     **options
         Fields of :class:`dashboard.context.AppOptions`, e.g. ``small_count_threshold=50``,
         ``upload_max_bytes=10_000_000``, ``user_data_dir="…"``, ``hex_edge_m=200``.
@@ -270,8 +276,11 @@ def create_app(
         ],
     )
     precompress_static(server, opts.static_cache_dir or static_cache_dir())
+    install_workspaces(
+        server, workspace or WorkspaceSettings.from_env(), user_data_dir=opts.user_data_dir
+    )
     app.index_string = INDEX
-    # a function, so that each page load shows the uploads saved so far
+    # a function, so that a page load reads the URL's language and state defaults afresh
     app.layout = lambda: build_layout(ctx, base, compare, state)
     server.extensions[EXTENSION_KEY] = ctx
 

@@ -263,6 +263,86 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "File type not supported: allowed are .csv, .geojson, .json, .gpkg, .zip.",
         ),
         "upload_warnings": ("Hinweise:", "Notes:"),
+        "upload_undecodable": (
+            "Die Datei konnte nicht gelesen werden.",
+            "The upload could not be decoded.",
+        ),
+        "upload_no_points": (
+            "Die Datei enthält keine Einrichtung mit Koordinaten.",
+            "The file holds no facility with coordinates.",
+        ),
+        "upload_zip_unreadable": (
+            "Die ZIP-Datei kann nicht gelesen werden.",
+            "The zip file cannot be read.",
+        ),
+        "upload_zip_members": (
+            "Die ZIP-Datei enthält {n} Dateien; höchstens {max} sind erlaubt.",
+            "The zip file holds {n} files; at most {max} are allowed.",
+        ),
+        "upload_zip_shp": (
+            "Die ZIP-Datei muss genau ein Shapefile (.shp mit .shx, .dbf, .prj) enthalten.",
+            "The zip file must hold exactly one .shp file (with .shx, .dbf, .prj).",
+        ),
+        "upload_zip_too_big": (
+            "Die Dateien in der ZIP-Datei sind entpackt zu groß (mehr als {size} MB, "
+            "höchstens {mb} MB).",
+            "The files in the zip are too large unpacked (more than {size} MB, at most {mb} MB).",
+        ),
+        "upload_too_many_rows": (
+            "Die Datei hat {n} Zeilen; höchstens {max} sind erlaubt. Bitte aufteilen.",
+            "The file has {n} rows; at most {max} are allowed. Please split it.",
+        ),
+        "upload_too_many_vertices": (
+            "Die Datei hat bis zu {n} Koordinatenpaare; höchstens {max} sind erlaubt.",
+            "The file has up to {n} coordinate pairs; at most {max} are allowed.",
+        ),
+        "upload_quota_files": (
+            "Ihr Arbeitsbereich ist voll (höchstens {max} Dateien). Bitte zuerst eine löschen.",
+            "Your workspace is full (at most {max} files). Please delete one first.",
+        ),
+        "upload_quota_bytes": (
+            "Ihr Arbeitsbereich ist voll (höchstens {max} MB). Bitte zuerst eine Datei löschen.",
+            "Your workspace is full (at most {max} MB). Please delete a file first.",
+        ),
+        # workspace
+        "ws_title": ("Mein Arbeitsbereich", "My workspace"),
+        "ws_private": (
+            "Nur in diesem Browser sichtbar; nach {days} Tagen ohne Nutzung gelöscht.",
+            "Visible only in this browser; deleted after {days} days without use.",
+        ),
+        "ws_user": ("Angemeldet als {user}.", "Signed in as {user}."),
+        "ws_uploads": ("Hochgeladene Listen", "Uploaded lists"),
+        "ws_no_uploads": ("Noch keine hochgeladene Liste.", "No uploaded list yet."),
+        "ws_upload_count": ("{n} Einrichtungen", "{n} facilities"),
+        "ws_name": ("Name", "Name"),
+        "ws_delete": ("Löschen", "Delete"),
+        "ws_download": ("Herunterladen", "Download"),
+        "ws_scenarios": ("Gespeicherte Szenarien", "Saved scenarios"),
+        "ws_no_scenarios": ("Noch kein gespeichertes Szenario.", "No saved scenario yet."),
+        "ws_scenario_name": ("Name des Szenarios", "Scenario name"),
+        "ws_save": ("Aktuelle Ansicht speichern", "Save current view"),
+        "ws_saved": ("Gespeichert: {name}", "Saved: {name}"),
+        "ws_open": ("Öffnen", "Open"),
+        "ws_share": ("Link zum Teilen", "Share link"),
+        "ws_unshare": ("Teilen beenden", "Stop sharing"),
+        "ws_share_hint": (
+            "Wer diesen Link hat, kann dieses Szenario ansehen (nur dieses):",
+            "Anyone with this link can view this scenario (only this one):",
+        ),
+        "ws_deleted": ("Gelöscht.", "Deleted."),
+        "ws_renamed": ("Umbenannt.", "Renamed."),
+        "ws_name_empty": (
+            "Bitte einen Namen eingeben (1 bis 80 Zeichen).",
+            "Please enter a name (1 to 80 characters).",
+        ),
+        "ws_quota_scenarios": (
+            "Höchstens {max} Szenarien; bitte zuerst eines löschen.",
+            "At most {max} scenarios; please delete one first.",
+        ),
+        "ws_unavailable": (
+            "Der Arbeitsbereich ist gerade nicht erreichbar. Bitte später erneut versuchen.",
+            "The workspace is not available right now. Please try again later.",
+        ),
         # notes & methods
         "notes_title": ("Datenstand und Hinweise", "Data status and notes"),
         "notes_seed": (

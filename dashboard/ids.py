@@ -90,6 +90,25 @@ COORD_PRINT = "coordinator-print"
 UPLOAD = "upload-facilities"
 UPLOAD_RESULT = "upload-result"
 
+# --- workspace (uploads and saved scenarios of this browser or user) -------------------------
+WS_PANEL = "workspace-panel"
+WS_BODY = "workspace-body"
+WS_MESSAGE = "workspace-message"
+WS_REFRESH = "workspace-refresh"
+WS_SCENARIO_NAME = "workspace-scenario-name"
+WS_SAVE = "workspace-save"
+
+
+def ws_action(action: str, item_id: int) -> dict[str, object]:
+    """Id of a workspace button (``delete-upload``, ``delete-scenario``, ``share``, ``unshare``)."""
+    return {"type": "ws-action", "action": action, "id": item_id}
+
+
+def ws_rename(kind: str, item_id: int) -> dict[str, object]:
+    """Id of the name field of a workspace item (``kind`` ``upload`` or ``scenario``)."""
+    return {"type": "ws-rename", "kind": kind, "id": item_id}
+
+
 # --- stores ---------------------------------------------------------------------------------
 STATE = "state-store"
 """The whole view state (see :mod:`dashboard.state`) as a dict."""

@@ -663,6 +663,23 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                     ),
                 ],
             ),
+            workspace_panel(lang),
+        ],
+    )
+
+
+def workspace_panel(lang: str) -> html.Details:
+    """Uploads and saved scenarios of this browser or user (lists filled by a callback)."""
+    return html.Details(
+        id=ids.WS_PANEL,
+        className="panel workspace",
+        children=[
+            html.Summary(T("ws_title", lang)),
+            html.Div(id=ids.WS_BODY),
+            html.Label(T("ws_scenario_name", lang), htmlFor=ids.WS_SCENARIO_NAME),
+            dcc.Input(id=ids.WS_SCENARIO_NAME, type="text", maxLength=80, debounce=False),
+            html.Button(T("ws_save", lang), id=ids.WS_SAVE, className="btn btn-secondary"),
+            html.Div(id=ids.WS_MESSAGE, className="ws-message", **{"aria-live": "polite"}),
         ],
     )
 
@@ -672,17 +689,17 @@ def build_layout(
 ) -> html.Div:
     """The whole page (German first; the URL may switch the language on load)."""
     from dashboard.callbacks.filters import view_classes
-    from dashboard.callbacks.upload import load_saved
 
     lang = state.lang
-    saved_uploads = load_saved(ctx, lang)
     return html.Div(
         id=ids.PAGE,
         className=view_classes(state)["page"],
         children=[
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.STATE),
-            dcc.Store(id=ids.UPLOAD_STORE, data=saved_uploads),
+            # uploaded points are never in the layout: the map update fetches this session's
+            dcc.Store(id=ids.UPLOAD_STORE),
+            dcc.Store(id=ids.WS_REFRESH),
             dcc.Store(id=ids.GEO_STORE),
             dcc.Store(id=ids.PRINT_DUMMY),
             dcc.Store(id=ids.RESIZE_DUMMY),

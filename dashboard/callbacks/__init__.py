@@ -26,6 +26,7 @@ def register_all(app: dash.Dash, ctx: AppContext) -> None:
         scenario,
         upload,
         view,
+        workspace,
     )
 
     for module in (
@@ -37,6 +38,7 @@ def register_all(app: dash.Dash, ctx: AppContext) -> None:
         scenario,
         coordinator,
         upload,
+        workspace,
         export,
     ):
         module.register(app, ctx)

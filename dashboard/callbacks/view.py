@@ -18,6 +18,7 @@ from dash import Output
 from dashboard import ids, leaflet_map
 from dashboard.callbacks.map import map_update, source_line
 from dashboard.callbacks.panels import PANELS, panel_triggers
+from dashboard.callbacks.upload import workspace_points
 from dashboard.callbacks.url_state import (
     CONTROLS,
     EVENTS,
@@ -149,7 +150,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     def update_view_and_map(search: str | None, *args: Any) -> tuple:
         control_args = args[:n_controls]
         event_args = args[n_controls : n_controls + n_events]
-        upload, suggestions, stored, sent = args[n_controls + n_events :]
+        _upload_revision, suggestions, stored, sent = args[n_controls + n_events :]
         trigger = dash.ctx.triggered_id
         state, sync = sync_state(
             ctx,
@@ -173,7 +174,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if unchanged and trigger not in (ids.UPLOAD_STORE, ids.SUGGEST_STORE):
             # an event that leaves the state as it was (a click beside every target)
             return (*sync, *([dash.no_update] * (len(MAP_OUTPUTS) + 5)), *triggers, areas)
-        out = map_update(ctx, state, upload=upload, suggestions=suggestions)
+        # the uploads of this request's workspace; the store only says when they changed
+        points = workspace_points(ctx, state.lang) if "upload" in state.layers else None
+        out = map_update(ctx, state, upload=points, suggestions=suggestions)
         changed, sent = changed_values(map_values(ctx, out["layers"]), sent)
         return (
             *sync,

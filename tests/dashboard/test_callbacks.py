@@ -475,6 +475,14 @@ def _upload(text: str, mime: str = "text/csv") -> str:
     return f"data:{mime};base64," + base64.b64encode(text.encode()).decode()
 
 
+def _ws(ctx, workspace: str = "s:test-session") -> dict:
+    """The workspace arguments of ``handle_upload``: a SQLite store in the user data folder."""
+    from layers.store.workspaces import SqliteWorkspaceStore
+
+    store = SqliteWorkspaceStore(ctx.options.user_data_dir / "workspaces.sqlite")
+    return {"store": store, "workspace": workspace}
+
+
 @pytest.mark.parametrize(
     ("csv", "expected"),
     [
@@ -484,29 +492,35 @@ def _upload(text: str, mime: str = "text/csv") -> str:
     ],
 )
 def test_upload_bad_rows_are_reported_and_nothing_changes(tiny_ctx, csv, expected):
-    store, messages = upload.handle_upload(tiny_ctx, _upload(csv), "list.csv", "de", None)
+    ws = _ws(tiny_ctx)
+    store, messages = upload.handle_upload(tiny_ctx, _upload(csv), "list.csv", "de", **ws)
     assert store is dash.no_update
     text = text_of(messages)
     assert "nicht übernommen" in text
     assert expected in text
     assert "list.csv" not in text and "upload.csv" not in text
-    assert not (tiny_ctx.options.user_data_dir / "uploads").exists()
+    assert "qa-upload-" not in text  # no server paths
+    assert ws["store"].uploads(ws["workspace"]) == []
 
 
 def test_upload_good_file_is_saved_under_a_generated_name(tiny_ctx, tiny_dataset):
     lat, lon = _latlon(tiny_ctx, 456_500, 5_428_500)
     csv = f"name,category,lat,lon\n{XSS},care,{lat},{lon}\nZwei,meeting,{lat},{lon}\n"
+    ws = _ws(tiny_ctx)
     store, messages = upload.handle_upload(
-        tiny_ctx, _upload(csv), "../../etc/evil name.csv", "de", None
+        tiny_ctx, _upload(csv), "../../etc/evil name.csv", "de", **ws
     )
-    assert len(store["lat"]) == 2
-    assert XSS not in json.dumps(store)
-    saved = list((tiny_ctx.options.user_data_dir / "uploads").iterdir())
-    assert len(saved) == 1 and saved[0].name.startswith("facilities-")
-    assert "evil" not in saved[0].name
+    assert set(store) == {"rev"}  # the page gets no points, only that the workspace changed
+    saved = ws["store"].uploads(ws["workspace"])
+    assert [(u.name, u.n_facilities) for u in saved] == [("evil name", 2)]
+    assert not (tiny_ctx.options.user_data_dir / "uploads").exists()
     assert "2 Einrichtungen geladen" in text_of(messages)
     assert len(tiny_dataset.facilities) == 3  # the dataset itself is unchanged
-    assert upload.load_saved(tiny_ctx)["lat"] == store["lat"]  # shown again after a reload
+    layer = upload.workspace_layer(tiny_ctx, max_points=100, lang="de", **ws)
+    assert layer["lat"] == [round(lat, 5)] * 2  # shown again after a reload
+    assert XSS not in json.dumps(layer)  # the name is escaped
+    other = upload.workspace_layer(tiny_ctx, ws["store"], "s:another-browser", "de", max_points=100)
+    assert other is None
 
 
 def test_upload_rejects_other_types_and_large_files(tiny_dataset, tmp_path):
@@ -514,10 +528,10 @@ def test_upload_rejects_other_types_and_large_files(tiny_dataset, tmp_path):
     from dashboard.context import AppContext
 
     ctx = AppContext(tiny_dataset, make_options(upload_max_bytes=100, user_data_dir=tmp_path))
-    _, msg = upload.handle_upload(ctx, _upload("x"), "list.exe", "en", None)
+    _, msg = upload.handle_upload(ctx, _upload("x"), "list.exe", "en", **_ws(ctx))
     assert "not supported" in text_of(msg)
     _, msg = upload.handle_upload(
-        ctx, _upload("name,category\n" + "a,care\n" * 50), "l.csv", "en", None
+        ctx, _upload("name,category\n" + "a,care\n" * 50), "l.csv", "en", **_ws(ctx)
     )
     assert "too large" in text_of(msg)
 
@@ -704,10 +718,12 @@ def _facility_frame(tiny_ctx):
 
 def test_upload_geojson(tiny_ctx):
     text = _facility_frame(tiny_ctx).to_crs(4326).to_json()
+    ws = _ws(tiny_ctx)
     store, messages = upload.handle_upload(
-        tiny_ctx, _upload(text, "application/geo+json"), "liste.geojson", "de", None
+        tiny_ctx, _upload(text, "application/geo+json"), "liste.geojson", "de", **ws
     )
-    assert len(store["lat"]) == 2, text_of(messages)
+    assert store is not dash.no_update, text_of(messages)
+    assert ws["store"].uploads(ws["workspace"])[0].n_facilities == 2
 
 
 def test_upload_zipped_shapefile(tiny_ctx, tmp_path):
@@ -723,8 +739,10 @@ def test_upload_zipped_shapefile(tiny_ctx, tmp_path):
             # a hostile name inside the zip must not be used as a path
             archive.write(path, f"../../evil/{path.name}")
     contents = "data:application/zip;base64," + base64.b64encode(buffer.getvalue()).decode()
-    store, messages = upload.handle_upload(tiny_ctx, contents, "liste.zip", "de", None)
-    assert len(store["lat"]) == 2, text_of(messages)
+    ws = _ws(tiny_ctx)
+    store, messages = upload.handle_upload(tiny_ctx, contents, "liste.zip", "de", **ws)
+    assert store is not dash.no_update, text_of(messages)
+    assert ws["store"].uploads(ws["workspace"])[0].n_facilities == 2
     assert not (tmp_path.parent / "evil").exists()
 
 
@@ -736,9 +754,9 @@ def test_upload_zip_without_shapefile_is_rejected(tiny_ctx):
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("readme.txt", "nichts")
     contents = "data:application/zip;base64," + base64.b64encode(buffer.getvalue()).decode()
-    store, messages = upload.handle_upload(tiny_ctx, contents, "liste.zip", "de", None)
+    store, messages = upload.handle_upload(tiny_ctx, contents, "liste.zip", "de", **_ws(tiny_ctx))
     assert store is dash.no_update
-    assert "exactly one .shp" in text_of(messages)
+    assert "genau ein Shapefile" in text_of(messages)
 
 
 def test_clicked_facility_is_described_as_text(tiny_ctx):

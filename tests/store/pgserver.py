@@ -124,8 +124,8 @@ class PgServer:
         return result.stdout
 
 
-def start_server() -> PgServer:
-    """Create, start and prepare a server with database ``quartiersatlas`` and PostGIS."""
+def start_server(*, postgis: bool = True) -> PgServer:
+    """Create, start and prepare a server with database ``quartiersatlas`` (and PostGIS)."""
     bindir = pg_bin()
     if bindir is None:
         raise RuntimeError("PostgreSQL binaries not found")
@@ -151,7 +151,8 @@ def start_server() -> PgServer:
     server = PgServer(bindir, datadir, free_port())
     server.start()
     server.psql("CREATE DATABASE quartiersatlas", database="postgres")
-    server.psql("CREATE EXTENSION postgis")
+    if postgis:
+        server.psql("CREATE EXTENSION postgis")
     return server
 
 
