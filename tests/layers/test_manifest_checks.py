@@ -66,8 +66,7 @@ def test_validation_reports_every_broken_layer_in_one_run(grid_dataset: Path) ->
     (grid_dataset / "ortschaften.csv").write_text("district,area_id\n9999,O1\n", encoding="utf-8")
     path = _append(
         grid_dataset,
-        BROKEN_PLANNING
-        + '\n[[groupings]]\nid = "ortschaft"\npath = "ortschaften.csv"\n',
+        BROKEN_PLANNING + '\n[[groupings]]\nid = "ortschaft"\npath = "ortschaften.csv"\n',
     )
     errors = {(i.file, i.row) for i in validate_dataset(path) if i.severity == "error"}
     assert {("population.csv", 2), ("planning.csv", 5), ("ortschaften.csv", 2)} <= errors
