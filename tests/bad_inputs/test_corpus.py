@@ -150,7 +150,7 @@ def test_injection_names_are_neutralised_in_csv_output(tmp_path):
     result = CliRunner().invoke(main, ["coverage", "--data", str(folder)])
     assert_clean_run(result)
     assert result.exit_code == 0, result.output
-    names = {line.split(",")[2] for line in result.output.splitlines()[1:] if line}
+    names = {line.split(",")[2] for line in result.stdout.splitlines()[1:] if line}
     assert "'+1+1" in names and "'-1+1" in names and "'@SUM(A1)" in names
     assert not any(n[:1] in "=+-@" for n in names)
 
