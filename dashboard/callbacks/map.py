@@ -22,6 +22,14 @@ from dashboard.figures import (
 )
 from dashboard.i18n import fmt_distance, fmt_number, fmt_percent, label, t
 from dashboard.leaflet_map import fill_template
+from dashboard.legend import (
+    animation_changes,
+    change_legend,
+    fill_opacity,
+    fixed_change_bound,
+    gap_legend,
+    share_legend,
+)
 from dashboard.state import ViewState
 
 if TYPE_CHECKING:
@@ -119,8 +127,11 @@ def map_update(
         values = by_area["change_pct"].reindex(geo.ids).to_numpy(float)
         residents = areas["residents"].to_numpy(float)
         values = np.where(residents < threshold, np.nan, values)
-        finite = values[np.isfinite(values)]
-        bound = max(5.0, float(np.ceil(np.abs(finite).max()))) if len(finite) else 5.0
+        # one scale for every end year of the range (the animation's frames stay comparable)
+        bound = fixed_change_bound(
+            np.where(residents < threshold, np.nan, frame.reindex(geo.ids).to_numpy(float))
+            for frame in animation_changes(ctx, state, level, table)
+        )
         title = t("legend_change", lang, group=group_label, y0=state.year_from, y1=state.year_to)
         patch["data"][on]["colorscale"] = CHANGE_SCALE
         patch["data"][on]["zmin"] = -bound
@@ -166,11 +177,7 @@ def map_update(
                     fmt_percent(city_row["change_pct"] / 100, lang, sign=True, decimals=2),
                 ]
             )
-        legend.append(
-            html.Div(
-                [html.Span(className="ramp ramp-change"), html.Span(title)], className="legend-row"
-            )
-        )
+        legend.append(change_legend(title, lang, bound=bound, opacity=fill_opacity(state)))
     else:
         values = areas["share"].to_numpy(float) * 100.0
         title = (
@@ -232,11 +239,7 @@ def map_update(
             value = share_of.get((c, "ALL"))
             city_row.append(fmt_percent(value, lang) if value is not None else "–")
         rows.append(city_row)
-        legend.append(
-            html.Div(
-                [html.Span(className="ramp ramp-share"), html.Span(title)], className="legend-row"
-            )
-        )
+        legend.append(share_legend(title, lang, opacity=fill_opacity(state)))
         if cats:
             legend.append(
                 html.Div(
@@ -303,12 +306,7 @@ def map_update(
         patch["data"][traces.GAPS]["colorbar"]["title"]["text"] = (
             "Einw." if lang == "de" else "Residents"
         )
-        legend.append(
-            html.Div(
-                [html.Span(className="ramp ramp-gaps"), html.Span(t("legend_gaps", lang))],
-                className="legend-row",
-            )
-        )
+        legend.append(gap_legend(t("legend_gaps", lang), lang, zmax=zmax))
 
     # facilities
     show_fac = "facilities" in state.layers
