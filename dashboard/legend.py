@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 RAMP_SAMPLES = 11
 """Colour stops of a CSS ramp (the plotly scales are smooth enough at this resolution)."""
-MIN_CHANGE_BOUND = 5.0
-"""Smallest ± bound of the change scale, in percent."""
+MIN_CHANGE_BOUND = 6.0
+"""Smallest ± bound of the change scale, in percent (even: the half-way ticks are whole)."""
 
 
 def blend_over_white(colour: str, alpha: float) -> str:
@@ -128,12 +128,15 @@ def gap_legend(title: str, lang: str, *, zmax: float) -> html.Div:
 
 
 def fixed_change_bound(changes: Iterable[Sequence[float] | np.ndarray]) -> float:
-    """One ± bound (percent, whole number, at least 5) for every frame of a change animation.
+    """One ± bound (percent) for every frame of a change animation.
+
+    An even whole number of at least :data:`MIN_CHANGE_BOUND`, so that the ticks at the ends
+    and half-way are whole percentages.
 
     Examples
     --------
     >>> fixed_change_bound([[1.0, -3.2], [12.4, float("nan")]])
-    13.0
+    14.0
     """
     peak = 0.0
     for values in changes:
@@ -141,7 +144,7 @@ def fixed_change_bound(changes: Iterable[Sequence[float] | np.ndarray]) -> float
         v = v[np.isfinite(v)]
         if len(v):
             peak = max(peak, float(v.max()))
-    return max(MIN_CHANGE_BOUND, float(np.ceil(peak)))
+    return max(MIN_CHANGE_BOUND, 2.0 * float(np.ceil(peak / 2.0)))
 
 
 def fill_opacity(state: ViewState) -> float:

@@ -98,5 +98,6 @@ def test_blend_over_white():
 def test_fixed_change_bound_spans_every_frame():
     frames = [np.array([1.0, -2.0]), np.array([np.nan, 7.2]), np.array([-9.01, 0.0])]
     assert fixed_change_bound(frames) == 10.0
-    assert fixed_change_bound([np.array([0.5])]) == 5.0
-    assert fixed_change_bound([np.array([np.nan])]) == 5.0
+    assert fixed_change_bound([np.array([11.0])]) == 12.0  # even: whole half-way ticks
+    assert fixed_change_bound([np.array([0.5])]) == 6.0
+    assert fixed_change_bound([np.array([np.nan])]) == 6.0

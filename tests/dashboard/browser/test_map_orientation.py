@@ -184,3 +184,51 @@ def test_change_animation_keeps_its_scale_and_pause_has_a_real_sign(dash_duo, ma
     wait_for(
         lambda: play.get_attribute("aria-label") == "Jahre nacheinander abspielen", what="play"
     )
+
+
+COMPARE_PIXELS_JS = """
+var gd = document.querySelector('#%s .js-plotly-plot');
+var sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+if (!sub || !sub.map) return null;
+var lon = [], lat = [];
+gd.data.forEach(function (t) {
+  if (t.type === 'scattermap' && t.lon) {
+    t.lon.forEach(function (v) { if (v !== null) lon.push(v); });
+    t.lat.forEach(function (v) { if (v !== null) lat.push(v); });
+  }
+});
+var m = sub.map, c = m.getContainer();
+var nw = m.project([Math.min.apply(null, lon), Math.max.apply(null, lat)]);
+var se = m.project([Math.max.apply(null, lon), Math.min.apply(null, lat)]);
+return {left: nw.x, top: nw.y, right: se.x, bottom: se.y, width: c.offsetWidth, height: c.offsetHeight};
+"""
+
+
+def test_compare_view_shows_the_whole_city_on_both_maps(dash_duo, make_app):
+    dash_duo.driver.set_window_size(1440, 900)
+    dash_duo.start_server(make_app())
+    dash_duo.driver.get(dash_duo.server_url + "/?view=compare&y0=2010&y1=2015")
+    wait_map_values(dash_duo)
+    wait_for(
+        lambda: (lambda f: f["inside"] and max(f["width"], f["height"]) >= 0.85)(
+            _area_fill(dash_duo)
+        ),
+        what="the whole city on the left map",
+    )
+
+    def compare_fitted():
+        px = dash_duo.driver.execute_script(COMPARE_PIXELS_JS % ids.COMPARE_MAP)
+        if not px:
+            return None
+        inside = (
+            px["left"] >= 0
+            and px["top"] >= 0
+            and px["right"] <= px["width"]
+            and px["bottom"] <= px["height"]
+        )
+        share = max(
+            (px["right"] - px["left"]) / px["width"], (px["bottom"] - px["top"]) / px["height"]
+        )
+        return px if inside and share > 0.6 else None
+
+    wait_for(compare_fitted, what="the whole city on the compare map")
