@@ -7,6 +7,7 @@ zoom level, without overlaps) runs in the browser, in ``assets/map_context.js``.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ from layers.context import label_points, main_streets
 
 if TYPE_CHECKING:
     from layers.dataset import Dataset
+
+logger = logging.getLogger(__name__)
 
 JS = "quartiersatlasContext"
 """Namespace of the functions in ``assets/map_context.js``."""
@@ -93,15 +96,44 @@ def street_features(dataset: Dataset) -> dict:
     if dataset.network is None:
         return {"type": "FeatureCollection", "features": []}
     path = Path(dataset.network.path)
+    if not path.is_file():
+        return {"type": "FeatureCollection", "features": []}
     crs = dataset.metadata.metric_crs.to_string()
-    return _street_features(str(path), path.stat().st_mtime_ns, crs)
+    return _street_features(str(path), path.stat().st_mtime_ns, crs, dataset.network.crs)
+
+
+def _read_network(path: str, crs: str, source_crs: str | None) -> gpd.GeoDataFrame | None:
+    """The network's lines with their attributes (a ``name`` column when the file has one).
+
+    A GIS line layer is read with its columns; a file GDAL cannot read (or OSM XML) goes
+    through :func:`layers.network.read_lines`, which the routing uses too (lines only).
+    """
+    from layers.errors import NetworkError
+    from layers.network import read_lines
+
+    if Path(path).suffix.lower() not in (".osm", ".xml"):
+        try:
+            frame = gpd.read_file(path)
+            if source_crs is not None or frame.crs is None:
+                frame = frame.set_crs(source_crs or "EPSG:4326", allow_override=True)
+            frame = frame[frame.geom_type.isin(("LineString", "MultiLineString"))]
+            return frame.to_crs(crs).explode(index_parts=False).reset_index(drop=True)
+        except Exception as exc:  # any GDAL failure: the robust reader below still works
+            logger.info("street context: %s not read with GDAL (%s); lines only", path, exc)
+    try:
+        lines = read_lines(path, crs=crs, source_crs=source_crs)
+    except NetworkError as exc:
+        logger.warning("street context left out: %s", exc)
+        return None
+    return gpd.GeoDataFrame(geometry=lines.to_numpy(), crs=crs)
 
 
 @lru_cache(maxsize=4)
-def _street_features(path: str, _mtime_ns: int, crs: str) -> dict:
+def _street_features(path: str, _mtime_ns: int, crs: str, source_crs: str | None) -> dict:
     """Cached by file and modification time: every app (and test) over one dataset reuses it."""
-    network = gpd.read_file(path)
-    network = network.set_crs(crs) if network.crs is None else network.to_crs(crs)
+    network = _read_network(path, crs, source_crs)
+    if network is None or len(network) == 0:
+        return {"type": "FeatureCollection", "features": []}
     streets = to_display(main_streets(network), simplify_m=STREET_SIMPLIFY_M)
     features = [
         {

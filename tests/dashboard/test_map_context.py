@@ -105,3 +105,13 @@ def test_change_scale_is_fixed_over_the_animation(karlsruhe_ctx):
     ((zmin, zmax),) = bounds
     assert zmin == -zmax and zmax >= max(per_frame)
     assert len(per_frame) > 1  # the frames differ: a per-frame scale would have changed
+
+
+def test_an_unreadable_network_file_leaves_the_street_layer_empty(tiny_ctx, tmp_path, caplog):
+    path = tmp_path / "broken.geojson"
+    path.write_text("{not json", encoding="utf-8")
+    dataset = dataclasses.replace(
+        tiny_ctx.dataset, network=NetworkSpec(path=path, approximate=True, note="")
+    )
+    assert map_context.street_features(dataset)["features"] == []
+    assert "street context left out" in caplog.text
