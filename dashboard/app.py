@@ -13,7 +13,7 @@ from typing import Any
 import dash
 from flask import Flask
 
-from dashboard import figures, ids, leaflet_map
+from dashboard import figures, ids, leaflet_map, map_context
 from dashboard.context import AppContext, AppOptions, default_user_data_dir
 from dashboard.layout import build_layout
 from dashboard.workspace import WorkspaceSettings
@@ -253,6 +253,8 @@ def create_app(
         facilities=leaflet_map.facility_features(
             ctx.facilities_wgs, {c.id: c.colour for c in dataset.categories}
         ),
+        streets=map_context.street_features(dataset),
+        labels=map_context.label_features(dataset, ctx.mappings),
     )
     compare = figures.change_map_figure(
         ctx.geo["district"], ctx.geo.get("planning_area"), ctx.outline
@@ -311,6 +313,7 @@ def create_app(
         dash.Input(ids.PRESENT_EXIT, "n_clicks"),
         prevent_initial_call=True,
     )
+    map_context.register(app)
     app.clientside_callback(
         SHARE_JS,
         dash.Output(ids.SHARE_LINK, "children"),

@@ -62,7 +62,7 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "layer_upload": ("Eigene Einrichtungen (Upload)", "Own facilities (upload)"),
         "change_years": ("Wandel: Jahre", "Change: years"),
         "play": ("▶ Jahre abspielen", "▶ Play years"),
-        "pause": ("⏸ Anhalten", "⏸ Pause"),
+        "pause": ("Anhalten", "Pause"),
         "basemap": ("Hintergrundkarte", "Basemap"),
         "distance_mode": ("Entfernung messen", "Measure distance"),
         "mode_euclidean": ("Luftlinie", "Straight line"),
@@ -406,6 +406,9 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "dd_selected_count": ("{num_selected} ausgewählt", "{num_selected} selected"),
         "error": ("Fehler: {msg}", "Error: {msg}"),
         "licence": ("Lizenz", "Licence"),
+        # map orientation and legends
+        "play_label": ("Jahre nacheinander abspielen", "Play the years one after another"),
+        "pause_label": ("Abspielen anhalten", "Pause playing the years"),
     }
 )
 

@@ -164,3 +164,8 @@ EXPORT_STATUS = "export-status"
 def export_download(kind: str) -> str:
     """Id of the ``dcc.Download`` of one export button (``png``, ``pdf``, ``profile``, ...)."""
     return f"export-download-{kind}"
+
+
+# map orientation: area names, street context (dashboard.map_context)
+MAP_LABELS = "map-labels"
+MAP_STREETS = "map-streets"

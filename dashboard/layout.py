@@ -250,6 +250,7 @@ def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                             id=ids.CHANGE_PLAY,
                             n_clicks=0,
                             className="btn btn-secondary",
+                            **{"aria-label": t("play_label", lang)},
                         ),
                         dcc.Interval(id=ids.CHANGE_INTERVAL, interval=1400, disabled=True),
                     ],

@@ -223,12 +223,17 @@ def base_map(
     hexes: HexLayer | None,
     boundaries: Boundaries,
     facilities: dict,
+    streets: dict | None = None,
+    labels: dict | None = None,
 ) -> dl.Map:
     """The map with every layer and its geometry; colours arrive later as ``hideout``.
 
-    Layer order from the bottom: online basemap (off), areas, gap hexagons, borders and city
-    outline, facilities, scenario markers.
+    Layer order from the bottom: online basemap (off), areas, gap hexagons, streets, borders
+    and city outline, area names, facilities, scenario markers; a scale bar
+    (:mod:`dashboard.map_context`).
     """
+    from dashboard import map_context
+
     west, south, east, north = areas.bounds
     return dl.Map(
         id=ids.MAP,
@@ -258,11 +263,14 @@ def base_map(
                 onEachFeature=js("register"),
                 hideout={"kind": "gaps"},
             ),
+            map_context.street_layer(streets or EMPTY),
             dl.GeoJSON(
                 data=_lines_feature(boundaries),
                 style=js("lineStyle"),
                 interactive=False,
             ),
+            map_context.label_layer(labels or EMPTY),
+            map_context.scale_bar(),
             dl.GeoJSON(
                 id=ids.MAP_FACILITIES,
                 data=facilities,

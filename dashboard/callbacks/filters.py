@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import dash
-from dash import Input, Output, State
+from dash import Input, Output, State, html
 
 from dashboard import ids
 from dashboard.i18n import fmt_number, t
@@ -114,6 +114,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(
         Output(ids.CHANGE_INTERVAL, "disabled"),
         Output(ids.CHANGE_PLAY, "children"),
+        Output(ids.CHANGE_PLAY, "aria-label"),
         Input(ids.CHANGE_PLAY, "n_clicks"),
         State(ids.CHANGE_INTERVAL, "disabled"),
         State(ids.LANG, "value"),
@@ -121,4 +122,16 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     )
     def toggle_play(_n: int, disabled: bool, lang: str) -> tuple:
         playing = bool(disabled)  # it was stopped: start it
-        return (not playing, t("pause" if playing else "play", lang))
+        return (not playing, *play_button_content(playing=playing, lang=lang))
+
+
+def play_button_content(*, playing: bool, lang: str) -> tuple[Any, str]:
+    """Text and accessible name of the play/pause button.
+
+    The pause sign is drawn in CSS (``.icon-pause``): U+23F8 is missing from common fonts and
+    showed as a missing-glyph box.
+    """
+    if not playing:
+        return t("play", lang), t("play_label", lang)
+    icon = html.Span(className="icon-pause", **{"aria-hidden": "true"})
+    return [icon, t("pause", lang)], t("pause_label", lang)

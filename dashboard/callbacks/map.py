@@ -20,6 +20,14 @@ from dashboard import ids
 from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, AreaGeometry, esc
 from dashboard.i18n import fmt_distance, fmt_number, fmt_percent, label, t
 from dashboard.leaflet_map import fill_template
+from dashboard.legend import (
+    animation_changes,
+    change_legend,
+    fill_opacity,
+    fixed_change_bound,
+    gap_legend,
+    share_legend,
+)
 from dashboard.state import ViewState
 from layers.coverage import ALL_AREAS_ID
 
@@ -81,11 +89,6 @@ def source_line(ctx: AppContext, lang: str) -> str:
     )
 
 
-AREA_OPACITY = {"coordinator": 0.35}
-"""Opacity of the area colours per view (default :data:`DEFAULT_AREA_OPACITY`)."""
-DEFAULT_AREA_OPACITY = 0.78
-
-
 def share_areas(
     ctx: AppContext, state: ViewState, result: CoverageResult, geo: AreaGeometry
 ) -> dict[str, Any]:
@@ -124,9 +127,13 @@ def change_areas(
     by_area = change.set_index("area_id")
     values = by_area["change_pct"].reindex(geo.ids).to_numpy(float)
     suppressed = result.areas.set_index("area_id")["suppressed"].reindex(geo.ids)
-    values = np.where(suppressed.fillna(True).to_numpy(bool), np.nan, values)
-    finite = values[np.isfinite(values)]
-    bound = max(5.0, float(np.ceil(np.abs(finite).max()))) if len(finite) else 5.0
+    hidden = suppressed.fillna(True).to_numpy(bool)
+    values = np.where(hidden, np.nan, values)
+    # one scale for every end year of the range (the animation's frames stay comparable)
+    bound = fixed_change_bound(
+        np.where(hidden, np.nan, frame.reindex(geo.ids).to_numpy(float))
+        for frame in animation_changes(ctx, state, ctx.level(state.level), change)
+    )
     template = t("hover_area_change", lang)
     tips = []
     for area_id, name, v in zip(geo.ids, geo.names, values, strict=True):
@@ -198,13 +205,24 @@ def share_rows(result: CoverageResult, geo: AreaGeometry, lang: str) -> list[lis
 
 
 def legend_rows(
-    state: ViewState, result: CoverageResult, *, title: str, overlay: bool, gaps: bool
+    state: ViewState,
+    result: CoverageResult,
+    *,
+    title: str,
+    areas: dict[str, Any],
+    gaps: dict[str, Any] | None,
 ) -> list[Any]:
-    """The legend: colour ramp and title, city average, hidden areas, gaps, facilities."""
+    """The legend: colour bar with ticks and title, city average, hidden areas, gaps, facilities.
+
+    The bars are drawn with the opacity the areas are filled with, so a colour on the map reads
+    as the same number on the bar.
+    """
     lang = state.lang
-    ramp = "ramp ramp-change" if overlay else "ramp ramp-share"
+    overlay = areas["scale"] is CHANGE_SCALE
     legend: list[Any] = [
-        html.Div([html.Span(className=ramp), html.Span(title)], className="legend-row")
+        change_legend(title, lang, bound=areas["zmax"], opacity=areas["opacity"])
+        if overlay
+        else share_legend(title, lang, opacity=areas["opacity"])
     ]
     if not overlay and result.params.categories:
         legend.append(
@@ -216,13 +234,8 @@ def legend_rows(
     if result.suppressed.any():
         n = result.params.small_count_threshold
         legend.append(html.Div(t("legend_hidden", lang, n=n), className="legend-row"))
-    if gaps:
-        legend.append(
-            html.Div(
-                [html.Span(className="ramp ramp-gaps"), html.Span(t("legend_gaps", lang))],
-                className="legend-row",
-            )
-        )
+    if gaps is not None:
+        legend.append(gap_legend(t("legend_gaps", lang), lang, zmax=gaps["zmax"]))
     if "facilities" in state.layers:
         legend.append(html.Div(t("legend_facilities", lang), className="legend-row"))
     return legend
@@ -379,7 +392,7 @@ def map_update(
             table = html.Div([table, change_table(ctx, state, level)])
     areas.update(
         selected=state.area if state.view in ("plan", "compare") else None,
-        opacity=AREA_OPACITY.get(state.view, DEFAULT_AREA_OPACITY),
+        opacity=fill_opacity(state),
     )
     show_gaps = (
         "gaps" in state.layers and bool(cats) and not overlay and state.view != "coordinator"
@@ -398,7 +411,7 @@ def map_update(
     return {
         "layers": layers,
         "title": title + (f" · {year}" if year else ""),
-        "legend": legend_rows(state, result, title=title, overlay=overlay, gaps=show_gaps),
+        "legend": legend_rows(state, result, title=title, areas=areas, gaps=layers["gaps"]),
         "table": table,
         "result": result,
     }
