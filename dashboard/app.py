@@ -16,9 +16,9 @@ from flask import Flask
 from dashboard import figures, ids, leaflet_map
 from dashboard.context import AppContext, AppOptions, default_user_data_dir
 from dashboard.layout import build_layout
+from layers._resources import bundled_dir
 from layers.dataset import Dataset, default_dataset_path, load_dataset
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 EXTENSION_KEY = "quartiersatlas"
 """Key of the :class:`AppContext` in ``app.server.extensions``."""
 
@@ -259,7 +259,7 @@ def create_app(
         __name__,
         server=server,
         title=opts.title or f"Quartiersatlas {dataset.metadata.city}".strip(),
-        assets_folder=str(ASSETS),
+        assets_folder=str(bundled_dir("assets")),
         compress=True,
         serve_locally=True,
         background_callback_manager=background_callback_manager,

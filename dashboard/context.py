@@ -30,11 +30,11 @@ from layers.coverage import (
     area_index,
     check_radius,
     coverage_counts,
-    dataset_distance_table,
 )
 from layers.dataset import Dataset
 from layers.errors import CatalogueError
 from layers.residents import resident_weights
+from layers.store.distances import distance_table_for
 
 if TYPE_CHECKING:
     from dashboard.state import ViewState
@@ -90,7 +90,7 @@ class DistanceCache:
         with self._lock:
             table = self._tables.get(key)
             if table is None:
-                table = dataset_distance_table(dataset, distance=mode)  # type: ignore[arg-type]
+                table = distance_table_for(dataset, distance=mode)  # type: ignore[arg-type]
                 self._tables[key] = table
             return table
 

@@ -13,6 +13,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import threading
+import weakref
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -91,12 +93,45 @@ def open_dataset(
     return load_dataset(Path(data_dir) if data_dir is not None else default_dataset_path())
 
 
+# What a loaded Dataset object is known to be: which database it was read from and its version.
+# Set once by the loader for an immutable Dataset and dropped with it (weak keys): a cache of
+# facts about that object, not settings changed at runtime.
+_DATABASE_SOURCES: weakref.WeakKeyDictionary[Dataset, tuple[str, str]] = weakref.WeakKeyDictionary()
+_VERSIONS: weakref.WeakKeyDictionary[Dataset, str] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def remember_database_source(dataset: Dataset, url: str, version: str) -> None:
+    """Record that ``dataset`` was read from the database at ``url`` with data version ``version``."""
+    with _LOCK:
+        _DATABASE_SOURCES[dataset] = (url, version)
+        _VERSIONS[dataset] = version
+
+
+def database_source(dataset: Dataset) -> tuple[str, str] | None:
+    """``(url, data version)`` when ``dataset`` was read from a database, else None."""
+    with _LOCK:
+        return _DATABASE_SOURCES.get(dataset)
+
+
 def data_version(dataset: Dataset) -> str:
     """Content hash (hex SHA-256, 16 characters) of everything the analyses read from ``dataset``.
 
     Two datasets with the same tables, catalogues, metadata and network file have the same
     version whatever store they came from; the folder path (``metadata.root``) does not count.
+    Computed once per Dataset object (datasets are immutable).
     """
+    with _LOCK:
+        known = _VERSIONS.get(dataset)
+    if known is not None:
+        return known
+    version = _content_hash(dataset)
+    with _LOCK:
+        _VERSIONS[dataset] = version
+    return version
+
+
+def _content_hash(dataset: Dataset) -> str:
     digest = hashlib.sha256()
     for field in dataclasses.fields(dataset):
         value = getattr(dataset, field.name)
@@ -161,8 +196,10 @@ __all__ = [
     "DATABASE_ENV",
     "DATASET_NAME_ENV",
     "data_version",
+    "database_source",
     "is_database_url",
     "network_files",
     "open_dataset",
     "redact_url",
+    "remember_database_source",
 ]
