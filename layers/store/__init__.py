@@ -185,8 +185,16 @@ def _json_bytes(value: object) -> bytes:
 
 
 def _json_default(value: object) -> object:
+    if isinstance(value, np.ndarray):
+        # every element counts (str() of a long array elides the middle with "...")
+        digest = hashlib.sha256(f"{value.dtype}{value.shape}".encode())
+        if value.dtype == object:
+            digest.update(_json_bytes([str(v) for v in value.ravel().tolist()]))
+        else:
+            digest.update(np.ascontiguousarray(value).tobytes())
+        return digest.hexdigest()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, Path):
         return str(value)
     return str(value)

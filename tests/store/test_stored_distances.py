@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,13 @@ def test_app_on_precomputed_database_starts_without_computing(
     _forbid_computing(monkeypatch)
     app = create_app(from_db)
     assert app.server.test_client().get("/").status_code == 200
+
+
+def test_data_version_sees_a_moved_resident_point_in_the_middle(sample_dir):
+    """The cache key must change with any resident point, not only the first and last few."""
+    dataset = load_dataset(sample_dir)
+    xy = dataset.residents.xy.copy()
+    xy[len(xy) // 2, 0] += 1.0
+    moved = dataclasses.replace(dataset, residents=dataclasses.replace(dataset.residents, xy=xy))
+    assert data_version(moved) != data_version(dataset)
+    assert data_version(load_dataset(sample_dir)) == data_version(dataset)
