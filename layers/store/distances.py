@@ -27,6 +27,7 @@ import numpy as np
 from layers._atomic import atomic_write_bytes
 from layers.coverage import DistanceTable, dataset_distance_table
 from layers.dataset import Dataset
+from layers.network import NetworkCache, default_cache_dir
 from layers.store import data_version, database_source
 from layers.store.postgis import cache_root, distance_mode_key, load_distances, save_distances
 from layers.types import DistanceMode
@@ -114,7 +115,9 @@ def distance_table_for(
     arrays stored by ``quartiersatlas db load --precompute``; categories the database lacks are
     computed. Any other dataset uses the file cache in ``cache_dir`` (default
     ``<$QUARTIERSATLAS_CACHE or ~/.cache/quartiersatlas>/distances``), filling it on first use,
-    so that the next process (a new gunicorn worker) reads instead of computing.
+    so that the next process (a new gunicorn worker) reads instead of computing. The walking
+    network's graph (``distance="network"``) is read from the graph cache of
+    :func:`layers.network.default_cache_dir` in both cases.
 
     Parameters
     ----------
@@ -132,9 +135,11 @@ def distance_table_for(
     DistanceTable
         Equal to :func:`layers.coverage.dataset_distance_table` for the same arguments.
     """
-    table = dataset_distance_table(dataset, distance=distance)
     if not use_cache:
-        return table
+        return dataset_distance_table(dataset, distance=distance)
+    # the walking graph is cached too (the CLI's folder), so a worker does not rebuild it
+    network_cache = NetworkCache(maxsize=1, directory=default_cache_dir())
+    table = dataset_distance_table(dataset, distance=distance, network_cache=network_cache)
     source = database_source(dataset)
     if source is not None:
         url, version = source
