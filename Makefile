@@ -1,9 +1,12 @@
 # Two entry points: `make serve` runs the dashboard on the bundled dataset, `make test` runs the
-# tests. Both create the virtual environment and install what they need on first use.
+# tests. Both create the virtual environment on first use; `serve` installs the runtime
+# dependencies only, `test` (and lint, bench) add the test extra (reference libraries, PostGIS
+# driver, gunicorn, browser testing).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 
@@ -12,8 +15,12 @@ PORT   ?= 8050
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(TEST_STAMP)
 
 system-deps-browser:
 	@scripts/install-system-deps.sh browser
@@ -24,16 +31,16 @@ system-deps-all:
 serve: $(STAMP) system-deps-browser
 	$(BIN)/quartiersatlas serve --host $(HOST) --port $(PORT)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(TEST_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) system-deps-all lint
+test: $(TEST_STAMP) system-deps-all lint
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/coverage.py

@@ -6,11 +6,14 @@ Nothing is loaded at import time. For gunicorn use the factory
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from pathlib import Path
 from typing import Any
 
 import dash
+from dash import html
+from dash.development.base_component import Component
 from flask import Flask
 
 from dashboard import figures, ids, leaflet_map, map_context
@@ -18,9 +21,9 @@ from dashboard.context import AppContext, AppOptions, default_user_data_dir
 from dashboard.layout import build_layout
 from dashboard.workspace import WorkspaceSettings
 from dashboard.workspace import install as install_workspaces
+from layers._resources import bundled_dir
 from layers.dataset import Dataset, default_dataset_path, load_dataset
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 EXTENSION_KEY = "quartiersatlas"
 """Key of the :class:`AppContext` in ``app.server.extensions``."""
 
@@ -83,6 +86,13 @@ function(present, exit) {
         }
     } catch (e) {}
     return window.dash_clientside.no_update;
+}
+"""
+
+OPEN_COMPARE_JS = """
+function(hidden) {
+    // mount the compare map (and load plotly.js) the first time the compare view is shown
+    return hidden ? window.dash_clientside.no_update : "on";
 }
 """
 
@@ -184,6 +194,26 @@ def precompress_static(server: Flask, folder: Path) -> None:
         return response
 
 
+def validation_skeleton(layout: Component) -> html.Div:
+    """Every component of ``layout`` that has an id, flat and without its other properties.
+
+    Dash checks each callback's ids and properties against a validation layout; with a layout
+    function it would embed a second full copy of the layout (geometry included) in every page.
+    Each component keeps its type and id, which is all the check reads, so a typo in a callback
+    id is still reported, for a few kilobytes.
+    """
+    skeleton = []
+    for component in [layout, *layout._traverse()]:
+        if not isinstance(component, Component) or getattr(component, "id", None) is None:
+            continue
+        bare = copy.copy(component)
+        for name in list(bare.to_plotly_json()["props"]):  # props and aria-*/data-* attributes
+            if name != "id":
+                delattr(bare, name)
+        skeleton.append(bare)
+    return html.Div(skeleton)
+
+
 def make_options(**options: Any) -> AppOptions:
     """:class:`AppOptions` from keyword options; unknown names raise ``TypeError``."""
     valid = {f.name for f in dataclasses.fields(AppOptions)}
@@ -267,7 +297,7 @@ def create_app(
         __name__,
         server=server,
         title=opts.title or f"Quartiersatlas {dataset.metadata.city}".strip(),
-        assets_folder=str(ASSETS),
+        assets_folder=str(bundled_dir("assets")),
         compress=True,
         serve_locally=True,
         background_callback_manager=background_callback_manager,
@@ -282,6 +312,8 @@ def create_app(
         server, workspace or WorkspaceSettings.from_env(), user_data_dir=opts.user_data_dir
     )
     app.index_string = INDEX
+    # set before the layout function, so that Dash does not embed the full layout as its own
+    app.validation_layout = validation_skeleton(build_layout(ctx, base, compare, state))
     # a function, so that a page load reads the URL's language and state defaults afresh
     app.layout = lambda: build_layout(ctx, base, compare, state)
     server.extensions[EXTENSION_KEY] = ctx
@@ -314,6 +346,12 @@ def create_app(
         prevent_initial_call=True,
     )
     map_context.register(app)
+    app.clientside_callback(
+        OPEN_COMPARE_JS,
+        dash.Output(ids.COMPARE_LAZY, "value"),
+        dash.Input(ids.COMPARE_WRAP, "hidden"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         SHARE_JS,
         dash.Output(ids.SHARE_LINK, "children"),

@@ -28,7 +28,6 @@ from layers.coverage import (
     DistanceTable,
     area_index,
     check_radius,
-    dataset_distance_table,
 )
 from layers.crs import transformer
 from layers.dataset import Dataset
@@ -53,6 +52,7 @@ from layers.results import (
     scenario_distances,
 )
 from layers.store import data_version
+from layers.store.distances import distance_table_for
 
 if TYPE_CHECKING:
     from dashboard.state import ViewState
@@ -106,7 +106,7 @@ class DistanceCache:
         with self._lock:
             table = self._tables.get(key)
             if table is None:
-                table = dataset_distance_table(dataset, distance=mode)  # type: ignore[arg-type]
+                table = distance_table_for(dataset, distance=mode)  # type: ignore[arg-type]
                 self._tables[key] = table
             return table
 

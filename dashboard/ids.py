@@ -58,6 +58,8 @@ MAP_TILES = "map-tiles"
 """Layer group of the online basemap (empty offline)."""
 COMPARE_MAP = "compare-map-graph"
 COMPARE_WRAP = "compare-wrap"
+COMPARE_LAZY = "compare-lazy"
+"""Holds the compare map; its content (and plotly.js) is mounted when the compare view opens."""
 
 # --- side panels ---------------------------------------------------------------------------
 SIDE = "side-panel"

@@ -6,14 +6,14 @@ Everything text-like is built with the current language; static labels carry an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 from dash import dcc, html
 from dash.development.base_component import Component
 
 from dashboard import ids
-from dashboard.i18n import LANGS, dropdown_labels, label, t
+from dashboard.i18n import LANGS, dropdown_labels, fmt_number, label, t
 from dashboard.leaflet_map import initial_map_sent
 from dashboard.state import ViewState
 
@@ -352,6 +352,35 @@ def header(ctx: AppContext, state: ViewState, lang: str) -> html.Header:
     )
 
 
+def lazy_compare_map(compare: go.Figure, state: ViewState) -> dcc.Tabs:
+    """The compare map inside a one-tab ``dcc.Tabs`` that shows nothing until it is opened.
+
+    dcc.Tabs mounts only the selected tab's children, so the Graph (and the 4.8 MB plotly.js it
+    loads) stays out of the first page load; the Graph is still in the layout, so its callbacks
+    keep working while it is unmounted. ``COMPARE_WRAP`` becoming visible selects the tab
+    (a clientside callback in ``dashboard.app``); once mounted it stays.
+    """
+    return dcc.Tabs(
+        id=ids.COMPARE_LAZY,
+        value="on" if state.view == "compare" else "off",
+        className="lazy-tab-headers",
+        parent_className="lazy-tabs",
+        content_className="lazy-tab-content",
+        children=[
+            dcc.Tab(
+                value="on",
+                children=dcc.Graph(
+                    id=ids.COMPARE_MAP,
+                    figure=compare,
+                    config=GRAPH_CONFIG,
+                    style={"height": "100%"},
+                    responsive=True,
+                ),
+            )
+        ],
+    )
+
+
 def map_column(
     ctx: AppContext, base_map: Component, compare: go.Figure, state: ViewState, lang: str
 ) -> html.Section:
@@ -382,13 +411,7 @@ def map_column(
                             html.H3(T("compare_title_right", lang), className="compare-title"),
                             html.Div(
                                 className="qa-map",
-                                children=dcc.Graph(
-                                    id=ids.COMPARE_MAP,
-                                    figure=compare,
-                                    config=GRAPH_CONFIG,
-                                    style={"height": "100%"},
-                                    responsive=True,
-                                ),
+                                children=lazy_compare_map(compare, state),
                             ),
                         ],
                     ),
@@ -469,9 +492,71 @@ def export_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
     )
 
 
+def notes_for(text: str, lang: str) -> list[str]:
+    r"""Paragraphs of a dataset's notes for ``lang``.
+
+    Notes may hold both languages: a line starting with ``DE:`` or ``EN:`` and the lines after
+    it (up to the next marker) belong to that language; lines before any marker and lines with
+    both languages side by side (``… / …``) are always shown.
+
+    Examples
+    --------
+    >>> notes_for("DE: Hallo\nMehr\nEN: Hello\nMore\nA / B", "en")
+    ['Hello', 'More', 'A / B']
+    """
+    out: list[str] = []
+    current: str | None = None
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        head = line[:3].upper()
+        if head in ("DE:", "EN:"):
+            current = head[:2].lower()
+            line = line[3:].strip()
+        elif " / " in line:
+            out.append(line)
+            continue
+        if current is None or current == lang:
+            out.append(line)
+    return out
+
+
+def notes(ctx: AppContext, lang: str) -> list[Any]:
+    """The "Datenstand/Hinweise" panel: dataset notes, the seed-list warning, load warnings."""
+    meta = ctx.dataset.metadata
+    out: list[Any] = [html.P(t("notes_seed", lang), className="note-seed")]
+    out.extend(html.P(p) for p in notes_for(meta.notes, lang))
+    n_unlocated = len(ctx.dataset.unlocated_facilities)
+    if n_unlocated:
+        out.append(html.P(t("notes_unlocated", lang, n=fmt_number(n_unlocated, lang))))
+    dated = [s for s in meta.sources if s.date or s.licence or s.attribution]
+    if dated:
+        out.append(
+            html.Ul(
+                [
+                    html.Li(
+                        " · ".join(
+                            x
+                            for x in (
+                                s.layer,
+                                s.attribution or s.source or s.file,
+                                s.licence,
+                                s.date,
+                            )
+                            if x
+                        )
+                    )
+                    for s in meta.sources
+                ],
+                className="sources",
+            )
+        )
+    return out
+
+
 def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
     """Profile / what-if / coordinator panels, data notes, methods and upload."""
-    from dashboard.callbacks.language import notes
     from dashboard.callbacks.profile import profile_children, profile_key
 
     cats = [{"label": label(c, lang), "value": c.id} for c in ctx.dataset.categories]

@@ -13,6 +13,7 @@ import pandas as pd
 from pyproj import CRS
 
 from layers._readers import ROW, PointLayer, clean_text, read_layer, read_points, resolve_columns
+from layers._resources import bundled_dir
 from layers._validate import Issue, IssueCollector, did_you_mean, valid_list
 from layers.areas import (
     PLANNING_AREA_COLUMNS,
@@ -141,7 +142,7 @@ def default_dataset_path() -> Path:
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "data" / "karlsruhe"
+    return bundled_dir("data") / "karlsruhe"
 
 
 def load_dataset(path: str | Path) -> Dataset:

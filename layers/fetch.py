@@ -38,6 +38,7 @@ from tqdm import tqdm
 
 from layers import __version__
 from layers._atomic import atomic_directory
+from layers._resources import bundled_dir
 from layers.errors import FetchError, SourceCatalogueError, StoreError
 
 SourceKind = Literal["facilities", "population"]
@@ -158,7 +159,7 @@ class FetchReport:
 
 def sources_dir() -> Path:
     """Folder of the project's source catalogues (``data/sources``)."""
-    return Path(__file__).resolve().parent.parent / "data" / "sources"
+    return bundled_dir("data") / "sources"
 
 
 def available_cities(folder: Path | None = None) -> tuple[str, ...]:

@@ -180,3 +180,11 @@ def berlin_variant_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp_path_factory.mktemp("berlin_variant"),
         REPO_ROOT / "tests" / "data" / "berlin_variant" / "dataset.toml",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Caches (stored distances, database files) go to a folder of this test run, not ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QUARTIERSATLAS_CACHE", str(tmp_path_factory.mktemp("qa-cache")))
+        yield

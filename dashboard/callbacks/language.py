@@ -5,76 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import dash
-from dash import ALL, Input, Output, html
+from dash import ALL, Input, Output
 
 from dashboard import ids, layout
-from dashboard.i18n import check_lang, dropdown_labels, fmt_number, label, t
+from dashboard.i18n import check_lang, dropdown_labels, label, t
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
-
-
-def notes_for(text: str, lang: str) -> list[str]:
-    r"""Paragraphs of a dataset's notes for ``lang``.
-
-    Notes may hold both languages: a line starting with ``DE:`` or ``EN:`` and the lines after
-    it (up to the next marker) belong to that language; lines before any marker and lines with
-    both languages side by side (``… / …``) are always shown.
-
-    Examples
-    --------
-    >>> notes_for("DE: Hallo\nMehr\nEN: Hello\nMore\nA / B", "en")
-    ['Hello', 'More', 'A / B']
-    """
-    out: list[str] = []
-    current: str | None = None
-    for raw in (text or "").splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        head = line[:3].upper()
-        if head in ("DE:", "EN:"):
-            current = head[:2].lower()
-            line = line[3:].strip()
-        elif " / " in line:
-            out.append(line)
-            continue
-        if current is None or current == lang:
-            out.append(line)
-    return out
-
-
-def notes(ctx: AppContext, lang: str) -> list[Any]:
-    """The "Datenstand/Hinweise" panel: dataset notes, the seed-list warning, load warnings."""
-    meta = ctx.dataset.metadata
-    out: list[Any] = [html.P(t("notes_seed", lang), className="note-seed")]
-    out.extend(html.P(p) for p in notes_for(meta.notes, lang))
-    n_unlocated = len(ctx.dataset.unlocated_facilities)
-    if n_unlocated:
-        out.append(html.P(t("notes_unlocated", lang, n=fmt_number(n_unlocated, lang))))
-    dated = [s for s in meta.sources if s.date or s.licence or s.attribution]
-    if dated:
-        out.append(
-            html.Ul(
-                [
-                    html.Li(
-                        " · ".join(
-                            x
-                            for x in (
-                                s.layer,
-                                s.attribution or s.source or s.file,
-                                s.licence,
-                                s.date,
-                            )
-                            if x
-                        )
-                    )
-                    for s in meta.sources
-                ],
-                className="sources",
-            )
-        )
-    return out
 
 
 def texts(ctx: AppContext, lang: str, keys: list[str]) -> dict[str, Any]:
@@ -93,7 +30,7 @@ def texts(ctx: AppContext, lang: str, keys: list[str]) -> dict[str, Any]:
         "group": layout.group_options(ctx, lang),
         "scenario_category": cats,
         "placeholder": t("address_placeholder", lang),
-        "notes": notes(ctx, lang),
+        "notes": layout.notes(ctx, lang),
         "methods": t("methods_text", lang, n=ctx.options.small_count_threshold),
         "upload_help": t(
             "upload_help",

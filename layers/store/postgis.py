@@ -42,7 +42,7 @@ from layers.catalogue import Category, Group
 from layers.dataset import Dataset, LayerSource, Metadata, NetworkSpec
 from layers.errors import StoreError
 from layers.residents import ResidentPoints
-from layers.store import data_version, network_files, redact_url
+from layers.store import data_version, network_files, redact_url, remember_database_source
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,24 @@ def _conninfo(url: str) -> str:
     return re.sub(r"^postgres(?:ql)?\+\w+://", "postgresql://", url)
 
 
+def require_psycopg() -> Any:
+    """The ``psycopg`` module; it is an optional dependency (the ``postgis`` extra).
+
+    Raises
+    ------
+    StoreError
+        If psycopg is not installed, saying how to install it.
+    """
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise StoreError(
+            "the PostgreSQL/PostGIS store needs psycopg, which is not installed; install it "
+            "with `pip install 'quartiersatlas[postgis]'` (or `pip install 'psycopg[binary]'`)"
+        ) from exc
+    return psycopg
+
+
 @contextlib.contextmanager
 def connect(url: str, *, autocommit: bool = False) -> Iterator[Any]:
     """Open a connection to ``url``; failures become :class:`StoreError` naming the server.
@@ -119,9 +137,9 @@ def connect(url: str, *, autocommit: bool = False) -> Iterator[Any]:
     ------
     StoreError
         "database unreachable at …" when the server does not answer, or the server's message
-        when it refuses the connection.
+        when it refuses the connection, or if psycopg is not installed.
     """
-    import psycopg
+    psycopg = require_psycopg()
 
     try:
         conn = psycopg.connect(
@@ -619,7 +637,7 @@ def load_dataset_from_db(url: str, *, name: str | None = None) -> Dataset:
     StoreError
         If the database is unreachable, holds no dataset or not the one asked for.
     """
-    import psycopg
+    psycopg = require_psycopg()
 
     for attempt in range(3):
         try:
@@ -633,8 +651,6 @@ def load_dataset_from_db(url: str, *, name: str | None = None) -> Dataset:
 
 
 def _read(url: str, name: str | None) -> Dataset:
-    import psycopg
-
     with connect(url) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         schema = _current_schema(conn, url, name)
@@ -652,8 +668,9 @@ def _read(url: str, name: str | None) -> Dataset:
                 schema=schema,
             )
         ).fetchall()
-    _ = psycopg  # imported for the retry check of the caller
-    return _build_dataset(meta, frames, files, version)
+    dataset = _build_dataset(meta, frames, files, version)
+    remember_database_source(dataset, url, version)
+    return dataset
 
 
 def _current_schema(conn: Any, url: str, name: str | None) -> str:

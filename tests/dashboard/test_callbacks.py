@@ -9,7 +9,7 @@ import dash
 import pytest
 from dash import html
 
-from dashboard import ids
+from dashboard import ids, layout
 from dashboard.callbacks import coordinator, language, profile, scenario, upload
 from dashboard.callbacks import map as map_cb
 from dashboard.callbacks.panels import PANELS, panel_triggers
@@ -461,7 +461,7 @@ def test_language_texts(tiny_ctx):
     out = language.texts(tiny_ctx, "en", ["year", "categories"])
     assert out["i18n"] == ["Year", "Services"]
     assert out["level"][1]["label"] == "Planning areas (proposal)"
-    notes = text_of(language.notes(tiny_ctx, "de"))
+    notes = text_of(layout.notes(tiny_ctx, "de"))
     assert "Testdaten: <b>nicht</b> echt." in notes  # shown as text, not HTML
     assert "unvollständige Startliste" in notes
     assert "„Eigene Einrichtungsliste“" in notes  # where to act, in the planner's words
@@ -592,9 +592,9 @@ def test_compare_view_has_a_table_for_each_map(tiny_ctx, base):
 
 def test_notes_are_shown_in_the_chosen_language():
     text = "DE: Startliste.\nWohnorte: wenige.\nEN: Seed list.\nResidents: few.\nA: x / B: y"
-    assert language.notes_for(text, "de") == ["Startliste.", "Wohnorte: wenige.", "A: x / B: y"]
-    assert language.notes_for(text, "en") == ["Seed list.", "Residents: few.", "A: x / B: y"]
-    assert language.notes_for("Nur Deutsch.", "en") == ["Nur Deutsch."]
+    assert layout.notes_for(text, "de") == ["Startliste.", "Wohnorte: wenige.", "A: x / B: y"]
+    assert layout.notes_for(text, "en") == ["Seed list.", "Residents: few.", "A: x / B: y"]
+    assert layout.notes_for("Nur Deutsch.", "en") == ["Nur Deutsch."]
 
 
 def test_uploaded_layer_is_drawn(tiny_ctx, base):

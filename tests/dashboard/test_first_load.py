@@ -1,0 +1,64 @@
+"""The page carries a small validation skeleton, and every callback id exists in the layout."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash.development.base_component import Component
+
+from dashboard.app import create_app, validation_skeleton
+
+
+def _ids(component: Component) -> set[str]:
+    found = set()
+    for c in [component, *component._traverse()]:
+        if isinstance(c, Component) and getattr(c, "id", None) is not None:
+            found.add(json.dumps(c.id, sort_keys=True) if isinstance(c.id, dict) else c.id)
+    return found
+
+
+@pytest.fixture(scope="module")
+def app(tiny_dataset, tmp_path_factory):
+    return create_app(tiny_dataset, user_data_dir=tmp_path_factory.mktemp("userdata"))
+
+
+def test_skeleton_keeps_every_id_and_type_but_no_content(app):
+    full = app.layout()
+    skeleton = validation_skeleton(full)
+    assert _ids(skeleton) == _ids(full)
+    full_types = {str(c.id): type(c) for c in [full, *full._traverse()] if getattr(c, "id", None)}
+    for bare in skeleton.children:
+        assert type(bare) is full_types[str(bare.id)]
+        assert set(bare.to_plotly_json()["props"]) == {"id"}
+
+
+def test_index_page_embeds_the_skeleton_not_the_layout(app):
+    page = app.server.test_client().get("/").get_data(as_text=True)
+    layout = app.server.test_client().get("/_dash-layout").get_data(as_text=True)
+    assert '"validation_layout"' in page
+    assert '"coordinates"' in layout and '"coordinates"' not in page  # no geometry twice
+    assert len(page) < 0.5 * len(layout)
+
+
+def test_every_callback_id_is_in_the_layout(app):
+    """Catches a typo in a callback's Input/Output/State id without a browser."""
+    static_ids = {i for i in _ids(app.validation_layout) if not i.startswith("{")}
+    pattern_types = {
+        json.loads(i)["type"] for i in _ids(app.validation_layout) if i.startswith("{")
+    }
+    for key, callback in app.callback_map.items():
+        deps = [*callback["inputs"], *callback["state"]]
+        outputs = key.strip(".")
+        for dep in deps:
+            dep_id = dep["id"]
+            if dep_id.startswith("{"):
+                assert json.loads(dep_id)["type"] in pattern_types, dep_id
+            else:
+                assert dep_id in static_ids, (
+                    f"callback input/state id {dep_id!r} is not in the layout"
+                )
+        for out in outputs.split("..."):
+            out_id = out.split("@")[0].rsplit(".", 1)[0]
+            if out_id and not out_id.startswith("{"):
+                assert out_id in static_ids, f"callback output id {out_id!r} is not in the layout"
