@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from layers._atomic import atomic_write_bytes
+from layers._text import neutralise_cell, neutralise_frame
 from layers.errors import ExportError, ParameterError
 
 PageFormat = Literal["a4", "16:9"]
@@ -60,9 +61,6 @@ PAGE_SIZE_PX: Mapping[PageFormat, tuple[int, int]] = {
 
 EXPORT_FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 """Fonts Chromium finds on a Debian machine (the app's web font is not installed there)."""
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-"""A spreadsheet cell starting with one of these may be run as a formula (CSV injection)."""
 
 CSV_BOM = "\ufeff"
 
@@ -145,41 +143,6 @@ def check_suffix(out: str | os.PathLike[str], valid: Sequence[str], *, what: str
 
 # ---------------------------------------------------------------------------------------------
 # Tables
-
-
-def neutralise_cell(value: Any) -> Any:
-    """Make one table cell safe to open in a spreadsheet (OWASP CSV injection).
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
-    so spreadsheets show it as text instead of running it as a formula. Numbers, booleans and
-    missing values are returned unchanged, so negative numbers stay numbers.
-
-    Examples
-    --------
-    >>> neutralise_cell("=1+2")
-    "'=1+2"
-    >>> neutralise_cell(-3.5)
-    -3.5
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``frame`` with every text cell (and column name) neutralised.
-
-    Numeric columns are left untouched; text and mixed (object) columns go through
-    :func:`neutralise_cell` cell by cell.
-    """
-    out = frame.copy()
-    out.columns = [neutralise_cell(str(c)) for c in out.columns]
-    for position in range(out.shape[1]):
-        column = out.iloc[:, position]
-        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-            continue
-        out.isetitem(position, column.map(neutralise_cell, na_action="ignore"))
-    return out
 
 
 def table_csv_bytes(
@@ -399,7 +362,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CSV_BOM",
-    "FORMULA_PREFIXES",
     "IMAGE_FORMATS",
     "PAGE_FORMATS",
     "PAGE_SIZE_PX",
