@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from layers.errors import CrsError
 
 WGS84 = CRS.from_epsg(4326)
 """Geographic CRS of GPS coordinates, web maps and the ``lat``/``lon`` columns."""
+
+
+@functools.lru_cache(maxsize=64)
+def transformer(source: str, target: str) -> Transformer:
+    """A cached, thread-safe-to-share ``always_xy`` transformer from ``source`` to ``target`` CRS."""
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
 def parse_crs(value: str | int | CRS, *, source: str = "crs") -> CRS:
