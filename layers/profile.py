@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from layers._validate import did_you_mean, valid_list
+from layers._validate import did_you_mean, normalise_district_id, valid_list
 from layers.demography import (
     CITY_AREA_ID,
     COMPOSITE_GROUPS,
@@ -88,7 +88,7 @@ def _ordered_groups(dataset: Dataset, population: pd.DataFrame) -> list[str]:
 def resolve_area(mapping: pd.DataFrame, area_id: str, *, level: Level) -> str:
     """Return the area id as the mapping spells it, or raise listing the valid ids.
 
-    All-digit ids match without leading zeros (``8`` finds ``08``).
+    Ids match by :func:`layers._validate.normalise_district_id` (``8`` finds ``08``).
 
     Raises
     ------
@@ -99,10 +99,10 @@ def resolve_area(mapping: pd.DataFrame, area_id: str, *, level: Level) -> str:
     if str(area_id) in areas:
         return str(area_id)
     text = str(area_id).strip()
-    if text.isdigit():
-        for candidate in areas:
-            if candidate.isdigit() and int(candidate) == int(text):
-                return candidate
+    wanted = normalise_district_id(text)
+    for candidate in areas:
+        if normalise_district_id(candidate) == wanted:
+            return candidate
     names = dict(
         zip(mapping["area_id"].astype(str), mapping["area_name"].astype(str), strict=False)
     )
