@@ -28,14 +28,14 @@ from layers.errors import MissingColumnError, ParameterError
 Normalisation = Literal["minmax", "zscore"]
 NORMALISATIONS: tuple[Normalisation, ...] = ("minmax", "zscore")
 
-DEMOGRAPHIC_COMPONENTS: tuple[tuple[str, str, str], ...] = (
-    ("growth_under_6", "under_6", "Veränderung Kinder unter 6 Jahren (%)"),
-    ("growth_under_18", "under_18", "Veränderung Kinder und Jugendliche unter 18 Jahren (%)"),
-    ("growth_65_plus", "65_plus", "Veränderung Menschen ab 65 Jahren (%)"),
+DEMOGRAPHIC_COMPONENTS: tuple[tuple[str, str], ...] = (
+    ("growth_under_6", "under_6"),
+    ("growth_under_18", "under_18"),
+    ("growth_65_plus", "65_plus"),
 )
-"""(component id, population group, German label) of the age-group components."""
+"""(component id, population group) of the age-group components."""
 
-FALLBACK_COMPONENT = ("growth_total", "total", "Veränderung Gesamtbevölkerung (%)")
+FALLBACK_COMPONENT = ("growth_total", "total")
 """Used only when none of :data:`DEMOGRAPHIC_COMPONENTS` is available."""
 
 DEMOGRAPHY_WEIGHT = 0.5
@@ -44,6 +44,13 @@ COVERAGE_WEIGHT = 0.5
 
 COVERAGE_SHARE_COLUMNS = ("covered_share", "share", "coverage_share")
 """Accepted names of the coverage share column (a fraction 0…1 of residents covered)."""
+
+COMPONENT_COLUMNS = ("component", "kind", "subject", "available", "weight", "note", "note_params")
+"""Columns of :attr:`NeedIndex.components`."""
+
+NOTE_IDS = ("group_missing", "group_no_values", "areas_without_value")
+"""Ids of the component notes; their parameters are in ``note_params`` (texts: the dashboard's
+translation catalogue, ``dashboard.i18n``)."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,10 @@ class NeedIndex:
         ``<id>`` (raw value) and ``<id>_norm`` (normalised), ``components_used``, ``score``,
         ``rank`` (1 = highest need).
     components
-        One row per component considered: ``component``, ``label_de``, ``kind``
-        (``demography``/``coverage``), ``available``, ``weight``, ``note``.
+        One row per component considered (:data:`COMPONENT_COLUMNS`): ``component``, ``kind``
+        (``demography``/``coverage``), ``subject`` (the population group or the category id),
+        ``available``, ``weight``, ``note`` (one of :data:`NOTE_IDS`, or ``""``) and
+        ``note_params`` (a dict). No display text: labels and notes are rendered from these ids.
     normalisation, year_from, year_to
         How and for which period the index was computed.
     """
@@ -116,7 +125,6 @@ def need_index(
     coverage: pd.DataFrame | None = None,
     weights: Mapping[str, float] | None = None,
     normalisation: Normalisation = "minmax",
-    category_labels: Mapping[str, str] | None = None,
 ) -> NeedIndex:
     """Compute the need index per area from demographic change and coverage shares.
 
@@ -139,8 +147,6 @@ def need_index(
         leaves a component out of the score.
     normalisation
         ``"minmax"`` (0…1, score 0…100) or ``"zscore"`` (score = weighted mean z-score).
-    category_labels
-        Display labels of the coverage categories (default: their ids).
 
     Returns
     -------
@@ -166,18 +172,24 @@ def need_index(
     raw: dict[str, pd.Series] = {}
     info: list[dict[str, object]] = []
 
-    def demographic(component: str, group: str, label: str) -> bool:
+    def record(
+        component: str, group: str, available: bool, note_id: str = "", **params: object
+    ) -> bool:
+        info.append(
+            {
+                "component": component,
+                "kind": "demography",
+                "subject": group,
+                "available": available,
+                "note": note_id,
+                "note_params": {"group": group, **params} if note_id else {},
+            }
+        )
+        return available
+
+    def demographic(component: str, group: str) -> bool:
         if group not in groups:
-            info.append(
-                {
-                    "component": component,
-                    "label_de": label,
-                    "kind": "demography",
-                    "available": False,
-                    "note": f"Gruppe '{group}' nicht in den Daten",
-                }
-            )
-            return False
+            return record(component, group, False, "group_missing")
         table = change_table(
             population,
             mapping,
@@ -192,33 +204,20 @@ def need_index(
             known = population.loc[
                 (population["group"] == group) & population["value"].notna(), "year"
             ]
-            years_known = ", ".join(str(y) for y in sorted({int(y) for y in known}))
-            reason = (
-                f"Gruppe '{group}' hat keine Werte für {year_from} und {year_to} "
-                f"(Jahre mit Werten: {years_known or 'keine'})"
+            return record(
+                component,
+                group,
+                False,
+                "group_no_values",
+                year_from=int(year_from),
+                year_to=int(year_to),
+                years=sorted({int(y) for y in known}),
             )
-            info.append(
-                {
-                    "component": component,
-                    "label_de": label,
-                    "kind": "demography",
-                    "available": False,
-                    "note": reason,
-                }
-            )
-            return False
         raw[component] = values
         missing = int(values.isna().sum())
-        info.append(
-            {
-                "component": component,
-                "label_de": label,
-                "kind": "demography",
-                "available": True,
-                "note": f"{missing} Gebiet(e) ohne Wert" if missing else "",
-            }
-        )
-        return True
+        if missing:
+            return record(component, group, True, "areas_without_value", n=missing)
+        return record(component, group, True)
 
     found = [demographic(*spec) for spec in DEMOGRAPHIC_COMPONENTS]
     if not any(found):
@@ -226,18 +225,17 @@ def need_index(
     if coverage is not None:
         for component, values in _coverage_components(coverage, area_order).items():
             raw[component] = values
-            category = component.removeprefix("uncovered_")
-            category = (category_labels or {}).get(category, category)
             info.append(
                 {
                     "component": component,
-                    "label_de": f"Anteil nicht versorgter Einwohner, {category} (%)",
                     "kind": "coverage",
+                    "subject": component.removeprefix("uncovered_"),
                     "available": True,
                     "note": "",
+                    "note_params": {},
                 }
             )
-    components = pd.DataFrame(info, columns=["component", "label_de", "kind", "available", "note"])
+    components = pd.DataFrame(info, columns=[c for c in COMPONENT_COLUMNS if c != "weight"])
     default = _default_weights(components)
     chosen = dict(default)
     if weights:
@@ -279,7 +277,7 @@ def need_index(
     table["rank"] = table["score"].rank(ascending=False, method="min").astype("Int64")
     return NeedIndex(
         table=table,
-        components=components[["component", "label_de", "kind", "available", "weight", "note"]],
+        components=components[list(COMPONENT_COLUMNS)],
         normalisation=normalisation,
         year_from=int(year_from),
         year_to=int(year_to),

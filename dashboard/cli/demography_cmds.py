@@ -18,6 +18,7 @@ from dashboard.cli._common import (
     reports_errors,
     to_json,
 )
+from dashboard.profile_text import need_component_note, need_components
 from layers.demography import (
     TOTAL_GROUP,
     available_years,
@@ -36,6 +37,7 @@ from layers.planning import (
     read_planning_areas,
 )
 from layers.population import check_group
+from layers.profile import data_labels
 from layers.projection import PROJECTION_LABEL, extend_population, fit_trends, projection_label
 from layers.types import LEVELS
 
@@ -547,11 +549,11 @@ def need_cmd(
         coverage=coverage,
         weights=parsed or None,
         normalisation=normalisation,  # type: ignore[arg-type]
-        category_labels={c.id: c.label_de for c in dataset.categories},
     )
-    for comp in index.components.itertuples(index=False):
-        if not comp.available:
-            _note(f"component {comp.component} not available: {comp.note}")
+    components = index.components.to_dict("records")
+    for comp in components:
+        if not comp["available"]:
+            _note(f"component {comp['component']} not available: {need_component_note(comp)}")
     if level == "planning_area" and dataset.planning_areas_proposal:
         _note("the planning areas are a computed proposal (Vorschlag), not an official mapping")
     table = index.table
@@ -564,17 +566,20 @@ def need_cmd(
         "year_to": index.year_to,
         "normalisation": index.normalisation,
         "radius_m": None if no_coverage else radius_m,
-        "components": [
-            {
-                "component": c.component,
-                "label": c.label_de,
-                "kind": c.kind,
-                "available": bool(c.available),
-                "weight": _number(c.weight, 4),
-                "note": c.note or None,
-            }
-            for c in index.components.itertuples(index=False)
-        ],
+        "components": need_components(
+            [
+                {
+                    "component": c["component"],
+                    "subject": c["subject"],
+                    "kind": c["kind"],
+                    "available": bool(c["available"]),
+                    "weight": _number(c["weight"], 4),
+                    "note": need_component_note(c),
+                }
+                for c in components
+            ],
+            data_labels(dataset),
+        ),
         "rows": [
             {k: (_number(v) if isinstance(v, float) else v) for k, v in row.items()}
             | {"rank": None if pd.isna(row["rank"]) else int(row["rank"])}
@@ -658,6 +663,7 @@ def profile_cmd(
     Population trend per group, age structure, facilities per category (per 1,000 residents),
     coverage shares, need-index components, programme status, planning-area label and sources.
     """
+    from dashboard.profile_text import localise_profile
     from layers.profile import area_profile
 
     if fmt is None:
@@ -673,12 +679,13 @@ def profile_cmd(
         compute_coverage=not no_coverage,
         need_weights=parsed or None,
     )
-    for note in profile["notes"]:
+    text = localise_profile(profile)
+    for note in text["notes"]:
         _note(note)
     if fmt == "pdf":
         _render_pdf(profile, out)
         return
-    emit(to_json(profile), out)
+    emit(to_json(text), out)
 
 
 __all__ = ["CHANGE_COLUMNS", "change_cmd", "need_cmd", "profile_cmd", "propose_cmd", "validate_cmd"]
