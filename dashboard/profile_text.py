@@ -157,14 +157,21 @@ def _per_category(section: Mapping[str, Any], labels: Labels, lang: str) -> dict
 def need_components(
     components: list[Mapping[str, Any]], labels: Labels, lang: str = DEFAULT_LANG
 ) -> list[dict[str, Any]]:
-    """Need components with a ``label`` after ``component``, notes as text, no ``subject``."""
+    """Need components with a ``label`` after ``component``, notes as text, no ``subject``.
+
+    ``components`` are rows of ``layers.need.NeedIndex.components`` (note id and
+    ``note_params``) or of a profile's ``need_index`` (note as ``{"id", "params"}``).
+    """
     out = []
     for component in components:
         row = _with_label(component, "component", need_component_label(component, labels, lang))
         row.pop("subject", None)
-        row.pop("note_params", None)
         note = component.get("note")
-        row["note"] = note_text(note, lang) if isinstance(note, Mapping) else note or None
+        if isinstance(note, Mapping):
+            row["note"] = note_text(note, lang)
+        else:
+            row["note"] = need_component_note(component, lang)
+        row.pop("note_params", None)
         out.append(row)
     return out
 

@@ -574,7 +574,8 @@ def need_cmd(
                     "kind": c["kind"],
                     "available": bool(c["available"]),
                     "weight": _number(c["weight"], 4),
-                    "note": need_component_note(c),
+                    "note": c["note"],
+                    "note_params": c["note_params"],
                 }
                 for c in components
             ],
