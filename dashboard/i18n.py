@@ -379,6 +379,12 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "export_busy": ("Export wird erstellt …", "Preparing the export …"),
         "export_done": ("Heruntergeladen: {name}", "Downloaded: {name}"),
         "area_id": ("Gebiets-ID", "Area ID"),
+        # words of export file names (lower case, no spaces)
+        "file_map": ("karte", "map"),
+        "file_change": ("wandel", "change"),
+        "file_profile": ("profil", "profile"),
+        "file_table": ("tabelle", "table"),
+        "file_coverage": ("versorgung", "coverage"),
         # the one-page profile sheet (PDF)
         "sheet_profile": ("Gebietsprofil", "Area profile"),
         "sheet_district": ("Stadtteil", "District"),
@@ -543,6 +549,31 @@ def fmt_distance(metres: float, lang: str = DEFAULT_LANG) -> str:
     return f"{fmt_number(float(metres) / 1000, lang, decimals=1)} km"
 
 
+def plotly_separators(lang: str = DEFAULT_LANG) -> str:
+    """Plotly's ``layout.separators`` for the locale: decimal mark, then thousands separator.
+
+    Examples
+    --------
+    >>> plotly_separators("de"), plotly_separators("en")
+    (',.', '.,')
+    """
+    return "".join(_MARKS[check_lang(lang)])
+
+
+def csv_dialect(lang: str = DEFAULT_LANG) -> tuple[str, str]:
+    """Field separator and decimal mark of a CSV for the locale's spreadsheet.
+
+    German Excel reads ``;`` and a decimal comma, English ``,`` and a decimal point.
+
+    Examples
+    --------
+    >>> csv_dialect("de"), csv_dialect("en")
+    ((';', ','), (',', '.'))
+    """
+    decimal = _MARKS[check_lang(lang)][0]
+    return ("," if decimal == "." else ";"), decimal
+
+
 def fmt_date(date: dt.date, lang: str = DEFAULT_LANG) -> str:
     """Format a calendar date for the locale (``06.12.2026`` / ``2026-12-06``).
 
@@ -609,7 +640,19 @@ def label(item: object, lang: str) -> str:
     >>> label(default_group("under_18"), "en")
     'under 18 years'
     """
-    item_id = getattr(item, "id", "")
-    de = getattr(item, "label_de", "") or item_id
-    en = getattr(item, "label_en", "") or de
+    return data_label(
+        getattr(item, "id", ""), getattr(item, "label_de", ""), getattr(item, "label_en", ""), lang
+    )
+
+
+def data_label(item_id: str, label_de: str | None, label_en: str | None, lang: str) -> str:
+    """Pick a dataset's own label in ``lang``: German else the id; English else German.
+
+    Examples
+    --------
+    >>> data_label("care", "Pflege", "", "en")
+    'Pflege'
+    """
+    de = label_de or item_id
+    en = label_en or de
     return en if lang == "en" else de

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dashboard.i18n import DEFAULT_LANG, TEXT, check_lang, label, t
+from dashboard.i18n import DEFAULT_LANG, TEXT, data_label, label, t
 from layers.catalogue import default_group
 
 Labels = Mapping[str, Mapping[str, Mapping[str, str]]]
@@ -25,9 +25,7 @@ PROPOSAL_MARKERS = tuple(dict.fromkeys(TEXT["proposal"]))
 
 
 def _data_label(entry: Mapping[str, str], item_id: str, lang: str) -> str:
-    # the same fallbacks as dashboard.i18n.label: German, else the id; English, else German
-    german = entry.get("de") or item_id
-    return (entry.get("en") or german) if check_lang(lang) == "en" else german
+    return data_label(item_id, entry.get("de"), entry.get("en"), lang)
 
 
 def group_label(labels: Labels, group: str, lang: str = DEFAULT_LANG) -> str:

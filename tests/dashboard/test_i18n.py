@@ -12,10 +12,13 @@ from dashboard.export import source_line as export_source_line
 from dashboard.i18n import (
     TEXT,
     check_lang,
+    csv_dialect,
+    data_label,
     fmt_date,
     fmt_distance,
     fmt_number,
     fmt_percent,
+    plotly_separators,
     source_line,
     t,
 )
@@ -121,3 +124,11 @@ def test_export_source_line_adds_the_date_and_extra():
     )
     assert export_source_line(sources, lang="en", created=created).endswith("· Created: 2026-12-06")
     assert fmt_date(created, "en") == "2026-12-06"
+
+
+def test_locale_formats_for_charts_and_csv():
+    assert (plotly_separators("de"), plotly_separators("en")) == (",.", ".,")
+    assert csv_dialect("de") == (";", ",") and csv_dialect("en") == (",", ".")
+    assert csv_dialect("fr") == csv_dialect("de")  # unknown languages fall back to German
+    assert data_label("x", "", "", "en") == "x"
+    assert data_label("x", "Pflege", "Care", "en") == "Care"
