@@ -31,7 +31,6 @@ ADJACENCY_TOLERANCE_M = 1.0
 
 PROPOSAL_ID_PREFIX = "PG"
 PROPOSAL_NAME = "Planungsgebiet {number} (Vorschlag)"
-PROPOSAL_LABEL = "Vorschlag"
 
 DEFAULT_RESTARTS = 24
 """Seeded region-growing starts of :func:`propose_planning_areas` for up to 100 units."""
@@ -388,21 +387,6 @@ def _empty_mapping() -> pd.DataFrame:
     return pd.DataFrame(
         columns=["district_id", "planning_area", "planning_area_name", "coordinator"]
     )
-
-
-def planning_area_label(name: str, *, proposal: bool) -> str:
-    """Return the display label of an area: the name, with "(Vorschlag)" for a proposal.
-
-    Examples
-    --------
-    >>> planning_area_label("Nord", proposal=True)
-    'Nord (Vorschlag)'
-    >>> planning_area_label("Planungsgebiet 1 (Vorschlag)", proposal=True)
-    'Planungsgebiet 1 (Vorschlag)'
-    """
-    if proposal and PROPOSAL_LABEL not in name:
-        return f"{name} ({PROPOSAL_LABEL})"
-    return name
 
 
 # --------------------------------------------------------------------------------------------
