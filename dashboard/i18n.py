@@ -233,6 +233,11 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Change in total population (%)",
         ),
         "need_growth": ("Veränderung {group} (%)", "Change in {group} (%)"),
+        "measure_stadtteilkoordination": ("Stadtteilkoordination", "District coordination"),
+        "measure_buergerzentrum": (
+            "Bürgerzentrum / Stadtteilhaus",
+            "Community centre / neighbourhood house",
+        ),
         "need_uncovered": (
             "Anteil nicht versorgter Einwohner, {category} (%)",
             "Share of residents not covered, {category} (%)",

@@ -78,6 +78,18 @@ def note_text(note: Mapping[str, Any] | None, lang: str = DEFAULT_LANG) -> str |
     return t(f"note_{note['id']}", lang, **params)
 
 
+def measure_label(measure: str, lang: str = DEFAULT_LANG) -> str:
+    """Label of a programme measure id (the id itself when the catalogue does not know it).
+
+    Examples
+    --------
+    >>> measure_label("stadtteilkoordination", "en"), measure_label("eigene_massnahme")
+    ('District coordination', 'eigene_massnahme')
+    """
+    key = f"measure_{measure}"
+    return t(key, lang) if key in TEXT else measure
+
+
 def need_component_label(
     component: Mapping[str, Any], labels: Labels, lang: str = DEFAULT_LANG
 ) -> str:
@@ -99,14 +111,19 @@ def need_component_note(component: Mapping[str, Any], lang: str = DEFAULT_LANG) 
     return note_text({"id": note_id, "params": component.get("note_params") or {}}, lang)
 
 
+def _with_field(record: Mapping[str, Any], after: str, name: str, value: Any) -> dict[str, Any]:
+    """A copy of ``record`` with ``name: value`` placed right after the key ``after``."""
+    out: dict[str, Any] = {}
+    for key, old in record.items():
+        out[key] = old
+        if key == after:
+            out[name] = value
+    return out
+
+
 def _with_label(record: Mapping[str, Any], after: str, text: str) -> dict[str, Any]:
     """A copy of ``record`` with ``label`` placed right after the key ``after``."""
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        out[key] = value
-        if key == after:
-            out["label"] = text
-    return out
+    return _with_field(record, after, "label", text)
 
 
 def _area(area: Mapping[str, Any], lang: str) -> dict[str, Any]:
@@ -200,6 +217,10 @@ def localise_profile(profile: Mapping[str, Any], lang: str = DEFAULT_LANG) -> di
         "facilities": _per_category(profile["facilities"], labels, lang),
         "coverage": _per_category(profile["coverage"], labels, lang),
         "need_index": _need(profile.get("need_index") or {}, labels, lang),
+        "programme": [
+            _with_field(p, "measure", "measure_label", measure_label(str(p.get("measure")), lang))
+            for p in profile.get("programme") or []
+        ],
     }
     out.pop("labels", None)
     return out
@@ -209,6 +230,7 @@ __all__ = [
     "category_label",
     "group_label",
     "localise_profile",
+    "measure_label",
     "need_component_label",
     "need_component_note",
     "need_components",

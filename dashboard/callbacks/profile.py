@@ -19,6 +19,7 @@ from dashboard.profile_text import (
     Labels,
     category_label,
     group_label,
+    measure_label,
     need_component_label,
     note_text,
     proposal_name,
@@ -226,7 +227,7 @@ def _programme(prof: dict[str, Any], lang: str) -> list[Any]:
             " · ".join(
                 str(x)
                 for x in (
-                    p.get("measure_label") or p.get("measure"),
+                    measure_label(str(p.get("measure")), lang),
                     p.get("district_name"),
                     f"{t('since', lang)} {p['since']}" if p.get("since") else None,
                     p.get("source"),

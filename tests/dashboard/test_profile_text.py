@@ -26,7 +26,7 @@ from layers.profile import area_profile, data_labels
 CORE_TEXT_KEYS = sorted(
     key
     for key in TEXT
-    if key.startswith(("note_", "need_", "group_"))
+    if key.startswith(("note_", "need_", "group_", "measure_"))
     or key in ("projection_label", "proposal_name", "planning_area_official", "proposal")
 )
 """Catalogue entries that word results of layers/ (notes, components, derived groups)."""
@@ -220,6 +220,22 @@ def test_component_label_of_an_unknown_group_and_category():
     assert need_component_label(uncovered, labels, "de") == (
         "Anteil nicht versorgter Einwohner, x (%)"
     )
+
+
+def test_programme_measures_are_ids_rendered_per_language():
+    profile = {
+        "area": {"id": "1", "name": "A", "level": "district", "districts": []},
+        "notes": [],
+        "population": {},
+        "facilities": {},
+        "coverage": {},
+        "programme": [{"area_id": "1", "measure": "buergerzentrum", "since": "2019"}],
+    }
+    german = localise_profile(profile, "de")["programme"][0]
+    assert list(german) == ["area_id", "measure", "measure_label", "since"]
+    assert german["measure_label"] == "Bürgerzentrum / Stadtteilhaus"
+    english = localise_profile(profile, "en")["programme"][0]
+    assert english["measure_label"] == "Community centre / neighbourhood house"
 
 
 def test_proposal_name_marks_once():

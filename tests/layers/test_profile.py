@@ -163,7 +163,6 @@ def test_district_profile_contents(profile_dataset):
             "district_id": "0101",
             "district_name": "Nordwest",
             "measure": "stadtteilkoordination",
-            "measure_label": "Stadtteilkoordination",
             "since": "2019",
             "note": None,
             "source": "https://example.org/koordination",
