@@ -164,11 +164,53 @@ def need_index(
             f"unknown normalisation {normalisation!r}; valid: {valid_list(NORMALISATIONS)}"
         )
     population = with_composite_groups(population)
-    groups = set(population["group"].astype(str))
     area_order = list(dict.fromkeys(mapping["area_id"].astype(str)))
+    raw, info = _demographic_components(
+        population, mapping, area_order, year_from=year_from, year_to=year_to, city_name=city_name
+    )
+    if coverage is not None:
+        for component, values in _coverage_components(coverage, area_order).items():
+            raw[component] = values
+            info.append(
+                {
+                    "component": component,
+                    "kind": "coverage",
+                    "subject": component.removeprefix("uncovered_"),
+                    "available": True,
+                    "note": "",
+                    "note_params": {},
+                }
+            )
+    components = pd.DataFrame(info, columns=[c for c in COMPONENT_COLUMNS if c != "weight"])
+    chosen = _chosen_weights(components, weights)
+    components["weight"] = [
+        chosen.get(c, 0.0) if a else 0.0
+        for c, a in zip(components["component"], components["available"], strict=True)
+    ]
     names = dict(
         zip(mapping["area_id"].astype(str), mapping["area_name"].astype(str), strict=False)
     )
+    table = pd.DataFrame({"area_id": area_order, "area_name": [names[a] for a in area_order]})
+    return NeedIndex(
+        table=_scored(table, raw, chosen, normalisation),
+        components=components[list(COMPONENT_COLUMNS)],
+        normalisation=normalisation,
+        year_from=int(year_from),
+        year_to=int(year_to),
+    )
+
+
+def _demographic_components(
+    population: pd.DataFrame,
+    mapping: pd.DataFrame,
+    area_order: list[str],
+    *,
+    year_from: int,
+    year_to: int,
+    city_name: str,
+) -> tuple[dict[str, pd.Series], list[dict[str, object]]]:
+    """Raw values and component rows of the age-group components (the total as a fallback)."""
+    groups = set(population["group"].astype(str))
     raw: dict[str, pd.Series] = {}
     info: list[dict[str, object]] = []
 
@@ -222,22 +264,14 @@ def need_index(
     found = [demographic(*spec) for spec in DEMOGRAPHIC_COMPONENTS]
     if not any(found):
         demographic(*FALLBACK_COMPONENT)
-    if coverage is not None:
-        for component, values in _coverage_components(coverage, area_order).items():
-            raw[component] = values
-            info.append(
-                {
-                    "component": component,
-                    "kind": "coverage",
-                    "subject": component.removeprefix("uncovered_"),
-                    "available": True,
-                    "note": "",
-                    "note_params": {},
-                }
-            )
-    components = pd.DataFrame(info, columns=[c for c in COMPONENT_COLUMNS if c != "weight"])
-    default = _default_weights(components)
-    chosen = dict(default)
+    return raw, info
+
+
+def _chosen_weights(
+    components: pd.DataFrame, weights: Mapping[str, float] | None
+) -> dict[str, float]:
+    """The default weights, overridden by ``weights`` (checked: known components, >= 0)."""
+    chosen = _default_weights(components)
     if weights:
         unknown = [k for k in weights if k not in set(components["component"])]
         if unknown:
@@ -249,14 +283,19 @@ def need_index(
             if value < 0 or not np.isfinite(value):
                 raise ParameterError(f"weight of {key!r} must be a number >= 0, got {value}")
             chosen[key] = float(value)
-    components["weight"] = [
-        chosen.get(c, 0.0) if a else 0.0
-        for c, a in zip(components["component"], components["available"], strict=True)
-    ]
-    table = pd.DataFrame({"area_id": area_order, "area_name": [names[a] for a in area_order]})
-    numerator = np.zeros(len(area_order))
-    denominator = np.zeros(len(area_order))
-    used = [[] for _ in area_order]
+    return chosen
+
+
+def _scored(
+    table: pd.DataFrame,
+    raw: Mapping[str, pd.Series],
+    chosen: Mapping[str, float],
+    normalisation: Normalisation,
+) -> pd.DataFrame:
+    """``table`` with raw and normalised components, ``components_used``, ``score``, ``rank``."""
+    numerator = np.zeros(len(table))
+    denominator = np.zeros(len(table))
+    used: list[list[str]] = [[] for _ in range(len(table))]
     for component, values in raw.items():
         norm = _normalise(values, normalisation)
         table[component] = values.round(2).to_numpy()
@@ -275,13 +314,7 @@ def need_index(
     table["components_used"] = [", ".join(u) for u in used]
     table["score"] = np.round(score, 2)
     table["rank"] = table["score"].rank(ascending=False, method="min").astype("Int64")
-    return NeedIndex(
-        table=table,
-        components=components[list(COMPONENT_COLUMNS)],
-        normalisation=normalisation,
-        year_from=int(year_from),
-        year_to=int(year_to),
-    )
+    return table
 
 
 def _default_weights(components: pd.DataFrame) -> dict[str, float]:
