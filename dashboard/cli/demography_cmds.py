@@ -18,6 +18,7 @@ from dashboard.cli._common import (
     reports_errors,
     to_json,
 )
+from dashboard.i18n import DEFAULT_LANG, LANGS
 from dashboard.profile_text import need_component_note, need_components
 from layers.demography import (
     TOTAL_GROUP,
@@ -45,6 +46,14 @@ CHANGE_COLUMNS = ("area_id", "area_name", "value_from", "value_to", "change", "c
 """CSV contract of ``quartiersatlas change``."""
 
 PROFILE_FORMATS = ("json", "pdf")
+
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default=DEFAULT_LANG,
+    show_default=True,
+    help="Language of labels and notes (German by default).",
+)
 
 MAX_WARNING_LINES = 10
 MAX_IDS_LISTED = 12
@@ -496,6 +505,7 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
 @click.option(
     "--normalisation", type=click.Choice(NORMALISATIONS), default="minmax", show_default=True
 )
+@lang_option
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
@@ -515,6 +525,7 @@ def need_cmd(
     no_coverage: bool,
     weights: tuple[str, ...],
     normalisation: str,
+    lang: str,
     fmt: str,
     out: Path | None,
 ) -> None:
@@ -553,7 +564,7 @@ def need_cmd(
     components = index.components.to_dict("records")
     for comp in components:
         if not comp["available"]:
-            _note(f"component {comp['component']} not available: {need_component_note(comp)}")
+            _note(f"component {comp['component']} not available: {need_component_note(comp, lang)}")
     if level == "planning_area" and dataset.planning_areas_proposal:
         _note("the planning areas are a computed proposal (Vorschlag), not an official mapping")
     table = index.table
@@ -580,6 +591,7 @@ def need_cmd(
                 for c in components
             ],
             data_labels(dataset),
+            lang,
         ),
         "rows": [
             {k: (_number(v) if isinstance(v, float) else v) for k, v in row.items()}
@@ -594,13 +606,13 @@ def need_cmd(
 # profile
 
 
-def _render_pdf(profile: dict[str, Any], out: Path | None) -> None:
+def _render_pdf(profile: dict[str, Any], out: Path | None, lang: str) -> None:
     """Hook for the one-page PDF profile (issue 6): lay out ``profile`` and write it to ``out``."""
     if out is None:
         raise click.UsageError("--format pdf needs --out FILE.pdf (a PDF is not written to stdout)")
     from dashboard.export import write_area_profile_pdf
 
-    write_area_profile_pdf(profile, out)
+    write_area_profile_pdf(profile, out, lang=lang)  # type: ignore[arg-type]
     click.echo(f"wrote {out}", err=True)
 
 
@@ -634,6 +646,7 @@ def _render_pdf(profile: dict[str, Any], out: Path | None) -> None:
     metavar="COMPONENT=W",
     help="Need-index weight, e.g. growth_65_plus=2 (repeatable).",
 )
+@lang_option
 @click.option(
     "--format",
     "fmt",
@@ -656,6 +669,7 @@ def profile_cmd(
     radius_m: float,
     no_coverage: bool,
     weights: tuple[str, ...],
+    lang: str,
     fmt: str | None,
     out: Path | None,
 ) -> None:
@@ -680,11 +694,11 @@ def profile_cmd(
         compute_coverage=not no_coverage,
         need_weights=parsed or None,
     )
-    text = localise_profile(profile)
+    text = localise_profile(profile, lang)
     for note in text["notes"]:
         _note(note)
     if fmt == "pdf":
-        _render_pdf(profile, out)
+        _render_pdf(profile, out, lang)
         return
     emit(to_json(text), out)
 
