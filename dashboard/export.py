@@ -3,8 +3,8 @@
 This module is the entry point of the export package-in-three-modules:
 
 * :mod:`dashboard.export` (here): :func:`write_export` (atomic, :class:`ExportError` on a folder
-  without write permission or a full disk), tables for spreadsheets, escaping, number formats and
-  the source and date line;
+  without write permission or a full disk), tables for spreadsheets, escaping and the source and
+  date line (rendered by :func:`dashboard.i18n.source_line`);
 * :mod:`dashboard.export_map`: the map as the app shows it, laid out on an A4 or 16:9 page and
   rendered to PNG/PDF by kaleido 1.x with the system Chromium;
 * :mod:`dashboard.export_profile`: the one-page area profile PDF (reportlab).
@@ -36,7 +36,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from dashboard import i18n
 from layers._atomic import atomic_write_bytes
+from layers._text import neutralise_cell, neutralise_frame
 from layers.errors import ExportError, ParameterError
 
 PageFormat = Literal["a4", "16:9"]
@@ -61,19 +63,7 @@ PAGE_SIZE_PX: Mapping[PageFormat, tuple[int, int]] = {
 EXPORT_FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 """Fonts Chromium finds on a Debian machine (the app's web font is not installed there)."""
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-"""A spreadsheet cell starting with one of these may be run as a formula (CSV injection)."""
-
 CSV_BOM = "\ufeff"
-
-_LABELS: Mapping[str, Mapping[Lang, str]] = {
-    "source": {"de": "Quelle", "en": "Source"},
-    "as_of": {"de": "Stand", "en": "Data as of"},
-    "created": {"de": "Erstellt", "en": "Created"},
-    "licence": {"de": "Lizenz", "en": "Licence"},
-    "page": {"de": "Seite", "en": "Page"},
-}
-
 
 # ---------------------------------------------------------------------------------------------
 # Writing
@@ -145,41 +135,6 @@ def check_suffix(out: str | os.PathLike[str], valid: Sequence[str], *, what: str
 
 # ---------------------------------------------------------------------------------------------
 # Tables
-
-
-def neutralise_cell(value: Any) -> Any:
-    """Make one table cell safe to open in a spreadsheet (OWASP CSV injection).
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
-    so spreadsheets show it as text instead of running it as a formula. Numbers, booleans and
-    missing values are returned unchanged, so negative numbers stay numbers.
-
-    Examples
-    --------
-    >>> neutralise_cell("=1+2")
-    "'=1+2"
-    >>> neutralise_cell(-3.5)
-    -3.5
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``frame`` with every text cell (and column name) neutralised.
-
-    Numeric columns are left untouched; text and mixed (object) columns go through
-    :func:`neutralise_cell` cell by cell.
-    """
-    out = frame.copy()
-    out.columns = [neutralise_cell(str(c)) for c in out.columns]
-    for position in range(out.shape[1]):
-        column = out.iloc[:, position]
-        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-            continue
-        out.isetitem(position, column.map(neutralise_cell, na_action="ignore"))
-    return out
 
 
 def table_csv_bytes(
@@ -288,27 +243,6 @@ def escape_text(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-def format_number(value: float | None, *, lang: Lang = "de", decimals: int = 0) -> str:
-    """Format a number for the locale: ``1.234,5`` in German, ``1,234.5`` in English.
-
-    Missing values (None, NaN) become an en dash.
-    """
-    if value is None or (isinstance(value, float) and not math.isfinite(value)) or pd.isna(value):
-        return "–"
-    text = f"{float(value):,.{decimals}f}"
-    if lang == "de":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
-
-
-def _field_getter(record: Any) -> Any:
-    def get(key: str) -> str:
-        value = record.get(key) if isinstance(record, Mapping) else getattr(record, key, "")
-        return "" if value is None else str(value)
-
-    return get
-
-
 def source_line(
     sources: Sequence[Any],
     *,
@@ -316,40 +250,11 @@ def source_line(
     created: dt.date | None = None,
     extra: str = "",
 ) -> str:
-    """One line naming the sources, their licences and dates, and the export date (plain text).
+    """The source line of an export: :func:`dashboard.i18n.source_line` with the export date.
 
-    Parameters
-    ----------
-    sources
-        :class:`layers.dataset.LayerSource` records or dicts (with ``attribution``, ``source``,
-        ``licence``, ``date`` and ``file``).
-    lang
-        Language of the labels.
-    created
-        Export date; default today.
-    extra
-        Text appended at the end (for example the method or a note).
+    ``created`` defaults to today.
     """
-    names: list[str] = []
-    licences: list[str] = []
-    dates: list[str] = []
-    for src in sources:
-        get = _field_getter(src)
-        name = get("attribution") or get("source") or get("file")
-        for values, value in ((names, name), (licences, get("licence")), (dates, get("date"))):
-            if value and value not in values:
-                values.append(str(value))
-    created = created or dt.date.today()
-    parts = [f"{_LABELS['source'][lang]}: {'; '.join(names) if names else '–'}"]
-    if licences:
-        parts.append(f"{_LABELS['licence'][lang]}: {', '.join(licences)}")
-    if dates:
-        parts.append(f"{_LABELS['as_of'][lang]}: {', '.join(sorted(dates))}")
-    created_text = created.strftime("%d.%m.%Y") if lang == "de" else created.isoformat()
-    parts.append(f"{_LABELS['created'][lang]}: {created_text}")
-    if extra:
-        parts.append(extra)
-    return " · ".join(parts)
+    return i18n.source_line(sources, lang, created=created or dt.date.today(), extra=extra)
 
 
 def check_folder(target: Path) -> None:
@@ -399,7 +304,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CSV_BOM",
-    "FORMULA_PREFIXES",
     "IMAGE_FORMATS",
     "PAGE_FORMATS",
     "PAGE_SIZE_PX",
@@ -409,7 +313,6 @@ __all__ = [
     "check_folder",
     "check_suffix",
     "escape_text",
-    "format_number",
     "neutralise_cell",
     "neutralise_frame",
     "source_line",

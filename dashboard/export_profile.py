@@ -28,10 +28,11 @@ from dashboard.export import (
     check_folder,
     check_suffix,
     escape_text,
-    format_number,
     source_line,
     write_export,
 )
+from dashboard.i18n import fmt_number, t
+from dashboard.profile_text import localise_profile
 from layers.errors import ExportError
 
 
@@ -77,28 +78,67 @@ def profile_pdf_bytes(sheet: AreaSheet) -> bytes:
     continued on a second page. All text is escaped before reportlab reads its mini-markup.
     """
     from reportlab.lib import colors
-    from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.lib.utils import ImageReader, simpleSplit
-    from reportlab.platypus import (
-        Image,
-        KeepInFrame,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.platypus import KeepInFrame, Paragraph, SimpleDocTemplate, Spacer
 
     regular, bold = _pdf_fonts()
+    styles = _pdf_styles(regular, bold)
+    page_w, page_h = A4
+    margin = 15 * mm
+    frame_w = page_w - 2 * margin
+    frame_h = page_h - 2 * margin - 10 * mm  # room for the footer line
+
+    story = _head_story(sheet, styles, frame_w) + _tables_story(sheet, styles, frame_w)
+    for note in sheet.notes:
+        story.append(Paragraph(escape_text(note), styles["note"]))
+    if sheet.sources:
+        story += [Spacer(1, 2 * mm), Paragraph(escape_text(sheet.sources), styles["note"])]
+
+    footer = sheet.footer
+
+    def draw_footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 7.5)
+        canvas.setFillColor(colors.HexColor("#444444"))
+        lines = simpleSplit(footer, regular, 7.5, page_w - 2 * margin)[:3]
+        for number, line in enumerate(lines):
+            canvas.drawString(margin, margin + 4 * mm - number * 9, line)
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin + 10 * mm,
+        title=sheet.title,
+        subject=sheet.subtitle,
+        creator="Quartiersatlas",
+        lang=sheet.lang,
+    )
+    doc.build(
+        [KeepInFrame(frame_w, frame_h, story, mode="shrink")],
+        onFirstPage=draw_footer,
+        onLaterPages=draw_footer,
+    )
+    return buffer.getvalue()
+
+
+def _pdf_styles(regular: str, bold: str) -> dict[str, Any]:
+    """Paragraph styles of the sheet, in the registered fonts."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
     base = ParagraphStyle("base", fontName=regular, fontSize=9, leading=11.5)
-    styles = {
+    grey = colors.HexColor("#444444")
+    return {
         "title": ParagraphStyle("title", parent=base, fontName=bold, fontSize=18, leading=22),
-        "subtitle": ParagraphStyle(
-            "sub", parent=base, fontSize=11, leading=14, textColor=colors.HexColor("#444444")
-        ),
+        "subtitle": ParagraphStyle("sub", parent=base, fontSize=11, leading=14, textColor=grey),
         "heading": ParagraphStyle(
             "h", parent=base, fontName=bold, fontSize=11, leading=14, spaceBefore=6, spaceAfter=2
         ),
@@ -106,14 +146,15 @@ def profile_pdf_bytes(sheet: AreaSheet) -> bytes:
         "cell_right": ParagraphStyle("cr", parent=base, alignment=TA_RIGHT),
         "head": ParagraphStyle("th", parent=base, fontName=bold),
         "head_right": ParagraphStyle("thr", parent=base, fontName=bold, alignment=TA_RIGHT),
-        "note": ParagraphStyle(
-            "note", parent=base, fontSize=8, leading=10, textColor=colors.HexColor("#444444")
-        ),
+        "note": ParagraphStyle("note", parent=base, fontSize=8, leading=10, textColor=grey),
     }
-    page_w, page_h = A4
-    margin = 15 * mm
-    frame_w = page_w - 2 * margin
-    frame_h = page_h - 2 * margin - 10 * mm  # room for the footer line
+
+
+def _head_story(sheet: AreaSheet, styles: Mapping[str, Any], frame_w: float) -> list[Any]:
+    """Title, subtitle, key facts and the charts."""
+    from reportlab.lib.units import mm
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image, Paragraph, Spacer, Table, TableStyle
 
     story: list[Any] = [Paragraph(escape_text(sheet.title), styles["title"])]
     if sheet.subtitle:
@@ -152,6 +193,14 @@ def profile_pdf_bytes(sheet: AreaSheet) -> bytes:
             Table([images], colWidths=[width_each + 4 * mm] * len(images), hAlign="LEFT"),
             Spacer(1, 2 * mm),
         ]
+    return story
+
+
+def _tables_story(sheet: AreaSheet, styles: Mapping[str, Any], frame_w: float) -> list[Any]:
+    """The tables: half-width ones side by side in pairs, the others across the page."""
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Table, TableStyle
 
     def block(table: SheetTable, width: float) -> list[Any]:
         parts = [
@@ -162,6 +211,7 @@ def profile_pdf_bytes(sheet: AreaSheet) -> bytes:
             parts.append(Paragraph(escape_text(table.note), styles["note"]))
         return parts
 
+    story: list[Any] = []
     gap = 6 * mm
     pending: list[SheetTable] = []
     for table in (*sheet.tables, None):
@@ -171,7 +221,7 @@ def profile_pdf_bytes(sheet: AreaSheet) -> bytes:
                 continue
         if pending:
             half_w = (frame_w - gap) / 2
-            cells = [block(t, half_w) for t in pending] + [[]] * (2 - len(pending))
+            cells = [block(half, half_w) for half in pending] + [[]] * (2 - len(pending))
             pair = Table([cells], colWidths=[half_w + gap, half_w], hAlign="LEFT")
             pair.setStyle(
                 TableStyle(
@@ -187,41 +237,7 @@ def profile_pdf_bytes(sheet: AreaSheet) -> bytes:
             pending = []
         if table is not None and not table.half:
             story += block(table, frame_w)
-    for note in sheet.notes:
-        story.append(Paragraph(escape_text(note), styles["note"]))
-    if sheet.sources:
-        story += [Spacer(1, 2 * mm), Paragraph(escape_text(sheet.sources), styles["note"])]
-
-    footer = sheet.footer
-
-    def draw_footer(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(regular, 7.5)
-        canvas.setFillColor(colors.HexColor("#444444"))
-        lines = simpleSplit(footer, regular, 7.5, page_w - 2 * margin)[:3]
-        for number, line in enumerate(lines):
-            canvas.drawString(margin, margin + 4 * mm - number * 9, line)
-        canvas.restoreState()
-
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=margin,
-        rightMargin=margin,
-        topMargin=margin,
-        bottomMargin=margin + 10 * mm,
-        title=sheet.title,
-        subject=sheet.subtitle,
-        creator="Quartiersatlas",
-        lang=sheet.lang,
-    )
-    doc.build(
-        [KeepInFrame(frame_w, frame_h, story, mode="shrink")],
-        onFirstPage=draw_footer,
-        onLaterPages=draw_footer,
-    )
-    return buffer.getvalue()
+    return story
 
 
 def _sheet_table(
@@ -286,13 +302,13 @@ def _cell_text(value: Any, lang: Lang) -> str:
     if _is_missing(value) or value is pd.NA:
         return "–"
     if isinstance(value, bool):
-        return ("ja" if value else "nein") if lang == "de" else ("yes" if value else "no")
+        return t("yes" if value else "no", lang)
     if isinstance(value, numbers.Integral):
-        return format_number(float(value), lang=lang, decimals=0)
+        return fmt_number(float(value), lang, decimals=0)
     if isinstance(value, numbers.Real):
         value = float(value)
         decimals = 0 if abs(value) >= 100 else 1 if abs(value) >= 1 else 2
-        return format_number(value, lang=lang, decimals=decimals)
+        return fmt_number(value, lang, decimals=decimals)
     return str(value)
 
 
@@ -340,51 +356,8 @@ def write_profile_pdf(sheet: AreaSheet, out: str | os.PathLike[str]) -> Path:
     return write_export(out, profile_pdf_bytes(sheet))
 
 
-_SHEET_TEXT: Mapping[str, tuple[str, str]] = {
-    "profile": ("Gebietsprofil", "Area profile"),
-    "district": ("Stadtteil", "District"),
-    "planning_area": ("Planungsgebiet", "Planning area"),
-    "year": ("Jahr", "Year"),
-    "walk": ("Fußweg", "walking distance"),
-    "residents": ("Einwohner", "Residents"),
-    "planning": ("Planungsgebiet", "Planning area"),
-    "coordinator": ("Koordination", "Coordinator"),
-    "programme": ("Programm", "Programme"),
-    "need": ("Bedarfsindex", "Need index"),
-    "rank": ("Rang {rank} von {of}", "rank {rank} of {of}"),
-    "need_note": ("höher = mehr Bedarf; {a}–{b}", "higher = more need; {a}–{b}"),
-    "since": ("seit", "since"),
-    "none": ("keine Angabe", "none recorded"),
-    "coverage": ("Versorgung im Fußweg von {r} m", "Coverage within {r} m walk"),
-    "category": ("Angebot", "Service"),
-    "covered_pct": ("versorgt (%)", "covered (%)"),
-    "city_pct": ("Stadt (%)", "city (%)"),
-    "facilities": ("Einrichtungen je Angebot", "Facilities per service"),
-    "count": ("Anzahl", "count"),
-    "per_1000": ("je 1.000 EW", "per 1,000 res."),
-    "city_per_1000": ("Stadt je 1.000", "city per 1,000"),
-    "age": ("Altersstruktur {y}", "Age structure {y}"),
-    "group": ("Gruppe", "Group"),
-    "share_pct": ("Anteil (%)", "share (%)"),
-    "change": ("Bevölkerungsentwicklung", "Population change"),
-    "period": ("Zeitraum", "period"),
-    "change_pct": ("Veränderung (%)", "change (%)"),
-    "components": ("Bedarfsindex: Bestandteile", "Need index: components"),
-    "component": ("Bestandteil", "Component"),
-    "value": ("Wert", "value"),
-    "normalised": ("normiert (0–1)", "normalised (0–1)"),
-    "weight": ("Gewicht", "weight"),
-    "list": ("Einrichtungen im Gebiet", "Facilities in the area"),
-    "name": ("Name", "Name"),
-    "address": ("Adresse", "Address"),
-    "missing": ("ohne Wert: {groups}", "no value: {groups}"),
-    "trend": ("Einwohner je Jahr", "Residents per year"),
-}
-
-
 def _t(key: str, lang: Lang, **values: object) -> str:
-    text = _SHEET_TEXT[key][0 if lang == "de" else 1]
-    return text.format(**values) if values else text
+    return t(f"sheet_{key}", lang, **values)
 
 
 def sheet_from_profile(
@@ -394,203 +367,208 @@ def sheet_from_profile(
     charts: Sequence[bytes] = (),
     created: dt.date | None = None,
 ) -> AreaSheet:
-    """Turn the profile dict of :func:`layers.profile.area_profile` into an :class:`AreaSheet`.
+    """Turn the profile of :func:`layers.profile.area_profile` into an :class:`AreaSheet`.
 
-    Labels from the data (group and category labels, notes) are shown as the profile gives them;
-    the sheet's own headings follow ``lang``.
+    The profile is language-neutral; its groups, categories, need components and notes are
+    rendered in ``lang`` (:func:`dashboard.profile_text.localise_profile`), names from the data
+    (areas, facilities, programme measures) are shown as they are.
 
     Parameters
     ----------
     profile
-        The JSON profile (``quartiersatlas profile --format json``).
+        The profile result (``layers.profile.area_profile``).
     lang
-        Language of headings and number format.
+        Language of headings, labels, notes and number format.
     charts
         PNG images to place under the key facts (for example the trend chart).
     created
         Export date for the footer; default today.
     """
-    area = profile.get("area", {})
+    text = localise_profile(profile, lang)
+    area = text.get("area", {})
     level = area.get("level", "district")
-    year = profile.get("year")
-    population = profile.get("population") or {}
-    coverage = profile.get("coverage") or {}
-    facilities = profile.get("facilities") or {}
-    need = profile.get("need_index") or {}
-
-    def num(value: Any, decimals: int = 0) -> str:
-        return format_number(value, lang=lang, decimals=decimals)
-
+    year = text.get("year")
     title = f"{area.get('name') or area.get('id', '')}"
     subtitle = " · ".join(
         part
         for part in (
             f"{_t('profile', lang)}: {_t(level, lang)} {area.get('id', '')}",
-            str(profile.get("city") or ""),
+            str(text.get("city") or ""),
             f"{_t('year', lang)} {year}" if year is not None else "",
         )
         if part
     )
-    facts: list[tuple[str, str]] = [
-        (_t("residents", lang), f"{num(population.get('total'))} ({population.get('year', year)})")
-    ]
-    planning = area.get("planning_area")
-    if level == "district" and planning:
-        facts.append((_t("planning", lang), str(planning.get("name") or planning.get("id"))))
-    coordinator = (planning or {}).get("coordinator") if planning else None
-    if coordinator:
-        facts.append((_t("coordinator", lang), str(coordinator)))
-    programme = profile.get("programme") or []
-    measures = []
-    for item in programme:
-        text = str(item.get("measure_label") or item.get("measure") or "")
-        if item.get("since"):
-            text += f" ({_t('since', lang)} {item['since']})"
-        if item.get("note"):
-            text += f", {item['note']}"
-        measures.append(text)
-    facts.append((_t("programme", lang), "; ".join(measures) if measures else _t("none", lang)))
-    if need.get("available") and need.get("score") is not None:
-        facts.append(
-            (
-                _t("need", lang),
-                f"{num(need['score'], 1)} ({_t('rank', lang, rank=need.get('rank'), of=need.get('of'))}; "
-                f"{_t('need_note', lang, a=need.get('year_from'), b=need.get('year_to'))})",
-            )
-        )
-
-    tables: list[SheetTable] = []
-    labels = {c.get("category"): c.get("label") for c in facilities.get("per_category", [])}
-    if coverage.get("per_category"):
-        tables.append(
-            SheetTable(
-                _t("coverage", lang, r=num(coverage.get("radius_m"))),
-                (_t("category", lang), _t("covered_pct", lang), _t("city_pct", lang)),
-                tuple(
-                    (c.get("label"), c.get("share_pct"), c.get("city_share_pct"))
-                    for c in coverage["per_category"]
-                ),
-                note=str(coverage.get("note") or ""),
-                widths=(0.5, 0.25, 0.25),
-                half=True,
-            )
-        )
-    if facilities.get("per_category"):
-        tables.append(
-            SheetTable(
-                _t("facilities", lang),
-                (
-                    _t("category", lang),
-                    _t("count", lang),
-                    _t("per_1000", lang),
-                    _t("city_per_1000", lang),
-                ),
-                tuple(
-                    (
-                        c.get("label"),
-                        c.get("count"),
-                        c.get("per_1000_residents"),
-                        c.get("city_per_1000_residents"),
-                    )
-                    for c in facilities["per_category"]
-                ),
-                widths=(0.34, 0.18, 0.24, 0.24),
-                half=True,
-            )
-        )
-    ages = population.get("age_structure") or []
-    known = [a for a in ages if a.get("value") is not None]
-    missing = [str(a.get("label")) for a in ages if a.get("value") is None]
-    if known:
-        tables.append(
-            SheetTable(
-                _t("age", lang, y=population.get("year", year)),
-                (
-                    _t("group", lang),
-                    _t("residents", lang),
-                    _t("share_pct", lang),
-                    _t("city_pct", lang),
-                ),
-                tuple(
-                    (a.get("label"), a.get("value"), a.get("share_pct"), a.get("city_share_pct"))
-                    for a in known
-                ),
-                note=_t("missing", lang, groups=", ".join(missing)) if missing else "",
-                widths=(0.4, 0.22, 0.19, 0.19),
-                half=True,
-            )
-        )
-    changes = [c for c in population.get("change") or [] if c.get("change_pct") is not None]
-    if changes:
-        tables.append(
-            SheetTable(
-                _t("change", lang),
-                (
-                    _t("group", lang),
-                    _t("period", lang),
-                    _t("change_pct", lang),
-                    _t("city_pct", lang),
-                ),
-                tuple(
-                    (
-                        c.get("label"),
-                        f"{c.get('year_from')}–{c.get('year_to')}",
-                        c.get("change_pct"),
-                        c.get("city_change_pct"),
-                    )
-                    for c in changes
-                ),
-                align_right=(1,),
-                widths=(0.34, 0.28, 0.22, 0.16),
-                half=True,
-            )
-        )
-    components = [c for c in need.get("components") or [] if c.get("available")]
-    if components:
-        tables.append(
-            SheetTable(
-                _t("components", lang),
-                (
-                    _t("component", lang),
-                    _t("value", lang),
-                    _t("normalised", lang),
-                    _t("weight", lang),
-                ),
-                tuple(
-                    (c.get("label"), c.get("value"), c.get("normalised"), c.get("weight"))
-                    for c in components
-                ),
-            )
-        )
-    listed = facilities.get("list") or []
-    if listed:
-        tables.append(
-            SheetTable(
-                _t("list", lang),
-                (_t("name", lang), _t("category", lang), _t("address", lang)),
-                tuple(
-                    (
-                        f.get("name"),
-                        labels.get(f.get("category"), f.get("category")),
-                        f.get("address") or "",
-                    )
-                    for f in listed
-                ),
-                note=str(facilities.get("note") or ""),
-                widths=(0.45, 0.2, 0.35),
-            )
-        )
-    notes = tuple(str(n) for n in profile.get("notes") or [] if n)
     return AreaSheet(
         title=title,
         subtitle=subtitle,
-        facts=tuple(facts),
-        tables=tuple(tables),
+        facts=tuple(_sheet_facts(text, lang)),
+        tables=tuple(_sheet_tables(text, lang)),
         charts=tuple(charts),
-        notes=notes,
+        notes=tuple(str(n) for n in text.get("notes") or [] if n),
         sources=source_line(profile.get("sources") or [], lang=lang, created=created),
         footer=f"Quartiersatlas · {_t('profile', lang)} {title}",
         lang=lang,
+    )
+
+
+def _sheet_facts(text: Mapping[str, Any], lang: Lang) -> list[tuple[str, str]]:
+    """Key facts under the title: residents, planning area, coordinator, programme, need."""
+    area = text.get("area", {})
+    population = text.get("population") or {}
+    need = text.get("need_index") or {}
+    facts = [
+        (
+            _t("residents", lang),
+            f"{fmt_number(population.get('total'), lang)} "
+            f"({population.get('year', text.get('year'))})",
+        )
+    ]
+    planning = area.get("planning_area")
+    if area.get("level", "district") == "district" and planning:
+        facts.append((_t("planning", lang), str(planning.get("name") or planning.get("id"))))
+    coordinator = planning.get("coordinator") if planning else None
+    if coordinator:
+        facts.append((_t("coordinator", lang), str(coordinator)))
+    measures = []
+    for item in text.get("programme") or []:
+        measure = str(item.get("measure_label") or item.get("measure") or "")
+        if item.get("since"):
+            measure += f" ({_t('since', lang)} {item['since']})"
+        if item.get("note"):
+            measure += f", {item['note']}"
+        measures.append(measure)
+    facts.append((_t("programme", lang), "; ".join(measures) if measures else _t("none", lang)))
+    if need.get("available") and need.get("score") is not None:
+        rank = _t("rank", lang, rank=need.get("rank"), of=need.get("of"))
+        period = _t("need_note", lang, a=need.get("year_from"), b=need.get("year_to"))
+        facts.append(
+            (_t("need", lang), f"{fmt_number(need['score'], lang, decimals=1)} ({rank}; {period})")
+        )
+    return facts
+
+
+def _sheet_tables(text: Mapping[str, Any], lang: Lang) -> list[SheetTable]:
+    """The sheet's tables, in page order; a table without rows is left out."""
+    tables = [
+        _coverage_table(text.get("coverage") or {}, lang),
+        _facility_counts_table(text.get("facilities") or {}, lang),
+        _age_table(text.get("population") or {}, text.get("year"), lang),
+        _change_table(text.get("population") or {}, lang),
+        _need_table(text.get("need_index") or {}, lang),
+        _facility_list_table(text.get("facilities") or {}, lang),
+    ]
+    return [table for table in tables if table is not None]
+
+
+def _coverage_table(coverage: Mapping[str, Any], lang: Lang) -> SheetTable | None:
+    if not coverage.get("per_category"):
+        return None
+    return SheetTable(
+        _t("coverage", lang, r=fmt_number(coverage.get("radius_m"), lang)),
+        (_t("category", lang), _t("covered_pct", lang), _t("city_pct", lang)),
+        tuple(
+            (c.get("label"), c.get("share_pct"), c.get("city_share_pct"))
+            for c in coverage["per_category"]
+        ),
+        note=str(coverage.get("note") or ""),
+        widths=(0.5, 0.25, 0.25),
+        half=True,
+    )
+
+
+def _facility_counts_table(facilities: Mapping[str, Any], lang: Lang) -> SheetTable | None:
+    if not facilities.get("per_category"):
+        return None
+    return SheetTable(
+        _t("facilities", lang),
+        (_t("category", lang), _t("count", lang), _t("per_1000", lang), _t("city_per_1000", lang)),
+        tuple(
+            (
+                c.get("label"),
+                c.get("count"),
+                c.get("per_1000_residents"),
+                c.get("city_per_1000_residents"),
+            )
+            for c in facilities["per_category"]
+        ),
+        widths=(0.34, 0.18, 0.24, 0.24),
+        half=True,
+    )
+
+
+def _age_table(population: Mapping[str, Any], year: Any, lang: Lang) -> SheetTable | None:
+    ages = population.get("age_structure") or []
+    known = [a for a in ages if a.get("value") is not None]
+    if not known:
+        return None
+    missing = [str(a.get("label")) for a in ages if a.get("value") is None]
+    return SheetTable(
+        _t("age", lang, y=population.get("year", year)),
+        (_t("group", lang), _t("residents", lang), _t("share_pct", lang), _t("city_pct", lang)),
+        tuple(
+            (a.get("label"), a.get("value"), a.get("share_pct"), a.get("city_share_pct"))
+            for a in known
+        ),
+        note=_t("missing", lang, groups=", ".join(missing)) if missing else "",
+        widths=(0.4, 0.22, 0.19, 0.19),
+        half=True,
+    )
+
+
+def _change_table(population: Mapping[str, Any], lang: Lang) -> SheetTable | None:
+    changes = [c for c in population.get("change") or [] if c.get("change_pct") is not None]
+    if not changes:
+        return None
+    return SheetTable(
+        _t("change", lang),
+        (_t("group", lang), _t("period", lang), _t("change_pct", lang), _t("city_pct", lang)),
+        tuple(
+            (
+                c.get("label"),
+                f"{c.get('year_from')}–{c.get('year_to')}",
+                c.get("change_pct"),
+                c.get("city_change_pct"),
+            )
+            for c in changes
+        ),
+        align_right=(1,),
+        widths=(0.34, 0.28, 0.22, 0.16),
+        half=True,
+    )
+
+
+def _need_table(need: Mapping[str, Any], lang: Lang) -> SheetTable | None:
+    components = [c for c in need.get("components") or [] if c.get("available")]
+    if not components:
+        return None
+    return SheetTable(
+        _t("components", lang),
+        (_t("component", lang), _t("value", lang), _t("normalised", lang), _t("weight", lang)),
+        tuple(
+            (c.get("label"), c.get("value"), c.get("normalised"), c.get("weight"))
+            for c in components
+        ),
+    )
+
+
+def _facility_list_table(facilities: Mapping[str, Any], lang: Lang) -> SheetTable | None:
+    listed = facilities.get("list") or []
+    if not listed:
+        return None
+    labels = {c.get("category"): c.get("label") for c in facilities.get("per_category", [])}
+    return SheetTable(
+        _t("list", lang),
+        (_t("name", lang), _t("category", lang), _t("address", lang)),
+        tuple(
+            (
+                f.get("name"),
+                labels.get(f.get("category"), f.get("category")),
+                f.get("address") or "",
+            )
+            for f in listed
+        ),
+        note=str(facilities.get("note") or ""),
+        widths=(0.45, 0.2, 0.35),
     )
 
 

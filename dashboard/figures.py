@@ -22,6 +22,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import shapely
 
+from dashboard.i18n import fmt_number, plotly_separators
+
 SIMPLIFY_M = 20.0
 """Display tolerance: polygons are simplified by 20 m before projection."""
 COORD_DECIMALS = 5
@@ -539,7 +541,7 @@ def trend_figure(
             hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
         )
     )
-    fig.update_layout(separators=",." if lang == "de" else ".,")
+    fig.update_layout(separators=plotly_separators(lang))
     fig.update_yaxes(rangemode="tozero", tickformat=",.0f")
     fig.update_xaxes(dtick=2 if len(known) > 8 else 1)
     return fig
@@ -567,9 +569,7 @@ def bars_figure(
             name=esc(names[0]),
             hovertemplate="%{y}: %{x:.1f}" + suffix + "<extra></extra>",
             text=[
-                f"{v:.1f}{suffix}".replace(".", "," if lang == "de" else ".")
-                if v is not None
-                else "–"
+                f"{fmt_number(v, lang, decimals=1)}{suffix}" if v is not None else "–"
                 for v in values
             ],
             textposition="auto",
@@ -586,7 +586,7 @@ def bars_figure(
         )
     )
     fig.update_layout(
-        separators=",." if lang == "de" else ".,",
+        separators=plotly_separators(lang),
         bargap=0.35,
         margin={"l": 120, "r": 10, "t": 4, "b": 24},
     )

@@ -8,15 +8,25 @@ speaks need only these two marks, so a small formatter keeps the app light.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from datetime import date
+from collections.abc import Iterable
 from types import MappingProxyType
+from typing import Any
+
+from layers.sources import SourceSummary, source_summary
 
 LANGS: tuple[str, ...] = ("de", "en")
 DEFAULT_LANG = "de"
 
 _MARKS = MappingProxyType({"de": (",", "."), "en": (".", ",")})
 """Per language: (decimal mark, thousands separator)."""
+
+_DATE_FORMATS = MappingProxyType({"de": "%d.%m.%Y", "en": "%Y-%m-%d"})
+"""Per language: how a calendar date is written."""
+
+_PERCENT_SIGN = MappingProxyType({"de": " %", "en": "%"})
+"""Per language: the percent sign after the number (German sets a space before it)."""
 
 TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
     {
@@ -100,6 +110,9 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         ),
         "source_line": ("Quellen: {sources}. Stand: {date}.", "Sources: {sources}. Date: {date}."),
         "source_unknown": ("ohne Angabe", "not stated"),
+        "source_created": ("Erstellt: {date}", "Created: {date}"),
+        "yes": ("ja", "yes"),
+        "no": ("nein", "no"),
         "hover_area_share": (
             "%{customdata[0]}<br>Versorgt: %{customdata[1]}<br>Einwohner: %{customdata[2]}",
             "%{customdata[0]}<br>Covered: %{customdata[1]}<br>Residents: %{customdata[2]}",
@@ -157,6 +170,87 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "subcategory": ("Art", "Type"),
         "address": ("Adresse", "Address"),
         "distance_m": ("Entfernung", "Distance"),
+        "component": ("Komponente", "Component"),
+        "value": ("Wert", "Value"),
+        "weight": ("Gewicht", "Weight"),
+        # results of layers/ rendered as text (profile and need index: ids -> sentences)
+        "proposal_name": ("{name} (Vorschlag)", "{name} (proposal)"),
+        "planning_area_official": ("Zuordnung der Stadt", "the city's mapping"),
+        "projection_label": (
+            "Trendfortschreibung, keine amtliche Prognose",
+            "trend projection, not an official forecast",
+        ),
+        "group_under_6": (
+            "unter 6 Jahre (Summe aus unter 3 und 3 bis unter 6)",
+            "under 6 years (sum of under 3 and 3 to under 6)",
+        ),
+        "group_under_18": (
+            "unter 18 Jahre (Summe der Altersgruppen unter 18)",
+            "under 18 years (sum of the age groups under 18)",
+        ),
+        "note_population_projected": (
+            "Bevölkerung {year}: {projection}",
+            "Population {year}: {projection}",
+        ),
+        "note_planning_areas_proposal": (
+            "Die Planungsgebiete sind ein berechneter Vorschlag, keine amtliche Zuordnung.",
+            "The planning areas are a computed proposal, not an official mapping.",
+        ),
+        "note_facilities_located_only": (
+            "Zählt nur Einrichtungen mit Koordinaten innerhalb des Gebiets.",
+            "Counts only facilities with coordinates inside the area.",
+        ),
+        "note_coverage_not_computed": ("Versorgung nicht berechnet", "Coverage not computed"),
+        "note_no_comparison_year": (
+            "kein Vergleichsjahr vor {year}",
+            "no comparison year before {year}",
+        ),
+        "note_group_missing": (
+            "Gruppe '{group}' nicht in den Daten",
+            "group '{group}' not in the data",
+        ),
+        "note_group_no_values": (
+            "Gruppe '{group}' hat keine Werte für {year_from} und {year_to} "
+            "(Jahre mit Werten: {years})",
+            "group '{group}' has no values for {year_from} and {year_to} "
+            "(years with values: {years})",
+        ),
+        "note_areas_without_value": ("{n} Gebiet(e) ohne Wert", "{n} area(s) without a value"),
+        "note_coverage_no_values": (
+            "keine Versorgungswerte für diese Kategorie",
+            "no coverage values for this category",
+        ),
+        "note_coverage_no_facility": (
+            "keine Einrichtung dieser Kategorie erreichbar (fehlt in den Daten)",
+            "no facility of this category within reach (missing from the data)",
+        ),
+        "years_none": ("keine", "none"),
+        "need_growth_under_6": (
+            "Veränderung Kinder unter 6 Jahren (%)",
+            "Change in children under 6 (%)",
+        ),
+        "need_growth_under_18": (
+            "Veränderung Kinder und Jugendliche unter 18 Jahren (%)",
+            "Change in children and young people under 18 (%)",
+        ),
+        "need_growth_65_plus": (
+            "Veränderung Menschen ab 65 Jahren (%)",
+            "Change in people aged 65 and over (%)",
+        ),
+        "need_growth_total": (
+            "Veränderung Gesamtbevölkerung (%)",
+            "Change in total population (%)",
+        ),
+        "need_growth": ("Veränderung {group} (%)", "Change in {group} (%)"),
+        "measure_stadtteilkoordination": ("Stadtteilkoordination", "District coordination"),
+        "measure_buergerzentrum": (
+            "Bürgerzentrum / Stadtteilhaus",
+            "Community centre / neighbourhood house",
+        ),
+        "need_uncovered": (
+            "Anteil nicht versorgter Einwohner, {category} (%)",
+            "Share of residents not covered, {category} (%)",
+        ),
         # scenario
         "scenario_title": ("Was wäre wenn?", "What if?"),
         "scenario_help": (
@@ -396,6 +490,51 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "export_busy": ("Export wird erstellt …", "Preparing the export …"),
         "export_done": ("Heruntergeladen: {name}", "Downloaded: {name}"),
         "area_id": ("Gebiets-ID", "Area ID"),
+        # words of export file names (lower case, no spaces)
+        "file_map": ("karte", "map"),
+        "file_change": ("wandel", "change"),
+        "file_profile": ("profil", "profile"),
+        "file_table": ("tabelle", "table"),
+        "file_coverage": ("versorgung", "coverage"),
+        # the one-page profile sheet (PDF)
+        "sheet_profile": ("Gebietsprofil", "Area profile"),
+        "sheet_district": ("Stadtteil", "District"),
+        "sheet_planning_area": ("Planungsgebiet", "Planning area"),
+        "sheet_year": ("Jahr", "Year"),
+        "sheet_walk": ("Fußweg", "walking distance"),
+        "sheet_residents": ("Einwohner", "Residents"),
+        "sheet_planning": ("Planungsgebiet", "Planning area"),
+        "sheet_coordinator": ("Koordination", "Coordinator"),
+        "sheet_programme": ("Programm", "Programme"),
+        "sheet_need": ("Bedarfsindex", "Need index"),
+        "sheet_rank": ("Rang {rank} von {of}", "rank {rank} of {of}"),
+        "sheet_need_note": ("höher = mehr Bedarf; {a}–{b}", "higher = more need; {a}–{b}"),
+        "sheet_since": ("seit", "since"),
+        "sheet_none": ("keine Angabe", "none recorded"),
+        "sheet_coverage": ("Versorgung im Fußweg von {r} m", "Coverage within {r} m walk"),
+        "sheet_category": ("Angebot", "Service"),
+        "sheet_covered_pct": ("versorgt (%)", "covered (%)"),
+        "sheet_city_pct": ("Stadt (%)", "city (%)"),
+        "sheet_facilities": ("Einrichtungen je Angebot", "Facilities per service"),
+        "sheet_count": ("Anzahl", "count"),
+        "sheet_per_1000": ("je 1.000 EW", "per 1,000 res."),
+        "sheet_city_per_1000": ("Stadt je 1.000", "city per 1,000"),
+        "sheet_age": ("Altersstruktur {y}", "Age structure {y}"),
+        "sheet_group": ("Gruppe", "Group"),
+        "sheet_share_pct": ("Anteil (%)", "share (%)"),
+        "sheet_change": ("Bevölkerungsentwicklung", "Population change"),
+        "sheet_period": ("Zeitraum", "period"),
+        "sheet_change_pct": ("Veränderung (%)", "change (%)"),
+        "sheet_components": ("Bedarfsindex: Bestandteile", "Need index: components"),
+        "sheet_component": ("Bestandteil", "Component"),
+        "sheet_value": ("Wert", "value"),
+        "sheet_normalised": ("normiert (0–1)", "normalised (0–1)"),
+        "sheet_weight": ("Gewicht", "weight"),
+        "sheet_list": ("Einrichtungen im Gebiet", "Facilities in the area"),
+        "sheet_name": ("Name", "Name"),
+        "sheet_address": ("Adresse", "Address"),
+        "sheet_missing": ("ohne Wert: {groups}", "no value: {groups}"),
+        "sheet_trend": ("Einwohner je Jahr", "Residents per year"),
         # dcc.Dropdown's own texts (its search box says "Search" otherwise)
         "dd_search": ("Suchen", "Search"),
         "dd_clear_search": ("Suche löschen", "Clear search"),
@@ -504,7 +643,7 @@ def fmt_percent(
     number = float(fraction) * 100.0
     text = fmt_number(abs(number), lang, decimals=decimals)
     prefix = "-" if number < 0 and text.strip("0,.") else ("+" if sign and number > 0 else "")
-    return f"{prefix}{text} %" if check_lang(lang) == "de" else f"{prefix}{text}%"
+    return f"{prefix}{text}{_PERCENT_SIGN[check_lang(lang)]}"
 
 
 def fmt_distance(metres: float, lang: str = DEFAULT_LANG) -> str:
@@ -524,19 +663,86 @@ def fmt_distance(metres: float, lang: str = DEFAULT_LANG) -> str:
     return f"{fmt_number(float(metres) / 1000, lang, decimals=1)} km"
 
 
-def fmt_date(day: date, lang: str = DEFAULT_LANG) -> str:
-    """Format a calendar date for the locale (``"06.12.2026"`` / ``"6 December 2026"``).
+def plotly_separators(lang: str = DEFAULT_LANG) -> str:
+    """Plotly's ``layout.separators`` for the locale: decimal mark, then thousands separator.
 
     Examples
     --------
-    >>> fmt_date(date(2026, 12, 6))
-    '06.12.2026'
-    >>> fmt_date(date(2026, 12, 6), "en")
-    '6 December 2026'
+    >>> plotly_separators("de"), plotly_separators("en")
+    (',.', '.,')
     """
-    if check_lang(lang) == "de":
-        return day.strftime("%d.%m.%Y")
-    return f"{day.day} {day.strftime('%B %Y')}"
+    return "".join(_MARKS[check_lang(lang)])
+
+
+def csv_dialect(lang: str = DEFAULT_LANG) -> tuple[str, str]:
+    """Field separator and decimal mark of a CSV for the locale's spreadsheet.
+
+    German Excel reads ``;`` and a decimal comma, English ``,`` and a decimal point.
+
+    Examples
+    --------
+    >>> csv_dialect("de"), csv_dialect("en")
+    ((';', ','), (',', '.'))
+    """
+    decimal = _MARKS[check_lang(lang)][0]
+    return ("," if decimal == "." else ";"), decimal
+
+
+def fmt_date(date: dt.date, lang: str = DEFAULT_LANG) -> str:
+    """Format a calendar date for the locale (``06.12.2026`` / ``2026-12-06``).
+
+    Examples
+    --------
+    >>> fmt_date(dt.date(2026, 12, 6)), fmt_date(dt.date(2026, 12, 6), "en")
+    ('06.12.2026', '2026-12-06')
+    """
+    return date.strftime(_DATE_FORMATS[check_lang(lang)])
+
+
+def source_line(
+    sources: SourceSummary | Iterable[Any],
+    lang: str = DEFAULT_LANG,
+    *,
+    created: dt.date | None = None,
+    extra: str = "",
+) -> str:
+    """The one source line ("Quellen: … Stand: …") under maps, in exports and tables.
+
+    Parameters
+    ----------
+    sources
+        A :class:`layers.sources.SourceSummary`, or the layer sources to summarise
+        (``dataset.metadata.sources`` or the profile's ``sources`` dicts).
+    lang
+        Language of the line.
+    created
+        Export date, added as "Erstellt: …" (exports only; the app's line has none).
+    extra
+        Text appended at the end (for example a method note).
+
+    Examples
+    --------
+    >>> source_line([{"attribution": "Stadt", "licence": "CC BY 4.0", "date": "2024"}], "en")
+    'Sources: Stadt (Licence: CC BY 4.0). Date: 2024.'
+    """
+    summary = sources if isinstance(sources, SourceSummary) else source_summary(sources)
+    credits = [
+        c.name + (f" ({t('licence', lang)}: {c.licence})" if c.licence else "")
+        for c in summary.credits
+    ]
+    parts = [
+        t(
+            "source_line",
+            lang,
+            sources="; ".join(dict.fromkeys(credits)) or t("source_unknown", lang),
+            date=", ".join(summary.dates) or t("source_unknown", lang),
+        )
+    ]
+    if created is not None:
+        parts.append(t("source_created", lang, date=fmt_date(created, lang)))
+    if extra:
+        parts.append(extra)
+    return " · ".join(parts)
 
 
 def label(item: object, lang: str) -> str:
@@ -548,7 +754,19 @@ def label(item: object, lang: str) -> str:
     >>> label(default_group("under_18"), "en")
     'under 18 years'
     """
-    item_id = getattr(item, "id", "")
-    de = getattr(item, "label_de", "") or item_id
-    en = getattr(item, "label_en", "") or de
+    return data_label(
+        getattr(item, "id", ""), getattr(item, "label_de", ""), getattr(item, "label_en", ""), lang
+    )
+
+
+def data_label(item_id: str, label_de: str | None, label_en: str | None, lang: str) -> str:
+    """Pick a dataset's own label in ``lang``: German else the id; English else German.
+
+    Examples
+    --------
+    >>> data_label("care", "Pflege", "", "en")
+    'Pflege'
+    """
+    de = label_de or item_id
+    en = label_en or de
     return en if lang == "en" else de

@@ -424,20 +424,6 @@ def _vector_points(
     return xy, points.crs
 
 
-def id_key(values: pd.Series) -> pd.Series:
-    """Join key of ids: text, stripped; all-digit ids without leading zeros (``01`` = ``1``).
-
-    Examples
-    --------
-    >>> id_key(pd.Series(["01100101", "1100101", " 7 ", "A1"])).tolist()
-    ['1100101', '1100101', '7', 'A1']
-    """
-    text = values.astype("string").str.strip()
-    digits = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
-    stripped = text.str.lstrip("0").mask(lambda s: s == "", "0")
-    return text.mask(digits, stripped).astype(object)
-
-
 def clean_text(values: pd.Series) -> pd.Series:
     """Text cells stripped, missing as empty string."""
     return _as_string(values).fillna("").str.strip().astype(object)

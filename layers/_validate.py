@@ -3,13 +3,52 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+import pandas as pd
 
 from layers.types import Severity
 
 MAX_ROWS_LISTED = 10
 """How many row numbers one issue lists before it says '… and N more'."""
+
+_NUMBER_ID = re.compile(r"(\d+)(?:\.0+)?")
+"""An all-digit id, possibly as a spreadsheet wrote it back (``8.0``)."""
+
+
+def normalise_district_id(value: object) -> str:
+    """Return the join key of one id: text, stripped; a number-like id without leading zeros.
+
+    The one rule for matching district (and area) ids across files: ``"08"``, ``"8"``, ``8``,
+    ``8.0`` and ``"8.0"`` (a spreadsheet's float) are the same id ``"8"``; other text is compared
+    as written after stripping spaces (``"8.5"``, ``"A1"`` and ``"a1"`` stay apart).
+
+    Examples
+    --------
+    >>> [normalise_district_id(v) for v in ("08", 8, "8.0", 8.0, " 0 ", "00", "8.5", "A1")]
+    ['8', '8', '8', '8', '0', '0', '8.5', 'A1']
+    """
+    text = str(value).strip()
+    match = _NUMBER_ID.fullmatch(text)
+    return str(int(match.group(1))) if match else text
+
+
+def district_id_keys(values: pd.Series | Sequence[object]) -> pd.Series:
+    """Join keys of many ids by :func:`normalise_district_id` (missing ids stay missing).
+
+    Examples
+    --------
+    >>> district_id_keys(pd.Series(["01100101", "1100101.0", " 7 ", "A1", None])).tolist()
+    ['1100101', '1100101', '7', 'A1', None]
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    text = series.astype("string").str.strip()
+    digits = text.str.extract(r"^(\d+)(?:\.0+)?$", expand=False)
+    stripped = digits.str.lstrip("0").mask(lambda s: s == "", "0")
+    keys = stripped.where(digits.notna(), text).astype(object)
+    return keys.where(series.notna(), None)
 
 
 @dataclass(frozen=True)

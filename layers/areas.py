@@ -10,8 +10,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers._readers import ROW, clean_text, id_key, read_layer, resolve_columns
-from layers._validate import IssueCollector, did_you_mean, valid_list
+from layers._readers import ROW, clean_text, read_layer, resolve_columns
+from layers._validate import IssueCollector, did_you_mean, district_id_keys, valid_list
 from layers.errors import CatalogueError
 from layers.manifest import GroupingSpec, LayerSpec
 from layers.types import LEVELS, Level
@@ -37,8 +37,8 @@ def match_district_ids(
     ids, unknown
         Ids as the districts file writes them (None where unknown) and a mask of unknown values.
     """
-    lookup = dict(zip(id_key(districts["id"]), districts["id"], strict=False))
-    ids = id_key(values).map(lookup)
+    lookup = dict(zip(district_id_keys(districts["id"]), districts["id"], strict=False))
+    ids = district_id_keys(values).map(lookup)
     return ids.to_numpy(dtype=object), ids.isna().to_numpy()
 
 

@@ -6,8 +6,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from layers._readers import ROW, clean_text, id_key, read_layer, report_rows, resolve_columns
-from layers._validate import IssueCollector, rows_text
+from layers._readers import ROW, clean_text, read_layer, report_rows, resolve_columns
+from layers._validate import IssueCollector, district_id_keys, rows_text
 from layers.manifest import LayerSpec
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
@@ -46,7 +46,7 @@ def load_districts(spec: LayerSpec, collector: IssueCollector) -> gpd.GeoDataFra
     empty_id = (ids == "").to_numpy()
     if empty_id.any():
         report_rows(collector, spec, rows[empty_id], None, mapping["id"], "empty district id")
-    keys = id_key(ids)
+    keys = district_id_keys(ids)
     dup = keys.duplicated(keep=False).to_numpy() & ~empty_id
     if dup.any():
         for key in dict.fromkeys(keys[dup]):

@@ -30,7 +30,7 @@ import shapely
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
-from layers._validate import did_you_mean, valid_list
+from layers._validate import did_you_mean, normalise_district_id, valid_list
 from layers.crs import require_metric
 from layers.errors import CatalogueError, CrsError, MissingColumnError, ParameterError
 from layers.network import (
@@ -500,13 +500,13 @@ def area_index(
     areas["area_id"] = areas["area_id"].astype(str)
     area_pos = {a: i for i, a in enumerate(areas["area_id"])}
     district_to_pos = {
-        str(d): area_pos[str(a)]
+        normalise_district_id(d): area_pos[str(a)]
         for d, a in zip(mapping["district_id"], mapping["area_id"], strict=True)
     }
     ids = district_ids if isinstance(district_ids, pd.Series) else pd.Series(district_ids)
     inverse, uniques = pd.factorize(ids, use_na_sentinel=True)  # hash-based: fast for 1M rows
     lookup = np.array(
-        [district_to_pos.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64
+        [district_to_pos.get(normalise_district_id(u), -1) for u in uniques] + [-1], dtype=np.int64
     )  # the extra -1 serves NA (factorize's sentinel -1 indexes it)
     codes = lookup[np.asarray(inverse, dtype=np.int64)]
     codes.setflags(write=False)

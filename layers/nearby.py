@@ -11,10 +11,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from layers.coverage import check_radius, point_xy, within_radius
-from layers.crs import WGS84, require_metric
+from layers.crs import WGS84, require_metric, transformer
 
 N_NEAREST = 3
 """Facilities listed per category."""
@@ -60,7 +60,7 @@ def nearby(
     """
     radius = check_radius(radius_m)
     crs = require_metric(facilities, name="facilities")
-    to_wgs84 = Transformer.from_crs(crs, WGS84, always_xy=True)
+    to_wgs84 = transformer(crs.to_string(), WGS84.to_string())
     xy = point_xy(facilities)
     category_of = facilities["category"].astype("string").to_numpy(dtype=object, na_value="")
     radius_out = int(radius) if radius.is_integer() else radius
@@ -95,13 +95,13 @@ def nearby(
 
 def location_from_lonlat(lon: float, lat: float, crs: CRS) -> tuple[float, float]:
     """Project a WGS84 ``lon``/``lat`` into the metric CRS ``crs``."""
-    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lon, lat)
+    x, y = transformer(WGS84.to_string(), CRS(crs).to_string()).transform(lon, lat)
     return float(x), float(y)
 
 
 def location_to_lonlat(x: float, y: float, crs: CRS) -> tuple[float, float]:
     """Project a point of the metric CRS ``crs`` to WGS84 ``lon``/``lat``."""
-    lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(x, y)
+    lon, lat = transformer(CRS(crs).to_string(), WGS84.to_string()).transform(x, y)
     return float(lon), float(lat)
 
 

@@ -28,14 +28,14 @@ from layers.errors import MissingColumnError, ParameterError
 Normalisation = Literal["minmax", "zscore"]
 NORMALISATIONS: tuple[Normalisation, ...] = ("minmax", "zscore")
 
-DEMOGRAPHIC_COMPONENTS: tuple[tuple[str, str, str], ...] = (
-    ("growth_under_6", "under_6", "Veränderung Kinder unter 6 Jahren (%)"),
-    ("growth_under_18", "under_18", "Veränderung Kinder und Jugendliche unter 18 Jahren (%)"),
-    ("growth_65_plus", "65_plus", "Veränderung Menschen ab 65 Jahren (%)"),
+DEMOGRAPHIC_COMPONENTS: tuple[tuple[str, str], ...] = (
+    ("growth_under_6", "under_6"),
+    ("growth_under_18", "under_18"),
+    ("growth_65_plus", "65_plus"),
 )
-"""(component id, population group, German label) of the age-group components."""
+"""(component id, population group) of the age-group components."""
 
-FALLBACK_COMPONENT = ("growth_total", "total", "Veränderung Gesamtbevölkerung (%)")
+FALLBACK_COMPONENT = ("growth_total", "total")
 """Used only when none of :data:`DEMOGRAPHIC_COMPONENTS` is available."""
 
 DEMOGRAPHY_WEIGHT = 0.5
@@ -44,6 +44,13 @@ COVERAGE_WEIGHT = 0.5
 
 COVERAGE_SHARE_COLUMNS = ("covered_share", "share", "coverage_share")
 """Accepted names of the coverage share column (a fraction 0…1 of residents covered)."""
+
+COMPONENT_COLUMNS = ("component", "kind", "subject", "available", "weight", "note", "note_params")
+"""Columns of :attr:`NeedIndex.components`."""
+
+NOTE_IDS = ("group_missing", "group_no_values", "areas_without_value")
+"""Ids of the component notes; their parameters are in ``note_params`` (texts: the dashboard's
+translation catalogue, ``dashboard.i18n``)."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,10 @@ class NeedIndex:
         ``<id>`` (raw value) and ``<id>_norm`` (normalised), ``components_used``, ``score``,
         ``rank`` (1 = highest need).
     components
-        One row per component considered: ``component``, ``label_de``, ``kind``
-        (``demography``/``coverage``), ``available``, ``weight``, ``note``.
+        One row per component considered (:data:`COMPONENT_COLUMNS`): ``component``, ``kind``
+        (``demography``/``coverage``), ``subject`` (the population group or the category id),
+        ``available``, ``weight``, ``note`` (one of :data:`NOTE_IDS`, or ``""``) and
+        ``note_params`` (a dict). No display text: labels and notes are rendered from these ids.
     normalisation, year_from, year_to
         How and for which period the index was computed.
     """
@@ -116,7 +125,6 @@ def need_index(
     coverage: pd.DataFrame | None = None,
     weights: Mapping[str, float] | None = None,
     normalisation: Normalisation = "minmax",
-    category_labels: Mapping[str, str] | None = None,
 ) -> NeedIndex:
     """Compute the need index per area from demographic change and coverage shares.
 
@@ -139,8 +147,6 @@ def need_index(
         leaves a component out of the score.
     normalisation
         ``"minmax"`` (0…1, score 0…100) or ``"zscore"`` (score = weighted mean z-score).
-    category_labels
-        Display labels of the coverage categories (default: their ids).
 
     Returns
     -------
@@ -158,26 +164,79 @@ def need_index(
             f"unknown normalisation {normalisation!r}; valid: {valid_list(NORMALISATIONS)}"
         )
     population = with_composite_groups(population)
-    groups = set(population["group"].astype(str))
     area_order = list(dict.fromkeys(mapping["area_id"].astype(str)))
-    names = dict(
-        zip(mapping["area_id"].astype(str), mapping["area_name"].astype(str), strict=False)
+    raw, info = _demographic_components(
+        population, mapping, area_order, year_from=year_from, year_to=year_to, city_name=city_name
     )
-    raw: dict[str, pd.Series] = {}
-    info: list[dict[str, object]] = []
-
-    def demographic(component: str, group: str, label: str) -> bool:
-        if group not in groups:
+    if coverage is not None:
+        for component, values in _coverage_components(coverage, area_order).items():
+            category = component.removeprefix("uncovered_")
+            reason = _missing_coverage_reason(values)
+            # Nobody reached anywhere means no facility of the category in the data: a data
+            # gap, not a measured 100 % need; it would only dilute the other weights.
+            if not reason:
+                raw[component] = values
             info.append(
                 {
                     "component": component,
-                    "label_de": label,
-                    "kind": "demography",
-                    "available": False,
-                    "note": f"Gruppe '{group}' nicht in den Daten",
+                    "kind": "coverage",
+                    "subject": category,
+                    "available": not reason,
+                    "note": reason,
+                    "note_params": {"category": category} if reason else {},
                 }
             )
-            return False
+    components = pd.DataFrame(info, columns=[c for c in COMPONENT_COLUMNS if c != "weight"])
+    chosen = _chosen_weights(components, weights)
+    components["weight"] = [
+        chosen.get(c, 0.0) if a else 0.0
+        for c, a in zip(components["component"], components["available"], strict=True)
+    ]
+    names = dict(
+        zip(mapping["area_id"].astype(str), mapping["area_name"].astype(str), strict=False)
+    )
+    table = pd.DataFrame({"area_id": area_order, "area_name": [names[a] for a in area_order]})
+    return NeedIndex(
+        table=_scored(table, raw, chosen, normalisation),
+        components=components[list(COMPONENT_COLUMNS)],
+        normalisation=normalisation,
+        year_from=int(year_from),
+        year_to=int(year_to),
+    )
+
+
+def _demographic_components(
+    population: pd.DataFrame,
+    mapping: pd.DataFrame,
+    area_order: list[str],
+    *,
+    year_from: int,
+    year_to: int,
+    city_name: str,
+) -> tuple[dict[str, pd.Series], list[dict[str, object]]]:
+    """Raw values and component rows of the age-group components (the total as a fallback)."""
+    groups = set(population["group"].astype(str))
+    raw: dict[str, pd.Series] = {}
+    info: list[dict[str, object]] = []
+
+    def record(
+        component: str, group: str, available: bool, note_id: str = "", **params: object
+    ) -> bool:
+        info.append(
+            {
+                "component": component,
+                "kind": "demography",
+                "subject": group,
+                "available": available,
+                "note": note_id,
+                "note_params": {"group": group, **params} if note_id else {},
+            }
+        )
+        return available
+
+    def demographic(component: str, group: str) -> bool:
+        if group not in groups:
+            return record(component, group, False, "group_missing")
         table = change_table(
             population,
             mapping,
@@ -192,59 +251,42 @@ def need_index(
             known = population.loc[
                 (population["group"] == group) & population["value"].notna(), "year"
             ]
-            years_known = ", ".join(str(y) for y in sorted({int(y) for y in known}))
-            reason = (
-                f"Gruppe '{group}' hat keine Werte für {year_from} und {year_to} "
-                f"(Jahre mit Werten: {years_known or 'keine'})"
+            return record(
+                component,
+                group,
+                False,
+                "group_no_values",
+                year_from=int(year_from),
+                year_to=int(year_to),
+                years=sorted({int(y) for y in known}),
             )
-            info.append(
-                {
-                    "component": component,
-                    "label_de": label,
-                    "kind": "demography",
-                    "available": False,
-                    "note": reason,
-                }
-            )
-            return False
         raw[component] = values
         missing = int(values.isna().sum())
-        info.append(
-            {
-                "component": component,
-                "label_de": label,
-                "kind": "demography",
-                "available": True,
-                "note": f"{missing} Gebiet(e) ohne Wert" if missing else "",
-            }
-        )
-        return True
+        if missing:
+            return record(component, group, True, "areas_without_value", n=missing)
+        return record(component, group, True)
 
     found = [demographic(*spec) for spec in DEMOGRAPHIC_COMPONENTS]
     if not any(found):
         demographic(*FALLBACK_COMPONENT)
-    if coverage is not None:
-        for component, values in _coverage_components(coverage, area_order).items():
-            raw[component] = values
-            category = component.removeprefix("uncovered_")
-            category = (category_labels or {}).get(category, category)
-            reason = _missing_coverage_reason(values)
-            if reason:
-                # Nobody reached anywhere means no facility of the category in the data: a
-                # data gap, not a measured 100 % need; it would only dilute the other weights.
-                del raw[component]
-            info.append(
-                {
-                    "component": component,
-                    "label_de": f"Anteil nicht versorgter Einwohner, {category} (%)",
-                    "kind": "coverage",
-                    "available": not reason,
-                    "note": reason,
-                }
-            )
-    components = pd.DataFrame(info, columns=["component", "label_de", "kind", "available", "note"])
-    default = _default_weights(components)
-    chosen = dict(default)
+    return raw, info
+
+
+def _missing_coverage_reason(uncovered_pct: pd.Series) -> str:
+    """The note id saying why a coverage component counts as missing ("" when it has data)."""
+    known = uncovered_pct.dropna()
+    if known.empty:
+        return "coverage_no_values"
+    if bool((known >= 100.0 - 1e-9).all()):
+        return "coverage_no_facility"
+    return ""
+
+
+def _chosen_weights(
+    components: pd.DataFrame, weights: Mapping[str, float] | None
+) -> dict[str, float]:
+    """The default weights, overridden by ``weights`` (checked: known components, >= 0)."""
+    chosen = _default_weights(components)
     if weights:
         unknown = [k for k in weights if k not in set(components["component"])]
         if unknown:
@@ -256,14 +298,19 @@ def need_index(
             if value < 0 or not np.isfinite(value):
                 raise ParameterError(f"weight of {key!r} must be a number >= 0, got {value}")
             chosen[key] = float(value)
-    components["weight"] = [
-        chosen.get(c, 0.0) if a else 0.0
-        for c, a in zip(components["component"], components["available"], strict=True)
-    ]
-    table = pd.DataFrame({"area_id": area_order, "area_name": [names[a] for a in area_order]})
-    numerator = np.zeros(len(area_order))
-    denominator = np.zeros(len(area_order))
-    used = [[] for _ in area_order]
+    return chosen
+
+
+def _scored(
+    table: pd.DataFrame,
+    raw: Mapping[str, pd.Series],
+    chosen: Mapping[str, float],
+    normalisation: Normalisation,
+) -> pd.DataFrame:
+    """``table`` with raw and normalised components, ``components_used``, ``score``, ``rank``."""
+    numerator = np.zeros(len(table))
+    denominator = np.zeros(len(table))
+    used: list[list[str]] = [[] for _ in range(len(table))]
     for component, values in raw.items():
         norm = _normalise(values, normalisation)
         table[component] = values.round(2).to_numpy()
@@ -282,23 +329,7 @@ def need_index(
     table["components_used"] = [", ".join(u) for u in used]
     table["score"] = np.round(score, 2)
     table["rank"] = table["score"].rank(ascending=False, method="min").astype("Int64")
-    return NeedIndex(
-        table=table,
-        components=components[["component", "label_de", "kind", "available", "weight", "note"]],
-        normalisation=normalisation,
-        year_from=int(year_from),
-        year_to=int(year_to),
-    )
-
-
-def _missing_coverage_reason(uncovered_pct: pd.Series) -> str:
-    """Why a coverage component counts as missing (empty when it has data)."""
-    known = uncovered_pct.dropna()
-    if known.empty:
-        return "keine Versorgungswerte für diese Kategorie"
-    if bool((known >= 100.0 - 1e-9).all()):
-        return "keine Einrichtung dieser Kategorie erreichbar (fehlt in den Daten)"
-    return ""
+    return table
 
 
 def _default_weights(components: pd.DataFrame) -> dict[str, float]:

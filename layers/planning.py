@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from layers._atomic import atomic_write_text
-from layers._validate import Issue, did_you_mean, rows_text, valid_list
+from layers._validate import Issue, did_you_mean, normalise_district_id, rows_text, valid_list
 from layers.crs import require_metric
 from layers.errors import CatalogueError, DatasetError, MissingColumnError, PlanningAreaError
 
@@ -31,7 +31,6 @@ ADJACENCY_TOLERANCE_M = 1.0
 
 PROPOSAL_ID_PREFIX = "PG"
 PROPOSAL_NAME = "Planungsgebiet {number} (Vorschlag)"
-PROPOSAL_LABEL = "Vorschlag"
 
 DEFAULT_RESTARTS = 24
 """Seeded region-growing starts of :func:`propose_planning_areas` for up to 100 units."""
@@ -46,22 +45,6 @@ _DISTRICT_COLUMNS = ("district", "district_id")
 
 # --------------------------------------------------------------------------------------------
 # ids and adjacency
-
-
-def id_key(value: object) -> str:
-    """Return the join key of an id: all-digit ids compare without leading zeros.
-
-    Examples
-    --------
-    >>> id_key("08"), id_key(8), id_key("A1")
-    ('8', '8', 'A1')
-    """
-    text = str(value).strip()
-    if text.isdigit():
-        return str(int(text))
-    if re.fullmatch(r"\d+\.0+", text):  # ids read as floats by a spreadsheet
-        return str(int(float(text)))
-    return text
 
 
 def district_adjacency(
@@ -143,11 +126,15 @@ def area_components(
         Planning area id -> list of pieces, each a list of district ids (largest piece first).
     """
     neighbours = district_adjacency(districts, tolerance_m=tolerance_m)
-    position = {id_key(d): i for i, d in enumerate(districts["id"].astype(str))}
+    position = {normalise_district_id(d): i for i, d in enumerate(districts["id"].astype(str))}
     ids = districts["id"].astype(str).tolist()
     out: dict[str, list[list[str]]] = {}
     for area, part in mapping.groupby("planning_area", sort=False):
-        nodes = [position[id_key(d)] for d in part["district_id"] if id_key(d) in position]
+        nodes = [
+            position[normalise_district_id(d)]
+            for d in part["district_id"]
+            if normalise_district_id(d) in position
+        ]
         out[str(area)] = [[ids[i] for i in piece] for piece in _components(nodes, neighbours)]
     return out
 
@@ -197,13 +184,13 @@ def validate_planning_areas(
     lines = list(rows) if rows is not None else [i + 2 for i in range(len(mapping))]
     issues: list[Issue] = []
     district_ids = districts["id"].astype(str).tolist()
-    position = {id_key(d): i for i, d in enumerate(district_ids)}
+    position = {normalise_district_id(d): i for i, d in enumerate(district_ids)}
     first_row: dict[str, int] = {}
     for line, district, area in zip(
         lines, mapping["district_id"], mapping["planning_area"], strict=True
     ):
         text = "" if pd.isna(district) else str(district).strip()
-        key = id_key(text)
+        key = normalise_district_id(text)
         if not text:
             issues.append(Issue("error", file, "district id is empty", line, named["district"]))
             continue
@@ -242,7 +229,7 @@ def validate_planning_areas(
                     named["planning_area"],
                 )
             )
-    unassigned = [d for d in district_ids if id_key(d) not in first_row]
+    unassigned = [d for d in district_ids if normalise_district_id(d) not in first_row]
     if unassigned:
         issues.append(
             Issue(
@@ -376,10 +363,13 @@ def canonical_mapping(mapping: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.
     Missing ``planning_area_name`` values are filled with the area id.
     """
     ids = districts["id"].astype(str).tolist()
-    by_key = {id_key(d): i for i, d in mapping.reset_index(drop=True)["district_id"].items()}
-    order = [by_key[id_key(d)] for d in ids if id_key(d) in by_key]
+    by_key = {
+        normalise_district_id(d): i
+        for i, d in mapping.reset_index(drop=True)["district_id"].items()
+    }
+    order = [by_key[normalise_district_id(d)] for d in ids if normalise_district_id(d) in by_key]
     out = mapping.reset_index(drop=True).iloc[order].reset_index(drop=True)
-    out["district_id"] = [d for d in ids if id_key(d) in by_key]
+    out["district_id"] = [d for d in ids if normalise_district_id(d) in by_key]
     if "planning_area_name" not in out.columns:
         out["planning_area_name"] = pd.NA
     if "coordinator" not in out.columns:
@@ -397,21 +387,6 @@ def _empty_mapping() -> pd.DataFrame:
     return pd.DataFrame(
         columns=["district_id", "planning_area", "planning_area_name", "coordinator"]
     )
-
-
-def planning_area_label(name: str, *, proposal: bool) -> str:
-    """Return the display label of an area: the name, with "(Vorschlag)" for a proposal.
-
-    Examples
-    --------
-    >>> planning_area_label("Nord", proposal=True)
-    'Nord (Vorschlag)'
-    >>> planning_area_label("Planungsgebiet 1 (Vorschlag)", proposal=True)
-    'Planungsgebiet 1 (Vorschlag)'
-    """
-    if proposal and PROPOSAL_LABEL not in name:
-        return f"{name} ({PROPOSAL_LABEL})"
-    return name
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,8 +442,8 @@ def balance_weights(
         )
     rows = population[population["group"] == group]
     ids = districts["id"].astype(str).tolist()
-    keys = [id_key(d) for d in ids]
-    rows = rows.assign(_key=rows["district_id"].map(id_key))
+    keys = [normalise_district_id(d) for d in ids]
+    rows = rows.assign(_key=rows["district_id"].map(normalise_district_id))
     complete_years = sorted(
         int(y)
         for y, part in rows.groupby("year")
@@ -997,21 +972,21 @@ def _keep_together_groups(
     items = list(keep_together)
     if items and all(isinstance(i, str) for i in items):
         items = [items]
-    position = {id_key(d): i for i, d in enumerate(ids)}
+    position = {normalise_district_id(d): i for i, d in enumerate(ids)}
     by_name = {str(name): i for i, name in enumerate(names or ())}
     groups = []
     for group in items:
         members = []
         for d in group:
-            if id_key(d) not in position and str(d) in by_name:
+            if normalise_district_id(d) not in position and str(d) in by_name:
                 members.append(by_name[str(d)])
                 continue
-            if id_key(d) not in position:
+            if normalise_district_id(d) not in position:
                 raise PlanningAreaError(
                     f"keep-together district {str(d)!r} is not in the districts file"
                     f"{did_you_mean(str(d), ids)}; valid ids: {valid_list(ids)}"
                 )
-            members.append(position[id_key(d)])
+            members.append(position[normalise_district_id(d)])
         groups.append(members)
     return groups
 

@@ -13,13 +13,12 @@ from layers._io import PLACEHOLDER_REASON, Table
 from layers._readers import (
     ROW,
     clean_text,
-    id_key,
     numeric_column,
     read_layer,
     report_rows,
     resolve_columns,
 )
-from layers._validate import IssueCollector, did_you_mean, rows_text, valid_list
+from layers._validate import IssueCollector, did_you_mean, district_id_keys, rows_text, valid_list
 from layers.errors import CatalogueError, MissingDataError
 from layers.manifest import DerivedGroup, LayerSpec
 
@@ -195,8 +194,8 @@ def _district_ids(
         keys = values.str.casefold()
         candidates = districts["name"].tolist()
     else:
-        lookup = dict(zip(id_key(districts["id"]), districts["id"], strict=False))
-        keys = id_key(values)
+        lookup = dict(zip(district_id_keys(districts["id"]), districts["id"], strict=False))
+        keys = district_id_keys(values)
         candidates = districts["id"].tolist() + districts["name"].tolist()
     ids = keys.map(lookup)
     unknown = ids.isna().to_numpy()
@@ -366,7 +365,7 @@ def _unique_per_file(
     """
     keys = pd.DataFrame(
         {
-            "district": id_key(clean_text(frame[mapping["district"]])),
+            "district": district_id_keys(clean_text(frame[mapping["district"]])),
             "year": clean_text(frame[mapping["year"]]) if "year" in mapping else "",
             "group": groups,
         }

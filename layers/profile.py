@@ -2,8 +2,13 @@
 
 :func:`area_profile` collects population trend per group, age structure, facilities per category
 (with counts per 1,000 residents), coverage shares, the need index with its components,
-programme status, the planning-area label ("Vorschlag" for a computed mapping) and the sources.
+programme status, whether the planning areas are a computed proposal, and the sources.
 The result holds only JSON types (None for missing values, always with a reason).
+
+The result is language-neutral: groups, categories and need components are ids, and notes are
+``{"id": ..., "params": {...}}`` records (ids in :data:`NOTE_IDS`). The dashboard renders them in
+German or English (``dashboard.profile_text``); the dataset's own names (areas, districts,
+programme measures) are data and are kept as they are.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from layers._validate import did_you_mean, valid_list
+from layers._validate import did_you_mean, normalise_district_id, valid_list
 from layers.demography import (
     CITY_AREA_ID,
     COMPOSITE_GROUPS,
@@ -43,11 +48,42 @@ NEED_WINDOW_YEARS = 10
 PER_RESIDENTS = 1000
 """Facilities are counted per this many residents."""
 
-DERIVED_LABELS = {
-    "under_6": "unter 6 Jahre (Summe aus unter 3 und 3 bis unter 6)",
-    "under_18": "unter 18 Jahre (Summe der Altersgruppen unter 18)",
-}
-"""Labels of the groups derived by ``layers.demography.with_composite_groups``."""
+NOTE_IDS = (
+    "population_projected",
+    "planning_areas_proposal",
+    "facilities_located_only",
+    "coverage_not_computed",
+    "no_comparison_year",
+)
+"""Ids of the profile's notes (``{"id": ..., "params": {...}}``)."""
+
+
+def note(note_id: str, **params: object) -> dict[str, Any]:
+    """A language-neutral note: its id (one of :data:`NOTE_IDS`) and parameters.
+
+    Examples
+    --------
+    >>> note("no_comparison_year", year=2016)
+    {'id': 'no_comparison_year', 'params': {'year': 2016}}
+    """
+    return {"id": note_id, "params": params}
+
+
+def data_labels(dataset: Dataset) -> dict[str, dict[str, dict[str, str]]]:
+    """The dataset's own labels of its groups and categories, in both languages (data).
+
+    ``{"groups": {id: {"de": ..., "en": ...}}, "categories": {...}}``: what a renderer needs to
+    name the ids of a result without the dataset at hand.
+    """
+    return {
+        "groups": {g.id: {"de": g.label_de, "en": g.label_en} for g in dataset.groups},
+        "categories": {c.id: {"de": c.label_de, "en": c.label_en} for c in dataset.categories},
+    }
+
+
+def projection_detail(label: str) -> str:
+    """What a projection label adds to the standard one (`` (linear, 2016–2022)`` or ``""``)."""
+    return label.removeprefix(PROJECTION_LABEL)
 
 
 def _num(value: Any, digits: int | None = None) -> float | int | None:
@@ -67,17 +103,6 @@ def _text(value: Any) -> str | None:
     return str(value) or None
 
 
-def _group_label(dataset: Dataset, group: str) -> str:
-    for item in dataset.groups:
-        if item.id == group:
-            return item.label_de
-    if group in DERIVED_LABELS:
-        return DERIVED_LABELS[group]
-    from layers.catalogue import default_group
-
-    return default_group(group).label_de
-
-
 def _ordered_groups(dataset: Dataset, population: pd.DataFrame) -> list[str]:
     """Groups in the order of the dataset's catalogue, then the others as in the data."""
     present = groups_of(population)
@@ -88,7 +113,7 @@ def _ordered_groups(dataset: Dataset, population: pd.DataFrame) -> list[str]:
 def resolve_area(mapping: pd.DataFrame, area_id: str, *, level: Level) -> str:
     """Return the area id as the mapping spells it, or raise listing the valid ids.
 
-    All-digit ids match without leading zeros (``8`` finds ``08``).
+    Ids match by :func:`layers._validate.normalise_district_id` (``8`` finds ``08``).
 
     Raises
     ------
@@ -99,10 +124,10 @@ def resolve_area(mapping: pd.DataFrame, area_id: str, *, level: Level) -> str:
     if str(area_id) in areas:
         return str(area_id)
     text = str(area_id).strip()
-    if text.isdigit():
-        for candidate in areas:
-            if candidate.isdigit() and int(candidate) == int(text):
-                return candidate
+    wanted = normalise_district_id(text)
+    for candidate in areas:
+        if normalise_district_id(candidate) == wanted:
+            return candidate
     names = dict(
         zip(mapping["area_id"].astype(str), mapping["area_name"].astype(str), strict=False)
     )
@@ -160,11 +185,9 @@ def profile_base(
         )
     label = projection_label(dataset.population, year)
     if label:
-        notes.append(f"Bevölkerung {year}: {label}")
+        notes.append(note("population_projected", year=year, detail=projection_detail(label)))
     if dataset.planning_areas_proposal:
-        notes.append(
-            "Die Planungsgebiete sind ein berechneter Vorschlag, keine amtliche Zuordnung."
-        )
+        notes.append(note("planning_areas_proposal"))
     population = with_composite_groups(dataset.population)
     rows = mapping[mapping["area_id"].astype(str) == area]
     district_ids = rows["district_id"].astype(str).tolist()
@@ -173,7 +196,7 @@ def profile_base(
             dataset.districts["id"].astype(str), dataset.districts["name"].astype(str), strict=False
         )
     )
-    area_name = str(rows["area_name"].iloc[0])
+    area_name = _area_name(dataset, level, area, str(rows["area_name"].iloc[0]))
     sections = {
         "area": _area_section(dataset, level, area, area_name, district_ids, names),
         "year": year,
@@ -184,6 +207,7 @@ def profile_base(
         "facilities": _facilities_section(dataset, mapping, area, population, year),
         "programme": _programme_section(dataset, mapping, district_ids),
         "sources": [dataclasses.asdict(s) for s in dataset.metadata.sources],
+        "labels": data_labels(dataset),
     }
     return ProfileBase(sections, dataset, population, mapping, area)
 
@@ -237,7 +261,8 @@ def area_profile(
     dict
         Keys ``area``, ``year``, ``notes``, ``population`` (``total``, ``age_structure``,
         ``trend``, ``change``), ``facilities``, ``coverage``, ``need_index``, ``programme``,
-        ``sources``.
+        ``sources`` and ``labels`` (:func:`data_labels`). Language-neutral: see the module
+        docstring.
 
     Raises
     ------
@@ -260,7 +285,6 @@ def area_profile(
         coverage_table,
         need_year_from,
         need_weights,
-        {c.id: c.label_de for c in base.dataset.categories},
     )
     sections = base.sections
     return {
@@ -274,7 +298,17 @@ def area_profile(
         "need_index": need,
         "programme": sections["programme"],
         "sources": sections["sources"],
+        "labels": sections["labels"],
     }
+
+
+def _area_name(dataset: Dataset, level: Level, area: str, mapped_name: str) -> str:
+    """The area's own name: for a proposed planning area without the mapping's marker."""
+    planning = dataset.planning_areas
+    if level != "planning_area" or planning is None:
+        return mapped_name
+    names = planning.loc[planning["planning_area"].astype(str) == area, "planning_area_name"]
+    return str(names.iloc[0]) if len(names) else mapped_name
 
 
 def _area_section(
@@ -297,15 +331,11 @@ def _area_section(
         proposal = bool(dataset.planning_areas_proposal)
         match = mapping[mapping["district_id"].astype(str).isin(district_ids)]
         if not match.empty:
-            name = str(match["planning_area_name"].iloc[0])
-            if proposal and "Vorschlag" not in name:
-                name = f"{name} (Vorschlag)"
             coordinators = sorted({str(c) for c in match["coordinator"].dropna() if str(c)})
             section["planning_area"] = {
                 "id": str(match["planning_area"].iloc[0]),
-                "name": name,
+                "name": str(match["planning_area_name"].iloc[0]),
                 "proposal": proposal,
-                "label": "Vorschlag" if proposal else "Zuordnung der Stadt",
                 "coordinator": ", ".join(coordinators) or None,
             }
     return section
@@ -331,7 +361,6 @@ def _population_section(
         structure.append(
             {
                 "group": group,
-                "label": _group_label(dataset, group),
                 "derived": group in derived,
                 "value": _num(value),
                 "share_pct": _num(value / total_value * 100 if total_value else np.nan, 2),
@@ -349,7 +378,6 @@ def _population_section(
         trend.append(
             {
                 "group": group,
-                "label": _group_label(dataset, group),
                 "series": [
                     {
                         "year": int(r.year),
@@ -374,7 +402,6 @@ def _population_section(
         change.append(
             {
                 "group": group,
-                "label": _group_label(dataset, group),
                 "year_from": years[0],
                 "year_to": year,
                 "value_from": _num(row["value_from"]),
@@ -404,7 +431,8 @@ def _projection_section(
     fits = fit_trends(dataset.population)
     fits = fits[fits["district_id"].astype(str).isin(district_ids)]
     return {
-        "label": label,
+        "method": "trend",
+        "detail": projection_detail(label),
         "fits": [
             {
                 "district_id": str(f.district_id),
@@ -442,7 +470,6 @@ def _facilities_section(
         per_category.append(
             {
                 "category": category.id,
-                "label": category.label_de,
                 "count": count,
                 "per_1000_residents": _num(
                     count / residents * PER_RESIDENTS if residents and city_count else np.nan, 2
@@ -474,7 +501,7 @@ def _facilities_section(
         "year": year,
         "per_category": per_category,
         "list": listing,
-        "note": "Zählt nur Einrichtungen mit Koordinaten innerhalb des Gebiets.",
+        "note": note("facilities_located_only"),
     }
 
 
@@ -496,10 +523,9 @@ def _coverage_section(
             "radius_m": radius_m,
             "year": year,
             "per_category": [],
-            "note": "Versorgung nicht berechnet",
+            "note": note("coverage_not_computed"),
             "_table": None,
         }
-    labels = {c.id: c.label_de for c in dataset.categories}
     rows = coverage[coverage["area_id"].astype(str) == area]
     city = coverage[coverage["area_id"].astype(str) == CITY_AREA_ID].set_index("category")
     present = set(dataset.facilities["category"].dropna().astype(str))
@@ -514,7 +540,6 @@ def _coverage_section(
         per_category.append(
             {
                 "category": r["category"],
-                "label": labels.get(r["category"], r["category"]),
                 "residents": _num(r.get("residents"), 0),
                 "covered": _num(r.get("covered"), 0),
                 "share_pct": _num(r["share"] * 100 if r.get("share") is not None else np.nan, 1),
@@ -539,14 +564,13 @@ def _need_section(
     coverage: pd.DataFrame | None,
     year_from: int | None,
     weights: dict[str, float] | None,
-    category_labels: dict[str, str],
 ) -> dict[str, Any]:
     totals = population[(population["group"] == TOTAL_GROUP) & population["value"].notna()]
     years = sorted(int(y) for y in totals["year"].unique() if int(y) < year)
     if year_from is None:
         window = [y for y in years if y >= year - NEED_WINDOW_YEARS]
         if not window:
-            return {"available": False, "note": f"kein Vergleichsjahr vor {year}"}
+            return {"available": False, "note": note("no_comparison_year", year=year)}
         year_from = window[0]
     index = need_index(
         population,
@@ -556,7 +580,6 @@ def _need_section(
         city_name=city,
         coverage=coverage,
         weights=weights,
-        category_labels=category_labels,
     )
     row = index.table.set_index("area_id").loc[area]
     components = []
@@ -565,15 +588,15 @@ def _need_section(
         components.append(
             {
                 "component": name,
-                "label": comp["label_de"],
                 "kind": comp["kind"],
+                "subject": comp["subject"],
                 "available": bool(comp["available"]),
                 "weight": _num(comp["weight"], 4),
                 "value": _num(row.get(name, np.nan), 2) if comp["available"] else None,
                 "normalised": _num(row.get(f"{name}_norm", np.nan), 4)
                 if comp["available"]
                 else None,
-                "note": comp["note"] or None,
+                "note": note(comp["note"], **comp["note_params"]) if comp["note"] else None,
             }
         )
     return {

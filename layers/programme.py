@@ -2,22 +2,13 @@
 
 Reads the dataset's programme table (``district_id``, ``measure``, ``since``, ``note``,
 ``source``, ``source_date``) and lays it out per district and per planning area, always with the
-source and its date.
+source and its date. Measures are ids (``stadtteilkoordination``, ``buergerzentrum`` …); their
+labels are rendered by the dashboard (``dashboard.profile_text.measure_label``).
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import pandas as pd
-
-MEASURE_LABELS = MappingProxyType(
-    {
-        "stadtteilkoordination": "Stadtteilkoordination",
-        "buergerzentrum": "Bürgerzentrum / Stadtteilhaus",
-    }
-)
-"""German labels of the known measures; other measures are shown by their id."""
 
 PROGRAMME_COLUMNS = (
     "area_id",
@@ -25,17 +16,11 @@ PROGRAMME_COLUMNS = (
     "district_id",
     "district_name",
     "measure",
-    "measure_label",
     "since",
     "note",
     "source",
     "source_date",
 )
-
-
-def measure_label(measure: str) -> str:
-    """Return the German label of a measure id (the id itself when unknown)."""
-    return MEASURE_LABELS.get(measure, measure)
 
 
 def _text(value: object) -> str:
@@ -80,7 +65,6 @@ def programme_table(
                 "district_id": district,
                 "district_name": names.get(district, district),
                 "measure": _text(record.get("measure")),
-                "measure_label": measure_label(_text(record.get("measure"))),
                 "since": _text(record.get("since")),
                 "note": _text(record.get("note")),
                 "source": _text(record.get("source")),

@@ -10,12 +10,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from layers._readers import PointLayer, clean_text, numeric_column, read_points
 from layers._validate import IssueCollector
 from layers.boundaries import district_positions
-from layers.crs import require_metric
+from layers.crs import require_metric, transformer
 from layers.errors import ParameterError
 from layers.manifest import LayerSpec
 from layers.population import TOTAL, district_population
@@ -323,8 +323,8 @@ def _project(xy: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
     """Coordinates ``xy`` from ``source`` into ``target`` (a copy; unchanged if they agree)."""
     if CRS.from_user_input(source) == target:
         return np.array(xy, dtype=float)
-    transformer = Transformer.from_crs(source, target, always_xy=True)
-    x, y = transformer.transform(xy[:, 0], xy[:, 1])
+    to_target = transformer(CRS(source).to_string(), CRS(target).to_string())
+    x, y = to_target.transform(xy[:, 0], xy[:, 1])
     return np.column_stack([x, y])
 
 

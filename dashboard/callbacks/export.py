@@ -19,7 +19,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc
 
 from dashboard import ids
-from dashboard.i18n import label, t
+from dashboard.i18n import check_lang, csv_dialect, label, t
 from dashboard.state import ViewState
 
 if TYPE_CHECKING:
@@ -37,18 +37,11 @@ MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
-_WORDS = {
-    "map": {"de": "karte", "en": "map"},
-    "change": {"de": "wandel", "en": "change"},
-    "profile": {"de": "profil", "en": "profile"},
-    "table": {"de": "tabelle", "en": "table"},
-    "coverage": {"de": "versorgung", "en": "coverage"},
-}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def _word(key: str, lang: str) -> str:
-    return _WORDS[key].get(lang, _WORDS[key]["de"])
+    return t(f"file_{key}", lang)
 
 
 def _safe(part: object) -> str:
@@ -200,11 +193,8 @@ def table_export(ctx: AppContext, state: ViewState, fmt: str) -> tuple[bytes, st
         raise ValueError(f"table format {fmt!r} is unknown; use one of {', '.join(TABLE_FORMATS)}")
     frame = table_frame(ctx, state)
     if fmt == "csv":
-        data = (
-            table_csv_bytes(frame)
-            if state.lang == "de"
-            else table_csv_bytes(frame, sep=",", decimal=".", bom=True)
-        )
+        sep, decimal = csv_dialect(state.lang)
+        data = table_csv_bytes(frame, sep=sep, decimal=decimal, bom=True)
     else:
         sheet = t("compare_title_right" if "change" in state.layers else "covered", state.lang)
         data = table_xlsx_bytes(frame, sheet_name=sheet)
@@ -236,7 +226,7 @@ def profile_export(ctx: AppContext, state: ViewState) -> tuple[bytes, str] | Non
     level = ctx.level(state.level)
     if not state.area or state.area not in ctx.geo[level].ids:
         return None
-    lang = "en" if state.lang == "en" else "de"
+    lang = check_lang(state.lang)
     profile = ctx.view_profile(state)
     charts: list[bytes] = []
     try:

@@ -6,7 +6,6 @@ import functools
 import io
 import json
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ import click
 import pandas as pd
 
 from layers._atomic import atomic_write_text
+from layers._text import neutralise_frame
 from layers.dataset import Dataset, default_dataset_path, load_dataset
 from layers.errors import ExportError, LayersError
 from layers.store import DATABASE_ENV, DATASET_NAME_ENV
@@ -167,31 +167,15 @@ def emit(text: str, out: Path | None) -> None:
         click.echo(f"wrote {out}", err=True)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?%?$")
-
-
-def _neutralise(value: Any) -> Any:
-    """Prefix ``'`` to text a spreadsheet would run as a formula; numbers (``-443``) stay."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
-        return "'" + value
-    return value
-
-
 def frame_to_csv(frame: pd.DataFrame) -> str:
     """Render a table as CSV text (comma separated, UTF-8, newline line ends).
 
-    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first, e.g.
-    a district named ``=HYPERLINK(…)``) get a leading ``'``; numbers, also as text, stay as they
-    are.
+    Text cells that a spreadsheet would run as a formula (e.g. a district named
+    ``=HYPERLINK(…)``) get a leading ``'`` (:func:`layers._text.neutralise_cell`); numbers, also
+    as text, stay as they are.
     """
-    safe = frame.copy()
-    for position in range(safe.shape[1]):
-        column = safe.iloc[:, position]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            safe.isetitem(position, column.map(_neutralise, na_action="ignore"))
     buffer = io.StringIO()
-    safe.to_csv(buffer, index=False, lineterminator="\n")
+    neutralise_frame(frame).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 

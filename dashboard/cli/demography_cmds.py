@@ -20,6 +20,8 @@ from dashboard.cli._common import (
     reports_errors,
     to_json,
 )
+from dashboard.i18n import DEFAULT_LANG, LANGS
+from dashboard.profile_text import need_component_note, need_components
 from layers.areas import outside_area_note
 from layers.demography import (
     TOTAL_GROUP,
@@ -39,12 +41,21 @@ from layers.planning import (
     read_planning_areas,
 )
 from layers.population import check_group
+from layers.profile import data_labels
 from layers.projection import PROJECTION_LABEL, extend_population, fit_trends, projection_label
 
 CHANGE_COLUMNS = ("area_id", "area_name", "value_from", "value_to", "change", "change_pct")
 """CSV contract of ``quartiersatlas change``."""
 
 PROFILE_FORMATS = ("json", "pdf")
+
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default=DEFAULT_LANG,
+    show_default=True,
+    help="Language of labels and notes (German by default).",
+)
 
 MAX_WARNING_LINES = 10
 MAX_IDS_LISTED = 12
@@ -564,6 +575,7 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
 @click.option(
     "--normalisation", type=click.Choice(NORMALISATIONS), default="minmax", show_default=True
 )
+@lang_option
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
@@ -583,6 +595,7 @@ def need_cmd(
     no_coverage: bool,
     weights: tuple[str, ...],
     normalisation: str,
+    lang: str,
     fmt: str,
     out: Path | None,
 ) -> None:
@@ -618,11 +631,11 @@ def need_cmd(
         coverage=coverage,
         weights=parsed or None,
         normalisation=normalisation,  # type: ignore[arg-type]
-        category_labels={c.id: c.label_de for c in dataset.categories},
     )
-    for comp in index.components.itertuples(index=False):
-        if not comp.available:
-            _note(f"component {comp.component} not available: {comp.note}")
+    components = index.components.to_dict("records")
+    for comp in components:
+        if not comp["available"]:
+            _note(f"component {comp['component']} not available: {need_component_note(comp, lang)}")
     if level == "planning_area" and dataset.planning_areas_proposal:
         _note("the planning areas are a computed proposal (Vorschlag), not an official mapping")
     if outside := outside_area_note(dataset, level):
@@ -637,17 +650,22 @@ def need_cmd(
         "year_to": index.year_to,
         "normalisation": index.normalisation,
         "radius_m": None if no_coverage else radius_m,
-        "components": [
-            {
-                "component": c.component,
-                "label": c.label_de,
-                "kind": c.kind,
-                "available": bool(c.available),
-                "weight": _number(c.weight, 4),
-                "note": c.note or None,
-            }
-            for c in index.components.itertuples(index=False)
-        ],
+        "components": need_components(
+            [
+                {
+                    "component": c["component"],
+                    "subject": c["subject"],
+                    "kind": c["kind"],
+                    "available": bool(c["available"]),
+                    "weight": _number(c["weight"], 4),
+                    "note": c["note"],
+                    "note_params": c["note_params"],
+                }
+                for c in components
+            ],
+            data_labels(dataset),
+            lang,
+        ),
         "rows": [
             {k: (_number(v) if isinstance(v, float) else v) for k, v in row.items()}
             | {"rank": None if pd.isna(row["rank"]) else int(row["rank"])}
@@ -661,13 +679,13 @@ def need_cmd(
 # profile
 
 
-def _render_pdf(profile: dict[str, Any], out: Path | None) -> None:
+def _render_pdf(profile: dict[str, Any], out: Path | None, lang: str) -> None:
     """Hook for the one-page PDF profile (issue 6): lay out ``profile`` and write it to ``out``."""
     if out is None:
         raise click.UsageError("--format pdf needs --out FILE.pdf (a PDF is not written to stdout)")
     from dashboard.export import write_area_profile_pdf
 
-    write_area_profile_pdf(profile, out)
+    write_area_profile_pdf(profile, out, lang=lang)  # type: ignore[arg-type]
     click.echo(f"wrote {out}", err=True)
 
 
@@ -703,6 +721,7 @@ def _render_pdf(profile: dict[str, Any], out: Path | None) -> None:
     metavar="COMPONENT=W",
     help="Need-index weight, e.g. growth_65_plus=2 (repeatable).",
 )
+@lang_option
 @click.option(
     "--format",
     "fmt",
@@ -725,6 +744,7 @@ def profile_cmd(
     radius_m: float,
     no_coverage: bool,
     weights: tuple[str, ...],
+    lang: str,
     fmt: str | None,
     out: Path | None,
 ) -> None:
@@ -733,6 +753,7 @@ def profile_cmd(
     Population trend per group, age structure, facilities per category (per 1,000 residents),
     coverage shares, need-index components, programme status, planning-area label and sources.
     """
+    from dashboard.profile_text import localise_profile
     from layers.profile import area_profile
 
     if fmt is None:
@@ -749,12 +770,13 @@ def profile_cmd(
         compute_coverage=not no_coverage,
         need_weights=parsed or None,
     )
-    for note in profile["notes"]:
+    text = localise_profile(profile, lang)
+    for note in text["notes"]:
         _note(note)
     if fmt == "pdf":
-        _render_pdf(profile, out)
+        _render_pdf(profile, out, lang)
         return
-    emit(to_json(profile), out)
+    emit(to_json(text), out)
 
 
 __all__ = ["CHANGE_COLUMNS", "change_cmd", "need_cmd", "profile_cmd", "propose_cmd", "validate_cmd"]

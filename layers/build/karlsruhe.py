@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from shapely.geometry import shape
 
 from layers.build import BuildContext, BuildStep
@@ -52,6 +51,7 @@ from layers.build.karlsruhe_nachtrag import (
     apply_nachtrag,
 )
 from layers.catalogue import DEFAULT_CATEGORIES, KNOWN_GROUPS, PALETTE
+from layers.crs import transformer
 from layers.errors import BuildError
 from layers.network import build_network_file
 from layers.planning import propose_planning_areas
@@ -527,10 +527,10 @@ def _geoportal_rows(source: Path, item: FetchedItem, *, fetched_date: str) -> li
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise BuildError(f"{item.path}: not a GeoJSON FeatureCollection")
-    transformer = None
+    to_wgs84 = None
     crs_name = ((doc.get("crs") or {}).get("properties") or {}).get("name")
     if crs_name and not str(crs_name).endswith(("CRS84", "4326")):
-        transformer = Transformer.from_crs(str(crs_name), "EPSG:4326", always_xy=True)
+        to_wgs84 = transformer(str(crs_name), "EPSG:4326")
     rows = []
     for number, feature in enumerate(features, start=1):
         props = feature.get("properties") or {}
@@ -542,8 +542,8 @@ def _geoportal_rows(source: Path, item: FetchedItem, *, fetched_date: str) -> li
         geometry = feature.get("geometry")
         if geometry and geometry.get("type") == "Point":
             x, y = (float(v) for v in geometry["coordinates"][:2])
-            if transformer is not None:
-                x, y = transformer.transform(x, y)
+            if to_wgs84 is not None:
+                x, y = to_wgs84.transform(x, y)
             lat, lon = format_coord(y), format_coord(x)
         updated = props.get("UPDATED")
         rows.append(

@@ -24,6 +24,7 @@ from dashboard import export, export_map, export_profile
 from dashboard.export import neutralise_cell, table_csv_bytes, table_xlsx_bytes, write_table
 from dashboard.export_map import export_figure, fit_map_view, write_figure
 from dashboard.export_profile import AreaSheet, SheetTable, write_profile_pdf
+from layers._text import is_formula_like
 from layers.errors import ExportError, LayersError, ParameterError
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
@@ -142,8 +143,13 @@ def pdf_text(pdf: Path) -> str:
     ("value", "expected"),
     [
         ("=1+2", "'=1+2"),
-        ("+1", "'+1"),
-        ("-1", "'-1"),
+        # numbers written as text stay (one rule with the CLI: layers._text)
+        ("+1", "+1"),
+        ("-1", "-1"),
+        ("+1+1", "'+1+1"),
+        ("  =1", "'  =1"),
+        ("\uff1d1", "'\uff1d1"),
+        ("\nx", "'\nx"),
         ("@x", "'@x"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
@@ -175,7 +181,7 @@ def test_csv_is_german_excel_dialect_and_neutralised(risky_table):
     back = pd.read_csv(io.BytesIO(data), sep=";", decimal=",", encoding="utf-8-sig")
     assert back["residents"].tolist() == risky_table["residents"].tolist()
     assert back["share_pct"].iloc[1] == -3.25
-    assert all(not str(v).startswith(export.FORMULA_PREFIXES) for v in back["name"])
+    assert not any(is_formula_like(str(v)) for v in back["name"])
 
 
 def test_csv_plain_dialect(risky_table):

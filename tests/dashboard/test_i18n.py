@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 
 import pytest
 
-from dashboard.i18n import TEXT, check_lang, fmt_distance, fmt_number, fmt_percent, t
+from dashboard.export import source_line as export_source_line
+from dashboard.i18n import (
+    TEXT,
+    check_lang,
+    csv_dialect,
+    data_label,
+    fmt_date,
+    fmt_distance,
+    fmt_number,
+    fmt_percent,
+    plotly_separators,
+    source_line,
+    t,
+)
 
 
 def _fields(text: str) -> set[str]:
@@ -74,3 +88,47 @@ def test_check_lang_falls_back_to_german():
     assert check_lang("en") == "en"
     assert check_lang("fr") == "de"
     assert check_lang(None) == "de"
+
+
+# -- the one source line -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_source_line_is_the_app_line_under_the_map(tiny_ctx, lang):
+    """callbacks/map.py's own copy can become a call of i18n.source_line without a change."""
+    from dashboard.callbacks import map as map_cb
+
+    sources = tiny_ctx.dataset.metadata.sources
+    assert source_line(sources, lang) == map_cb.source_line(tiny_ctx, lang)
+
+
+def test_source_line_collects_distinct_credits_and_dates():
+    sources = [
+        {"attribution": "Stadt", "licence": "dl-de/by-2-0", "date": "2024-01"},
+        {"attribution": "Stadt", "licence": "dl-de/by-2-0", "date": "2024-01"},
+        {"attribution": "", "source": "https://osm.org", "licence": "ODbL", "date": "2023"},
+        {"file": "eigene.csv"},
+    ]
+    assert source_line(sources, "de") == (
+        "Quellen: Stadt (Lizenz: dl-de/by-2-0); https://osm.org (Lizenz: ODbL); eigene.csv. "
+        "Stand: 2024-01, 2023."
+    )
+    assert source_line([], "en") == "Sources: not stated. Date: not stated."
+
+
+def test_export_source_line_adds_the_date_and_extra():
+    sources = [{"attribution": "Stadt", "date": "2024"}]
+    created = dt.date(2026, 12, 6)
+    assert export_source_line(sources, lang="de", created=created, extra="Methode") == (
+        "Quellen: Stadt. Stand: 2024. · Erstellt: 06.12.2026 · Methode"
+    )
+    assert export_source_line(sources, lang="en", created=created).endswith("· Created: 2026-12-06")
+    assert fmt_date(created, "en") == "2026-12-06"
+
+
+def test_locale_formats_for_charts_and_csv():
+    assert (plotly_separators("de"), plotly_separators("en")) == (",.", ".,")
+    assert csv_dialect("de") == (";", ",") and csv_dialect("en") == (",", ".")
+    assert csv_dialect("fr") == csv_dialect("de")  # unknown languages fall back to German
+    assert data_label("x", "", "", "en") == "x"
+    assert data_label("x", "Pflege", "Care", "en") == "Care"

@@ -67,7 +67,11 @@ def test_demography_only_ranks_by_child_growth(population, mapping):
     components = index.components.set_index("component")
     assert components.loc["growth_under_6", "available"]
     assert not components.loc["growth_under_18", "available"]  # 6_to_15 and 15_to_18 missing
-    assert "nicht in den Daten" in components.loc["growth_under_18", "note"]
+    # the core gives the note as an id with parameters; dashboard.profile_text words it
+    assert components.loc["growth_under_18", "note"] == "group_missing"
+    assert components.loc["growth_under_18", "note_params"] == {"group": "under_18"}
+    assert components.loc["growth_under_18", "subject"] == "under_18"
+    assert components.loc["growth_under_6", "note"] == ""
     assert components.loc["growth_under_6", "weight"] == 0.5
 
 

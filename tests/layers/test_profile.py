@@ -127,7 +127,6 @@ def test_district_profile_contents(profile_dataset):
         "id": "N",
         "name": "Nord",
         "proposal": False,
-        "label": "Zuordnung der Stadt",
         "coordinator": "Frau Nord",
     }
     assert profile["year"] == 2021
@@ -164,7 +163,6 @@ def test_district_profile_contents(profile_dataset):
             "district_id": "0101",
             "district_name": "Nordwest",
             "measure": "stadtteilkoordination",
-            "measure_label": "Stadtteilkoordination",
             "since": "2019",
             "note": None,
             "source": "https://example.org/koordination",
@@ -184,18 +182,18 @@ def test_missing_value_is_reported_with_reason(profile_dataset):
     assert structure["under_6"]["value"] is None
     components = {c["component"]: c for c in profile["need_index"]["components"]}
     assert components["growth_under_6"]["value"] is None
-    assert profile["coverage"]["note"] == "Versorgung nicht berechnet"
+    assert profile["coverage"]["note"] == {"id": "coverage_not_computed", "params": {}}
 
 
 def test_planning_area_profile_sums_districts_and_marks_proposal(profile_dataset):
     from layers.profile import area_profile
 
     profile = area_profile(profile_dataset(proposal=True), "N", level="planning_area")
-    assert profile["area"]["name"] == "Nord (Vorschlag)"
-    assert profile["area"]["planning_area"]["label"] == "Vorschlag"
+    assert profile["area"]["name"] == "Nord"  # the data's name; renderers mark the proposal
+    assert profile["area"]["planning_area"]["proposal"] is True
     assert [d["id"] for d in profile["area"]["districts"]] == ["0101", "0102"]
     assert profile["population"]["total"] == 3200
-    assert any("Vorschlag" in n for n in profile["notes"])
+    assert {"id": "planning_areas_proposal", "params": {}} in profile["notes"]
     coverage = {row["category"]: row for row in profile["coverage"]["per_category"]}
     assert set(coverage) == {"meeting", "counselling", "care", "participation", "network"}
     present = set(profile_dataset(proposal=True).facilities["category"])
@@ -212,7 +210,9 @@ def test_projected_year_is_labelled(profile_dataset):
 
     profile = area_profile(profile_dataset(), "0101", year=2023, compute_coverage=False)
     assert profile["population"]["total"] == 1600  # +200 a year
-    assert any("Trendfortschreibung, keine amtliche Prognose" in n for n in profile["notes"])
+    projected = [n for n in profile["notes"] if n["id"] == "population_projected"]
+    assert [n["params"]["year"] for n in projected] == [2023]
+    assert profile["population"]["projection"]["method"] == "trend"
     fits = {f["group"]: f for f in profile["population"]["projection"]["fits"]}
     assert fits["total"]["slope_per_year"] == 200.0 and fits["total"]["r2"] == 1.0
     assert fits["total"]["years_used"] == "2020–2021" and fits["total"]["method"] == "linear"
