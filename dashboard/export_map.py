@@ -34,6 +34,7 @@ from dashboard.export import (
     source_line,
     write_export,
 )
+from dashboard.i18n import plotly_separators
 from layers.areas import level_label
 from layers.errors import ExportError, ParameterError
 
@@ -401,7 +402,7 @@ def view_figure(
     _set_markers(fig, traces, layers["markers"])
     basemap = figures.osm_layers(ctx.options.online_basemap_url) if layers["basemap"] else []
     fig.layout.map.layers = basemap + ctx.boundary_layers  # assigned whole: update merges
-    fig.layout.separators = ",." if state.lang == "de" else ".,"
+    fig.layout.separators = plotly_separators(state.lang)
     if layers["view"]:
         lat, lon = layers["view"]["center"]
         fig.update_layout(map_center={"lat": lat, "lon": lon}, map_zoom=13.6)

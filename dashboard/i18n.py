@@ -98,6 +98,7 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Hexagons: residents not covered (estimate)",
         ),
         "legend_gaps_short": ("Einw.", "Residents"),
+        "min_short": ("Min.", "min"),
         "legend_facilities": ("Punkte: Einrichtungen nach Angebot", "Dots: facilities by service"),
         "legend_hidden": (
             "Grau: weniger als {n} Einwohner – kein Anteil ausgewiesen",

@@ -512,9 +512,11 @@ def area_index(
     codes.setflags(write=False)
     rest = None
     if districts is not None:
-        left_out = {str(d) for d in districts} - set(district_to_pos)
+        left_out = {normalise_district_id(d) for d in districts} - set(district_to_pos)
         if left_out:
-            in_rest = np.array([str(u) in left_out for u in uniques] + [False], dtype=bool)
+            in_rest = np.array(
+                [normalise_district_id(u) in left_out for u in uniques] + [False], dtype=bool
+            )
             rest = in_rest[np.asarray(inverse, dtype=np.int64)]
     return AreaIndex(codes=codes, areas=areas, rest=rest)
 

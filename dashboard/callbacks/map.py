@@ -19,6 +19,7 @@ from dash import Output, Patch, html
 from dashboard import ids
 from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, AreaGeometry, esc
 from dashboard.i18n import fmt_distance, fmt_number, fmt_percent, label, t
+from dashboard.i18n import source_line as i18n_source_line
 from dashboard.leaflet_map import fill_template
 from dashboard.legend import (
     animation_changes,
@@ -44,7 +45,7 @@ def distance_text(state: ViewState, lang: str) -> str:
     """The walking distance as the user chose it (``"500 m"`` or ``"10 Min. (750 m)"``)."""
     how = f" {t('mode_network', lang)}" if state.distance_mode == "network" else ""
     if state.unit == "min":
-        unit = "Min." if lang == "de" else "min"
+        unit = t("min_short", lang)
         metres = fmt_distance(state.radius_m, lang)
         return f"{fmt_number(state.distance, lang)} {unit} ({metres}){how}"
     return fmt_distance(state.radius_m, lang) + how
@@ -72,21 +73,7 @@ def change_values(ctx: AppContext, state: ViewState, level: str) -> tuple[Any, s
 
 def source_line(ctx: AppContext, lang: str) -> str:
     """The source line under every map ("Quellen: … Stand: …"), from the layer sources."""
-    parts: list[str] = []
-    dates: list[str] = []
-    for src in ctx.dataset.metadata.sources:
-        who = src.attribution or src.source or src.file
-        text = who + (f" ({t('licence', lang)}: {src.licence})" if src.licence else "")
-        if text not in parts:
-            parts.append(text)
-        if src.date and src.date not in dates:
-            dates.append(src.date)
-    return t(
-        "source_line",
-        lang,
-        sources="; ".join(parts) or t("source_unknown", lang),
-        date=", ".join(dates) or t("source_unknown", lang),
-    )
+    return i18n_source_line(ctx.dataset.metadata.sources, lang)
 
 
 def share_areas(

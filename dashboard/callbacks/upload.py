@@ -198,8 +198,8 @@ def _zip_too_large(size: int, limit: int) -> UploadRejected:
             "upload_zip_too_big",
             f"the files in the zip are too large unpacked (more than {_mb(size)} MB, "
             f"at most {_mb(limit)} MB)",
-            size=_mb(size),
-            mb=_mb(limit),
+            size=size / 1024 / 1024,
+            mb=limit / 1024 / 1024,
         )
     )
 
@@ -542,12 +542,11 @@ def message_text(message: str, lang: str) -> str:
     """A :class:`Msg` in ``lang``; other messages (the validator's) as they are."""
     if isinstance(message, Msg):
         values = {
-            k: fmt_number(v, lang) if isinstance(v, int) else v for k, v in message.values.items()
+            k: fmt_number(v, lang, decimals=0 if isinstance(v, int) else 1)
+            if isinstance(v, int | float)
+            else v
+            for k, v in message.values.items()
         }
-        if lang == "de":
-            values = {
-                k: v.replace(".", ",") if k in ("mb", "size") else v for k, v in values.items()
-            }
         return t(message.key, lang, **values)
     return str(message)
 
@@ -584,7 +583,7 @@ def handle_upload(
         return dash.no_update, [html.P(t("ws_unavailable", lang), className="error")]
     except QuotaError as exc:
         key = "upload_quota_files" if exc.limit == "files" else "upload_quota_bytes"
-        allowed = exc.allowed if exc.limit == "files" else _mb(exc.allowed)
+        allowed = exc.allowed if exc.limit == "files" else exc.allowed / 1024 / 1024
         msg = Msg(key, str(exc), max=allowed)
         return dash.no_update, [html.P(message_text(msg, lang), className="error")]
     result.saved = item.name
