@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 
-.PHONY: serve test lint format bench system-deps-browser system-deps-all
+.PHONY: serve test lint format bench screenshots system-deps-browser system-deps-all
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ test: $(TEST_STAMP) system-deps-all lint
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/coverage.py
+
+# the README's pictures, taken by the browser tests (tests/dashboard/browser/test_screenshots.py)
+screenshots: $(TEST_STAMP) system-deps-browser
+	QUARTIERSATLAS_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/dashboard/browser/test_screenshots.py -q
