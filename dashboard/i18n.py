@@ -201,7 +201,7 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "All selected services together",
         ),
         "whatif_col_shares": ("Versorgt vorher → nachher", "Covered before → after"),
-        "whatif_col_pp": ("Änderung (Prozentpunkte)", "Change (percentage points)"),
+        "whatif_pp": ("{n} Prozentpunkte", "{n} percentage points"),
         "whatif_col_residents": ("Änderung (Einwohner)", "Change (residents)"),
         "whatif_planned_not_counted": (
             "{n} geplante Einrichtung(en) eines Angebots, das die Karte nicht zeigt ({cats}), "

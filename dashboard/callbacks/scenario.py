@@ -102,8 +102,8 @@ def scenario_summary(ctx: AppContext, state: ViewState, result: ScenarioResult) 
                 [
                     html.Span(label(ctx.dataset.category(row["category"]), lang) + ": "),
                     html.Strong(change_phrase(row["gain_residents"], lang)),
-                    f" ({fmt_percent(row['share_before'], lang)} → "
-                    f"{fmt_percent(row['share_after'], lang)})",
+                    f" ({nbsp(fmt_percent(row['share_before'], lang))} → "
+                    f"{nbsp(fmt_percent(row['share_after'], lang))})",
                 ],
                 className="whatif-line",
             )
@@ -114,8 +114,8 @@ def scenario_summary(ctx: AppContext, state: ViewState, result: ScenarioResult) 
                 [
                     html.Span(t("whatif_all_selected", lang) + ": "),
                     html.Strong(change_phrase(result.gain_residents, lang)),
-                    f" ({fmt_percent(result.before.city_share, lang)} → "
-                    f"{fmt_percent(result.after.city_share, lang)})",
+                    f" ({nbsp(fmt_percent(result.before.city_share, lang))} → "
+                    f"{nbsp(fmt_percent(result.after.city_share, lang))})",
                 ],
                 className="whatif-line whatif-combined",
             )
@@ -127,8 +127,25 @@ def scenario_summary(ctx: AppContext, state: ViewState, result: ScenarioResult) 
     )
 
 
+def shares_cell(before: float, after: float, gain_pp: float, lang: str) -> list[Any]:
+    """``before → after`` on one line, the change in percentage points below it."""
+    return [
+        html.Span(f"{nbsp(fmt_percent(before, lang))} → {nbsp(fmt_percent(after, lang))}"),
+        html.Br(),
+        html.Span(t("whatif_pp", lang, n=signed(gain_pp, lang, decimals=1)), className="pp"),
+    ]
+
+
+def nbsp(text: str) -> str:
+    """Keep a number and its unit on one line (``45,3 %``)."""
+    return text.replace(" ", "\u00a0")
+
+
 def gain_table(result: ScenarioResult, lang: str) -> html.Table | None:
-    """Areas whose coverage changed, largest change first (all numbers from ``result.rows``)."""
+    """Areas whose coverage changed, largest change first (all numbers from ``result.rows``).
+
+    Three columns, so that the table fits the side panel and a phone without scrolling.
+    """
     rows = result.rows
     changed = rows[rows["gain_residents"].abs() >= 0.5]
     changed = changed.sort_values("gain_residents", key=np.abs, ascending=False, kind="stable")
@@ -143,7 +160,6 @@ def gain_table(result: ScenarioResult, lang: str) -> html.Table | None:
                     [
                         html.Th(t("area", lang), scope="col"),
                         html.Th(t("whatif_col_shares", lang), scope="col"),
-                        html.Th(t("whatif_col_pp", lang), scope="col"),
                         html.Th(t("whatif_col_residents", lang), scope="col"),
                     ]
                 )
@@ -154,12 +170,10 @@ def gain_table(result: ScenarioResult, lang: str) -> html.Table | None:
                         [
                             html.Th(r["area_name"], scope="row"),
                             html.Td(
-                                f"{fmt_percent(r['share_before'], lang)} → "
-                                f"{fmt_percent(r['share_after'], lang)}"
-                            ),
-                            html.Td(
-                                signed(r["gain_pp"], lang, decimals=1),
-                                className="gain" if r["gain_residents"] > 0 else "loss",
+                                shares_cell(
+                                    r["share_before"], r["share_after"], r["gain_pp"], lang
+                                ),
+                                className="shares",
                             ),
                             html.Td(
                                 signed(r["gain_residents"], lang),

@@ -67,8 +67,11 @@ def test_gain_reads_as_residents_newly_covered(tiny_ctx, whatif, lang, phrase):
     row = result.rows.set_index("area_id").loc["02"]
     cells = [text_of(td) for td in table.children[1].children[0].children]
     assert cells[0] == "Süd-Ost"
-    assert cells[2] == "+" + fmt_number(row["gain_pp"], lang, decimals=1)
-    assert cells[3] == "+" + fmt_number(row["gain_residents"], lang)
+    pp = "Prozentpunkte" if lang == "de" else "percentage points"
+    assert f"+{fmt_number(row['gain_pp'], lang, decimals=1)} {pp}" in cells[1]
+    shares = [fmt_percent(row[c], lang) for c in ("share_before", "share_after")]
+    assert cells[1].startswith(" → ".join(shares))  # text_of shows no-break spaces as spaces
+    assert cells[2] == "+" + fmt_number(row["gain_residents"], lang)
 
 
 @pytest.mark.parametrize(
@@ -86,7 +89,7 @@ def test_loss_reads_as_residents_losing_coverage(tiny_ctx, whatif, lang, phrase,
     text = text_of(summary)
     assert f"{fmt_number(-result.gain_residents, lang)} {phrase}" in text
     assert wrong not in text and f"-{fmt_number(-result.gain_residents, lang)}" not in text
-    assert "loss" in table.children[1].children[0].children[3].className
+    assert "loss" in table.children[1].children[0].children[2].className
 
 
 def test_incomplete_data_warning_on_the_scenario_panel(tiny_ctx, whatif):

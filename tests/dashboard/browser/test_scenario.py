@@ -265,9 +265,9 @@ def test_planned_facility_of_another_category_gains_and_the_table_fits(
     tip = [m["tip"] for m in map_snapshot(dash_duo)["markers"] if m["kind"] == "added"]
     assert tip == ["Geplant: Versorgung und Pflege"]
     wait_text(dash_duo, f"#{ids.SCENARIO_TABLE}", "Änderung (Einwohner)")
-    _assert_table_fits(dash_duo)
     SHOTS.mkdir(parents=True, exist_ok=True)
     dash_duo.driver.save_screenshot(str(SHOTS / "whatif-1440x900.png"))
+    _assert_table_fits(dash_duo)
 
 
 def test_gain_table_fits_on_a_phone(dash_duo, make_app, karlsruhe):
@@ -282,8 +282,8 @@ def test_gain_table_fits_on_a_phone(dash_duo, make_app, karlsruhe):
     summary = wait_text(dash_duo, f"#{ids.SCENARIO_SUMMARY}", "2 geplant, 1 abgeschaltet")
     assert "Begegnung:" in summary
     wait_text(dash_duo, f"#{ids.SCENARIO_TABLE}", "Änderung (Einwohner)")
-    _assert_table_fits(dash_duo)
     table = dash_duo.wait_for_element(f"#{ids.SCENARIO_TABLE}")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", table)
     SHOTS.mkdir(parents=True, exist_ok=True)
     dash_duo.driver.save_screenshot(str(SHOTS / "whatif-390x844.png"))
+    _assert_table_fits(dash_duo)
