@@ -287,3 +287,22 @@ def test_gain_table_fits_on_a_phone(dash_duo, make_app, karlsruhe):
     SHOTS.mkdir(parents=True, exist_ok=True)
     dash_duo.driver.save_screenshot(str(SHOTS / "whatif-390x844.png"))
     _assert_table_fits(dash_duo)
+    # the suggestions on the phone: Stadtteil and address per site, nothing wider than the page
+    button = dash_duo.wait_for_element(f"#{ids.SUGGEST_BUTTON}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    wait_for(
+        lambda: len(dash_duo.find_elements(f"#{ids.SUGGEST_RESULT} li")) == 3,
+        timeout=60,
+        what="three suggested sites",
+    )
+    result = dash_duo.wait_for_element(f"#{ids.SUGGEST_RESULT}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", result)
+    dash_duo.driver.save_screenshot(str(SHOTS / "whatif-suggest-390x844.png"))
+    names = set(karlsruhe.districts["name"])
+    for item in dash_duo.find_elements(f"#{ids.SUGGEST_RESULT} li"):
+        assert any(name in item.text for name in names), item.text
+    assert result.text.count("nächste Adresse") + result.text.count("keine Adresse") == 3
+    assert dash_duo.driver.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth;"
+    )
