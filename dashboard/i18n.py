@@ -240,8 +240,8 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         ),
         "whatif_no_district": ("außerhalb der Stadtteile", "outside the districts"),
         "whatif_near_address": (
-            "nächste Adresse: {address} ({m} m)",
-            "nearest address: {address} ({m} m)",
+            "nächste Adresse: {address} ({m}\u00a0m)",
+            "nearest address: {address} ({m}\u00a0m)",
         ),
         "whatif_no_address": (
             "keine Adresse in der Nähe (Adressdaten des Datensatzes)",

@@ -2,7 +2,11 @@
 
 Planned facilities (map clicks) and switched-off ones change coverage at once
 (:meth:`layers.coverage.DistanceTable.scenario_distances_m`); "Vorschläge" proposes the k best
-sites (:func:`layers.siting.propose_sites`).
+sites (:func:`layers.siting.propose_sites`) and says where they are
+(:func:`layers.siting.site_places`). Every number shown comes from the
+:class:`~layers.results.ScenarioResult` (per area, per category, all together) or the site
+proposal; this module only words and formats them. The planned category follows the map's
+categories (``callbacks.url_state.planned_category``), so the gain shown is the map's.
 """
 
 from __future__ import annotations

@@ -178,7 +178,7 @@ def test_suggestions_name_stadtteil_and_nearest_address(tiny_ctx, whatif, lang):
 def test_suggested_site_next_to_an_address_names_it(tiny_ctx):
     place = {"district_name": "Süd-West", "address": "Markt 1, 76131 Karlsruhe", "address_m": 22.4}
     assert scenario.site_text(place, "de") == (
-        "Süd-West · nächste Adresse: Markt 1, 76131 Karlsruhe (22 m)"
+        "Süd-West · nächste Adresse: Markt 1, 76131 Karlsruhe (22\u00a0m)"
     )
     assert scenario.site_text({"district_name": None, "address": None}, "en") == (
         "outside the districts · no address nearby (the dataset's address data)"
