@@ -182,6 +182,8 @@ def test_facility_click_on_a_page_opened_from_a_link_switches_it_off(dash_duo, m
     assert "Einwohner verlieren die Versorgung" in summary
     assert "mehr versorgt" not in summary and "zusätzlich versorgt" not in summary
     assert "unvollständige Startliste" in summary
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dash_duo.driver.save_screenshot(str(SHOTS / "whatif-link-1440x900.png"))
     # a second click on the switched-off marker switches it on again
     click_map_at(dash_duo, lat, lon)
     wait_for(lambda: "off=" not in url_query(dash_duo), what="the facility switched on again")
