@@ -59,6 +59,28 @@
 
   function hideout(context) { return (context && context.hideout) || {}; }
 
+  /* Facilities and markers: SVG in their own pane (dashboard/leaflet_map.py PANES), so they
+     draw above the areas whatever was re-created last, and only their own shapes take the
+     pointer (a canvas there would swallow every hover and click of the areas below). */
+  var renderers = {};
+  function inPane(pane) {
+    renderers[pane] = renderers[pane] || L.svg({pane: pane});
+    return {pane: pane, renderer: renderers[pane]};
+  }
+
+  /* Areas and hexagons share the overlay canvas, which draws in creation order: hexagons go
+     back on top whenever areas are re-created (another level, a page opened from a link). */
+  var raiseQueued = false;
+  function keepGapsAbove() {
+    if (raiseQueued) { return; }
+    raiseQueued = true;
+    setTimeout(function () {
+      raiseQueued = false;
+      var gaps = layers["map-gaps"] || {};
+      Object.keys(gaps).forEach(function (fid) { if (gaps[fid]._map) { gaps[fid].bringToFront(); } });
+    }, 0);
+  }
+
   var api = {
     drawnCount: 0,
     drawnAt: null,
@@ -117,6 +139,7 @@
       var byId = layers[cid] = layers[cid] || {};
       byId[fid] = layer;
       layer.on("remove", function () { if (byId[fid] === layer) { delete byId[fid]; } });
+      if (cid === "map-areas") { keepGapsAbove(); }
       layer.options.interactive = look(cid, fid, hideout(context)).interactive;
       layer.bindTooltip(function () {
         return (((current[cid] || hideout(context)).tips) || {})[fid] || "";
@@ -146,10 +169,10 @@
     },
 
     facilityPoint: function (feature, latlng) {
-      return L.circleMarker(latlng, {
+      return L.circleMarker(latlng, Object.assign({
         radius: 5.5, fillColor: feature.properties.colour, fillOpacity: 0.95,
         color: "#ffffff", weight: 1.2, bubblingMouseEvents: false
-      });
+      }, inPane("qa-facilities")));
     },
 
     facilityFilter: function (feature, context) {
@@ -163,10 +186,10 @@
 
     markerPoint: function (feature, latlng) {
       var p = feature.properties;
-      return L.circleMarker(latlng, {
+      return L.circleMarker(latlng, Object.assign({
         radius: p.radius, fillColor: p.color, fillOpacity: 0.95,
         color: "#ffffff", weight: 2, bubblingMouseEvents: false
-      });
+      }, inPane("qa-markers")));
     },
 
     bindMarkerTip: function (feature, layer) {

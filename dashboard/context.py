@@ -512,12 +512,15 @@ class AppContext:
         added: Sequence[tuple[str, float, float]] = (),
         removed: Sequence[str] = (),
         mode: str | None = None,
-    ) -> tuple[list[tuple[float, float]], list[float], str]:
+    ) -> dict[str, Any]:
         """The ``k`` best new sites for ``category`` (:func:`layers.siting.propose_sites`).
 
-        Returns WGS84 ``(lat, lon)`` per site, residents newly covered per site, and the note.
+        Returns a JSON-ready dict: ``sites`` (WGS84 ``(lat, lon)``), ``gains`` (residents
+        newly covered per site), ``places`` (Stadtteil and nearest address per site,
+        :func:`layers.siting.site_places`), ``notes`` (the method's notes as
+        ``{"id": …, **params}``) and ``note`` (the same in English, as the CLI prints it).
         """
-        from layers.siting import propose_sites
+        from layers.siting import propose_sites, site_places
 
         params = self.params(
             [category],
@@ -537,12 +540,24 @@ class AppContext:
             k=k,
             method="greedy",
         )
+        places = site_places(
+            proposal.xy, districts=self.dataset.districts, addresses=self.dataset.addresses
+        )
         tr = transformer(self.dataset.metadata.metric_crs.to_string(), "EPSG:4326")
         sites = []
         for x, y in proposal.xy:
             lon, lat = tr.transform(x, y)
             sites.append((round(float(lat), 5), round(float(lon), 5)))
-        return sites, [float(v) for v in proposal.newly_covered], proposal.note
+        return {
+            "sites": sites,
+            "gains": [float(v) for v in proposal.newly_covered],
+            "places": [
+                {k: (None if pd.isna(v) else v) for k, v in row.items()}
+                for row in places[["district_name", "address", "address_m"]].to_dict("records")
+            ],
+            "notes": [note.to_dict() for note in proposal.notes],
+            "note": proposal.note,
+        }
 
     def view_coverage(self, state: ViewState, categories: Sequence[str]) -> CoverageResult:
         """Coverage of ``categories`` as the view ``state`` shows it.

@@ -255,10 +255,12 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         # scenario
         "scenario_title": ("Was wäre wenn?", "What if?"),
         "scenario_help": (
-            "Wählen Sie ein Angebot und klicken Sie in die Karte, um eine geplante Einrichtung "
-            "zu setzen. Ein Klick auf eine bestehende Einrichtung schaltet sie ab oder wieder an.",
-            "Choose a service and click the map to place a planned facility. Clicking an existing "
-            "facility switches it off or on again.",
+            "Wählen Sie das Angebot der geplanten Einrichtung (die Karte zeigt dann dessen "
+            "Versorgung) und klicken Sie in die Karte, um sie zu setzen. Ein Klick auf eine "
+            "gezeigte Einrichtung schaltet sie ab oder wieder an.",
+            "Choose the service of the planned facility (the map then shows its coverage) and "
+            "click the map to place it. Clicking a facility on the map switches it off or on "
+            "again.",
         ),
         "scenario_category": (
             "Angebot der geplanten Einrichtung",
@@ -269,13 +271,6 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Noch keine Änderung. Klicken Sie in die Karte.",
             "No change yet. Click the map.",
         ),
-        "scenario_summary": (
-            "{added} geplant, {removed} abgeschaltet: {gain} Einwohner mehr versorgt "
-            "({before} → {after})",
-            "{added} planned, {removed} switched off: {gain} more residents covered "
-            "({before} → {after})",
-        ),
-        "gain": ("Zugewinn (Prozentpunkte)", "Gain (percentage points)"),
         "before": ("vorher (%)", "before (%)"),
         "after": ("nachher (%)", "after (%)"),
         "planned": ("Geplant", "Planned"),
@@ -283,8 +278,70 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "suggest_title": ("Vorschläge für Standorte", "Suggested sites"),
         "suggest_k": ("Anzahl Standorte", "Number of sites"),
         "suggest_button": ("Vorschläge berechnen", "Suggest sites"),
-        "suggest_row": ("Standort {i}: +{gain} Einwohner", "Site {i}: +{gain} residents"),
+        "suggest_row": (
+            "Standort {i}: +{gain} Einwohner zusätzlich versorgt",
+            "Site {i}: +{gain} more residents covered",
+        ),
         "suggest_take": ("Alle Vorschläge ins Szenario übernehmen", "Add all to the scenario"),
+        # what-if
+        "whatif_gain": ("{n} Einwohner zusätzlich versorgt", "{n} more residents covered"),
+        "whatif_loss": ("{n} Einwohner verlieren die Versorgung", "{n} residents lose coverage"),
+        "whatif_no_change": ("keine Änderung der Versorgung", "no change in coverage"),
+        "whatif_counts": (
+            "{added} geplant, {removed} abgeschaltet",
+            "{added} planned, {removed} switched off",
+        ),
+        "whatif_all_selected": (
+            "Alle gewählten Angebote zusammen",
+            "All selected services together",
+        ),
+        "whatif_col_shares": ("Versorgt vorher → nachher", "Covered before → after"),
+        "whatif_pp": ("{n} Prozentpunkte", "{n} percentage points"),
+        "whatif_col_residents": ("Änderung (Einwohner)", "Change (residents)"),
+        "whatif_planned_not_counted": (
+            "{n} geplante Einrichtung(en) eines Angebots, das die Karte nicht zeigt ({cats}), "
+            "zählen hier nicht mit. Wählen Sie das Angebot aus, um ihre Wirkung zu sehen.",
+            "{n} planned facilities of a service the map does not show ({cats}) are not "
+            "counted here. Choose that service to see their effect.",
+        ),
+        "whatif_siting_greedy": (
+            "Schrittweise berechnet: Jeder Standort erreicht die meisten noch nicht versorgten "
+            "Einwohner; das Ergebnis liegt bei mindestens {bound} des bestmöglichen Zugewinns. "
+            "Geprüft wurden {candidates} mögliche Standorte (Rasterzellen von {cell} m, in "
+            "denen Menschen wohnen).",
+            "Computed step by step: each site reaches the most residents not yet covered; the "
+            "result is at least {bound} of the best possible gain. {candidates} possible sites "
+            "were checked (grid cells of {cell} m where people live).",
+        ),
+        "whatif_siting_mclp": (
+            "Exakt optimiert über die {offered} aussichtsreichsten von {candidates} möglichen "
+            "Standorten (Rasterzellen von {cell} m, in denen Menschen wohnen), mit dem "
+            "schrittweisen Verfahren gegengeprüft.",
+            "Optimised exactly over the {offered} most promising of {candidates} possible sites "
+            "(grid cells of {cell} m where people live), checked against the step-by-step "
+            "method.",
+        ),
+        "whatif_siting_greedy_won": (
+            "Das schrittweise Verfahren erreichte mehr Einwohner als die exakte Optimierung "
+            "über die {offered} aussichtsreichsten von {candidates} möglichen Standorten "
+            "(Rasterzellen von {cell} m); sein Ergebnis wird gezeigt.",
+            "The step-by-step method reached more residents than the exact optimisation over "
+            "the {offered} most promising of {candidates} possible sites (grid cells of "
+            "{cell} m); its result is shown.",
+        ),
+        "whatif_note_unknown": (
+            "Zu dieser Berechnung gibt es einen Hinweis ohne Übersetzung.",
+            "This calculation has a note without a translation.",
+        ),
+        "whatif_no_district": ("außerhalb der Stadtteile", "outside the districts"),
+        "whatif_near_address": (
+            "nächste Adresse: {address} ({m}\u00a0m)",
+            "nearest address: {address} ({m}\u00a0m)",
+        ),
+        "whatif_no_address": (
+            "keine Adresse in der Nähe (Adressdaten des Datensatzes)",
+            "no address nearby (the dataset's address data)",
+        ),
         # coordinator
         "coord_title": ("Angebote in der Nähe", "Services nearby"),
         "coord_help": (

@@ -45,6 +45,15 @@ MARKER_STYLE = {
 }
 """Point markers of the scenario, the location and uploads (as on the exported map)."""
 EMPTY: dict = {"type": "FeatureCollection", "features": []}
+PANES: dict[str, int] = {"qa-borders": 450, "qa-facilities": 460, "qa-markers": 470}
+"""Leaflet panes above the areas and hexagons (overlay pane, z-index 400) with their z-index.
+
+Within one pane Leaflet draws in the order layers were added, so areas re-created after the
+facilities (a page opened from a link) would cover them and take their clicks. Panes fix the
+order whatever is re-created when. The panes ignore the pointer (``pointer-events: none``)
+except on the facilities and markers themselves (``assets/map.js`` draws them as SVG), so
+the map and the areas below still get every other click and hover.
+"""
 _RGBA = re.compile(r"rgba\(\s*[\d.]+\s*,\s*[\d.]+\s*,\s*[\d.]+\s*,\s*([\d.]+)\s*\)")
 
 
@@ -229,8 +238,8 @@ def base_map(
     """The map with every layer and its geometry; colours arrive later as ``hideout``.
 
     Layer order from the bottom: online basemap (off), areas, gap hexagons, streets, borders
-    and city outline, area names, facilities, scenario markers; a scale bar
-    (:mod:`dashboard.map_context`).
+    and city outline, area names, facilities, scenario markers (borders, facilities and markers
+    in their own :data:`PANES`); a scale bar (:mod:`dashboard.map_context`).
     """
     from dashboard import map_context
 
@@ -264,28 +273,44 @@ def base_map(
                 hideout={"kind": "gaps"},
             ),
             map_context.street_layer(streets or EMPTY),
-            dl.GeoJSON(
-                data=_lines_feature(boundaries),
-                style=js("lineStyle"),
-                interactive=False,
+            _pane(
+                "qa-borders",
+                dl.GeoJSON(
+                    data=_lines_feature(boundaries),
+                    style=js("lineStyle"),
+                    interactive=False,
+                ),
             ),
             map_context.label_layer(labels or EMPTY),
             map_context.scale_bar(),
-            dl.GeoJSON(
-                id=ids.MAP_FACILITIES,
-                data=facilities,
-                pointToLayer=js("facilityPoint"),
-                filter=js("facilityFilter"),
-                onEachFeature=js("bindFacilityTip"),
-                bubblingMouseEvents=False,
-                hideout={"show": [], "labels": {}},
+            _pane(
+                "qa-facilities",
+                dl.GeoJSON(
+                    id=ids.MAP_FACILITIES,
+                    data=facilities,
+                    pointToLayer=js("facilityPoint"),
+                    filter=js("facilityFilter"),
+                    onEachFeature=js("bindFacilityTip"),
+                    bubblingMouseEvents=False,
+                    hideout={"show": [], "labels": {}},
+                ),
             ),
-            dl.GeoJSON(
-                id=ids.MAP_MARKERS,
-                data=EMPTY,
-                pointToLayer=js("markerPoint"),
-                onEachFeature=js("bindMarkerTip"),
-                bubblingMouseEvents=False,
+            _pane(
+                "qa-markers",
+                dl.GeoJSON(
+                    id=ids.MAP_MARKERS,
+                    data=EMPTY,
+                    pointToLayer=js("markerPoint"),
+                    onEachFeature=js("bindMarkerTip"),
+                    bubblingMouseEvents=False,
+                ),
             ),
         ],
+    )
+
+
+def _pane(name: str, layer: Any) -> dl.Pane:
+    """``layer`` in the pane ``name`` of :data:`PANES`."""
+    return dl.Pane(
+        name=name, style={"zIndex": PANES[name], "pointerEvents": "none"}, children=[layer]
     )

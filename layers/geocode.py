@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 from rapidfuzz import fuzz, process
+from scipy.spatial import cKDTree
 
 from layers.errors import AddressNotFoundError, MissingColumnError
 
@@ -24,6 +25,9 @@ SAME_PLACE_M = 100.0
 
 N_SUGGESTIONS = 5
 """How many 'did you mean' suggestions an unknown address gets."""
+
+NEAREST_ADDRESS_MAX_M = 250.0
+"""Farther than this, a point has no nearest address: naming one would mislead."""
 
 _POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 _STREET_NUMBER = re.compile(
@@ -245,11 +249,63 @@ def geocode(
     return AddressIndex(addresses, prefer_city=prefer_city).lookup(query)
 
 
+def nearest_addresses(
+    addresses: gpd.GeoDataFrame,
+    xy: np.ndarray,
+    *,
+    max_m: float = NEAREST_ADDRESS_MAX_M,
+) -> list[tuple[str, float] | None]:
+    """The nearest address point to each of the points ``xy``, with its distance in metres.
+
+    ``xy`` is ``(n, 2)`` in the addresses' CRS, which must be metric (distances are straight
+    lines). A point with no address within ``max_m`` gets ``None``.
+
+    Raises
+    ------
+    MissingColumnError
+        If ``addresses`` has no ``address`` column.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> a = gpd.GeoDataFrame({"address": ["Hauptstr. 1", "Ring 5"]},
+    ...                      geometry=shapely.points([[0, 0], [500, 0]]), crs=25832)
+    >>> nearest_addresses(a, np.array([[40.0, 30.0], [2000.0, 0.0]]), max_m=100)
+    [('Hauptstr. 1', 50.0), None]
+    """
+    if "address" not in addresses.columns:
+        raise MissingColumnError("`addresses` needs an `address` column")
+    points = np.asarray(xy, dtype=float).reshape(-1, 2)
+    texts = addresses["address"].astype("string")
+    known = texts.notna().to_numpy() & ~addresses.geometry.is_empty.to_numpy()
+    if not len(points) or not known.any():
+        return [None] * len(points)
+    coords = np.column_stack(
+        [addresses.geometry.x.to_numpy()[known], addresses.geometry.y.to_numpy()[known]]
+    )
+    names = texts.to_numpy(dtype=object)[known]
+    distance, row = cKDTree(coords).query(points, distance_upper_bound=float(max_m))
+    return [
+        (str(names[r]), round(float(d), 1)) if np.isfinite(d) else None
+        for d, r in zip(np.atleast_1d(distance), np.atleast_1d(row), strict=True)
+    ]
+
+
+def nearest_address(
+    addresses: gpd.GeoDataFrame, x: float, y: float, *, max_m: float = NEAREST_ADDRESS_MAX_M
+) -> tuple[str, float] | None:
+    """The nearest address to the point ``(x, y)`` and its distance (see :func:`nearest_addresses`)."""
+    return nearest_addresses(addresses, np.array([[x, y]], dtype=float), max_m=max_m)[0]
+
+
 __all__ = [
+    "NEAREST_ADDRESS_MAX_M",
     "AddressIndex",
     "GeocodeResult",
     "ParsedAddress",
     "geocode",
+    "nearest_address",
+    "nearest_addresses",
     "normalise_number",
     "normalise_street",
     "parse_address",

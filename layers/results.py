@@ -394,6 +394,58 @@ class ScenarioResult:
         """Residents of the city covered with the scenario."""
         return float(self.after.city["covered"])
 
+    @property
+    def gain_residents(self) -> float:
+        """Residents of the city newly reaching every asked category (negative: who lose it)."""
+        return self.covered_after - self.covered_before
+
+    @property
+    def category_gains(self) -> pd.DataFrame:
+        """City totals per asked category: what the scenario changes for each.
+
+        Columns ``category``, ``residents``, ``covered_before``, ``covered_after``,
+        ``share_before``, ``share_after``, ``gain_residents`` (negative: residents who no
+        longer reach the category), catalogue order.
+        """
+
+        def city(frame: pd.DataFrame) -> pd.DataFrame:
+            rows = frame[frame["area_id"] == ALL_AREAS_ID]
+            return rows.drop_duplicates("category", keep="last").set_index("category")
+
+        before, after = city(self.before.per_category), city(self.after.per_category)
+        cats = list(self.before.params.categories)
+        b, a = before.reindex(cats), after.reindex(cats)
+        return pd.DataFrame(
+            {
+                "category": cats,
+                "residents": b["residents"].to_numpy(float),
+                "covered_before": b["covered"].to_numpy(float),
+                "covered_after": a["covered"].to_numpy(float),
+                "share_before": b["share"].to_numpy(float),
+                "share_after": a["share"].to_numpy(float),
+                "gain_residents": a["covered"].to_numpy(float) - b["covered"].to_numpy(float),
+            }
+        )
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        """What the numbers leave out, as notes.
+
+        ``planned_not_counted`` (``n``, ``categories``): planned facilities of categories the
+        result was not asked for.
+        """
+        asked = set(self.after.params.categories)
+        outside = [p.category for p in self.after.params.added if p.category not in asked]
+        if not outside:
+            return ()
+        return (
+            Note.of(
+                "planned_not_counted",
+                n=len(outside),
+                categories=tuple(dict.fromkeys(outside)),
+            ),
+        )
+
 
 def scenario_result(before: CoverageResult, after: CoverageResult) -> ScenarioResult:
     """Pair the coverage without and with a scenario (same categories, distance, year, level).

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -42,6 +42,11 @@ from layers.coverage import (
     within_radius,
 )
 from layers.errors import ParameterError
+from layers.results import Note
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 SitingMethod = Literal["mclp", "greedy"]
 SITING_METHODS: tuple[SitingMethod, ...] = ("mclp", "greedy")
@@ -69,7 +74,7 @@ class SiteProposal:
         Method asked for.
     note
         What the result guarantees (optimality or the greedy bound) and, for ``mclp``, which
-        solver's choice was returned.
+        solver's choice was returned (an English sentence for the command line).
     solver
         Solver whose sites were returned (``"mclp"`` or ``"greedy"``; the ``mclp`` method may
         return greedy's sites when they cover more real residents).
@@ -82,6 +87,11 @@ class SiteProposal:
     method: SitingMethod
     note: str
     solver: SitingMethod = "mclp"
+    notes: tuple[Note, ...] = ()
+    """The same as :attr:`note` as ids with parameters, for renderers that translate:
+    ``siting_greedy`` (``bound``, ``k``, ``candidates``, ``cell_m``), ``siting_mclp`` and
+    ``siting_greedy_won`` (``offered``, ``candidates``, ``cell_m``, ``pooled_m``: None for the
+    real resident points)."""
 
 
 def aggregate_to_cells(
@@ -292,8 +302,17 @@ def propose_sites(
             f"greedy: at least {bound:.1%} of the best possible newly covered residents "
             f"(1 - (1 - 1/k)^k, k = {k}); candidates = {len(candidates)} cells of {cand_cell:.0f} m"
         )
+        notes = (
+            Note.of(
+                "siting_greedy",
+                bound=round(bound, 4),
+                k=k,
+                candidates=len(candidates),
+                cell_m=round(cand_cell),
+            ),
+        )
     else:
-        picks, solver, note = _best_covering(
+        picks, solver, note, notes = _best_covering(
             candidates,
             demand_xy,
             demand_w,
@@ -313,6 +332,7 @@ def propose_sites(
         method=method,
         note=note,
         solver=solver,
+        notes=notes,
     )
 
 
@@ -326,7 +346,7 @@ def _best_covering(
     cand_cell: float,
     demand_cell_m: float | None,
     max_candidates: int,
-) -> tuple[list[int], SitingMethod, str]:
+) -> tuple[list[int], SitingMethod, str, tuple[Note, ...]]:
     """The default method: exact MCLP and greedy, both scored on the real resident points.
 
     The MCLP is solved on the real uncovered resident points (merged losslessly where the same
@@ -353,6 +373,12 @@ def _best_covering(
     mclp_total = _covered_total(candidates[mclp_picks], demand_xy, demand_w, radius)
     greedy_total = _covered_total(candidates[greedy_picks], demand_xy, demand_w, radius)
     setting = f"the {len(offered)} best of {len(candidates)} candidate cells of {cand_cell:.0f} m"
+    facts = {
+        "offered": len(offered),
+        "candidates": len(candidates),
+        "cell_m": round(cand_cell),
+        "pooled_m": round(demand_cell_m) if demand_cell_m else None,
+    }
     if greedy_total > mclp_total + 1e-9:
         return (
             greedy_picks,
@@ -362,6 +388,7 @@ def _best_covering(
                 f"({greedy_total:,.1f} newly covered) beat mclp (CBC, optimal for {pooled} and "
                 f"{setting}: {mclp_total:,.1f})"
             ),
+            (Note.of("siting_greedy_won", **facts),),
         )
     return (
         mclp_picks,
@@ -370,6 +397,7 @@ def _best_covering(
             f"best of mclp and greedy on the real resident points: mclp (CBC), optimal for "
             f"{pooled} and {setting} ({mclp_total:,.1f} newly covered; greedy {greedy_total:,.1f})"
         ),
+        (Note.of("siting_mclp", **facts),),
     )
 
 
@@ -433,6 +461,62 @@ def scenario_coverage(
     }
 
 
+def site_places(
+    xy: np.ndarray,
+    *,
+    districts: gpd.GeoDataFrame,
+    addresses: gpd.GeoDataFrame | None,
+    max_address_m: float | None = None,
+) -> pd.DataFrame:
+    """Where proposed sites are, in words: the district and the nearest address of each.
+
+    Parameters
+    ----------
+    xy
+        ``(n, 2)`` site coordinates in the districts' (metric) CRS.
+    districts
+        Districts with ``id`` and ``name``.
+    addresses
+        Address points (``address``) in the same CRS, or None when the dataset has none.
+    max_address_m
+        An address farther than this is not named (default
+        :data:`layers.geocode.NEAREST_ADDRESS_MAX_M`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per site: ``district_id``, ``district_name`` (None outside every district),
+        ``address`` and ``address_m`` (distance to it; None when there is no address layer or
+        none within ``max_address_m``).
+    """
+    import pandas as pd
+
+    from layers.boundaries import district_positions
+    from layers.geocode import NEAREST_ADDRESS_MAX_M, nearest_addresses
+
+    points = np.asarray(xy, dtype=float).reshape(-1, 2)
+    positions = district_positions(points[:, 0], points[:, 1], districts)
+    ids = districts["id"].astype(str).to_numpy(dtype=object)
+    names = districts["name"].astype(str).to_numpy(dtype=object)
+    limit = NEAREST_ADDRESS_MAX_M if max_address_m is None else max_address_m
+    near = (
+        nearest_addresses(addresses, points, max_m=limit)
+        if addresses is not None and len(addresses)
+        else [None] * len(points)
+    )
+    # object columns: a missing place stays None (a string dtype would turn it into NaN)
+    return pd.DataFrame(
+        {
+            "district_id": pd.Series([ids[p] if p >= 0 else None for p in positions], dtype=object),
+            "district_name": pd.Series(
+                [names[p] if p >= 0 else None for p in positions], dtype=object
+            ),
+            "address": pd.Series([n[0] if n else None for n in near], dtype=object),
+            "address_m": pd.Series([n[1] if n else None for n in near], dtype=object),
+        }
+    )
+
+
 __all__ = [
     "GREEDY_BOUND",
     "MAX_SITES",
@@ -444,4 +528,5 @@ __all__ = [
     "mclp_max_cover",
     "propose_sites",
     "scenario_coverage",
+    "site_places",
 ]

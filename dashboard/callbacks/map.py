@@ -251,14 +251,14 @@ def gap_layer(ctx: AppContext, state: ViewState, cats: list[str]) -> dict[str, A
 
 
 def facility_layer(ctx: AppContext, state: ViewState, cats: list[str]) -> dict[str, Any]:
-    """Which facility categories are drawn, and their labels (escaped)."""
+    """Which facility categories are drawn, and their labels (escaped).
+
+    The what-if view draws (and so lets one switch off) only the map's categories: a
+    facility of another category would change nothing the map shows.
+    """
     show = "facilities" in state.layers
     labels = {c: esc(label(ctx.dataset.category(c), state.lang)) for c in ctx.category_ids}
-    drawn = [
-        c
-        for c in ctx.category_ids
-        if show and (c in cats or state.view in ("scenario", "coordinator"))
-    ]
+    drawn = [c for c in ctx.category_ids if show and (c in cats or state.view == "coordinator")]
     return {"show": drawn, "labels": labels}
 
 

@@ -2,7 +2,11 @@
 
 Planned facilities (map clicks) and switched-off ones change coverage at once
 (:meth:`layers.coverage.DistanceTable.scenario_distances_m`); "Vorschläge" proposes the k best
-sites (:func:`layers.siting.propose_sites`).
+sites (:func:`layers.siting.propose_sites`) and says where they are
+(:func:`layers.siting.site_places`). Every number shown comes from the
+:class:`~layers.results.ScenarioResult` (per area, per category, all together) or the site
+proposal; this module only words and formats them. The planned category follows the map's
+categories (``callbacks.url_state.planned_category``), so the gain shown is the map's.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dash import Input, Output, State, html
 from dashboard import ids
 from dashboard.i18n import fmt_number, fmt_percent, label, t
 from dashboard.state import ViewState
-from layers.results import ScenarioResult
+from layers.results import Note, ScenarioResult
 from layers.results import scenario_result as layers_scenario_result
 
 if TYPE_CHECKING:
@@ -46,39 +50,121 @@ def scenario_result(ctx: AppContext, state: ViewState) -> ScenarioResult:
     return layers_scenario_result(before, ctx.view_coverage(state, cats))
 
 
-def scenario_children(ctx: AppContext, state: ViewState) -> tuple[Any, Any]:
-    """Summary line and the gain table."""
-    lang = state.lang
-    if not state.added and not state.removed:
-        return html.P(t("scenario_empty", lang), className="hint"), None
-    result = scenario_result(ctx, state)
-    gain = result.covered_after - result.covered_before
-    summary = html.P(
-        t(
-            "scenario_summary",
+def seed_warning(lang: str) -> html.P:
+    """The incomplete-data warning of the notes panel, repeated where sites are planned."""
+    return html.P(t("notes_seed", lang), className="note-seed")
+
+
+def change_phrase(residents: float, lang: str) -> str:
+    """A change of covered residents in words: gained, lost, or no change (rounded)."""
+    if residents >= 0.5:
+        return t("whatif_gain", lang, n="+" + fmt_number(residents, lang))
+    if residents <= -0.5:
+        return t("whatif_loss", lang, n=fmt_number(abs(residents), lang))
+    return t("whatif_no_change", lang)
+
+
+def signed(value: float, lang: str, *, decimals: int = 0) -> str:
+    """A change with its sign (``+1.234``, ``-56``; ``–`` when unknown)."""
+    text = fmt_number(value, lang, decimals=decimals)
+    return "+" + text if np.isfinite(value) and value > 0 and text.strip("0,.") else text
+
+
+def note_text(ctx: AppContext, note: Note, lang: str) -> str:
+    """A scenario or siting note (:class:`layers.results.Note`) in ``lang``."""
+    params = dict(note.params)
+    if note.id == "planned_not_counted":
+        cats = ", ".join(label(ctx.dataset.category(c), lang) for c in params["categories"])
+        return t("whatif_planned_not_counted", lang, n=params["n"], cats=cats)
+    if note.id == "siting_greedy":
+        return t(
+            "whatif_siting_greedy",
             lang,
-            added=len(state.added),
-            removed=len(state.removed),
-            gain=("+" if gain > 0 else "") + fmt_number(gain, lang),
-            before=fmt_percent(result.before.city_share, lang),
-            after=fmt_percent(result.after.city_share, lang),
-        ),
-        className="summary-line",
+            bound=fmt_percent(params["bound"], lang, decimals=0),
+            candidates=fmt_number(params["candidates"], lang),
+            cell=fmt_number(params["cell_m"], lang),
+        )
+    if note.id in ("siting_mclp", "siting_greedy_won"):
+        return t(
+            f"whatif_{note.id}",
+            lang,
+            offered=fmt_number(params["offered"], lang),
+            candidates=fmt_number(params["candidates"], lang),
+            cell=fmt_number(params["cell_m"], lang),
+        )
+    return t("whatif_note_unknown", lang)
+
+
+def scenario_summary(ctx: AppContext, state: ViewState, result: ScenarioResult) -> html.Div:
+    """Counts, then the change of covered residents per category and for all of them."""
+    lang = state.lang
+    lines = []
+    gains = result.category_gains
+    for row in gains.to_dict("records"):
+        lines.append(
+            html.Li(
+                [
+                    html.Span(label(ctx.dataset.category(row["category"]), lang) + ": "),
+                    html.Strong(change_phrase(row["gain_residents"], lang)),
+                    f" ({nbsp(fmt_percent(row['share_before'], lang))} → "
+                    f"{nbsp(fmt_percent(row['share_after'], lang))})",
+                ],
+                className="whatif-line",
+            )
+        )
+    if len(gains) > 1:
+        lines.append(
+            html.Li(
+                [
+                    html.Span(t("whatif_all_selected", lang) + ": "),
+                    html.Strong(change_phrase(result.gain_residents, lang)),
+                    f" ({nbsp(fmt_percent(result.before.city_share, lang))} → "
+                    f"{nbsp(fmt_percent(result.after.city_share, lang))})",
+                ],
+                className="whatif-line whatif-combined",
+            )
+        )
+    counts = t("whatif_counts", lang, added=len(state.added), removed=len(state.removed))
+    notes = [html.P(note_text(ctx, n, lang), className="note") for n in result.notes]
+    return html.Div(
+        [html.P(counts, className="summary-line"), html.Ul(lines, className="whatif-lines"), *notes]
     )
-    changed = [r for r in result.rows.to_dict("records") if abs(r["gain_residents"]) >= 0.5]
-    changed.sort(key=lambda r: -abs(r["gain_residents"]))
-    table = html.Table(
-        className="data-table",
+
+
+def shares_cell(before: float, after: float, gain_pp: float, lang: str) -> list[Any]:
+    """``before → after`` on one line, the change in percentage points below it."""
+    return [
+        html.Span(f"{nbsp(fmt_percent(before, lang))} → {nbsp(fmt_percent(after, lang))}"),
+        html.Br(),
+        html.Span(t("whatif_pp", lang, n=signed(gain_pp, lang, decimals=1)), className="pp"),
+    ]
+
+
+def nbsp(text: str) -> str:
+    """Keep a number and its unit on one line (``45,3 %``)."""
+    return text.replace(" ", "\u00a0")
+
+
+def gain_table(result: ScenarioResult, lang: str) -> html.Table | None:
+    """Areas whose coverage changed, largest change first (all numbers from ``result.rows``).
+
+    Three columns, so that the table fits the side panel and a phone without scrolling.
+    """
+    rows = result.rows
+    changed = rows[rows["gain_residents"].abs() >= 0.5]
+    changed = changed.sort_values("gain_residents", key=np.abs, ascending=False, kind="stable")
+    if not len(changed):
+        return None
+    return html.Table(
+        className="data-table compact whatif-table",
         id=ids.SCENARIO_TABLE + "-table",
         children=[
             html.Thead(
                 html.Tr(
                     [
-                        html.Th(t("area", lang)),
-                        html.Th(t("before", lang)),
-                        html.Th(t("after", lang)),
-                        html.Th(t("gain", lang)),
-                        html.Th(t("residents", lang)),
+                        html.Th(t("area", lang), scope="col"),
+                        html.Th(t("whatif_col_shares", lang), scope="col"),
+                        html.Th(t("whatif_col_residents", lang), scope="col"),
                     ]
                 )
             ),
@@ -87,32 +173,43 @@ def scenario_children(ctx: AppContext, state: ViewState) -> tuple[Any, Any]:
                     html.Tr(
                         [
                             html.Th(r["area_name"], scope="row"),
-                            html.Td(fmt_percent(r["share_before"], lang)),
-                            html.Td(fmt_percent(r["share_after"], lang)),
                             html.Td(
-                                fmt_number(r["gain_pp"], lang, decimals=1)
-                                if np.isfinite(r["gain_pp"])
-                                else "–",
-                                className="gain" if r["gain_pp"] > 0 else "loss",
+                                shares_cell(
+                                    r["share_before"], r["share_after"], r["gain_pp"], lang
+                                ),
+                                className="shares",
                             ),
                             html.Td(
-                                ("+" if r["gain_residents"] > 0 else "")
-                                + fmt_number(r["gain_residents"], lang)
+                                signed(r["gain_residents"], lang),
+                                className="gain" if r["gain_residents"] > 0 else "loss",
                             ),
                         ]
                     )
-                    for r in changed
+                    for r in changed.to_dict("records")
                 ]
             ),
         ],
     )
-    return summary, table
+
+
+def scenario_children(ctx: AppContext, state: ViewState) -> tuple[Any, Any]:
+    """Summary (with the incomplete-data warning) and the gain table of the what-if panel."""
+    lang = state.lang
+    if not state.added and not state.removed:
+        return [html.P(t("scenario_empty", lang), className="hint"), seed_warning(lang)], None
+    result = scenario_result(ctx, state)
+    return [scenario_summary(ctx, state, result), seed_warning(lang)], gain_table(result, lang)
 
 
 def suggest(ctx: AppContext, state: ViewState, k: int) -> dict[str, Any]:
-    """The ``k`` best sites for the scenario category (on top of the current scenario)."""
+    """The ``k`` best sites for the scenario category (on top of the current scenario).
+
+    JSON-ready: ``category``, ``sites`` (WGS84 ``(lat, lon)``), ``gains`` (residents newly
+    covered per site), ``places`` (``district_name``, ``address``, ``address_m`` per site) and
+    ``notes`` (``{"id": …, **params}``).
+    """
     category = state.scenario_category or ctx.category_ids[0]
-    sites, gains, note = ctx.suggest_sites(
+    proposal = ctx.suggest_sites(
         category,
         k=k,
         radius_m=state.radius_m,
@@ -122,21 +219,50 @@ def suggest(ctx: AppContext, state: ViewState, k: int) -> dict[str, Any]:
         removed=state.removed,
         mode=state.distance_mode,
     )
-    return {"category": category, "sites": sites, "gains": gains, "note": note}
+    return {"category": category, **proposal}
+
+
+def site_text(place: dict[str, Any], lang: str) -> str:
+    """Where a suggested site is: Stadtteil and nearest address (or why there is none)."""
+    district = place.get("district_name") or t("whatif_no_district", lang)
+    if place.get("address"):
+        near = t(
+            "whatif_near_address",
+            lang,
+            address=place["address"],
+            m=fmt_number(place["address_m"], lang),
+        )
+    else:
+        near = t("whatif_no_address", lang)
+    return f"{district} · {near}"
 
 
 def suggest_children(ctx: AppContext, result: dict, lang: str) -> list[Any]:
-    """The list of suggested sites."""
+    """The list of suggested sites: gain, Stadtteil and nearest address; the method's note."""
     cat = label(ctx.dataset.category(result["category"]), lang)
+    places = result.get("places") or [{} for _ in result["gains"]]
+    items = [
+        html.Li(
+            [
+                html.Span(t("suggest_row", lang, i=i + 1, gain=fmt_number(g, lang))),
+                html.Br(),
+                html.Span(site_text(place, lang), className="site-place"),
+            ]
+        )
+        for i, (g, place) in enumerate(zip(result["gains"], places, strict=False))
+    ]
+    notes = [
+        html.P(
+            note_text(ctx, Note(n["id"], tuple((k, v) for k, v in n.items() if k != "id")), lang),
+            className="hint",
+        )
+        for n in result.get("notes", [])
+    ]
     return [
         html.P(cat, className="sublabel"),
-        html.Ol(
-            [
-                html.Li(t("suggest_row", lang, i=i + 1, gain=fmt_number(g, lang)))
-                for i, g in enumerate(result["gains"])
-            ]
-        ),
-        html.P(result["note"], className="hint"),
+        html.Ol(items, className="suggest-list"),
+        *notes,
+        seed_warning(lang),
     ]
 
 

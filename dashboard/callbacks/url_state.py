@@ -102,7 +102,22 @@ def normalise(ctx: AppContext, state: ViewState) -> ViewState:
         year_from=y0,
         year_to=y1,
         distance_mode=ctx.mode(state.distance_mode),
+        scenario_category=planned_category(state),
     )
+
+
+def planned_category(state: ViewState) -> str | None:
+    """The category of the next planned facility: it follows the map in the what-if view.
+
+    A planned facility counts for the categories the map shows; one of another category
+    would show "+0". So the planned category is one of the map's (the first, unless the
+    chosen one is among them); choosing another one shows it on the map instead
+    (:func:`next_state`).
+    """
+    cats = state.categories
+    if state.view != "scenario" or not cats or state.scenario_category in cats:
+        return state.scenario_category
+    return cats[0]
 
 
 def control_values(state: ViewState) -> dict[str, Any]:
@@ -157,6 +172,9 @@ def apply_click(ctx: AppContext, state: ViewState, trigger: str, click: dict | N
         location = point.get("location")
         return state.with_(area=str(location)) if location is not None else state
     if trigger in (ids.MAP_FACILITIES, ids.MAP_MARKERS):
+        props = click.get("properties") or {}
+        if trigger == ids.MAP_FACILITIES and not facility_clickable(state, props.get("category")):
+            return state
         return _apply_feature_click(state, trigger, click)
     position = _latlng(click)
     if position is None:
@@ -175,6 +193,16 @@ def apply_click(ctx: AppContext, state: ViewState, trigger: str, click: dict | N
         return state.with_(location=(lat, lon), address=None) if inside else state
     area = ctx.area_at(lat, lon, ctx.level(state.level))
     return state.with_(area=area) if area is not None else state
+
+
+def facility_clickable(state: ViewState, category: object) -> bool:
+    """Whether a click on a facility of ``category`` counts: only categories the map shows.
+
+    A stale click from a category just hidden must not switch anything off.
+    """
+    if "facilities" not in state.layers:
+        return False
+    return state.view != "scenario" or category in state.categories
 
 
 def _apply_feature_click(state: ViewState, trigger: str, feature: dict) -> ViewState:
@@ -239,7 +267,11 @@ def next_state(
             state = state.with_(view=value)
         elif field == "distance_mode" and value in ctx.modes:
             state = state.with_(distance_mode=value)
-        elif field in ("speed", "group", "lang", "basemap", "scenario_category") and value:
+        elif field == "scenario_category" and value in ctx.category_ids:
+            # the map follows the planned category, so that its gain is what the map shows
+            keep = state.categories if value in state.categories else (value,)
+            state = state.with_(scenario_category=value, categories=keep)
+        elif field in ("speed", "group", "lang", "basemap") and value:
             state = state.with_(**{field: value})
     elif trigger in (ids.MAP, ids.MAP_FACILITIES, ids.MAP_MARKERS, ids.COMPARE_MAP):
         state = apply_click(ctx, state, trigger, values.get(trigger))

@@ -322,6 +322,9 @@ def test_scenario_clicks_add_and_toggle(tiny_ctx, base):
     far = _map_click(tiny_ctx, x0 - 50_000, y0)
     assert next_state(tiny_ctx, state, ids.MAP, {ids.MAP: far}).added == state.added
     facility = _feature_click(id="f3", category="care")
+    # care is not on the map (a stale click on a hidden category): nothing is switched off
+    assert next_state(tiny_ctx, state, ids.MAP_FACILITIES, {ids.MAP_FACILITIES: facility}) == state
+    state = state.with_(categories=("meeting", "care"))
     state = next_state(tiny_ctx, state, ids.MAP_FACILITIES, {ids.MAP_FACILITIES: facility})
     assert state.removed == ("f3",)
     # the crossed-out marker of a switched-off facility switches it on again

@@ -7,7 +7,13 @@ import pytest
 import shapely
 
 from layers.errors import AddressNotFoundError, MissingColumnError
-from layers.geocode import AddressIndex, normalise_street, parse_address
+from layers.geocode import (
+    AddressIndex,
+    nearest_address,
+    nearest_addresses,
+    normalise_street,
+    parse_address,
+)
 
 CRS = "EPSG:25832"
 
@@ -94,3 +100,20 @@ def test_parts_and_normalisation():
 def test_address_column_required():
     with pytest.raises(MissingColumnError, match="`address`"):
         AddressIndex(gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.Point(0, 0)], crs=CRS))
+
+
+def test_nearest_address_within_a_distance():
+    import numpy as np
+
+    addresses = gpd.GeoDataFrame(
+        {"address": ["Kaiserstraße 1", "Kaiserstraße 3", None]},
+        geometry=shapely.points([[0, 0], [30, 0], [5, 5]]),
+        crs=25832,
+    )
+    # the row without an address text is never named
+    assert nearest_address(addresses, 4.0, 4.0) == ("Kaiserstraße 1", pytest.approx(5.7, abs=0.1))
+    found = nearest_addresses(addresses, np.array([[28.0, 0.0], [0.0, 400.0]]), max_m=100)
+    assert found == [("Kaiserstraße 3", 2.0), None]
+    assert nearest_addresses(addresses, np.empty((0, 2))) == []
+    with pytest.raises(MissingColumnError, match="`address` column"):
+        nearest_address(addresses.drop(columns="address"), 0.0, 0.0)

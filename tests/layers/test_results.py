@@ -185,3 +185,44 @@ def test_gap_cells_equal_the_gap_hexagons(table):
     np.testing.assert_allclose(gaps.residents, core["residents"].to_numpy())
     empty = gap_result({}, weights, hexes, params=params(categories=()))
     assert np.isnan(empty.uncovered).all()
+
+
+def test_scenario_gains_per_category_and_notes(table):
+    """Per category: the city's covered residents before/after; planned care outside the ask."""
+    planned = (PlannedFacility("meeting", 1050.0, 0.0), PlannedFacility("care", 1050.0, 0.0))
+    before = result_of(table, params(categories=("meeting",)))
+    after = coverage_result(
+        {"meeting": scenario_distances(table, "meeting", added=planned)},
+        np.ones(len(POINTS)),
+        area_index(DISTRICTS, MAPPING),
+        params=params(categories=("meeting",), added=planned),
+        city_name="Stadt",
+    )
+    scenario = scenario_result(before, after)
+    gains = scenario.category_gains.set_index("category")
+    assert list(gains.index) == ["meeting"]
+    # meeting at x=0 reaches x 0 and 100; the planned one adds x 1000 and 1100
+    assert gains.loc["meeting", "covered_before"] == 2.0
+    assert gains.loc["meeting", "covered_after"] == 4.0
+    assert gains.loc["meeting", "gain_residents"] == scenario.gain_residents == 2.0
+    assert gains.loc["meeting", "share_after"] == pytest.approx(4 / 6)
+    # the planned care facility is not counted (care was not asked): a note says so
+    assert [n.to_dict() for n in scenario.notes] == [
+        {"id": "planned_not_counted", "n": 1, "categories": ("care",)}
+    ]
+
+
+def test_switching_off_is_a_negative_gain(table):
+    before = result_of(table, params())
+    after = coverage_result(
+        {c: scenario_distances(table, c, removed_rows=np.array([0])) for c in ("meeting", "care")},
+        np.ones(len(POINTS)),
+        area_index(DISTRICTS, MAPPING),
+        params=params(removed=("m",)),
+        city_name="Stadt",
+    )
+    scenario = scenario_result(before, after)
+    gains = scenario.category_gains.set_index("category")
+    assert gains.loc["meeting", "gain_residents"] == -2.0
+    assert gains.loc["care", "gain_residents"] == 0.0
+    assert scenario.notes == ()

@@ -17,6 +17,7 @@ from layers.siting import (
     mclp_max_cover,
     propose_sites,
     scenario_coverage,
+    site_places,
 )
 
 CRS = "EPSG:25832"
@@ -196,3 +197,39 @@ def test_default_equals_brute_force_on_small_random_cases(seed):
     assert result.covered_after - result.covered_before == pytest.approx(optimum)
     greedy = propose_sites(xy, w, dist, radius_m=200, k=2, candidate_cell_m=150.0, method="greedy")
     assert result.covered_after >= greedy.covered_after
+
+
+def test_notes_are_ids_with_parameters():
+    """Renderers translate ids; the English sentence stays for the command line."""
+    xy, w = clusters()
+    dist = np.full(len(xy), np.inf)
+    greedy = propose_sites(xy, w, dist, radius_m=300, k=2, method="greedy")
+    (note,) = greedy.notes
+    assert note.id == "siting_greedy"
+    params = dict(note.params)
+    assert params["k"] == 2 and params["bound"] == pytest.approx(0.75)
+    assert params["cell_m"] == 75 and params["candidates"] > 0
+    mclp = propose_sites(xy, w, dist, radius_m=300, k=2, method="mclp")
+    assert mclp.notes[0].id in ("siting_mclp", "siting_greedy_won")
+    assert dict(mclp.notes[0].params)["pooled_m"] is None
+
+
+def test_site_places_name_district_and_nearest_address():
+    districts = gpd.GeoDataFrame(
+        {"id": ["1", "2"], "name": ["Altstadt", "Neustadt"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        crs=25832,
+    )
+    addresses = gpd.GeoDataFrame(
+        {"address": ["Marktplatz 1", "Ringstraße 7"]},
+        geometry=shapely.points([[100, 100], [1900, 900]]),
+        crs=25832,
+    )
+    sites = np.array([[130.0, 140.0], [1500.0, 500.0], [5000.0, 5000.0]])
+    places = site_places(sites, districts=districts, addresses=addresses, max_address_m=200)
+    assert places["district_name"].tolist() == ["Altstadt", "Neustadt", None]
+    assert places["address"].tolist() == ["Marktplatz 1", None, None]
+    assert places["address_m"].iloc[0] == pytest.approx(50.0)
+    # a dataset without an address layer: the district still, no address
+    bare = site_places(sites[:1], districts=districts, addresses=None)
+    assert bare.loc[0, "district_name"] == "Altstadt" and bare.loc[0, "address"] is None
