@@ -13,7 +13,7 @@ from typing import Any
 import dash
 from flask import Flask
 
-from dashboard import figures, ids, leaflet_map
+from dashboard import figures, ids, leaflet_map, security
 from dashboard.context import AppContext, AppOptions, default_user_data_dir
 from dashboard.layout import build_layout
 from layers.dataset import Dataset, default_dataset_path, load_dataset
@@ -264,6 +264,7 @@ def create_app(
         serve_locally=True,
         background_callback_manager=background_callback_manager,
         update_title=None,
+        on_error=security.callback_error,
         meta_tags=[
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},
             {"name": "description", "content": "Quartiersatlas: soziale Infrastruktur"},
@@ -309,6 +310,7 @@ def create_app(
         dash.Input(ids.SHARE_BUTTON, "n_clicks"),
         prevent_initial_call=True,
     )
+    security.install(app, opts)
     return app
 
 

@@ -16,6 +16,7 @@ from dashboard import ids
 from dashboard.callbacks.map import distance_text
 from dashboard.i18n import fmt_distance, fmt_number, label, t
 from dashboard.state import SPEEDS_KMH, ViewState
+from layers.geocode import MAX_QUERY_CHARS, bounded_query
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
@@ -142,9 +143,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
     )
     def address_options(search: str | None, value: str | None) -> list:
-        if not search:
+        if not search or not isinstance(search, str):
             raise dash.exceptions.PreventUpdate
-        found = ctx.address_suggestions(search)
+        # cut before any matching: a 100 kB search text cost a worker its 120 s timeout
+        found = ctx.address_suggestions(bounded_query(search))
+        if not isinstance(value, str) or len(value) > MAX_QUERY_CHARS:
+            value = None
         if value and value not in found:
             found = [value, *found]
         return [{"label": a, "value": a} for a in found]
