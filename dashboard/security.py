@@ -104,7 +104,7 @@ def callback_error(exc: Exception) -> None:
     try:
         outputs = callback_context.outputs_list
         name = ",".join(o.get("id", "?") if isinstance(o, dict) else "?" for o in outputs)[:100]
-    except Exception:  # noqa: BLE001 - the context itself may be what the payload broke
+    except Exception:
         name = "?"
     log.warning("callback %s failed on its payload: %s", name, _one_line(exc))
     return None

@@ -254,7 +254,7 @@ def bounded_query(query: str) -> str:
 
 
 def _number_value(number: str) -> int:
-    match = re.match(r"\d{1,%d}" % MAX_NUMBER_DIGITS, number)
+    match = re.match(rf"\d{{1,{MAX_NUMBER_DIGITS}}}", number)
     return int(match.group(0)) if match else 0
 
 

@@ -158,9 +158,7 @@ def test_callback_payload_fuzz_has_no_500_and_logs_one_line(app, client, caplog)
             counts[f"{response.status_code // 100}xx"] += 1
             assert response.status_code < 500, (callback_id, response.get_data(as_text=True))
     for body in (b"{", b"[]", b'{"output": 5}', b'{"output": "x.y", "inputs": 3}'):
-        response = client.post(
-            security.CALLBACK_PATH, data=body, content_type="application/json"
-        )
+        response = client.post(security.CALLBACK_PATH, data=body, content_type="application/json")
         counts["requests"] += 1
         counts[f"{response.status_code // 100}xx"] += 1
         assert response.status_code == 400
