@@ -40,7 +40,7 @@ USER_DATA_ENV = "QUARTIERSATLAS_USER_DATA"
 RETRY_ENV = "QUARTIERSATLAS_RETRY_S"
 RELOAD_ENV = "QUARTIERSATLAS_RELOAD_S"
 HEALTH_PATH = "/healthz"
-HEALTH_TOKEN_ENV = "QUARTIERSATLAS_HEALTH_TOKEN"
+HEALTH_TOKEN_ENV = "QUARTIERSATLAS_HEALTH_TOKEN"  # noqa: S105 - the variable's name, not a secret
 """With this set, ``Authorization: Bearer <token>`` shows the full ``/healthz`` from anywhere."""
 PUBLIC_HEALTH_KEYS = ("status", "stale", "loaded_at")
 """What anyone may see: ok/degraded/unavailable, whether newer data waits, and since when the

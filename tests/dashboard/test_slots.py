@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from dashboard import render
-from dashboard.slots import JobLimits, JobSlots, JobsBusyError, RateLimitedError
+from dashboard.slots import JobLimits, JobsBusyError, JobSlots, RateLimitedError
 
 needs_chromium = pytest.mark.skipif(
     shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
@@ -66,9 +66,11 @@ def test_a_job_gives_up_after_the_queue_timeout(tmp_path) -> None:
     slots = JobSlots(tmp_path, JobLimits(slots=1, queue_timeout_s=0.5))
     with slots.slot():
         start = time.monotonic()
-        with pytest.raises(JobsBusyError, match="all 1 job slots stayed busy"):
-            with slots.slot():
-                pass
+        with (
+            pytest.raises(JobsBusyError, match="all 1 job slots stayed busy"),
+            slots.slot(),
+        ):
+            pass
         assert time.monotonic() - start < 2
     with slots.slot():  # the slot is free again
         pass
