@@ -66,7 +66,7 @@ def test_planned_facility_shows_gain(dash_duo, make_app, karlsruhe):
     )
     summary = wait_text(dash_duo, f"#{ids.SCENARIO_SUMMARY}", "1 geplant")
     assert "mehr versorgt" in summary
-    table = dash_duo.find_element(f"#{ids.SCENARIO_TABLE}").text
+    table = dash_duo.wait_for_element(f"#{ids.SCENARIO_TABLE}").text
     assert "Zugewinn" in table
 
 
@@ -78,7 +78,7 @@ def test_suggested_sites_run_as_background_job(dash_duo, make_app, tmp_path):
     dash_duo.start_server(make_app(background_callback_manager=manager))
     wait_map_ready(dash_duo)
     choose_radio(dash_duo, ids.VIEW_TABS, "scenario")
-    dash_duo.find_element(f"#{ids.SUGGEST_BUTTON}").click()
+    dash_duo.wait_for_element(f"#{ids.SUGGEST_BUTTON}").click()
     wait_for(
         lambda: len(dash_duo.find_elements(f"#{ids.SUGGEST_RESULT} li")) > 0,
         timeout=60,
@@ -86,4 +86,4 @@ def test_suggested_sites_run_as_background_job(dash_duo, make_app, tmp_path):
     )
     items = dash_duo.find_elements(f"#{ids.SUGGEST_RESULT} li")
     assert 1 <= len(items) <= 10
-    assert not dash_duo.find_element(f"#{ids.SUGGEST_BUTTON}").get_attribute("disabled")
+    assert not dash_duo.wait_for_element(f"#{ids.SUGGEST_BUTTON}").get_attribute("disabled")

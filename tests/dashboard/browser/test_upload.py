@@ -19,7 +19,7 @@ def test_bad_upload_shows_row_errors_and_changes_nothing(dash_duo, make_app, kar
     dash_duo.start_server(make_app(user_data_dir=user_data))
     bad = tmp_path / "einrichtungen.csv"
     bad.write_text(BAD_CSV, encoding="utf-8")
-    upload = dash_duo.find_element(f"#{ids.UPLOAD} input[type='file']")
+    upload = dash_duo.wait_for_element(f"#{ids.UPLOAD} input[type='file']")
     upload.send_keys(str(bad))
     text = wait_text(dash_duo, f"#{ids.UPLOAD_RESULT}", "nicht übernommen")
     assert "Fehler" in text
