@@ -19,7 +19,7 @@ from shapely.geometry import box
 # as part of a package, and putting tests/ itself on sys.path would shadow the `layers` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers"))
 
-import system_deps  # noqa: E402  (tests/helpers/system_deps.py)
+import system_deps  # tests/helpers/system_deps.py, on sys.path above
 
 pytest_runtest_makereport = system_deps.pytest_runtest_makereport
 
