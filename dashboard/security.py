@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -89,6 +90,25 @@ STATIC_HEADERS = {
 }
 
 
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][\w.\-~@+]+){2,}")
+MAX_PUBLIC_MESSAGE = 300
+
+
+def public_message(exc: BaseException | str) -> str:
+    """An error text for users: absolute paths cut to their last part, one line, bounded.
+
+    Server folders (temp files, the store, the browser's profile) are no business of a visitor.
+
+    Examples
+    --------
+    >>> public_message("cannot read /tmp/tmpab12/upload/einrichtungen.csv: bad row")
+    'cannot read …/einrichtungen.csv: bad row'
+    """
+    text = " ".join(str(exc).split())
+    text = _PATH.sub(lambda m: "…/" + re.split(r"[/\\]", m.group(0))[-1], text)
+    return text[:MAX_PUBLIC_MESSAGE]
+
+
 def _one_line(exc: BaseException) -> str:
     """``Type: message (file:line)`` of the innermost frame, one line, bounded."""
     message = " ".join(str(exc).split())[:MAX_LOGGED_MESSAGE]
@@ -147,4 +167,5 @@ __all__ = [
     "content_security_policy",
     "install",
     "max_content_length",
+    "public_message",
 ]

@@ -250,7 +250,9 @@ def _send(data: bytes, name: str, fmt: str) -> dict:
 
 
 def _failed(state: ViewState, exc: Exception) -> tuple:
-    return dash.no_update, t("error", state.lang, msg=str(exc))
+    from dashboard.security import public_message
+
+    return dash.no_update, t("error", state.lang, msg=public_message(exc))
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:

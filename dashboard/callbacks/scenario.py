@@ -186,6 +186,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         return scenario_children(ctx, state)
 
     from dashboard import slots
+    from dashboard.security import public_message as public_message
 
     # A shared job queue (several workers) runs the optimisation outside the request, in one
     # of the host's job slots; a waiting job shows its queue position.
@@ -223,5 +224,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         except slots.JobsBusyError:
             return None, html.P(t("job_busy", state.lang), className="error"), True
         except (LookupError, ValueError) as exc:
-            return None, html.P(t("error", state.lang, msg=str(exc)), className="error"), True
+            message = public_message(exc)
+            return None, html.P(t("error", state.lang, msg=message), className="error"), True
         return result, suggest_children(ctx, result, state.lang), not result["sites"]

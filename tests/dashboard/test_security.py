@@ -220,3 +220,10 @@ def test_callback_error_logs_one_line(caplog) -> None:
     assert record.getMessage().startswith("callback ? failed on its payload: ValueError")
     assert "\n" not in record.getMessage()
     assert json.dumps(record.getMessage())
+
+
+def test_user_facing_errors_name_no_server_paths() -> None:
+    exc = OSError("[Errno 28] No space left: '/var/lib/quartiersatlas/jobs/tmp-x1/karte.png'")
+    text = security.public_message(exc)
+    assert "/var/lib" not in text and "karte.png" in text
+    assert len(security.public_message("x" * 5000)) == security.MAX_PUBLIC_MESSAGE
