@@ -186,7 +186,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         return scenario_children(ctx, state)
 
     from dashboard import slots
-    from dashboard.security import public_message as public_message
+    from dashboard.security import public_message
 
     # A shared job queue (several workers) runs the optimisation outside the request, in one
     # of the host's job slots; a waiting job shows its queue position.
