@@ -74,15 +74,15 @@ def _run_export(base: str, output: str, state: dict, n: int, results: list) -> N
     start = time.perf_counter()
     code, handle = _post(base, body)
     assert code == 200 and handle and "cacheKey" in handle, handle
-    query = "?" + "&".join(
-        f"{k}={urllib.request.quote(handle[k])}" for k in ("cacheKey", "job")
-    )
-    while True:
+    query = "?" + "&".join(f"{k}={urllib.request.quote(handle[k])}" for k in ("cacheKey", "job"))
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
         code, answer = _post(base, body, query)
         if code == 200 and answer and "response" in answer:
             results.append((time.perf_counter() - start, answer))
             return
         time.sleep(0.25)
+    results.append((time.perf_counter() - start, {"timeout": code}))
 
 
 def _tree_rss_mb(root: psutil.Process) -> float:
@@ -105,6 +105,7 @@ def test_ten_parallel_exports_stay_bounded_and_site_responsive(tmp_path: Path) -
         "QUARTIERSATLAS_JOBS_DIR": str(tmp_path / "jobs"),
         "QUARTIERSATLAS_JOB_SLOTS": str(SLOTS),
         "QUARTIERSATLAS_JOB_RATE": "50",
+        "QUARTIERSATLAS_JOB_QUEUE_TIMEOUT_S": "600",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -137,7 +138,7 @@ def test_ten_parallel_exports_stay_bounded_and_site_responsive(tmp_path: Path) -
         for thread in threads:
             thread.start()
         health_s, page_s, peak_mb, peak_chromium = [], [], rss_before, 0
-        while any(t.is_alive() for t in threads) and time.perf_counter() - start < 600:
+        while any(t.is_alive() for t in threads) and time.perf_counter() - start < 650:
             t0 = time.perf_counter()
             urllib.request.urlopen(f"{base}/healthz", timeout=30).read()
             health_s.append(time.perf_counter() - t0)
@@ -155,7 +156,8 @@ def test_ten_parallel_exports_stay_bounded_and_site_responsive(tmp_path: Path) -
         for thread in threads:
             thread.join(5)
         assert len(results) == N_EXPORTS
-        assert all("export-download-png" in json.dumps(r[1]) for r in results)
+        failed = [r[1] for r in results if "export-download-png" not in json.dumps(r[1])]
+        assert not failed, json.dumps(failed[0])[:500]
         times = sorted(r[0] for r in results)
         print(
             f"\n{N_EXPORTS} exports: {total_s:.1f} s total, each {times[0]:.1f}–{times[-1]:.1f} s;"
@@ -167,9 +169,7 @@ def test_ten_parallel_exports_stay_bounded_and_site_responsive(tmp_path: Path) -
         assert max(health_s) < RESPONSIVE_S
         assert max(page_s) < RESPONSIVE_S
         time.sleep(2)
-        leftovers = [
-            p for p in root.children(recursive=True) if "chrom" in _name(p) or _zombie(p)
-        ]
+        leftovers = [p for p in root.children(recursive=True) if "chrom" in _name(p) or _zombie(p)]
         assert leftovers == []
     finally:
         server.terminate()
