@@ -109,9 +109,9 @@ def test_ten_parallel_exports_stay_bounded_and_site_responsive(tmp_path: Path) -
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}"]
     server = subprocess.Popen(
-        [str(gunicorn), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "-t", "120"]
-        + ["dashboard.wsgi:create_server()"],
+        [*command, "-t", "120", "dashboard.wsgi:create_server()"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
