@@ -68,7 +68,8 @@ def test_on_site_result_comes_before_the_map_on_a_phone(dash_duo, make_app):
     # and the settings
     assert top[ids.COORD_PANEL] < top[ids.COORD_RESULT] < top[ids.MAP], top
     assert top[ids.MAP] < top[ids.MAP_SOURCE] < top[ids.NOTES_PANEL] < top[ids.CONTROLS], top
-    assert dash_duo.wait_for_element(f"#{ids.COORD_RESULT}").location["y"] < 800  # on the first screen
+    result = dash_duo.wait_for_element(f"#{ids.COORD_RESULT}")
+    assert result.location["y"] < 800  # on the first screen
 
     # the planning view keeps the map first
     dash_duo.driver.get(f"{dash_duo.server_url}/")
