@@ -158,7 +158,8 @@ def test_real_app_is_identical_from_files_and_postgis(
         response = client.get("/_dash-layout")
         assert response.status_code == 200
         layouts.append(response.get_data(as_text=True))
-        health = json.loads(client.get("/healthz").get_data(as_text=True))
+        response = client.get("/healthz", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        health = json.loads(response.get_data(as_text=True))
         assert health["status"] == "ok" and health["data_version"] == data_version(sample_dataset)
     assert layouts[0] == layouts[1]
 
