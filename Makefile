@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 
-.PHONY: serve test lint format bench screenshots system-deps-browser system-deps-all
+.PHONY: serve test test-busy lint format bench screenshots system-deps-browser system-deps-all
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,15 @@ bench: $(TEST_STAMP)
 # the README's pictures, taken by the browser tests (tests/dashboard/browser/test_screenshots.py)
 screenshots: $(TEST_STAMP) system-deps-browser
 	QUARTIERSATLAS_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/dashboard/browser/test_screenshots.py -q
+
+# The browser and PostGIS suites 5 times in a row while two busy loops take the CPU (a shared
+# CI runner); the loops are stopped however the run ends. BUSY_RUNS=1 for a single round.
+BUSY_RUNS ?= 5
+test-busy: $(TEST_STAMP) system-deps-all
+	@set -e; \
+	yes > /dev/null & busy1=$$!; yes > /dev/null & busy2=$$!; \
+	trap 'kill $$busy1 $$busy2 2>/dev/null' EXIT INT TERM; \
+	for run in $$(seq 1 $(BUSY_RUNS)); do \
+	  echo "== busy run $$run of $(BUSY_RUNS)"; \
+	  $(BIN)/pytest -p no:cacheprovider -q tests/dashboard/browser tests/store; \
+	done

@@ -27,7 +27,8 @@
     var el = banner();
     var de = document.documentElement.lang !== "en";
     if (firstVersion === null && health.data_version) { firstVersion = health.data_version; }
-    var newer = health.store_data_version && firstVersion &&
+    // the public /healthz only says `stale`; versions are shown to operators only
+    var newer = health.stale || health.store_data_version && firstVersion &&
       health.store_data_version !== firstVersion;
     if (health.status === "degraded") {
       el.textContent = de

@@ -16,7 +16,7 @@ from dash import html
 from dash.development.base_component import Component
 from flask import Flask
 
-from dashboard import figures, ids, leaflet_map, map_context
+from dashboard import figures, ids, leaflet_map, map_context, security
 from dashboard.context import AppContext, AppOptions, default_user_data_dir
 from dashboard.layout import build_layout
 from dashboard.workspace import WorkspaceSettings
@@ -302,6 +302,7 @@ def create_app(
         serve_locally=True,
         background_callback_manager=background_callback_manager,
         update_title=None,
+        on_error=security.callback_error,
         meta_tags=[
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},
             {"name": "description", "content": "Quartiersatlas: soziale Infrastruktur"},
@@ -359,6 +360,7 @@ def create_app(
         dash.Input(ids.SHARE_BUTTON, "n_clicks"),
         prevent_initial_call=True,
     )
+    security.install(app, opts)
     return app
 
 

@@ -461,7 +461,9 @@ class AppContext:
 
     def address_suggestions(self, query: str, *, limit: int = ADDRESS_MATCHES) -> list[str]:
         """The first ``limit`` addresses matching ``query`` (prefix matches first, then fuzzy)."""
-        query = (query or "").strip()
+        from layers.geocode import bounded_query
+
+        query = bounded_query(query)
         if len(query) < 3 or self.dataset.addresses is None:
             return []
         texts = self._address_texts()

@@ -13,7 +13,6 @@ import datetime as dt
 import math
 import os
 import textwrap
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -228,28 +227,24 @@ def export_figure(
 def render_figure(fig: go.Figure, *, fmt: ImageFormat, scale: float | None = None) -> bytes:
     """Render a figure to PNG or PDF bytes with kaleido (offline, system Chromium).
 
-    Uses the shared kaleido server when :func:`export_server` is active, else a one-shot browser.
+    Uses this process's reused browser (:func:`dashboard.render.to_image`).
 
     Raises
     ------
     ExportError
         If no Chromium is found or rendering fails.
     """
-    import plotly.io as pio
+    from dashboard import render
 
     if fmt not in IMAGE_FORMATS:
         raise ParameterError(f"image format {fmt!r} is unknown; use one of png, pdf")
     if scale is None:
         scale = PNG_SCALE if fmt == "png" else 1
     try:
-        with warnings.catch_warnings():
-            # plotly passes its (empty) kaleido options even when a shared server is running
-            warnings.filterwarnings("ignore", "The kopts argument is ignored", UserWarning)
-            return pio.to_image(fig, format=fmt, scale=scale)
-    except RuntimeError as exc:  # kaleido wraps ChromeNotFoundError into RuntimeError
+        return render.to_image(fig, fmt, scale=scale)
+    except render.RenderError as exc:
         raise ExportError(
-            f"rendering the map as {fmt.upper()} failed: {exc}. Exports need Chromium "
-            "(Debian: apt-get install chromium) and kaleido>=1.0."
+            f"{exc}. Exports need Chromium (Debian: apt-get install chromium) and kaleido>=1.0."
         ) from exc
 
 

@@ -602,6 +602,18 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "dd_deselect_all": ("Keine auswählen", "Deselect all"),
         "dd_selected_count": ("{num_selected} ausgewählt", "{num_selected} selected"),
         "error": ("Fehler: {msg}", "Error: {msg}"),
+        "job_queue": (
+            "Warteschlange: Platz {n}. Der Auftrag startet, sobald ein Platz frei ist.",
+            "Queue: position {n}. The job starts as soon as a slot is free.",
+        ),
+        "job_busy": (
+            "Der Server ist gerade ausgelastet. Bitte in einer Minute erneut versuchen.",
+            "The server is busy right now. Please try again in a minute.",
+        ),
+        "job_rate": (
+            "Zu viele Aufträge in der letzten Minute. Bitte kurz warten.",
+            "Too many jobs in the last minute. Please wait a moment.",
+        ),
         "licence": ("Lizenz", "Licence"),
         # map orientation and legends
         "play_label": ("Jahre nacheinander abspielen", "Play the years one after another"),

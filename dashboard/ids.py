@@ -161,6 +161,8 @@ EXPORT_PROFILE = "export-profile"
 EXPORT_CSV = "export-csv"
 EXPORT_XLSX = "export-xlsx"
 EXPORT_STATUS = "export-status"
+EXPORT_QUEUE = "export-queue"
+SUGGEST_QUEUE = "suggest-queue"
 
 
 def export_download(kind: str) -> str:

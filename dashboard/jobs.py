@@ -83,11 +83,37 @@ def background_callback_manager(
         celery_app = Celery("quartiersatlas", broker=broker, backend=backend)
         return CeleryManager(celery_app, cache_by=cache_by, expire=JOB_EXPIRE_S)
     import diskcache
-    from dash import DiskcacheManager
 
     folder = Path(jobs_dir) if jobs_dir is not None else default_jobs_dir(user_data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    return DiskcacheManager(diskcache.Cache(str(folder)), cache_by=cache_by, expire=JOB_EXPIRE_S)
+    return _reaping_manager()(diskcache.Cache(str(folder)), cache_by=cache_by, expire=JOB_EXPIRE_S)
+
+
+def reap_finished_jobs() -> int:
+    """Collect the exit status of finished job processes (no zombies); return how many run."""
+    import multiprocess
+
+    return len(multiprocess.active_children())
+
+
+def _reaping_manager() -> type:
+    """Dash's ``DiskcacheManager`` that also reaps its finished job processes.
+
+    Dash starts each job as a ``multiprocess`` child and never waits for it, so every finished
+    job stayed a zombie until the next job started; reaping on every poll and start ends that.
+    """
+    from dash import DiskcacheManager
+
+    class ReapingDiskcacheManager(DiskcacheManager):
+        def call_job_fn(self, *args: Any, **kwargs: Any) -> Any:
+            reap_finished_jobs()
+            return super().call_job_fn(*args, **kwargs)
+
+        def job_running(self, job: Any) -> bool:
+            reap_finished_jobs()
+            return super().job_running(job)
+
+    return ReapingDiskcacheManager
 
 
 __all__ = [
@@ -96,4 +122,5 @@ __all__ = [
     "JOBS_DIR_ENV",
     "background_callback_manager",
     "default_jobs_dir",
+    "reap_finished_jobs",
 ]

@@ -484,6 +484,7 @@ def export_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
                 ],
             ),
             html.P(id=ids.EXPORT_STATUS, className="hint", **{"aria-live": "polite"}),
+            html.P(id=ids.EXPORT_QUEUE, className="hint", **{"aria-live": "polite"}),
             *[
                 dcc.Download(id=ids.export_download(k))
                 for k in ("png", "pdf", "profile", "csv", "xlsx")
@@ -653,6 +654,7 @@ def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                             ),
                         ],
                     ),
+                    html.P(id=ids.SUGGEST_QUEUE, className="hint", **{"aria-live": "polite"}),
                     dcc.Loading(html.Div(id=ids.SUGGEST_RESULT, className="suggest-result")),
                     dcc.Store(id=ids.SUGGEST_STORE),
                     html.Button(

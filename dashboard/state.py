@@ -23,6 +23,14 @@ LAYER_IDS: tuple[str, ...] = ("facilities", "gaps", "change", "upload")
 BASEMAPS: tuple[str, ...] = ("none", "osm")
 DISTANCE_MODES: tuple[str, ...] = ("euclidean", "network")
 MAX_SCENARIO_POINTS = 50
+"""Most planned sites one state holds (links and callback payloads alike)."""
+MAX_REMOVED = 500
+"""Most switched-off facility ids one state holds (Karlsruhe has about 1,000 facilities)."""
+MAX_TEXT_CHARS = 100
+"""Longest id, category, group or area text one state holds."""
+MAX_LIST_ITEMS = 100
+"""Most categories or layers one state holds."""
+MAX_DISTANCE = 20_000.0
 MAX_ADDRESS_CHARS = 100
 """Longest address text kept in a state or a link (longer text is no address)."""
 COORD_DECIMALS = 5
@@ -74,24 +82,142 @@ class ViewState:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> ViewState:
-        """Inverse of :meth:`to_dict`; unknown keys are ignored."""
-        if not data:
+    def from_dict(cls, data: object) -> ViewState:
+        """Inverse of :meth:`to_dict`, checked like a link: wrong types fall back to defaults.
+
+        A callback payload is whatever a client sends, so every field is checked for its type
+        and range with the rules of :func:`from_query` (lists capped, texts cut, numbers
+        finite); an unusable value is replaced by the default, never raised. Unknown keys are
+        ignored.
+
+        Examples
+        --------
+        >>> ViewState.from_dict({"distance": "x", "removed": [None, "a"], "view": []}).removed
+        ('a',)
+        """
+        if not isinstance(data, dict) or not data:
             return cls()
-        names = {f.name for f in fields(cls)} - {"extra"}
-        kwargs = {k: v for k, v in data.items() if k in names}
-        for key in ("categories", "layers", "removed"):
-            if key in kwargs and kwargs[key] is not None:
-                kwargs[key] = tuple(kwargs[key])
-        if kwargs.get("added"):
-            kwargs["added"] = tuple((str(c), float(a), float(b)) for c, a, b in kwargs["added"])
-        if kwargs.get("location"):
-            kwargs["location"] = (float(kwargs["location"][0]), float(kwargs["location"][1]))
-        return cls(**kwargs)
+        return cls(**_checked_fields(data))
 
     def with_(self, **changes: object) -> ViewState:
-        """A copy with ``changes``."""
-        return replace(self, **changes)
+        """A copy with ``changes`` (checked like :meth:`from_dict`; bad values keep the old)."""
+        checked = _checked_fields(changes, base=self)
+        return replace(self, **{k: checked[k] for k in changes if k in checked})
+
+
+def _text(value: object) -> str | None:
+    """A short text field, or None (numbers are accepted as their text)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value[:MAX_TEXT_CHARS]
+
+
+def _texts(value: object, *, limit: int) -> tuple[str, ...] | None:
+    if not isinstance(value, (list, tuple)):
+        return None
+    out = (t for t in (_text(v) for v in value[: limit * 2]) if t is not None)
+    return tuple(dict.fromkeys(out))[:limit]
+
+
+def _finite(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, str):
+        return _float(value[:40])
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _year(value: object) -> int | None:
+    number = _finite(value)
+    if number is None or not number.is_integer() or not 1000 <= number <= 9999:
+        return None
+    return int(number)
+
+
+def _point(value: object) -> tuple[float, float] | None:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return None
+    lat, lon = _finite(value[0]), _finite(value[1])
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return round(lat, COORD_DECIMALS), round(lon, COORD_DECIMALS)
+
+
+def _added(value: object) -> tuple[tuple[str, float, float], ...] | None:
+    if not isinstance(value, (list, tuple)):
+        return None
+    out = []
+    for item in value[:MAX_SCENARIO_POINTS]:
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            continue
+        cat, point = _text(item[0]), _point(item[1:])
+        if cat is not None and point is not None:
+            out.append((cat, *point))
+    return tuple(out)
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "view": VIEWS,
+    "unit": UNITS,
+    "speed": tuple(SPEEDS_KMH),
+    "level": LEVELS,
+    "lang": LANGS,
+    "basemap": BASEMAPS,
+    "distance_mode": DISTANCE_MODES,
+}
+
+
+def _check(name: str, value: object) -> object:
+    """``value`` made valid for the field ``name``, or the sentinel ``_BAD``."""
+    if name in _CHOICES:
+        return value if isinstance(value, str) and value in _CHOICES[name] else _BAD
+    if name == "distance":
+        number = _finite(value)
+        return number if number is not None and 0 < number <= MAX_DISTANCE else _BAD
+    if name in ("year", "year_from", "year_to"):
+        return None if value is None else (_year(value) or _BAD)
+    if name in ("area", "scenario_category", "address"):
+        return None if value is None else (_text(value) or _BAD)
+    if name == "group":
+        return _text(value) or _BAD
+    if name == "categories":
+        return _bad_if_none(_texts(value, limit=MAX_LIST_ITEMS))
+    if name == "layers":
+        layers = _texts(value, limit=len(LAYER_IDS))
+        return _BAD if layers is None else tuple(x for x in layers if x in LAYER_IDS)
+    if name == "removed":
+        return _bad_if_none(_texts(value, limit=MAX_REMOVED))
+    if name == "added":
+        return _bad_if_none(_added(value))
+    if name == "location":
+        return None if value is None else (_point(value) or _BAD)
+    if name == "present":
+        return value if isinstance(value, bool) else _BAD
+    return _BAD  # "extra" and unknown names are not taken from a payload
+
+
+_BAD = object()
+
+
+def _bad_if_none(value: object) -> object:
+    return _BAD if value is None else value
+
+
+def _checked_fields(data: dict, *, base: ViewState | None = None) -> dict[str, object]:
+    """The fields of ``data`` that are valid (defaults, or ``base``'s, replace the others)."""
+    default = base or ViewState()
+    out: dict[str, object] = {}
+    for f in fields(ViewState):
+        if f.name not in data:
+            continue
+        value = _check(f.name, data[f.name])
+        out[f.name] = getattr(default, f.name) if value is _BAD else value
+    return out
 
 
 def _num(value: float) -> str:

@@ -8,8 +8,9 @@ dataset from PostGIS) or ``QUARTIERSATLAS_DATA`` (a dataset folder), ``QUARTIERS
 nothing a request changes is kept in the worker (view state lives in the URL, long jobs in the
 shared job queue of :mod:`dashboard.jobs`).
 
-``/healthz`` answers JSON with the dataset name, its data version and whether the store is
-reachable. When the store cannot be read at start-up (database down), the worker answers 503
+``/healthz`` answers JSON: to anyone only ``ok``/``degraded``/``unavailable`` (and whether
+newer data waits); the dataset name, its data version, the store and errors only to localhost
+or with ``$QUARTIERSATLAS_HEALTH_TOKEN`` (see :func:`health_details_allowed`). When the store cannot be read at start-up (database down), the worker answers 503
 with a page that says so and retries on later requests (at most every
 ``QUARTIERSATLAS_RETRY_S`` seconds), so the app recovers without a restart when the database
 returns. When a newer version is loaded into the database (``quartiersatlas db load``), each
@@ -39,6 +40,13 @@ USER_DATA_ENV = "QUARTIERSATLAS_USER_DATA"
 RETRY_ENV = "QUARTIERSATLAS_RETRY_S"
 RELOAD_ENV = "QUARTIERSATLAS_RELOAD_S"
 HEALTH_PATH = "/healthz"
+HEALTH_TOKEN_ENV = "QUARTIERSATLAS_HEALTH_TOKEN"  # noqa: S105 - the variable's name, not a secret
+"""With this set, ``Authorization: Bearer <token>`` shows the full ``/healthz`` from anywhere."""
+PUBLIC_HEALTH_KEYS = ("status", "stale", "loaded_at")
+"""What anyone may see: ok/degraded/unavailable, whether newer data waits, and since when the
+served data is loaded (the page banner needs the last two). Dataset, versions, store, error
+text and pid only go to localhost or a holder of the token."""
+_PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
 JOBS_EXTENSION = "quartiersatlas_jobs"
 """Key of the background callback manager in the Flask server's ``extensions``."""
 PROBE_CACHE_S = 2.0
@@ -290,6 +298,8 @@ class AtlasServer:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH:
             code, body = self.health()
+            if not health_details_allowed(environ):
+                body = {k: body[k] for k in PUBLIC_HEALTH_KEYS}
             return _respond(
                 start_response,
                 code,
@@ -303,7 +313,9 @@ class AtlasServer:
         return app(environ, start_response)
 
     def _unavailable(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        reason = self.last_error or "the data store cannot be read"
+        reason = "the data store cannot be read"
+        if self.last_error and health_details_allowed(environ):
+            reason = self.last_error  # names the folder or database host: operators only
         if environ.get("PATH_INFO", "").startswith("/_dash"):
             payload = json.dumps({"error": "data store unavailable", "message": reason})
             return _respond(start_response, 503, payload.encode(), "application/json")
@@ -311,6 +323,23 @@ class AtlasServer:
             reason=html.escape(reason), retry=int(max(self.config.retry_s, 5))
         )
         return _respond(start_response, 503, page.encode(), "text/html; charset=utf-8")
+
+
+def health_details_allowed(environ: Environ) -> bool:
+    """Whether a ``/healthz`` request may see the details (pid, store, versions, errors).
+
+    From localhost without proxy headers (a request relayed by a reverse proxy on the same host
+    carries ``X-Forwarded-For`` and counts as remote), or with the token of
+    ``$QUARTIERSATLAS_HEALTH_TOKEN`` as ``Authorization: Bearer <token>``.
+    """
+    import hmac
+
+    token = os.environ.get(HEALTH_TOKEN_ENV)
+    sent = environ.get("HTTP_AUTHORIZATION", "")
+    if token and sent.startswith("Bearer "):
+        return hmac.compare_digest(sent[len("Bearer ") :].encode(), token.encode())
+    local = environ.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
+    return local and not any(environ.get(h) for h in _PROXY_HEADERS)
 
 
 UNAVAILABLE_PAGE = """<!DOCTYPE html>
@@ -354,4 +383,11 @@ def create_server(**overrides: Any) -> AtlasServer:
     return server
 
 
-__all__ = ["HEALTH_PATH", "AtlasServer", "ServerConfig", "create_server"]
+__all__ = [
+    "HEALTH_PATH",
+    "HEALTH_TOKEN_ENV",
+    "AtlasServer",
+    "ServerConfig",
+    "create_server",
+    "health_details_allowed",
+]

@@ -29,6 +29,14 @@ N_SUGGESTIONS = 5
 NEAREST_ADDRESS_MAX_M = 250.0
 """Farther than this, a point has no nearest address: naming one would mislead."""
 
+MAX_QUERY_CHARS = 100
+"""Longest address query that is parsed or fuzzy-matched. The longest street name plus number,
+postcode and city stays far below; longer text is cut before any work (10,000 characters cost
+30 s of fuzzy matching before this cap)."""
+
+MAX_NUMBER_DIGITS = 6
+"""House numbers are compared on at most this many leading digits (no int() of 10,000 digits)."""
+
 _POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 _STREET_NUMBER = re.compile(
     r"^\s*(?P<street>[^\d,]*?[^\d\s,])\.?\s*(?P<number>\d+\s*[a-zA-Z]?(?:\s*[-/]\s*\d+\s*[a-zA-Z]?)?)\b"
@@ -151,6 +159,12 @@ class AddressIndex:
             When the address is not in the table, or names several places far apart; the
             message and ``suggestions`` list the closest addresses.
         """
+        if len(query) > MAX_QUERY_CHARS:
+            raise AddressNotFoundError(
+                f"address {query[:40]!r}… is longer than {MAX_QUERY_CHARS} characters; "
+                "enter street, house number and optionally postcode and city",
+                [],
+            )
         parsed = parse_address(query)
         rows = self._by_key.get((parsed.street, parsed.number), []) if parsed else []
         if parsed is not None and rows and parsed.postcode:
@@ -185,7 +199,8 @@ class AddressIndex:
         asked for (addresses in the preferred city first); without a house number in the
         query, the most similar full addresses.
         """
-        if not self._choices:
+        query = bounded_query(query)
+        if not self._choices or not query:
             return []
         parsed = parse_address(query)
         if parsed is not None and self._streets:
@@ -231,8 +246,19 @@ class AddressIndex:
         return parsed.city if parsed else None
 
 
+def bounded_query(query: str) -> str:
+    """``query`` stripped and cut to :data:`MAX_QUERY_CHARS` characters.
+
+    Examples
+    --------
+    >>> len(bounded_query("Kaiserstraße " + "1" * 10_000))
+    100
+    """
+    return (query or "").strip()[:MAX_QUERY_CHARS]
+
+
 def _number_value(number: str) -> int:
-    match = re.match(r"\d+", number)
+    match = re.match(rf"\d{{1,{MAX_NUMBER_DIGITS}}}", number)
     return int(match.group(0)) if match else 0
 
 
@@ -299,10 +325,12 @@ def nearest_address(
 
 
 __all__ = [
+    "MAX_QUERY_CHARS",
     "NEAREST_ADDRESS_MAX_M",
     "AddressIndex",
     "GeocodeResult",
     "ParsedAddress",
+    "bounded_query",
     "geocode",
     "nearest_address",
     "nearest_addresses",

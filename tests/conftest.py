@@ -19,6 +19,10 @@ from shapely.geometry import box
 # as part of a package, and putting tests/ itself on sys.path would shadow the `layers` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers"))
 
+import system_deps  # tests/helpers/system_deps.py, on sys.path above
+
+pytest_runtest_makereport = system_deps.pytest_runtest_makereport
+
 ORIGIN_X, ORIGIN_Y = 455_000.0, 5_425_000.0
 """South-west corner of the test grid in EPSG:25832 (Karlsruhe area)."""
 

@@ -17,6 +17,7 @@ from dashboard import ids
 from dashboard.callbacks.map import distance_text, source_line
 from dashboard.i18n import fmt_date, fmt_distance, fmt_number, label, t
 from dashboard.state import SPEEDS_KMH, ViewState
+from layers.geocode import MAX_QUERY_CHARS, bounded_query
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
@@ -220,9 +221,13 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
     )
     def update_address_options(search: str | None, value: str | None) -> list:
-        if not search:
+        if not search or not isinstance(search, str):
             raise dash.exceptions.PreventUpdate
-        return address_options(ctx.address_suggestions(search), search, value)
+        # cut before any matching: a 100 kB search text cost a worker its 120 s timeout
+        query = bounded_query(search)
+        if not isinstance(value, str) or len(value) > MAX_QUERY_CHARS:
+            value = None
+        return address_options(ctx.address_suggestions(query), query, value)
 
     app.clientside_callback(
         CLEAR_STALE_OPTIONS_JS,

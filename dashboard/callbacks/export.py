@@ -244,23 +244,36 @@ def _send(data: bytes, name: str, fmt: str) -> dict:
 
 
 def _failed(state: ViewState, exc: Exception) -> tuple:
-    return dash.no_update, t("error", state.lang, msg=str(exc))
+    from dashboard.security import public_message
+
+    return dash.no_update, t("error", state.lang, msg=public_message(exc))
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the export callbacks (map and profile as background jobs when possible)."""
+    from dashboard import slots
     from layers.errors import LayersError
 
     has_jobs = getattr(app, "_background_manager", None) is not None
+    jobs = slots.for_app(app)
+    for kind in ("png", "pdf", "profile"):
+        slots.gate_job(app, ids.export_download(kind), (ids.EXPORT_STATUS, "children"))
 
     def slow(*buttons: str) -> dict[str, Any]:
         running = [(Output(b, "disabled"), True, False) for b in buttons]
-        return {"running": running, **({"background": True} if has_jobs else {})}
+        if not has_jobs:
+            return {"running": running}
+        # the queue position is shown while a job waits for one of the host's slots
+        queue = {"progress": Output(ids.EXPORT_QUEUE, "children"), "progress_default": ""}
+        return {"running": running, "background": True, **queue}
 
-    def send_map(data: dict | None, page: str | None, fmt: str) -> tuple[Any, str]:
+    def send_map(data: dict | None, page: str | None, fmt: str, progress: Any) -> tuple:
         state = ViewState.from_dict(data)
         try:
-            content, name = map_export(ctx, state, fmt, page or "a4")
+            with jobs.slot(on_wait=slots.queue_reporter(progress, state.lang)):
+                content, name = map_export(ctx, state, fmt, page or "a4")
+        except slots.JobsBusyError:
+            return dash.no_update, t("job_busy", state.lang)
         except (LayersError, LookupError, ValueError) as exc:
             return _failed(state, exc)
         return _send(content, name, fmt), t("export_done", state.lang, name=name)
@@ -275,8 +288,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
         **slow(ids.EXPORT_PNG, ids.EXPORT_PDF),
     )
-    def export_png(_n: int, data: dict | None, page: str | None) -> tuple[Any, str]:
-        return send_map(data, page, "png")
+    def export_png(*args: Any) -> tuple[Any, str]:
+        progress, (_n, data, page) = slots.split_progress(args, background=has_jobs)
+        return send_map(data, page, "png", progress)
 
     @app.callback(
         Output(ids.export_download("pdf"), "data"),
@@ -287,8 +301,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
         **slow(ids.EXPORT_PNG, ids.EXPORT_PDF),
     )
-    def export_pdf(_n: int, data: dict | None, page: str | None) -> tuple[Any, str]:
-        return send_map(data, page, "pdf")
+    def export_pdf(*args: Any) -> tuple[Any, str]:
+        progress, (_n, data, page) = slots.split_progress(args, background=has_jobs)
+        return send_map(data, page, "pdf", progress)
 
     @app.callback(
         Output(ids.export_download("profile"), "data"),
@@ -298,10 +313,14 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
         **slow(ids.EXPORT_PROFILE),
     )
-    def export_profile(_n: int, data: dict | None) -> tuple[Any, str]:
+    def export_profile(*args: Any) -> tuple[Any, str]:
+        progress, (_n, data) = slots.split_progress(args, background=has_jobs)
         state = ViewState.from_dict(data)
         try:
-            result = profile_export(ctx, state)
+            with jobs.slot(on_wait=slots.queue_reporter(progress, state.lang)):
+                result = profile_export(ctx, state)
+        except slots.JobsBusyError:
+            return dash.no_update, t("job_busy", state.lang)
         except (LayersError, LookupError, ValueError) as exc:
             return _failed(state, exc)
         if result is None:

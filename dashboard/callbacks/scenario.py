@@ -284,13 +284,22 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             raise dash.exceptions.PreventUpdate
         return scenario_children(ctx, state)
 
-    # A shared job queue (several workers) runs the optimisation outside the request.
+    from dashboard import slots
+    from dashboard.security import public_message
+
+    # A shared job queue (several workers) runs the optimisation outside the request, in one
+    # of the host's job slots; a waiting job shows its queue position.
+    has_jobs = getattr(app, "_background_manager", None) is not None
+    jobs = slots.for_app(app)
+    slots.gate_job(app, ids.SUGGEST_STORE, (ids.SUGGEST_RESULT, "children"))
     background = (
         {
             "background": True,
             "running": [(Output(ids.SUGGEST_BUTTON, "disabled"), True, False)],
+            "progress": Output(ids.SUGGEST_QUEUE, "children"),
+            "progress_default": "",
         }
-        if getattr(app, "_background_manager", None) is not None
+        if has_jobs
         else {}
     )
 
@@ -304,11 +313,16 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         prevent_initial_call=True,
         **background,
     )
-    def run_suggest(_n: int, k: int | None, data: dict | None) -> tuple:
+    def run_suggest(*args: Any) -> tuple:
+        progress, (_n, k, data) = slots.split_progress(args, background=has_jobs)
         state = ViewState.from_dict(data)
-        k = int(min(max(k or 3, 1), 10))
+        k = int(min(max(k, 1), 10)) if isinstance(k, (int, float)) and k == k else 3
         try:
-            result = suggest(ctx, state, k)
+            with jobs.slot(on_wait=slots.queue_reporter(progress, state.lang)):
+                result = suggest(ctx, state, k)
+        except slots.JobsBusyError:
+            return None, html.P(t("job_busy", state.lang), className="error"), True
         except (LookupError, ValueError) as exc:
-            return None, html.P(t("error", state.lang, msg=str(exc)), className="error"), True
+            message = public_message(exc)
+            return None, html.P(t("error", state.lang, msg=message), className="error"), True
         return result, suggest_children(ctx, result, state.lang), not result["sites"]

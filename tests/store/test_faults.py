@@ -55,10 +55,10 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def call(server, path: str) -> tuple[int, str]:
-    """One GET request through a WSGI callable."""
+    """One GET request through a WSGI callable, from localhost (operators see /healthz details)."""
     from werkzeug.test import Client
 
-    response = Client(server).get(path)
+    response = Client(server).get(path, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     return response.status_code, response.get_data(as_text=True)
 
 

@@ -14,6 +14,18 @@ from layers.store import data_version
 from layers.store.postgis import load_dataset_into_db
 
 
+class _AnyTime(str):
+    """Equal to any ISO timestamp string."""
+
+    def __eq__(self, other):
+        return isinstance(other, str) and other.endswith("Z") and "T" in other
+
+    __hash__ = str.__hash__
+
+
+ANY_TIME = _AnyTime()
+
+
 def stub_factory(dataset, config, version):
     """A tiny Flask app standing in for the Dash app (counts how often it is built)."""
     app = Flask("stub")
@@ -26,8 +38,8 @@ def stub_factory(dataset, config, version):
     return app
 
 
-def call(server, path):
-    """Run one request through the WSGI callable; return (status code, body)."""
+def call(server, path, **environ):
+    """Run one request through the WSGI callable (from localhost); return (status code, body)."""
     captured = {}
 
     def start_response(status, headers):
@@ -43,6 +55,8 @@ def call(server, path):
                 "SERVER_NAME": "x",
                 "SERVER_PORT": "80",
                 "wsgi.url_scheme": "http",
+                "REMOTE_ADDR": "127.0.0.1",
+                **environ,
             },
             start_response,
         )
@@ -62,6 +76,31 @@ def test_health_with_file_store(sample_dir, sample_dataset, monkeypatch):
     assert health["store_reachable"] is True
     code, page = call(server, "/")
     assert (code, page) == (200, f"atlas Teststadt {data_version(sample_dataset)}")
+
+
+def test_health_details_only_for_localhost_or_token(sample_dir, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("QUARTIERSATLAS_HEALTH_TOKEN", "s3cret")
+    server = AtlasServer(ServerConfig(data_dir=sample_dir), factory=stub_factory)
+    remote = {"REMOTE_ADDR": "203.0.113.9"}
+    proxied = {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}  # nginx on the same host
+    for environ in (remote, proxied, {**remote, "HTTP_AUTHORIZATION": "Bearer wrong"}):
+        code, body = call(server, "/healthz", **environ)
+        assert code == 200
+        assert json.loads(body) == {"status": "ok", "stale": False, "loaded_at": ANY_TIME}
+    for environ in ({}, {**remote, "HTTP_AUTHORIZATION": "Bearer s3cret"}):
+        health = json.loads(call(server, "/healthz", **environ)[1])
+        assert health["pid"] > 0 and health["dataset"] == "Teststadt"
+
+
+def test_unavailable_page_names_the_folder_only_to_operators(tmp_path):
+    server = AtlasServer(ServerConfig(data_dir=tmp_path / "missing"), factory=stub_factory)
+    code, page = call(server, "/", REMOTE_ADDR="203.0.113.9")
+    assert code == 503 and str(tmp_path) not in page
+    assert "the data store cannot be read" in page
+    code, body = call(server, "/healthz", REMOTE_ADDR="203.0.113.9")
+    assert json.loads(body) == {"status": "unavailable", "stale": False, "loaded_at": None}
+    assert str(tmp_path) in call(server, "/")[1]
 
 
 def test_config_from_environment(tmp_path):
@@ -119,7 +158,8 @@ def test_real_app_is_identical_from_files_and_postgis(
         response = client.get("/_dash-layout")
         assert response.status_code == 200
         layouts.append(response.get_data(as_text=True))
-        health = json.loads(client.get("/healthz").get_data(as_text=True))
+        response = client.get("/healthz", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        health = json.loads(response.get_data(as_text=True))
         assert health["status"] == "ok" and health["data_version"] == data_version(sample_dataset)
     assert layouts[0] == layouts[1]
 

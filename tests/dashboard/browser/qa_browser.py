@@ -92,7 +92,7 @@ def url_query(dash_duo) -> str:
 
 def choose_radio(dash_duo, component_id: str, value: str) -> None:
     """Click the radio input with ``value`` inside the RadioItems ``component_id``."""
-    element = dash_duo.find_element(f"#{component_id} input[value='{value}']")
+    element = dash_duo.wait_for_element(f"#{component_id} input[value='{value}']")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
     element.click()
 
@@ -160,7 +160,7 @@ def wait_text(dash_duo, selector: str, needle: str, *, timeout: float = 30.0) ->
 
 def open_dropdown_search(dash_duo, component_id: str):
     """Open a dcc.Dropdown and return its visible search box."""
-    dropdown = dash_duo.find_element(f"#{component_id}")
+    dropdown = dash_duo.wait_for_element(f"#{component_id}")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", dropdown)
     dropdown.click()
     return wait_for(

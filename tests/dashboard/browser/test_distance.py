@@ -12,7 +12,7 @@ def test_distance_change_updates_map_values(dash_duo, make_app):
     dash_duo.start_server(make_app())
     colours = wait_map_values(dash_duo)
     before = area_shares(map_snapshot(dash_duo))
-    handle = dash_duo.find_element(f"#{ids.DISTANCE} [role='slider']")
+    handle = dash_duo.wait_for_element(f"#{ids.DISTANCE} [role='slider']")
     handle.send_keys(Keys.END)  # 2,000 m
     wait_for(
         lambda: (lambda snap: snap["areas"] != colours)(map_snapshot(dash_duo)),

@@ -42,7 +42,7 @@ def downloaded(dash_duo, suffix: str, *, timeout: float = 90.0) -> Path:
 
 
 def click(dash_duo, element_id: str) -> None:
-    button = dash_duo.find_element(f"#{element_id}")
+    button = dash_duo.wait_for_element(f"#{element_id}")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     button.click()
 
@@ -50,7 +50,7 @@ def click(dash_duo, element_id: str) -> None:
 def test_export_buttons_download_png_and_pdf(dash_duo, make_app, tmp_path):
     dash_duo.start_server(make_app())
     wait_map_values(dash_duo)
-    dash_duo.find_element(f"#{ids.DISTANCE} [role='slider']").send_keys(Keys.END)
+    dash_duo.wait_for_element(f"#{ids.DISTANCE} [role='slider']").send_keys(Keys.END)
     wait_for(lambda: "dist=2000" in url_query(dash_duo), what="the changed distance in the URL")
 
     click(dash_duo, ids.EXPORT_PNG)
@@ -63,7 +63,7 @@ def test_export_buttons_download_png_and_pdf(dash_duo, make_app, tmp_path):
     assert non_white_share(image) > 0.15
     wait_text(dash_duo, f"#{ids.EXPORT_STATUS}", png.name)
     wait_for(
-        lambda: dash_duo.find_element(f"#{ids.EXPORT_PNG}").is_enabled(),
+        lambda: dash_duo.wait_for_element(f"#{ids.EXPORT_PNG}").is_enabled(),
         what="the PNG button to be enabled again",
     )
 
@@ -87,11 +87,11 @@ def test_export_buttons_download_png_and_pdf(dash_duo, make_app, tmp_path):
 def test_profile_button_needs_an_area(dash_duo, make_app, karlsruhe):
     dash_duo.start_server(make_app())
     wait_map_values(dash_duo)
-    assert not dash_duo.find_element(f"#{ids.EXPORT_PROFILE}").is_enabled()
+    assert not dash_duo.wait_for_element(f"#{ids.EXPORT_PROFILE}").is_enabled()
     area = str(karlsruhe.districts["id"].iloc[0])
     dash_duo.driver.get(dash_duo.server_url + f"/?area={area}")
     wait_for(
-        lambda: dash_duo.find_element(f"#{ids.EXPORT_PROFILE}").is_enabled(),
+        lambda: dash_duo.wait_for_element(f"#{ids.EXPORT_PROFILE}").is_enabled(),
         what="the profile button to be enabled for the chosen area",
     )
     click(dash_duo, ids.EXPORT_PROFILE)
@@ -130,13 +130,13 @@ def test_map_export_runs_as_background_job(dash_duo, make_app, tmp_path):
     click(dash_duo, ids.EXPORT_PNG)
     # the buttons are busy while the job runs
     wait_for(
-        lambda: not dash_duo.find_element(f"#{ids.EXPORT_PDF}").is_enabled(),
+        lambda: not dash_duo.wait_for_element(f"#{ids.EXPORT_PDF}").is_enabled(),
         timeout=10,
         what="the map export buttons to be disabled while rendering",
     )
     png = downloaded(dash_duo, ".png")
     assert non_white_share(Image.open(png)) > 0.15
     wait_for(
-        lambda: dash_duo.find_element(f"#{ids.EXPORT_PDF}").is_enabled(),
+        lambda: dash_duo.wait_for_element(f"#{ids.EXPORT_PDF}").is_enabled(),
         what="the map export buttons to be enabled again",
     )

@@ -19,7 +19,7 @@ def test_language_switch(dash_duo, make_app):
         what="<html lang='en'>",
     )
     assert "lang=en" in url_query(dash_duo)
-    body = dash_duo.find_element("body").text
+    body = dash_duo.wait_for_element("body").text
     assert "Walking distance" in body or "WALKING DISTANCE" in body
     choose_radio(dash_duo, ids.LANG, "de")
     dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "Anteil der Einwohner")

@@ -16,9 +16,9 @@ def test_app_loads_with_map_values_legend_and_sources(dash_duo, make_app, karlsr
     assert all(v is None or 0 <= v <= 100 for v in shares.values())
     assert dash_duo.driver.execute_script("return document.documentElement.lang") == "de"
     dash_duo.wait_for_contains_text(f"#{ids.MAP_SOURCE}", "Quellen")
-    assert dash_duo.find_element(f"#{ids.MAP_LEGEND}").text.strip()
+    assert dash_duo.wait_for_element(f"#{ids.MAP_LEGEND}").text.strip()
     # the map draws offline: Leaflet's canvas is present, with facilities and gap hexagons
-    assert dash_duo.find_element(f"#{ids.MAP} canvas")
+    assert dash_duo.wait_for_element(f"#{ids.MAP} canvas")
     snapshot = map_snapshot(dash_duo)
     assert snapshot["facilities"] and snapshot["tiles"] == 0
     assert any(snapshot["gaps"].values())

@@ -20,7 +20,7 @@ def test_coordinator_view_on_a_phone(dash_duo, make_app):
     driver.get(dash_duo.server_url + "/?view=coordinator")
     dash_duo.wait_for_element(f"#{ids.COORD_PANEL}")
     assert driver.execute_script("return window.innerWidth") == 360
-    assert dash_duo.find_element(f"#{ids.COORD_PANEL}").is_displayed()
+    assert dash_duo.wait_for_element(f"#{ids.COORD_PANEL}").is_displayed()
     for target in (f"#{ids.ADDRESS}", f"#{ids.GEOLOCATE}"):
         box = driver.execute_script(
             "var r = document.querySelector(arguments[0]).getBoundingClientRect();"

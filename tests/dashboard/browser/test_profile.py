@@ -28,12 +28,12 @@ def test_click_on_area_opens_profile(dash_duo, make_app, karlsruhe):
     click_map_at(dash_duo, lat, lon)
     wait_for(lambda: f"area={district_id}" in url_query(dash_duo), what="the area in the URL")
     wait_text(dash_duo, f"#{ids.PROFILE_BODY}", name, timeout=90)
-    assert dash_duo.find_element(f"#{ids.PROFILE_TITLE}").text == name
-    body = dash_duo.find_element(f"#{ids.PROFILE_BODY}").get_attribute("textContent")
+    assert dash_duo.wait_for_element(f"#{ids.PROFILE_TITLE}").text == name
+    body = dash_duo.wait_for_element(f"#{ids.PROFILE_BODY}").get_attribute("textContent")
     assert "Einwohner" in body and "Stadt" in body
 
     # closing the profile clears the area from the view
-    dash_duo.find_element(f"#{ids.PROFILE_CLOSE}").click()
+    dash_duo.wait_for_element(f"#{ids.PROFILE_CLOSE}").click()
     wait_text(dash_duo, f"#{ids.PROFILE_BODY}", "Klicken Sie auf ein Gebiet")
     assert "area=" not in url_query(dash_duo)
 

@@ -68,7 +68,7 @@ def test_on_site_search_then_map_then_list_on_a_phone(dash_duo, make_app):
     # long list), its source line, the list, the notes and the settings
     assert top[ids.ADDRESS] < top[ids.MAP] < top[ids.MAP_SOURCE] < top[ids.COORD_RESULT], top
     assert top[ids.COORD_RESULT] < top[ids.NOTES_PANEL] < top[ids.CONTROLS], top
-    assert dash_duo.find_element(f"#{ids.MAP}").location["y"] < 800  # on the first screen
+    assert dash_duo.wait_for_element(f"#{ids.MAP}").location["y"] < 800  # on the first screen
 
     # the planning view keeps the map first
     dash_duo.driver.get(f"{dash_duo.server_url}/")

@@ -19,14 +19,14 @@ def test_council_mode_shows_map_legend_and_sources_without_controls(dash_duo, ma
     dash_duo.driver.get(f"{dash_duo.server_url}/?present=1")
     wait_map_values(dash_duo)
     wait_text(dash_duo, f"#{ids.MAP_SOURCE}", "Quellen")
-    assert dash_duo.find_element(f"#{ids.MAP_LEGEND}").is_displayed()
-    assert dash_duo.find_element(f"#{ids.TITLE}").is_displayed()
-    assert not dash_duo.find_element(f"#{ids.CONTROLS}").is_displayed()
-    assert not dash_duo.find_element(f"#{ids.SIDE}").is_displayed()
-    exit_button = dash_duo.find_element(f"#{ids.PRESENT_EXIT}")
+    assert dash_duo.wait_for_element(f"#{ids.MAP_LEGEND}").is_displayed()
+    assert dash_duo.wait_for_element(f"#{ids.TITLE}").is_displayed()
+    assert not dash_duo.wait_for_element(f"#{ids.CONTROLS}").is_displayed()
+    assert not dash_duo.wait_for_element(f"#{ids.SIDE}").is_displayed()
+    exit_button = dash_duo.wait_for_element(f"#{ids.PRESENT_EXIT}")
     assert exit_button.is_displayed()
     exit_button.click()
-    wait_for(lambda: dash_duo.find_element(f"#{ids.CONTROLS}").is_displayed(), what="controls")
+    wait_for(lambda: dash_duo.wait_for_element(f"#{ids.CONTROLS}").is_displayed(), what="controls")
     assert "present" not in url_query(dash_duo)
 
 
@@ -41,6 +41,6 @@ def test_compare_view_and_play_over_the_years(dash_duo, make_app):
         what="values on the compare map",
     )
     choose_radio(dash_duo, ids.VIEW_TABS, "plan")
-    dash_duo.find_element(f"#{ids.CHANGE_PLAY}").click()
+    dash_duo.wait_for_element(f"#{ids.CHANGE_PLAY}").click()
     wait_for(lambda: "y1=2013" in url_query(dash_duo), what="the play button to advance a year")
-    dash_duo.find_element(f"#{ids.CHANGE_PLAY}").click()  # pause
+    dash_duo.wait_for_element(f"#{ids.CHANGE_PLAY}").click()  # pause

@@ -23,8 +23,8 @@ def test_shared_link_restores_the_view(dash_duo, make_app):
     )
     dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "800 m")
     dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "Care")
-    assert dash_duo.find_element(f"#{ids.LANG} input[value='en']").is_selected()
-    assert dash_duo.find_element(f"#{ids.LEVEL} input[value='planning_area']").is_selected()
+    assert dash_duo.wait_for_element(f"#{ids.LANG} input[value='en']").is_selected()
+    assert dash_duo.wait_for_element(f"#{ids.LEVEL} input[value='planning_area']").is_selected()
     checked = [
         e.get_attribute("value")
         for e in dash_duo.find_elements(f"#{ids.CATEGORIES} input")
@@ -57,12 +57,12 @@ def test_a_link_that_differs_from_the_default_view_updates_every_panel_on_load(d
         lambda: set(map_snapshot(dash_duo)["areas"]) == set(PLANNING_IDS), what="planning areas"
     )
     # the slider's range in minutes, and the hint what 10 minutes mean in metres
-    slider = dash_duo.find_element(f"#{ids.DISTANCE} [role='slider']")
+    slider = dash_duo.wait_for_element(f"#{ids.DISTANCE} [role='slider']")
     wait_for(lambda: slider.get_attribute("aria-valuemax") == "30", what="slider in minutes")
     dash_duo.wait_for_contains_text(f"#{ids.DISTANCE_HINT}", "750 m")
     # the profile of the planning area, and its export button enabled
     dash_duo.wait_for_contains_text(f"#{ids.PROFILE_BODY}", "Planungsgebiet 2")
-    button = dash_duo.find_element(f"#{ids.EXPORT_PROFILE}")
+    button = dash_duo.wait_for_element(f"#{ids.EXPORT_PROFILE}")
     wait_for(lambda: button.get_attribute("disabled") is None, what="profile export enabled")
     # the area list offers planning areas, in English
     dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "Share of residents")
@@ -77,8 +77,8 @@ def test_the_default_view_loads_without_a_request_per_panel(dash_duo, make_app):
     dash_duo.start_server(make_app())
     wait_map_values(dash_duo)
     dash_duo.wait_for_contains_text(f"#{ids.PROFILE_BODY}", "Klicken Sie")
-    assert dash_duo.find_element(f"#{ids.EXPORT_PROFILE}").get_attribute("disabled") == "true"
-    assert "view-plan" in dash_duo.find_element(f"#{ids.PAGE}").get_attribute("class")
+    assert dash_duo.wait_for_element(f"#{ids.EXPORT_PROFILE}").get_attribute("disabled") == "true"
+    assert "view-plan" in dash_duo.wait_for_element(f"#{ids.PAGE}").get_attribute("class")
     posts = [
         entry
         for entry in dash_duo.driver.execute_script(
