@@ -107,7 +107,12 @@ def test_dimension_without_facilities_is_missing_not_full_need(population, mappi
     )
     components = index.components.set_index("component")
     assert not components.loc["uncovered_network", "available"]
-    assert "fehlt in den Daten" in components.loc["uncovered_network", "note"]
+    assert components.loc["uncovered_network", "note"] == "coverage_no_facility"
+    from dashboard.profile_text import need_component_note
+
+    row = components.loc["uncovered_network"].to_dict()
+    assert "fehlt in den Daten" in need_component_note(row, "de")
+    assert "missing from the data" in need_component_note(row, "en")
     assert components.loc["uncovered_network", "weight"] == 0.0
     assert "uncovered_network" not in index.table.columns
     alone = need_index(
