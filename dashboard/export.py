@@ -266,39 +266,18 @@ def check_folder(target: Path) -> None:
         raise ExportError(_write_failure(target, PermissionError(errno.EACCES, "denied")))
 
 
-_LAZY = {
-    "dashboard.export_map": (
-        "MAP_DOMAIN_X",
-        "MAPLIBRE_TILE_PX",
-        "apply_patch",
-        "export_figure",
-        "export_map_view",
-        "export_server",
-        "fit_map_view",
-        "render_figure",
-        "render_view",
-        "view_figure",
-        "write_figure",
-    ),
-    "dashboard.export_profile": (
-        "AreaSheet",
-        "SheetTable",
-        "profile_pdf_bytes",
-        "sheet_from_profile",
-        "trend_chart_png",
-        "write_area_profile_pdf",
-        "write_profile_pdf",
-    ),
-}
+_LAZY_MODULES = ("dashboard.export_map", "dashboard.export_profile")
+"""Modules whose public names are offered from here too (they import this module)."""
 
 
 def __getattr__(name: str) -> Any:
     """Lazily offer the map and profile exports from here (they import this module)."""
     import importlib
 
-    for module, names in _LAZY.items():
-        if name in names:
-            return getattr(importlib.import_module(module), name)
+    for module_name in _LAZY_MODULES:
+        module = importlib.import_module(module_name)
+        if name in module.__all__:
+            return getattr(module, name)
     raise AttributeError(f"module 'dashboard.export' has no attribute {name!r}")
 
 
