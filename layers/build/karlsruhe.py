@@ -1466,75 +1466,53 @@ terms before redistributing a layer marked "none stated".
 """
 
 
-def _sources_md(results: Mapping[str, Any]) -> str:
-    population = results["population"]
-    residents = results["residents"]
-    facilities = results["facilities"]
-    series: Mapping[str, SeriesInfo] = population["series"]
-    lines = [
-        "# Sources and derivation of the bundled Karlsruhe dataset",
+def _layer_section(title: str, info: LayerInfo, steps: Sequence[str], date: str = "") -> list[str]:
+    """One layer's section of SOURCES.md: attribution, licence, date, source, derivation."""
+    return [
+        f"## {title}",
         "",
-        "Built by `quartiersatlas build-dataset karlsruhe --source DIR --out DIR` (recipe",
-        "`layers/build/karlsruhe.py`) from the raw folder described by its `PROVENANCE.md`.",
-        "Deterministic: the same raw files give byte-identical output. WGS84 coordinates are",
-        "rounded to 6 decimals (about 0.1 m).",
+        f"- Attribution: {info.attribution}",
+        f"- Licence: {info.licence}",
+        f"- Date: {date or info.date}",
+        f"- Source: {info.source}",
+        "- Derivation:",
+        *(f"  - {s}" for s in steps),
         "",
     ]
 
-    def layer(title: str, info: LayerInfo, steps: Sequence[str], date: str = "") -> None:
-        lines.extend(
-            [
-                f"## {title}",
-                "",
-                f"- Attribution: {info.attribution}",
-                f"- Licence: {info.licence}",
-                f"- Date: {date or info.date}",
-                f"- Source: {info.source}",
-                "- Derivation:",
-                *(f"  - {s}" for s in steps),
-                "",
-            ]
-        )
 
-    layer(
-        OUT_DISTRICTS,
-        DISTRICTS_INFO,
-        [
-            f"`{DISTRICTS_FILE}`: the 27 official Stadtteile; id = `{DISTRICT_ID_PROPERTY}` "
-            '("01"–"27"), name = `name`; checked against the official numbering.',
-            "Coordinates rounded to 6 decimals; features sorted by id; geometry otherwise unchanged.",
-        ],
-    )
+def _facility_steps(facilities: Mapping[str, Any]) -> list[str]:
+    """Derivation of the facility list: seed, supplement, addresses, sources, fetched layers."""
     seed = facilities["seed"]
-    layer(
-        OUT_FACILITIES,
-        FACILITIES_INFO,
-        [
-            f"`{FACILITIES_FILE}` with the supplement `{NACHTRAG_FILE}`: {seed['rows']} rows "
-            f"({seed['located']} with coordinates; rows without coordinates keep empty lat/lon "
-            "and are reported by the loader). Before the supplement: "
-            f"{_counts_text(facilities['before_nachtrag'])}; after: {_counts_text(seed)} "
-            "(rows, located in brackets).",
-            *_nachtrag_steps(facilities["nachtrag"]),
-            'address = street + house number, postcode + city ("Straße 12, 76185 Karlsruhe").',
-            "Categories and subcategories as in the source, except the five-dimension decisions "
-            "above; per-row source URL and date kept.",
-            "Rows by source: "
-            + "; ".join(f"{n} from {kind}" for kind, n in facilities["seed_sources"])
-            + ".",
-            "Coordinates as geocoded in the source (`geocode_method`; mostly matched against the OSM "
-            "address table, ODbL; see PROVENANCE.md): "
-            + ", ".join(f"{method} {n}" for method, n in facilities["seed_geocoding"])
-            + ".",
-            *(
-                f"`{item.path}` (fetched {facilities['fetch_date']}): {n} rows, category "
-                f"`{item.category}`, subcategory {item.subcategory!r}; {item.attribution}; "
-                f"licence: {item.licence or 'none stated'}"
-                for item, n in facilities["fetched"]
-            ),
-        ],
-        date=max(FACILITIES_INFO.date, facilities["fetch_date"]),
-    )
+    return [
+        f"`{FACILITIES_FILE}` with the supplement `{NACHTRAG_FILE}`: {seed['rows']} rows "
+        f"({seed['located']} with coordinates; rows without coordinates keep empty lat/lon "
+        "and are reported by the loader). Before the supplement: "
+        f"{_counts_text(facilities['before_nachtrag'])}; after: {_counts_text(seed)} "
+        "(rows, located in brackets).",
+        *_nachtrag_steps(facilities["nachtrag"]),
+        'address = street + house number, postcode + city ("Straße 12, 76185 Karlsruhe").',
+        "Categories and subcategories as in the source, except the five-dimension decisions "
+        "above; per-row source URL and date kept.",
+        "Rows by source: "
+        + "; ".join(f"{n} from {kind}" for kind, n in facilities["seed_sources"])
+        + ".",
+        "Coordinates as geocoded in the source (`geocode_method`; mostly matched against the OSM "
+        "address table, ODbL; see PROVENANCE.md): "
+        + ", ".join(f"{method} {n}" for method, n in facilities["seed_geocoding"])
+        + ".",
+        *(
+            f"`{item.path}` (fetched {facilities['fetch_date']}): {n} rows, category "
+            f"`{item.category}`, subcategory {item.subcategory!r}; {item.attribution}; "
+            f"licence: {item.licence or 'none stated'}"
+            for item, n in facilities["fetched"]
+        ),
+    ]
+
+
+def _population_steps(population: Mapping[str, Any]) -> list[str]:
+    """Derivation of the population table: one line per group series, then the checks."""
+    series: Mapping[str, SeriesInfo] = population["series"]
     steps = [
         f"`{info.group}` {_year_span(info.years)}: `{info.file}` — {info.description}"
         for info in sorted(
@@ -1555,32 +1533,83 @@ def _sources_md(results: Mapping[str, Any]) -> str:
             "Checked: in every Stadtteil the three 2016 age groups sum to the 2016 main-residence "
             "total."
         )
-    layer(OUT_POPULATION, POPULATION_INFO, steps)
-    layer(
-        OUT_RESIDENTS,
-        RESIDENTS_INFO,
-        [
-            f"`{ADDRESSES_FILE}`: {residents['source_rows']:,} addressed OSM buildings; the "
-            f"{residents['inside']:,} inside the 27 Stadtteile are kept as resident points with "
-            "weight 1 (the loader scales the weights to each Stadtteil's population).",
-            f'address = `full_address`; the literal "{ADDRESS_PLACEHOLDER}" placeholder of a '
-            f"missing postcode or city is dropped ({residents['none_placeholders']:,} rows had one).",
-            "Sorted by address, lat, lon.",
-        ],
-    )
-    layer(
-        OUT_PROGRAMME,
-        PROGRAMME_INFO,
-        [
-            f"`{PROGRAMME_FILE}`: Stadtteilkoordination (status May 2023), the Bürgerzentren under "
-            "the funding guideline for Stadtteilhäuser, and the Mühlburg pilot, parsed from the "
-            "text; Stadtteil names matched against the districts file; URLs as written there.",
-            "Only what the text states is filled in; `since` stays empty where no start is given.",
-        ],
-        date=results["programme"]["date"],
-    )
+    return steps
+
+
+def _residents_steps(residents: Mapping[str, Any]) -> list[str]:
+    """Derivation of the resident points from the addressed OSM buildings."""
+    return [
+        f"`{ADDRESSES_FILE}`: {residents['source_rows']:,} addressed OSM buildings; the "
+        f"{residents['inside']:,} inside the 27 Stadtteile are kept as resident points with "
+        "weight 1 (the loader scales the weights to each Stadtteil's population).",
+        f'address = `full_address`; the literal "{ADDRESS_PLACEHOLDER}" placeholder of a '
+        f"missing postcode or city is dropped ({residents['none_placeholders']:,} rows had one).",
+        "Sorted by address, lat, lon.",
+    ]
+
+
+def _planning_section(planning: Mapping[str, Any]) -> list[str]:
+    """The planning-area proposal: how it was computed and its areas by name."""
+    return [
+        f"## {OUT_PLANNING}",
+        "",
+        "- A computed proposal (`proposal = true`), not an official assignment: "
+        f"{PLANNING_AREA_COUNT} contiguous areas of whole Stadtteile with balanced "
+        f"main-residence population {planning['year']}, made as compact as "
+        f"possible (mean Polsby-Popper) within ratio largest / smallest <= "
+        f"{PLANNING_MAX_IMBALANCE:g}, the Höhenstadtteile "
+        f"({', '.join(HOEHENSTADTTEILE.values())}) kept together "
+        "(`layers.planning.propose_planning_areas`). No official Stadtteil-to-"
+        "Planungsraum table is public.",
+        *(f"- {area}: {', '.join(names)}" for area, names in planning["areas"].items()),
+        "",
+    ]
+
+
+def _sources_md(results: Mapping[str, Any]) -> str:
+    facilities = results["facilities"]
+    lines = [
+        "# Sources and derivation of the bundled Karlsruhe dataset",
+        "",
+        "Built by `quartiersatlas build-dataset karlsruhe --source DIR --out DIR` (recipe",
+        "`layers/build/karlsruhe.py`) from the raw folder described by its `PROVENANCE.md`.",
+        "Deterministic: the same raw files give byte-identical output. WGS84 coordinates are",
+        "rounded to 6 decimals (about 0.1 m).",
+        "",
+        *_layer_section(
+            OUT_DISTRICTS,
+            DISTRICTS_INFO,
+            [
+                f"`{DISTRICTS_FILE}`: the 27 official Stadtteile; id = `{DISTRICT_ID_PROPERTY}` "
+                '("01"–"27"), name = `name`; checked against the official numbering.',
+                "Coordinates rounded to 6 decimals; features sorted by id; geometry otherwise "
+                "unchanged.",
+            ],
+        ),
+        *_layer_section(
+            OUT_FACILITIES,
+            FACILITIES_INFO,
+            _facility_steps(facilities),
+            date=max(FACILITIES_INFO.date, facilities["fetch_date"]),
+        ),
+        *_layer_section(OUT_POPULATION, POPULATION_INFO, _population_steps(results["population"])),
+        *_layer_section(OUT_RESIDENTS, RESIDENTS_INFO, _residents_steps(results["residents"])),
+        *_layer_section(
+            OUT_PROGRAMME,
+            PROGRAMME_INFO,
+            [
+                f"`{PROGRAMME_FILE}`: Stadtteilkoordination (status May 2023), the Bürgerzentren "
+                "under the funding guideline for Stadtteilhäuser, and the Mühlburg pilot, parsed "
+                "from the text; Stadtteil names matched against the districts file; URLs as "
+                "written there.",
+                "Only what the text states is filled in; `since` stays empty where no start is "
+                "given.",
+            ],
+            date=results["programme"]["date"],
+        ),
+    ]
     if results.get("network"):
-        layer(
+        lines += _layer_section(
             OUT_NETWORK,
             NETWORK_INFO,
             [
@@ -1591,35 +1620,15 @@ def _sources_md(results: Mapping[str, Any]) -> str:
             ],
         )
     if results.get("planning"):
-        lines.extend(
-            [
-                f"## {OUT_PLANNING}",
-                "",
-                "- A computed proposal (`proposal = true`), not an official assignment: "
-                f"{PLANNING_AREA_COUNT} contiguous areas of whole Stadtteile with balanced "
-                f"main-residence population {results['planning']['year']}, made as compact as "
-                f"possible (mean Polsby-Popper) within ratio largest / smallest <= "
-                f"{PLANNING_MAX_IMBALANCE:g}, the Höhenstadtteile "
-                f"({', '.join(HOEHENSTADTTEILE.values())}) kept together "
-                "(`layers.planning.propose_planning_areas`). No official Stadtteil-to-"
-                "Planungsraum table is public.",
-                *(
-                    f"- {area}: {', '.join(names)}"
-                    for area, names in results["planning"]["areas"].items()
-                ),
-                "",
-            ]
-        )
+        lines += _planning_section(results["planning"])
     (ortschaft,) = _groupings()
-    lines.extend(
-        [
-            "## Ortschaften (`[[groupings]]` id `ortschaft`)",
-            "",
-            f"- Empty on purpose: {ortschaft['note_en']}",
-            f"- Searched: {ortschaft['source']}.",
-            "",
-        ]
-    )
+    lines += [
+        "## Ortschaften (`[[groupings]]` id `ortschaft`)",
+        "",
+        f"- Empty on purpose: {ortschaft['note_en']}",
+        f"- Searched: {ortschaft['source']}.",
+        "",
+    ]
     return "\n".join(lines)
 
 
