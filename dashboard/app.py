@@ -322,6 +322,13 @@ def create_app(
     from dashboard.callbacks import register_all
 
     register_all(app, ctx)
+    register_clientside(app)
+    security.install(app, opts)
+    return app
+
+
+def register_clientside(app: dash.Dash) -> None:
+    """The callbacks that run in the browser: language, map restyle, fitting, full screen, share."""
     app.clientside_callback(
         SET_LANG_JS,
         dash.Output(ids.PRINT_DUMMY, "data", allow_duplicate=True),
@@ -360,8 +367,6 @@ def create_app(
         dash.Input(ids.SHARE_BUTTON, "n_clicks"),
         prevent_initial_call=True,
     )
-    security.install(app, opts)
-    return app
 
 
 def get_context(app: dash.Dash) -> AppContext:
