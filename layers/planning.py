@@ -182,8 +182,38 @@ def validate_planning_areas(
         if column not in mapping.columns:
             return [Issue("error", file, f"column {column!r} is missing", None, column)]
     lines = list(rows) if rows is not None else [i + 2 for i in range(len(mapping))]
-    issues: list[Issue] = []
     district_ids = districts["id"].astype(str).tolist()
+    issues, first_row = _row_issues(mapping, lines, district_ids, file=file, named=named)
+    unassigned = [d for d in district_ids if normalise_district_id(d) not in first_row]
+    if unassigned:
+        issues.append(
+            Issue(
+                "error",
+                file,
+                f"{len(unassigned)} district(s) are in no planning area: {valid_list(unassigned)}",
+            )
+        )
+    issues += _name_issues(mapping, file=file)
+    if any(i.severity == "error" for i in issues):
+        return issues
+    return issues + _contiguity_issues(
+        mapping, districts, lines, file=file, column=named["planning_area"], tolerance_m=tolerance_m
+    )
+
+
+def _row_issues(
+    mapping: pd.DataFrame,
+    lines: Sequence[int],
+    district_ids: Sequence[str],
+    *,
+    file: str,
+    named: dict[str, str],
+) -> tuple[list[Issue], dict[str, int]]:
+    """Row by row: empty, unknown and repeated districts, rows without area.
+
+    Returns the issues and, per district key, the first row that assigns it.
+    """
+    issues: list[Issue] = []
     position = {normalise_district_id(d): i for i, d in enumerate(district_ids)}
     first_row: dict[str, int] = {}
     for line, district, area in zip(
@@ -200,7 +230,8 @@ def validate_planning_areas(
                     "error",
                     file,
                     f"district {text!r} is not in the districts file"
-                    f"{did_you_mean(text, district_ids)}; valid ids: {valid_list(district_ids)}",
+                    f"{did_you_mean(text, list(district_ids))}; valid ids: "
+                    f"{valid_list(district_ids)}",
                     line,
                     named["district"],
                 )
@@ -229,32 +260,42 @@ def validate_planning_areas(
                     named["planning_area"],
                 )
             )
-    unassigned = [d for d in district_ids if normalise_district_id(d) not in first_row]
-    if unassigned:
-        issues.append(
-            Issue(
-                "error",
-                file,
-                f"{len(unassigned)} district(s) are in no planning area: {valid_list(unassigned)}",
-            )
-        )
-    if "planning_area_name" in mapping.columns:
-        names = mapping.dropna(subset=["planning_area_name"]).groupby("planning_area")[
-            "planning_area_name"
-        ]
-        for area, values in names:
-            distinct = sorted(set(map(str, values)))
-            if len(distinct) > 1:
-                issues.append(
-                    Issue(
-                        "warning",
-                        file,
-                        f"planning area {area!r} has several names: "
-                        f"{', '.join(map(repr, distinct))}; the first is used",
-                    )
+    return issues, first_row
+
+
+def _name_issues(mapping: pd.DataFrame, *, file: str) -> list[Issue]:
+    """Warnings for a planning area written with several names."""
+    if "planning_area_name" not in mapping.columns:
+        return []
+    issues = []
+    names = mapping.dropna(subset=["planning_area_name"]).groupby("planning_area")[
+        "planning_area_name"
+    ]
+    for area, values in names:
+        distinct = sorted(set(map(str, values)))
+        if len(distinct) > 1:
+            issues.append(
+                Issue(
+                    "warning",
+                    file,
+                    f"planning area {area!r} has several names: "
+                    f"{', '.join(map(repr, distinct))}; the first is used",
                 )
-    if any(i.severity == "error" for i in issues):
-        return issues
+            )
+    return issues
+
+
+def _contiguity_issues(
+    mapping: pd.DataFrame,
+    districts: gpd.GeoDataFrame,
+    lines: Sequence[int],
+    *,
+    file: str,
+    column: str,
+    tolerance_m: float,
+) -> list[Issue]:
+    """Warnings for planning areas made of separate parts."""
+    issues = []
     valid = mapping.assign(district_id=mapping["district_id"].astype(str))
     for area, pieces in area_components(valid, districts, tolerance_m=tolerance_m).items():
         if len(pieces) > 1:
@@ -271,7 +312,7 @@ def validate_planning_areas(
                     f"planning area {area!r} is not contiguous: {len(pieces)} separate parts "
                     f"({text}) (rows {rows_text(area_rows)})",
                     None,
-                    named["planning_area"],
+                    column,
                 )
             )
     return issues
