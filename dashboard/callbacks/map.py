@@ -372,7 +372,8 @@ def legend_rows(
     if not overlay and result.params.categories:
         legend.append(
             html.Div(
-                f"{t('city_average', lang)}: {fmt_percent(result.city_share, lang)}",
+                f"{t('city_average', lang)}: "
+                f"{fmt_percent(result.city[map_column(result)[0]], lang)}",
                 className="legend-row legend-city",
             )
         )

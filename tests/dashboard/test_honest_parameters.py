@@ -16,7 +16,7 @@ from dashboard import ids
 from dashboard.callbacks import export as export_cb
 from dashboard.callbacks import map as map_cb
 from dashboard.callbacks.url_state import CONTROLS, EVENTS, default_state, next_state, sync_state
-from dashboard.i18n import TEXT
+from dashboard.i18n import TEXT, fmt_percent
 from dashboard.layout import year_options
 from dashboard.state import ViewState, from_query, to_query
 from layers.dataset import Group
@@ -158,9 +158,13 @@ def test_all_and_each_are_named_and_the_table_follows_the_rule(ctx, state):
         "Beratung (%)",
         "Beratung: nicht erreicht",
     ]
-    # with "each" the map shows the first ticked category
+    # with "each" the map (and its city average) shows the first ticked category
     meeting = each["result"].shown_share("share_meeting") * 100
     assert list(each["layers"]["areas"]["values"][:3]) == pytest.approx(list(meeting[:3]))
+    near = map_cb.map_update(ctx, both.with_(require="each", distance=500.0))
+    city = fmt_percent(near["result"].city["share_meeting"], "de")
+    assert f"Stadtdurchschnitt: {city}" in text_of(near["legend"])
+    assert city != fmt_percent(near["result"].city["share"], "de")  # nobody reaches both
     english = map_cb.map_update(ctx, both.with_(lang="en"))
     assert "all selected services (Meeting places, Counselling)" in english["title"]
 
