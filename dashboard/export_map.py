@@ -47,7 +47,7 @@ FOOTER_PX_PER_CHAR = 5.0
 SUBTITLE_PX_PER_CHAR = 7.4
 """Average width of a 14 px subtitle character (wrapping at the page width)."""
 SUBTITLE_LINE_PX = 18
-SUBTITLE_MAX_LINES = 4
+SUBTITLE_MAX_LINES = 5
 FOOTER_MAX_LINES = 8
 FOOTER_LINE_PX = 12
 MAP_PADDING = 0.04
@@ -122,7 +122,8 @@ def export_figure(
         The figure the app shows (from :mod:`dashboard.figures`); it is not changed.
     title, subtitle, footer
         Plain text; escaped here, so names from the data show as typed. A long footer wraps over
-        up to :data:`FOOTER_MAX_LINES` lines.
+        up to :data:`FOOTER_MAX_LINES` lines, the subtitle (one paragraph per line) over up to
+        :data:`SUBTITLE_MAX_LINES`.
     bounds_lonlat
         ``(west, south, east, north)`` to show; None keeps the figure's own centre and zoom.
     page_format
@@ -145,7 +146,9 @@ def export_figure(
     margin["b"] = max(margin["b"], 24 + FOOTER_LINE_PX * len(footer_lines))
     # a subtitle naming group, year, distance and rule is long: wrapped, never cut
     sub_chars = int((width - MARGIN_PX["l"] - MARGIN_PX["r"]) / SUBTITLE_PX_PER_CHAR)
-    sub_lines = textwrap.wrap(subtitle, sub_chars)[:SUBTITLE_MAX_LINES] if subtitle else []
+    sub_lines = [line for part in subtitle.splitlines() for line in textwrap.wrap(part, sub_chars)][
+        :SUBTITLE_MAX_LINES
+    ]
     margin["t"] += SUBTITLE_LINE_PX * max(0, len(sub_lines) - 1)
 
     out = go.Figure(fig)
@@ -461,7 +464,7 @@ def render_view(
         level_text += f" ({t('proposal', lang)})"  # a computed mapping is always labelled
     # the title names group, year used, distance and combine rule; below it the city's
     # residents not reached and the notes (a year replaced for the group)
-    subtitle = " · ".join(part for part in (title, *extra) if part)
+    subtitle = "\n".join(part for part in (title, *extra) if part)
     page = export_figure(
         fig,
         title=f"{ctx.dataset.metadata.name} · {level_text}",

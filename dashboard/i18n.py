@@ -453,8 +453,8 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "not reached: {uncovered} of {residents} {group} ({year})",
         ),
         "city_summary": (
-            "Stadt gesamt: {share} erreichen {what}; {uncovered} {group} nicht erreicht",
-            "Whole city: {share} reach {what}; {uncovered} {group} not reached",
+            "Stadt gesamt: {share} erreichen {what}; {uncovered} nicht erreicht ({group}, {year})",
+            "Whole city: {share} reach {what}; {uncovered} not reached ({group}, {year})",
         ),
         "note_year_substituted": (
             "Für „{group}“ gibt es keine Zahlen für {asked}. Gezeigt werden die Zahlen von {used}.",
@@ -465,11 +465,12 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "There is a note on these figures that is not translated here.",
         ),
         "jump_note": (
-            "Sprung in der Reihe {y0}→{y1}: {change}{back}. Möglicherweise ein Bruch in der "
-            "Statistik; die Zahlen sind nicht geglättet.",
-            "Jump in the series {y0}→{y1}: {change}{back}. Possibly a break in the statistics; "
-            "the figures are not smoothed.",
+            "Sprung in der Reihe {steps}. Möglicherweise ein Bruch in der Statistik; die Zahlen "
+            "sind nicht geglättet.",
+            "Jump in the series {steps}. Possibly a break in the statistics; the figures are not "
+            "smoothed.",
         ),
+        "jump_step": ("{y0}→{y1}: {change}{back}", "{y0}→{y1}: {change}{back}"),
         "jump_back": (" (im Folgejahr wieder zurück)", " (back again the following year)"),
         "col_note": ("Hinweis", "Note"),
     }

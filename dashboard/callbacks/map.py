@@ -212,21 +212,20 @@ def share_areas(
 
 def jump_notes(change: ChangeResult, lang: str) -> dict[str, str]:
     """Per area, a neutral note on the jumps of its series (areas without jumps are absent)."""
-    notes: dict[str, list[str]] = {}
-    jumps = change.jumps
-    if jumps is None:
+    steps: dict[str, list[str]] = {}
+    if change.jumps is None:
         return {}
-    for jump in jumps.to_dict("records"):
-        text = t(
-            "jump_note",
+    for jump in change.jumps.to_dict("records"):
+        step = t(
+            "jump_step",
             lang,
             y0=jump["year_from"],
             y1=jump["year_to"],
             change=fmt_percent(jump["change"], lang, sign=True),
             back=t("jump_back", lang) if jump["reverts"] else "",
         )
-        notes.setdefault(str(jump["area_id"]), []).append(text)
-    return {area: " ".join(texts) for area, texts in notes.items()}
+        steps.setdefault(str(jump["area_id"]), []).append(step)
+    return {area: t("jump_note", lang, steps="; ".join(s)) for area, s in steps.items()}
 
 
 def change_areas(
@@ -356,7 +355,8 @@ def city_summary(ctx: AppContext, result: CoverageResult, lang: str) -> str:
         share=fmt_percent(result.city[share_key], lang),
         what=what,
         uncovered=fmt_number(result.city[uncovered_key], lang),
-        group=group_phrase(ctx, result.params.group, lang),
+        group=group_label(ctx, result.params.group, lang),
+        year=result.params.year,
     )
 
 
