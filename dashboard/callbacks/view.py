@@ -180,15 +180,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             if ctx.level(state.level) != ctx.level(before.level)
             else dash.no_update
         )
-        years = (
-            year_options(ctx, state.group)
-            if stored is None or state.group != before.group
-            else dash.no_update
-        )
+        # like the panels, only what differs from the page (built for ``before``) is sent
+        years = year_options(ctx, state.group) if state.group != before.group else dash.no_update
         single = len(state.categories) < 2
-        require_hidden = (
-            single if stored is None or single != (len(before.categories) < 2) else dash.no_update
-        )
+        require_hidden = single if single != (len(before.categories) < 2) else dash.no_update
         if unchanged and trigger not in (ids.UPLOAD_STORE, ids.SUGGEST_STORE):
             # an event that leaves the state as it was (a click beside every target)
             return (
