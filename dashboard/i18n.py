@@ -470,6 +470,16 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Jump in the series {steps}. Possibly a break in the statistics; the figures are not "
             "smoothed.",
         ),
+        "jump_short": ("Sprung {steps}", "Jump {steps}"),
+        "jump_explained": (
+            "Sprung: Die Einwohnerzahl eines Gebiets ändert sich von einem Jahr zum nächsten um "
+            "mehr als ein Fünftel. Möglicherweise ein Bruch in der Statistik (z. B. eine "
+            "Unterkunft öffnet und schließt, eine Grenze ändert sich); die Zahlen sind nicht "
+            "geglättet.",
+            "Jump: an area's population changes by more than a fifth from one year to the next. "
+            "Possibly a break in the statistics (e.g. a shelter opening and closing, a boundary "
+            "change); the figures are not smoothed.",
+        ),
         "jump_step": ("{y0}→{y1}: {change}{back}", "{y0}→{y1}: {change}{back}"),
         "jump_back": (" (im Folgejahr wieder zurück)", " (back again the following year)"),
         "col_note": ("Hinweis", "Note"),

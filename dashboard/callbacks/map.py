@@ -210,8 +210,12 @@ def share_areas(
     }
 
 
-def jump_notes(change: ChangeResult, lang: str) -> dict[str, str]:
-    """Per area, a neutral note on the jumps of its series (areas without jumps are absent)."""
+def jump_notes(change: ChangeResult, lang: str, *, short: bool = False) -> dict[str, str]:
+    """Per area, a neutral note on the jumps of its series (areas without jumps are absent).
+
+    ``short``: only the steps ("Sprung 2014→2015: +22,1 % …"), for a table cell next to which
+    ``jump_explained`` says once what a jump is.
+    """
     steps: dict[str, list[str]] = {}
     if change.jumps is None:
         return {}
@@ -225,7 +229,19 @@ def jump_notes(change: ChangeResult, lang: str) -> dict[str, str]:
             back=t("jump_back", lang) if jump["reverts"] else "",
         )
         steps.setdefault(str(jump["area_id"]), []).append(step)
-    return {area: t("jump_note", lang, steps="; ".join(s)) for area, s in steps.items()}
+    key = "jump_short" if short else "jump_note"
+    return {area: t(key, lang, steps="; ".join(s)) for area, s in steps.items()}
+
+
+def change_data_table(caption: str, state: ViewState, change: ChangeResult) -> html.Div:
+    """The change table with short jump notes, and what a jump is, once, below it."""
+    lang = state.lang
+    jumps = jump_notes(change, lang, short=True)
+    header = change_header(state)
+    rows = change_rows(change.table, lang, jumps)
+    table = data_table(caption, header, rows, column_classes={len(header) - 1: "note-cell"})
+    explained = [html.P(t("jump_explained", lang), className="hint")] if jumps else []
+    return html.Div([table, *explained])
 
 
 def change_areas(
@@ -473,8 +489,18 @@ def marker_layer(
     return markers
 
 
-def data_table(caption: str, header: list[str], rows: list[list[str]]) -> html.Table:
-    """An accessible HTML table; the last row (the city) is marked."""
+def data_table(
+    caption: str,
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    column_classes: dict[int, str] | None = None,
+) -> html.Table:
+    """An accessible HTML table; the last row (the city) is marked.
+
+    ``column_classes``: a class name per column position (a text column, e.g. notes).
+    """
+    classes = column_classes or {}
     return html.Table(
         className="data-table",
         children=[
@@ -483,7 +509,13 @@ def data_table(caption: str, header: list[str], rows: list[list[str]]) -> html.T
             html.Tbody(
                 [
                     html.Tr(
-                        [html.Th(r[0], scope="row"), *[html.Td(c) for c in r[1:]]],
+                        [
+                            html.Th(r[0], scope="row"),
+                            *[
+                                html.Td(c, className=classes.get(j + 1))
+                                for j, c in enumerate(r[1:])
+                            ],
+                        ],
                         className="city-row" if i == len(rows) - 1 else None,
                     )
                     for i, r in enumerate(rows)
@@ -545,10 +577,8 @@ def map_update(
     title = map_title(ctx, state, result, overlay)
     if overlay:
         change = change_view(ctx, state, level)
-        jumps = jump_notes(change, state.lang)
-        areas = change_areas(ctx, state, change.table, result, geo, jumps)
-        rows = change_rows(change.table, state.lang, jumps)
-        table = data_table(title, change_header(state), rows)
+        areas = change_areas(ctx, state, change.table, result, geo, jump_notes(change, state.lang))
+        table = change_data_table(title, state, change)
     else:
         areas = share_areas(ctx, state, result, geo)
         table = data_table(
@@ -587,14 +617,13 @@ def map_update(
     }
 
 
-def change_table(ctx: AppContext, state: ViewState, level: str) -> html.Table:
+def change_table(ctx: AppContext, state: ViewState, level: str) -> html.Div:
     """Table view of the compare map: population of the group in both years and the change."""
     lang = state.lang
     change = change_view(ctx, state, level)
     name = label(ctx.dataset.group(change.params.group), lang)
     caption = t("legend_change", lang, group=name, y0=state.year_from, y1=state.year_to)
-    rows = change_rows(change.table, lang, jump_notes(change, lang))
-    return data_table(caption, change_header(state), rows)
+    return change_data_table(caption, state, change)
 
 
 def compare_update(ctx: AppContext, state: ViewState) -> Patch:

@@ -202,16 +202,19 @@ def test_residents_not_reached_next_to_every_share(ctx, state):
 def test_a_jump_in_the_series_is_flagged_not_smoothed(ctx, state):
     change = state.with_(layers=("change",), year_from=2018, year_to=2021)
     out = map_cb.map_update(ctx, change)
+    table, explained = out["table"].children
     rows = {
-        r.children[0].children: [c.children for c in r.children]
-        for r in out["table"].children[2].children
+        r.children[0].children: [c.children for c in r.children] for r in table.children[2].children
     }
-    note = rows["Süd-Ost"][-1]
-    assert note.startswith("Sprung in der Reihe 2019→2020: +30,0 %")
-    assert "im Folgejahr wieder zurück" in note and "nicht geglättet" in note
+    # the table cell names the steps; what a jump is is said once below the table
+    assert rows["Süd-Ost"][-1] == "Sprung 2019→2020: +30,0 % (im Folgejahr wieder zurück)"
+    assert "nicht geglättet" in explained.children
     assert rows["Süd-Ost"][2] == "2.100"  # the values as they are
     assert rows["Süd-West"][-1] == ""
-    assert "Sprung in der Reihe" in out["layers"]["areas"]["tips"][1]
+    tip = out["layers"]["areas"]["tips"][1]
+    assert "Sprung in der Reihe 2019→2020: +30,0 %" in tip and "nicht geglättet" in tip
+    plain = map_cb.map_update(ctx, change.with_(year_from=2020, year_to=2021))
+    assert len(plain["table"].children) == 1  # no jump between the years: no explanation
     frame = export_cb.table_frame(ctx, change.with_(lang="en"))
     by_id = frame.set_index("Area ID")
     assert by_id.loc["02", "Note"].startswith("Jump in the series 2019→2020: +30.0%")

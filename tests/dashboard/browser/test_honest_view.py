@@ -11,6 +11,7 @@ from pathlib import Path
 from qa_browser import (
     choose_radio,
     element_text,
+    map_snapshot,
     url_query,
     wait_for,
     wait_map_values,
@@ -140,3 +141,27 @@ def test_phone_title_and_notice_are_readable(dash_duo, make_app):
     title = dash_duo.find_element(f"#{ids.MAP_TITLE}")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", title)
     shot(dash_duo, "honest-65plus-phone")
+
+
+def test_change_view_flags_jumps_in_a_series(dash_duo, make_app):
+    dash_duo.driver.set_window_size(390, 844)
+    dash_duo.start_server(make_app())
+    dash_duo.driver.get(dash_duo.server_url + "/?layers=facilities,change")
+    wait_text(dash_duo, f"#{ids.MAP_TABLE} tbody", "Sprung 20")
+    assert "nicht geglättet" in element_text(dash_duo, f"#{ids.MAP_TABLE} p")
+    header = element_text(dash_duo, f"#{ids.MAP_TABLE} thead")
+    assert header.endswith("Hinweis")
+    tips = wait_for(
+        lambda: [
+            tip
+            for tip in (map_snapshot(dash_duo) or {"tips": {"areas": {}}})["tips"]["areas"].values()
+            if tip and "Sprung in der Reihe" in tip
+        ],
+        what="a tooltip with the jump note",
+    )
+    assert "Veränderung" in tips[0]
+    dash_duo.driver.execute_script(
+        f"var d = document.getElementById('{ids.MAP_TABLE_WRAP}'); d.open = true;"
+        + "d.scrollIntoView({block: 'start'});"
+    )
+    shot(dash_duo, "honest-change-phone")
