@@ -449,8 +449,8 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "colorbar_share": ("{what} (%)", "{what} (%)"),
         "tip_share": ("{what} in {d}: {share}", "{what} within {d}: {share}"),
         "tip_uncovered": (
-            "nicht erreicht: {uncovered} von {residents} {group} ({year})",
-            "not reached: {uncovered} of {residents} {group} ({year})",
+            "nicht erreicht: {uncovered} von {residents} ({group}, {year})",
+            "not reached: {uncovered} of {residents} ({group}, {year})",
         ),
         "city_summary": (
             "Stadt gesamt: {share} erreichen {what}; {uncovered} nicht erreicht ({group}, {year})",

@@ -86,7 +86,7 @@ def test_65_plus_in_2021_shows_2016_numbers_under_their_own_year_with_a_notice(c
         "Gezeigt werden die Zahlen von 2018."
     ]
     assert header_of(out["table"])[1] == "65 Jahre und älter (2018)"
-    assert "65 Jahre und älter (2018)" in out["layers"]["areas"]["tips"][0]
+    assert "(65 Jahre und älter, 2018)" in out["layers"]["areas"]["tips"][0]
     english = map_cb.map_update(ctx, state.with_(group="65_plus", lang="en"))
     assert english["title"] == (
         "Share of residents aged 65 and over (2018) reaching Meeting places "
