@@ -447,11 +447,12 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "col_share_at": ("{what} in {d} (%)", "{what} within {d} (%)"),
         "col_uncovered": ("{what}: nicht erreicht", "{what}: not reached"),
         "colorbar_share": ("{what} (%)", "{what} (%)"),
-        "tip_share": ("{what} in {d}: {share}", "{what} within {d}: {share}"),
-        "tip_uncovered": (
-            "nicht erreicht: {uncovered} von {residents} ({group}, {year})",
-            "not reached: {uncovered} of {residents} ({group}, {year})",
+        "tip_context": ("{group}, {year} · {d}", "{group}, {year} · {d}"),
+        "tip_line": (
+            "{what}: {share} · {uncovered} von {residents} nicht erreicht",
+            "{what}: {share} · {uncovered} of {residents} not reached",
         ),
+        "tip_hidden": ("{what}: {share}", "{what}: {share}"),
         "city_summary": (
             "Stadt gesamt: {share} erreichen {what}; {uncovered} nicht erreicht ({group}, {year})",
             "Whole city: {share} reach {what}; {uncovered} not reached ({group}, {year})",

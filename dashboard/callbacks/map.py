@@ -178,26 +178,24 @@ def share_areas(
     columns = share_columns(ctx, result, lang) if params.categories else []
     d = distance_phrase(params, lang)
     group = group_label(ctx, params.group, lang)
+    context = esc(t("tip_context", lang, group=group, year=params.year, d=d))
     tips = []
     for name, (_, row), hidden in zip(geo.names, areas.iterrows(), suppressed, strict=True):
-        lines = [f"<b>{esc(name)}</b>"]
+        lines = [f"<b>{esc(name)}</b>", context] if columns else [f"<b>{esc(name)}</b>"]
         for share_key, uncovered_key, what in columns:
-            share = (
-                t("hidden_value", lang, n=threshold)
-                if hidden
-                else fmt_percent(row[share_key], lang)
+            if hidden:  # the count of residents not reached would give the hidden share away
+                share = t("hidden_value", lang, n=threshold)
+                lines.append(esc(t("tip_hidden", lang, what=what, share=share)))
+                continue
+            line = t(
+                "tip_line",
+                lang,
+                what=what,
+                share=fmt_percent(row[share_key], lang),
+                uncovered=fmt_number(row[uncovered_key], lang),
+                residents=fmt_number(row["residents"], lang),
             )
-            lines.append(esc(t("tip_share", lang, what=what, d=d, share=share)))
-            if not hidden:
-                uncovered = t(
-                    "tip_uncovered",
-                    lang,
-                    uncovered=fmt_number(row[uncovered_key], lang),
-                    residents=fmt_number(row["residents"], lang),
-                    group=group,
-                    year=params.year,
-                )
-                lines.append(esc(uncovered))
+            lines.append(esc(line))
         tips.append("<br>".join(lines))
     what = columns[0][2] if columns else ""
     return {

@@ -86,7 +86,7 @@ def test_65_plus_in_2021_shows_2016_numbers_under_their_own_year_with_a_notice(c
         "Gezeigt werden die Zahlen von 2018."
     ]
     assert header_of(out["table"])[1] == "65 Jahre und älter (2018)"
-    assert "(65 Jahre und älter, 2018)" in out["layers"]["areas"]["tips"][0]
+    assert "65 Jahre und älter, 2018 · 500 m Luftlinie" in out["layers"]["areas"]["tips"][0]
     english = map_cb.map_update(ctx, state.with_(group="65_plus", lang="en"))
     assert english["title"] == (
         "Share of residents aged 65 and over (2018) reaching Meeting places "
@@ -193,7 +193,9 @@ def test_residents_not_reached_next_to_every_share(ctx, state):
     hidden = [c.children for c in rows[3].children]  # 30 residents: no share, no count
     assert hidden[2:] == ["–", "–"]
     assert "nicht erreicht" in out["summary"]
-    assert "nicht erreicht: " in out["layers"]["areas"]["tips"][0]
+    tip = out["layers"]["areas"]["tips"][0]
+    share = fmt_percent(result.areas.loc[0, "share"], "de")
+    assert f"Begegnung: {share} · {first[3]} von {first[1]} nicht erreicht" in tip
 
 
 # -- jumps in the change view ----------------------------------------------------------------

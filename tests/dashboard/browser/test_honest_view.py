@@ -117,12 +117,30 @@ def test_the_combine_rule_is_a_visible_choice_in_the_link_and_the_table(dash_duo
     )
     assert "require=each" in url_query(dash_duo)
     assert "alle gewählten" not in title
-    dash_duo.driver.execute_script(f"document.getElementById('{ids.MAP_TABLE_WRAP}').open = true;")
+    hover_map_centre(dash_duo)
+    tip = wait_for(
+        lambda: [
+            e.text
+            for e in dash_duo.driver.find_elements("css selector", ".leaflet-tooltip")
+            if e.is_displayed() and "nicht erreicht" in e.text
+        ],
+        what="a tooltip with the residents not reached",
+    )[0]
+    assert "Luftlinie" in tip and tip.count("nicht erreicht") == 2  # one per category
     shot(dash_duo, "honest-each-desktop")
     # the link restores the rule
     dash_duo.driver.get(dash_duo.server_url + "/" + url_query(dash_duo))
     wait_text(dash_duo, f"#{ids.MAP_TITLE}", "je Angebot einzeln")
     assert dash_duo.find_element(f"#{ids.REQUIRE} input[value='each']").is_selected()
+
+
+def hover_map_centre(dash_duo) -> None:
+    """Move the mouse over the middle of the Leaflet map (areas show their tooltip)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    box = dash_duo.find_element(".leaflet-container")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+    ActionChains(dash_duo.driver).move_to_element(box).move_by_offset(5, 5).perform()
 
 
 def test_phone_title_and_notice_are_readable(dash_duo, make_app):
