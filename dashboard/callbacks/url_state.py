@@ -104,6 +104,7 @@ def normalise(ctx: AppContext, state: ViewState) -> ViewState:
         year_from=y0,
         year_to=y1,
         distance_mode=ctx.mode(state.distance_mode),
+        require=state.require if state.require in REQUIRES else "all",
     )
 
 

@@ -177,6 +177,8 @@ def test_the_rule_is_in_the_link_and_a_control(ctx, state):
     changed = next_state(ctx, state, ids.REQUIRE, {"require": "each"})
     assert changed.require == "each"
     assert next_state(ctx, changed, ids.REQUIRE, {"require": "x"}).require == "each"
+    # a crafted stored state falls back to the default rule instead of failing
+    assert next_state(ctx, state.with_(require="x"), None, {}).require == "all"
 
 
 # -- residents not reached -------------------------------------------------------------------
