@@ -44,6 +44,7 @@ from layers.results import (
     Note,
     PlannedFacility,
     change_result,
+    check_require,
     coverage_result,
     facility_rows,
     gap_result,
@@ -294,6 +295,7 @@ class AppContext:
         mode: str | None = None,
         minutes: float | None = None,
         speed_kmh: float | None = None,
+        require: str = "all",
     ) -> CoverageParams:
         """The parameters of a coverage request of the app (year and mode as used)."""
         used, notes = self.resolve_year(year, group)
@@ -305,7 +307,7 @@ class AppContext:
             level=self.level(level),  # type: ignore[arg-type]
             year_asked=year,
             year=used,
-            require="all",
+            require=check_require(require),
             minutes=minutes,
             speed_kmh=speed_kmh,
             distance_mode=mode,  # type: ignore[arg-type]
@@ -390,6 +392,11 @@ class AppContext:
                 city_name=self.dataset.metadata.city,
             ),
         )
+
+    def view_change(self, *, group: str, year_from: int, year_to: int, level: str) -> ChangeResult:
+        """The change result (table and jumps) of ``group`` per area between two years."""
+        params = ChangeParams(group, int(year_from), int(year_to), level)  # type: ignore[arg-type]
+        return self.change_of(params)
 
     def change(self, *, group: str, year_from: int, year_to: int, level: str) -> pd.DataFrame:
         """The change table of ``group`` per area between two years."""
@@ -585,6 +592,7 @@ class AppContext:
             mode=state.distance_mode,
             minutes=minutes,
             speed_kmh=SPEEDS_KMH.get(state.speed, 4.5) if minutes is not None else None,
+            require=state.require,
         )
 
     def view_gaps(self, state: ViewState, categories: Sequence[str]) -> GapResult:

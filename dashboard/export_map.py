@@ -44,6 +44,10 @@ MAP_DOMAIN_X = (0.0, 0.76)
 LEGEND_X = 0.785
 MARGIN_PX = {"l": 28, "r": 24, "t": 92, "b": 64}
 FOOTER_PX_PER_CHAR = 5.0
+SUBTITLE_PX_PER_CHAR = 7.4
+"""Average width of a 14 px subtitle character (wrapping at the page width)."""
+SUBTITLE_LINE_PX = 18
+SUBTITLE_MAX_LINES = 5
 FOOTER_MAX_LINES = 8
 FOOTER_LINE_PX = 12
 MAP_PADDING = 0.04
@@ -118,7 +122,8 @@ def export_figure(
         The figure the app shows (from :mod:`dashboard.figures`); it is not changed.
     title, subtitle, footer
         Plain text; escaped here, so names from the data show as typed. A long footer wraps over
-        up to :data:`FOOTER_MAX_LINES` lines.
+        up to :data:`FOOTER_MAX_LINES` lines, the subtitle (one paragraph per line) over up to
+        :data:`SUBTITLE_MAX_LINES`.
     bounds_lonlat
         ``(west, south, east, north)`` to show; None keeps the figure's own centre and zoom.
     page_format
@@ -139,11 +144,17 @@ def export_figure(
     footer_lines = textwrap.wrap(footer, chars_per_line)[:FOOTER_MAX_LINES] if footer else []
     margin = dict(MARGIN_PX)
     margin["b"] = max(margin["b"], 24 + FOOTER_LINE_PX * len(footer_lines))
+    # a subtitle naming group, year, distance and rule is long: wrapped, never cut
+    sub_chars = int((width - MARGIN_PX["l"] - MARGIN_PX["r"]) / SUBTITLE_PX_PER_CHAR)
+    sub_lines = [line for part in subtitle.splitlines() for line in textwrap.wrap(part, sub_chars)][
+        :SUBTITLE_MAX_LINES
+    ]
+    margin["t"] += SUBTITLE_LINE_PX * max(0, len(sub_lines) - 1)
 
     out = go.Figure(fig)
     head = f"<b>{escape_text(title)}</b>"
-    if subtitle:
-        head += f"<br><span style='font-size:14px'>{escape_text(subtitle)}</span>"
+    for line in sub_lines:
+        head += f"<br><span style='font-size:14px'>{escape_text(line)}</span>"
     out.update_layout(
         width=width,
         height=height,
@@ -428,7 +439,11 @@ def render_view(
     from dashboard.i18n import t
 
     lang = state.lang
+    from dashboard.callbacks.map import map_update
+
     fig, title = view_figure(ctx, state)
+    view = map_update(ctx, state)  # the results are cached: this only renders the text again
+    extra = [view["summary"], *view["notes"]]
     level = ctx.level(state.level)
     footer = source_line(
         ctx.dataset.metadata.sources,
@@ -436,7 +451,6 @@ def render_view(
         created=created,
         extra=t("legend_hidden", lang, n=ctx.options.small_count_threshold),
     )
-    year = state.year if state.year is not None else ctx.default_year(state.group)
     level_text = (
         t(f"level_{level}", lang)
         if level in ("district", "planning_area")
@@ -444,12 +458,13 @@ def render_view(
     )
     if level == "planning_area" and getattr(ctx.dataset, "planning_areas_proposal", False):
         level_text += f" ({t('proposal', lang)})"  # a computed mapping is always labelled
-    if year is not None and "change" not in state.layers and str(year) not in title:
-        title = f"{title} · {t('year', lang)} {year}"
+    # the title names group, year used, distance and combine rule; below it the city's
+    # residents not reached and the notes (a year replaced for the group)
+    subtitle = "\n".join(part for part in (title, *extra) if part)
     page = export_figure(
         fig,
         title=f"{ctx.dataset.metadata.name} · {level_text}",
-        subtitle=title,
+        subtitle=subtitle,
         footer=footer,
         bounds_lonlat=ctx.geo[level].bounds,
         page_format=page_format,

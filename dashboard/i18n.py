@@ -618,6 +618,84 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         # map orientation and legends
         "play_label": ("Jahre nacheinander abspielen", "Play the years one after another"),
         "pause_label": ("Abspielen anhalten", "Pause playing the years"),
+        # honest parameters
+        "require": ("Mehrere Angebote", "Several services"),
+        "require_all": ("alle gewählten Angebote zugleich", "all selected services at once"),
+        "require_each": ("je Angebot einzeln", "each service separately"),
+        "rule_all": ("alle gewählten Angebote", "all selected services"),
+        "rule_each": ("je Angebot", "each service"),
+        "rule_all_cats": ("alle gewählten Angebote ({cats})", "all selected services ({cats})"),
+        "title_share": (
+            "Anteil der {group} ({year}), die {what} in {d} erreichen",
+            "Share of {group} ({year}) reaching {what} within {d}",
+        ),
+        "title_share_each": (
+            "Anteil der {group} ({year}), die {what} in {d} erreichen – je Angebot einzeln; "
+            "Tabelle: {cats}",
+            "Share of {group} ({year}) reaching {what} within {d} – each service separately; "
+            "table: {cats}",
+        ),
+        "group_phrase_total": ("Einwohner", "residents"),
+        "group_phrase_under_3": ("unter 3-Jährigen", "children under 3"),
+        "group_phrase_3_to_6": ("3- bis unter 6-Jährigen", "children aged 3 to under 6"),
+        "group_phrase_6_to_15": ("6- bis unter 15-Jährigen", "children aged 6 to under 15"),
+        "group_phrase_15_to_18": ("15- bis unter 18-Jährigen", "young people aged 15 to under 18"),
+        "group_phrase_0_to_19": ("0- bis 19-Jährigen", "residents aged 0 to 19"),
+        "group_phrase_20_to_64": ("20- bis 64-Jährigen", "residents aged 20 to 64"),
+        "group_phrase_65_plus": ("65-Jährigen und Älteren", "residents aged 65 and over"),
+        "group_phrase_other": (
+            "Einwohner der Gruppe „{label}“",
+            "residents in the group “{label}”",
+        ),
+        "dist_m": ("{m} {how}", "{m} {how}"),
+        "dist_min": (
+            "{n} Min. bei {speed} km/h ({m} {how})",
+            "{n} min at {speed} km/h ({m} {how})",
+        ),
+        "how_euclidean": ("Luftlinie", "straight-line"),
+        "how_network": ("entlang des Fußwegenetzes", "along the walking network"),
+        "col_residents": ("{group} ({year})", "{group} ({year})"),
+        "col_share": ("{what} (%)", "{what} (%)"),
+        "col_share_at": ("{what} in {d} (%)", "{what} within {d} (%)"),
+        "col_uncovered": ("{what}: nicht erreicht", "{what}: not reached"),
+        "colorbar_share": ("{what} (%)", "{what} (%)"),
+        "tip_context": ("{group}, {year} · {d}", "{group}, {year} · {d}"),
+        "tip_line": (
+            "{what}: {share} · {uncovered} von {residents} nicht erreicht",
+            "{what}: {share} · {uncovered} of {residents} not reached",
+        ),
+        "tip_hidden": ("{what}: {share}", "{what}: {share}"),
+        "city_summary": (
+            "Stadt gesamt: {share} erreichen {what}; {uncovered} nicht erreicht ({group}, {year})",
+            "Whole city: {share} reach {what}; {uncovered} not reached ({group}, {year})",
+        ),
+        "note_year_substituted": (
+            "Für „{group}“ gibt es keine Zahlen für {asked}. Gezeigt werden die Zahlen von {used}.",
+            "There are no figures for “{group}” in {asked}. The figures of {used} are shown.",
+        ),
+        "note_unknown": (
+            "Zu diesen Zahlen gibt es einen Hinweis, der hier nicht übersetzt ist.",
+            "There is a note on these figures that is not translated here.",
+        ),
+        "jump_note": (
+            "Sprung in der Reihe {steps}. Möglicherweise ein Bruch in der Statistik; die Zahlen "
+            "sind nicht geglättet.",
+            "Jump in the series {steps}. Possibly a break in the statistics; the figures are not "
+            "smoothed.",
+        ),
+        "jump_short": ("Sprung {steps}", "Jump {steps}"),
+        "jump_explained": (
+            "Sprung: Die Einwohnerzahl eines Gebiets ändert sich von einem Jahr zum nächsten um "
+            "mehr als ein Fünftel. Möglicherweise ein Bruch in der Statistik (z. B. eine "
+            "Unterkunft öffnet und schließt, eine Grenze ändert sich); die Zahlen sind nicht "
+            "geglättet.",
+            "Jump: an area's population changes by more than a fifth from one year to the next. "
+            "Possibly a break in the statistics (e.g. a shelter opening and closing, a boundary "
+            "change); the figures are not smoothed.",
+        ),
+        "jump_step": ("{y0}→{y1}: {change}{back}", "{y0}→{y1}: {change}{back}"),
+        "jump_back": (" (im Folgejahr wieder zurück)", " (back again the following year)"),
+        "col_note": ("Hinweis", "Note"),
     }
 )
 

@@ -70,6 +70,32 @@ LAYER_KEYS = {
     "upload": "layer_upload",
 }
 BASEMAP_KEYS = {"none": "basemap_none", "osm": "basemap_osm"}
+REQUIRE_KEYS = {"all": "require_all", "each": "require_each"}
+
+
+def year_options(ctx: AppContext, group: str) -> list[dict]:
+    """Options of the year list: only the years the population ``group`` has numbers for."""
+    return [{"label": str(y), "value": y} for y in (ctx.years_of(group) or ctx.years)]
+
+
+def require_control(state: ViewState, lang: str) -> html.Div:
+    """The combine rule of several categories (hidden while fewer than two are ticked)."""
+    return html.Div(
+        id=ids.REQUIRE_WRAP,
+        className="require-choice",
+        hidden=len(state.categories) < 2,
+        children=[
+            html.Div(T("require", lang), className="sublabel"),
+            dcc.RadioItems(
+                id=ids.REQUIRE,
+                options=simple_options(REQUIRE_KEYS, lang),
+                value=state.require,
+                className="radio",
+                inputClassName="radio-input",
+                labelClassName="radio-label",
+            ),
+        ],
+    )
 
 
 def mode_options(ctx: AppContext, lang: str) -> list[dict]:
@@ -129,6 +155,7 @@ def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                     inputClassName="check-input",
                     labelClassName="check-label",
                 ),
+                require_control(state, lang),
             ),
             _fieldset(
                 "distance",
@@ -182,7 +209,7 @@ def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
                             dcc.Dropdown(
                                 labels=dropdown_labels(lang),
                                 id=ids.YEAR,
-                                options=[{"label": str(y), "value": y} for y in years],
+                                options=year_options(ctx, state.group),
                                 value=state.year,
                                 clearable=False,
                                 searchable=False,
@@ -391,6 +418,7 @@ def map_column(
         children=[
             html.Div(id=ids.SHARE_LINK, className="share-link", hidden=True),
             html.H2(id=ids.MAP_TITLE, className="map-title"),
+            html.Div(id=ids.MAP_NOTES, className="map-notes", role="status"),
             html.Div(
                 className="maps",
                 children=[

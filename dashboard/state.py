@@ -22,6 +22,8 @@ LEVELS: tuple[str, ...] = ("district", "planning_area")
 LAYER_IDS: tuple[str, ...] = ("facilities", "gaps", "change", "upload")
 BASEMAPS: tuple[str, ...] = ("none", "osm")
 DISTANCE_MODES: tuple[str, ...] = ("euclidean", "network")
+REQUIRES: tuple[str, ...] = ("all", "each")
+"""Combine rules of several categories (as ``quartiersatlas coverage --require``)."""
 MAX_SCENARIO_POINTS = 50
 """Most planned sites one state holds (links and callback payloads alike)."""
 MAX_REMOVED = 500
@@ -66,6 +68,8 @@ class ViewState:
     basemap: str = "none"
     distance_mode: str = "euclidean"
     """``euclidean`` (straight line) or ``network`` (along the dataset's walking network)."""
+    require: str = "all"
+    """With several categories: ``all`` (reaching all of them at once) or ``each`` (per category)."""
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -268,6 +272,7 @@ def to_query(state: ViewState, *, defaults: ViewState | None = None) -> str:
         items.append(("present", "1"))
     put("basemap", state.basemap, base.basemap)
     put("mode", state.distance_mode, base.distance_mode)
+    put("require", state.require, base.require)
     return "?" + urlencode(items, safe=",;:") if items else ""
 
 
@@ -379,4 +384,6 @@ def from_query(
         changes["basemap"] = basemap
     if (mode := get("mode")) in DISTANCE_MODES:
         changes["distance_mode"] = mode
+    if (require := get("require")) in REQUIRES:
+        changes["require"] = require
     return replace(base, **changes)

@@ -117,7 +117,8 @@ class CoverageResult:
     areas
         One row per area (index order): ``area_id``, ``area_name``, ``residents``, ``covered``,
         ``uncovered``, ``share`` (the combined column: reaching every asked category; NaN
-        without residents or categories), ``share_<category>`` per category, ``suppressed``
+        without residents or categories), ``share_<category>`` per category, then
+        ``uncovered_<category>`` (residents not reaching that category), ``suppressed``
         (fewer residents than the threshold: renderers hide the shares).
     city
         The same columns for the whole city (``area_id = "ALL"``, never suppressed).
@@ -300,8 +301,11 @@ def coverage_result(
     wide = combined.drop(columns="category").reset_index(drop=True)
     wide.insert(4, "uncovered", wide["residents"] - wide["covered"])
     for category in cats:
-        block = per_category.loc[per_category["category"] == category, "share"]
-        wide[f"share_{category}"] = block.to_numpy(float)
+        block = per_category.loc[per_category["category"] == category]
+        wide[f"share_{category}"] = block["share"].to_numpy(float)
+    for category in cats:
+        block = per_category.loc[per_category["category"] == category]
+        wide[f"uncovered_{category}"] = (block["residents"] - block["covered"]).to_numpy(float)
     is_city = (wide["area_id"] == ALL_AREAS_ID).to_numpy()
     wide["suppressed"] = (wide["residents"] < params.small_count_threshold) & ~is_city
     return CoverageResult(
@@ -473,10 +477,22 @@ class ChangeParams:
 
 @dataclass(frozen=True, eq=False)
 class ChangeResult:
-    """Demographic change per area (:func:`layers.demography.change_table`) with its parameters."""
+    """Demographic change per area (:func:`layers.demography.change_table`) with its parameters.
+
+    ``jumps`` lists the breaks in each area's series between the two years
+    (:func:`layers.demography.series_jumps`: a step of more than a fifth from one year to the
+    next); the numbers are never smoothed, a renderer says so next to them.
+    """
 
     table: pd.DataFrame
     params: ChangeParams
+    jumps: pd.DataFrame | None = None
+
+    def jumps_of(self, area_id: str) -> pd.DataFrame:
+        """The jumps of one area's series (empty when there are none)."""
+        if self.jumps is None or not len(self.jumps):
+            return pd.DataFrame(columns=self.jumps.columns if self.jumps is not None else [])
+        return self.jumps[self.jumps["area_id"] == str(area_id)]
 
 
 def change_result(
@@ -486,8 +502,8 @@ def change_result(
     params: ChangeParams,
     city_name: str,
 ) -> ChangeResult:
-    """The change of ``params.group`` per area between the two years."""
-    from layers.demography import change_table
+    """The change of ``params.group`` per area between the two years, and the series' jumps."""
+    from layers.demography import change_table, population_series, series_jumps
 
     table = change_table(
         population,
@@ -497,7 +513,15 @@ def change_result(
         year_to=params.year_to,
         city_name=city_name,
     )
-    return ChangeResult(table=table, params=params)
+    given = population.loc[population["group"] == params.group, "year"].astype(int).unique()
+    years = sorted(y for y in given if params.year_from <= y <= params.year_to)
+    jumps = None
+    if len(years) > 1:
+        series = population_series(
+            population, mapping, group=params.group, city_name=city_name, years=years
+        )
+        jumps = series_jumps(series)
+    return ChangeResult(table=table, params=params, jumps=jumps)
 
 
 __all__ = [

@@ -63,7 +63,8 @@ def _period(ctx: AppContext, state: ViewState) -> str:
 
 
 def _year(ctx: AppContext, state: ViewState) -> str:
-    year = state.year if state.year is not None else ctx.default_year(state.group)
+    # the year whose numbers are in the file (a group without the asked year uses another)
+    year, _ = ctx.resolve_year(state.year, state.group)
     return str(year) if year is not None else ""
 
 
@@ -120,15 +121,17 @@ def table_frame(ctx: AppContext, state: ViewState) -> pd.DataFrame:
     areas under the small-count threshold without shares) and the whole city; in the change
     overlay the group's population in both years and the change in percent.
     """
-    from dashboard.callbacks.map import change_values
+    from dashboard.callbacks.map import change_view, jump_notes
 
     lang = state.lang
     level = ctx.level(state.level)
     geo = ctx.geo[level]
     id_col, name_col = t("area_id", lang), t("area", lang)
     if "change" in state.layers:
-        table, group_label = change_values(ctx, state, level)
-        by_area = table.set_index("area_id")
+        change = change_view(ctx, state, level)
+        group_label = label(ctx.dataset.group(change.params.group), lang)
+        jumps = jump_notes(change, lang)
+        by_area = change.table.set_index("area_id")
         y0, y1 = _period(ctx, state).split("-")
         rows = []
         for area_id, name in [*zip(geo.ids, geo.names, strict=True), ("ALL", t("city", lang))]:
@@ -142,6 +145,7 @@ def table_frame(ctx: AppContext, state: ViewState) -> pd.DataFrame:
                     f"{group_label} {y0}": _count(row["value_from"]),
                     f"{group_label} {y1}": _count(row["value_to"]),
                     t("change_pct", lang): _round(row["change_pct"], 2),
+                    t("col_note", lang): jumps.get(str(area_id), ""),
                 }
             )
         return pd.DataFrame(rows)
@@ -161,26 +165,40 @@ def percent(share: float) -> float | None:
 
 
 def share_frame(ctx: AppContext, result: CoverageResult, level: str, lang: str) -> pd.DataFrame:
-    """The coverage table with plain numbers: per area and the city; suppressed areas empty."""
+    """The coverage table with plain numbers: per area and the city; suppressed areas empty.
+
+    The headers name the group and year of the residents and, per share, what is reached
+    (one category, all selected at once, or each one) within which distance, followed by
+    the residents not reaching it.
+    """
+    from dashboard.callbacks.map import distance_phrase, group_label, share_columns
+
     geo = ctx.geo[level]
+    params = result.params
     id_col, name_col = t("area_id", lang), t("area", lang)
-    columns = {"share": f"{t('covered', lang)} (%)"} | {
-        f"share_{c}": f"{label(ctx.dataset.category(c), lang)} (%)"
-        for c in result.params.categories
-    }
+    residents_col = t(
+        "col_residents", lang, group=group_label(ctx, params.group, lang), year=params.year
+    )
+    d = distance_phrase(params, lang)
+    columns: dict[str, tuple[str, Any]] = {}
+    for share_key, uncovered_key, what in (
+        share_columns(ctx, result, lang) if params.categories else []
+    ):
+        columns[t("col_share_at", lang, what=what, d=d)] = (share_key, percent)
+        columns[t("col_uncovered", lang, what=what)] = (uncovered_key, _count)
     areas = result.areas.set_index("area_id").reindex(geo.ids)
     rows = []
     for area_id, name in zip(geo.ids, geo.names, strict=True):
         row = areas.loc[area_id]
         shown = not bool(row["suppressed"])
         rows.append(
-            {id_col: area_id, name_col: name, t("residents", lang): _count(row["residents"])}
-            | {col: percent(row[key]) if shown else None for key, col in columns.items()}
+            {id_col: area_id, name_col: name, residents_col: _count(row["residents"])}
+            | {col: how(row[key]) if shown else None for col, (key, how) in columns.items()}
         )
     city = result.city
     rows.append(
-        {id_col: "", name_col: t("city", lang), t("residents", lang): _count(city["residents"])}
-        | {col: percent(city[key]) for key, col in columns.items()}
+        {id_col: "", name_col: t("city", lang), residents_col: _count(city["residents"])}
+        | {col: how(city[key]) for col, (key, how) in columns.items()}
     )
     return pd.DataFrame(rows)
 

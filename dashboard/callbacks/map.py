@@ -18,7 +18,7 @@ from dash import Output, Patch, html
 
 from dashboard import ids
 from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, AreaGeometry, esc
-from dashboard.i18n import fmt_distance, fmt_number, fmt_percent, label, t
+from dashboard.i18n import TEXT, fmt_distance, fmt_number, fmt_percent, label, t
 from dashboard.i18n import source_line as i18n_source_line
 from dashboard.leaflet_map import fill_template
 from dashboard.legend import (
@@ -34,7 +34,7 @@ from layers.coverage import ALL_AREAS_ID
 
 if TYPE_CHECKING:
     from dashboard.context import AppContext
-    from layers.results import CoverageResult
+    from layers.results import ChangeResult, CoverageParams, CoverageResult, Note
 
 
 def _r(values: np.ndarray, decimals: int = 1) -> list[float | None]:
@@ -51,6 +51,75 @@ def distance_text(state: ViewState, lang: str) -> str:
     return fmt_distance(state.radius_m, lang) + how
 
 
+def distance_phrase(params: CoverageParams, lang: str) -> str:
+    """The distance of a result in metres, minutes and speed, and how it was measured.
+
+    ``"500 m Luftlinie"``, ``"10 Min. bei 4,5 km/h (750 m Luftlinie)"``.
+    """
+    how = t("how_network" if params.distance_mode == "network" else "how_euclidean", lang)
+    metres = fmt_distance(params.radius_m, lang)
+    if params.minutes is not None:
+        speed = fmt_number(params.speed_kmh or 4.5, lang, decimals=1)
+        n = fmt_number(params.minutes, lang)
+        return t("dist_min", lang, n=n, speed=speed, m=metres, how=how)
+    return t("dist_m", lang, m=metres, how=how)
+
+
+def group_phrase(ctx: AppContext, group: str, lang: str) -> str:
+    """The population group as a title reads it ("65-Jährigen und Älteren")."""
+    key = f"group_phrase_{group}"
+    if key in TEXT:
+        return t(key, lang)
+    try:
+        name = label(ctx.dataset.group(group), lang)
+    except LookupError:
+        name = group
+    return t("group_phrase_other", lang, label=name)
+
+
+def group_label(ctx: AppContext, group: str, lang: str) -> str:
+    """The group's label from the dataset (its id when the dataset does not know it)."""
+    try:
+        return label(ctx.dataset.group(group), lang)
+    except LookupError:
+        return group
+
+
+def note_text(ctx: AppContext, note: Note, lang: str) -> str:
+    """A result's note in ``lang`` (never its raw id)."""
+    key = f"note_{note.id}"
+    if key not in TEXT:
+        return t("note_unknown", lang)
+    values = dict(note.params)
+    if "group" in values:
+        values["group"] = group_label(ctx, str(values["group"]), lang)
+    return t(key, lang, **values)
+
+
+def share_columns(ctx: AppContext, result: CoverageResult, lang: str) -> list[tuple[str, str, str]]:
+    """The shares a view shows, as ``(share column, uncovered column, what they reach)``.
+
+    One category: its share. Several with ``require="all"``: the share reaching all of them at
+    once. Several with ``"each"``: one share per category.
+    """
+    params = result.params
+    cats = list(params.categories)
+    names = [label(ctx.dataset.category(c), lang) for c in cats]
+    if len(cats) == 1:
+        return [("share", "uncovered", names[0])]
+    if params.require == "each":
+        return [(f"share_{c}", f"uncovered_{c}", n) for c, n in zip(cats, names, strict=True)]
+    return [("share", "uncovered", t("rule_all", lang))]
+
+
+def map_column(result: CoverageResult) -> tuple[str, str]:
+    """The share and uncovered columns the map colours by (the first category with "each")."""
+    cats = result.params.categories
+    if len(cats) > 1 and result.params.require == "each":
+        return f"share_{cats[0]}", f"uncovered_{cats[0]}"
+    return "share", "uncovered"
+
+
 def category_names(ctx: AppContext, cats: list[str], lang: str) -> str:
     """Labels of ``cats`` joined (or "all selected services" when there are many)."""
     labels = [label(ctx.dataset.category(c), lang) for c in cats]
@@ -62,13 +131,18 @@ def change_group(ctx: AppContext, state: ViewState) -> str:
     return state.group if state.group in ctx.groups else "total"
 
 
-def change_values(ctx: AppContext, state: ViewState, level: str) -> tuple[Any, str]:
-    """Change table of the state's group and years, and the group label."""
-    group = change_group(ctx, state)
+def change_view(ctx: AppContext, state: ViewState, level: str) -> ChangeResult:
+    """Change result (table and jumps) of the state's group and years."""
     y0 = state.year_from or ctx.years[0]
     y1 = state.year_to or ctx.years[-1]
-    table = ctx.change(group=group, year_from=y0, year_to=y1, level=level)
-    return table, label(ctx.dataset.group(group), state.lang)
+    group = change_group(ctx, state)
+    return ctx.view_change(group=group, year_from=y0, year_to=y1, level=level)
+
+
+def change_values(ctx: AppContext, state: ViewState, level: str) -> tuple[Any, str]:
+    """Change table of the state's group and years, and the group label."""
+    result = change_view(ctx, state, level)
+    return result.table, label(ctx.dataset.group(result.params.group), state.lang)
 
 
 def source_line(ctx: AppContext, lang: str) -> str:
@@ -79,27 +153,83 @@ def source_line(ctx: AppContext, lang: str) -> str:
 def share_areas(
     ctx: AppContext, state: ViewState, result: CoverageResult, geo: AreaGeometry
 ) -> dict[str, Any]:
-    """Values and tooltips of the area layer for coverage (share in percent, hidden = NaN)."""
+    """Values and tooltips of the area layer for coverage (share in percent, hidden = NaN).
+
+    A tooltip names every share the view shows, the distance, and the residents of the group
+    and year not reached.
+    """
     lang = state.lang
-    threshold = result.params.small_count_threshold
+    params = result.params
+    threshold = params.small_count_threshold
     areas = result.areas.set_index("area_id").reindex(geo.ids)
     suppressed = areas["suppressed"].fillna(True).to_numpy(bool)
-    values = np.where(suppressed, np.nan, areas["share"].to_numpy(float)) * 100.0
-    template = t("hover_area_share", lang)
+    share_col, _ = map_column(result)
+    values = np.where(suppressed, np.nan, areas[share_col].to_numpy(float)) * 100.0
+    columns = share_columns(ctx, result, lang) if params.categories else []
+    d = distance_phrase(params, lang)
+    group = group_label(ctx, params.group, lang)
+    context = esc(t("tip_context", lang, group=group, year=params.year, d=d))
     tips = []
-    for name, v, res, hidden in zip(
-        geo.names, values, areas["residents"].to_numpy(float), suppressed, strict=True
-    ):
-        share_txt = t("hidden_value", lang, n=threshold) if hidden else fmt_percent(v / 100, lang)
-        tips.append(fill_template(template, [esc(name), share_txt, fmt_number(res, lang)]))
+    for name, (_, row), hidden in zip(geo.names, areas.iterrows(), suppressed, strict=True):
+        lines = [f"<b>{esc(name)}</b>", context] if columns else [f"<b>{esc(name)}</b>"]
+        for share_key, uncovered_key, what in columns:
+            if hidden:  # the count of residents not reached would give the hidden share away
+                share = t("hidden_value", lang, n=threshold)
+                lines.append(esc(t("tip_hidden", lang, what=what, share=share)))
+                continue
+            line = t(
+                "tip_line",
+                lang,
+                what=what,
+                share=fmt_percent(row[share_key], lang),
+                uncovered=fmt_number(row[uncovered_key], lang),
+                residents=fmt_number(row["residents"], lang),
+            )
+            lines.append(esc(line))
+        tips.append("<br>".join(lines))
+    what = columns[0][2] if columns else ""
     return {
         "values": values,
         "scale": SHARE_SCALE,
         "zmin": 0.0,
         "zmax": 100.0,
         "tips": tips,
-        "colorbar": t("legend_share_short", lang),
+        "colorbar": t("colorbar_share", lang, what=what) if what else t("legend_share_short", lang),
     }
+
+
+def jump_notes(change: ChangeResult, lang: str, *, short: bool = False) -> dict[str, str]:
+    """Per area, a neutral note on the jumps of its series (areas without jumps are absent).
+
+    ``short``: only the steps ("Sprung 2014→2015: +22,1 % …"), for a table cell next to which
+    ``jump_explained`` says once what a jump is.
+    """
+    steps: dict[str, list[str]] = {}
+    if change.jumps is None:
+        return {}
+    for jump in change.jumps.to_dict("records"):
+        step = t(
+            "jump_step",
+            lang,
+            y0=jump["year_from"],
+            y1=jump["year_to"],
+            change=fmt_percent(jump["change"], lang, sign=True),
+            back=t("jump_back", lang) if jump["reverts"] else "",
+        )
+        steps.setdefault(str(jump["area_id"]), []).append(step)
+    key = "jump_short" if short else "jump_note"
+    return {area: t(key, lang, steps="; ".join(s)) for area, s in steps.items()}
+
+
+def change_data_table(caption: str, state: ViewState, change: ChangeResult) -> html.Div:
+    """The change table with short jump notes, and what a jump is, once, below it."""
+    lang = state.lang
+    jumps = jump_notes(change, lang, short=True)
+    header = change_header(state)
+    rows = change_rows(change.table, lang, jumps)
+    table = data_table(caption, header, rows, column_classes={len(header) - 1: "note-cell"})
+    explained = [html.P(t("jump_explained", lang), className="hint")] if jumps else []
+    return html.Div([table, *explained])
 
 
 def change_areas(
@@ -108,9 +238,14 @@ def change_areas(
     change: pd.DataFrame,
     result: CoverageResult,
     geo: AreaGeometry,
+    jumps: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Values and tooltips of the area layer for the change overlay (small areas hidden)."""
+    """Values and tooltips of the area layer for the change overlay (small areas hidden).
+
+    ``jumps``: the note on breaks in an area's series (:func:`jump_notes`), added to its tooltip.
+    """
     lang = state.lang
+    jumps = jumps or {}
     by_area = change.set_index("area_id")
     values = by_area["change_pct"].reindex(geo.ids).to_numpy(float)
     suppressed = result.areas.set_index("area_id")["suppressed"].reindex(geo.ids)
@@ -130,9 +265,12 @@ def change_areas(
             if row is not None
             else ""
         )
-        tips.append(
-            fill_template(template, [esc(name), fmt_percent(v / 100, lang, sign=True), esc(detail)])
+        tip = fill_template(
+            template, [esc(name), fmt_percent(v / 100, lang, sign=True), esc(detail)]
         )
+        if area_id in jumps:
+            tip += f"<br><i>{esc(jumps[area_id])}</i>"
+        tips.append(tip)
     return {
         "values": values,
         "scale": CHANGE_SCALE,
@@ -143,8 +281,11 @@ def change_areas(
     }
 
 
-def change_rows(change: pd.DataFrame, lang: str) -> list[list[str]]:
-    """Table rows of the change overlay: area, both years, change (the city last)."""
+def change_rows(
+    change: pd.DataFrame, lang: str, jumps: dict[str, str] | None = None
+) -> list[list[str]]:
+    """Table rows of the change overlay: area, both years, change, note on jumps (city last)."""
+    jumps = jumps or {}
     rows = []
     for record in change.to_dict("records"):
         name = t("city", lang) if record["area_id"] == ALL_AREAS_ID else record["area_name"]
@@ -154,6 +295,7 @@ def change_rows(change: pd.DataFrame, lang: str) -> list[list[str]]:
                 fmt_number(record["value_from"], lang),
                 fmt_number(record["value_to"], lang),
                 fmt_percent(record["change_pct"] / 100, lang, sign=True, decimals=2),
+                jumps.get(str(record["area_id"]), ""),
             ]
         )
     return rows
@@ -162,33 +304,68 @@ def change_rows(change: pd.DataFrame, lang: str) -> list[list[str]]:
 def change_header(state: ViewState) -> list[str]:
     """Column headers of the change table."""
     lang = state.lang
-    return [t("area", lang), str(state.year_from), str(state.year_to), t("change_pct", lang)]
-
-
-def share_header(ctx: AppContext, result: CoverageResult, lang: str) -> list[str]:
-    """Column headers of the coverage table (the combined column, then one per category)."""
-    return [t("area", lang), t("residents", lang), f"{t('covered', lang)} (%)"] + [
-        f"{label(ctx.dataset.category(c), lang)} (%)" for c in result.params.categories
+    return [
+        t("area", lang),
+        str(state.year_from),
+        str(state.year_to),
+        t("change_pct", lang),
+        t("col_note", lang),
     ]
 
 
-def share_rows(result: CoverageResult, geo: AreaGeometry, lang: str) -> list[list[str]]:
-    """Table rows of the coverage table: one per area (hidden shares as ``–``), the city last."""
-    cats = result.params.categories
+def share_header(ctx: AppContext, result: CoverageResult, lang: str) -> list[str]:
+    """Column headers of the coverage table.
+
+    Area, residents of the group and year, then each share the view shows next to the
+    residents not reaching it.
+    """
+    params = result.params
+    header = [
+        t("area", lang),
+        t("col_residents", lang, group=group_label(ctx, params.group, lang), year=params.year),
+    ]
+    for _, _, what in share_columns(ctx, result, lang) if params.categories else []:
+        header += [t("col_share", lang, what=what), t("col_uncovered", lang, what=what)]
+    return header
+
+
+def share_rows(
+    ctx: AppContext, result: CoverageResult, geo: AreaGeometry, lang: str
+) -> list[list[str]]:
+    """Table rows of the coverage table: one per area (hidden values as ``–``), the city last."""
+    columns = share_columns(ctx, result, lang) if result.params.categories else []
     areas = result.areas.set_index("area_id").reindex(geo.ids)
     rows = []
     for name, (_, row) in zip(geo.names, areas.iterrows(), strict=True):
         hidden = bool(row["suppressed"]) if pd.notna(row["suppressed"]) else True
         cells = [name, fmt_number(row["residents"], lang)]
-        for column in ["share", *(f"share_{c}" for c in cats)]:
-            cells.append("–" if hidden else fmt_percent(row[column], lang))
+        for share_key, uncovered_key, _ in columns:
+            cells.append("–" if hidden else fmt_percent(row[share_key], lang))
+            cells.append("–" if hidden else fmt_number(row[uncovered_key], lang))
         rows.append(cells)
     city = result.city
-    rows.append(
-        [t("city", lang), fmt_number(city["residents"], lang)]
-        + [fmt_percent(city[c], lang) for c in ["share", *(f"share_{c}" for c in cats)]]
-    )
+    cells = [t("city", lang), fmt_number(city["residents"], lang)]
+    for share_key, uncovered_key, _ in columns:
+        cells += [fmt_percent(city[share_key], lang), fmt_number(city[uncovered_key], lang)]
+    rows.append(cells)
     return rows
+
+
+def city_summary(ctx: AppContext, result: CoverageResult, lang: str) -> str:
+    """The city's share of the map column and its residents not reached (one line)."""
+    if not result.params.categories:
+        return ""
+    share_key, uncovered_key = map_column(result)
+    what = share_columns(ctx, result, lang)[0][2]
+    return t(
+        "city_summary",
+        lang,
+        share=fmt_percent(result.city[share_key], lang),
+        what=what,
+        uncovered=fmt_number(result.city[uncovered_key], lang),
+        group=group_label(ctx, result.params.group, lang),
+        year=result.params.year,
+    )
 
 
 def legend_rows(
@@ -214,7 +391,8 @@ def legend_rows(
     if not overlay and result.params.categories:
         legend.append(
             html.Div(
-                f"{t('city_average', lang)}: {fmt_percent(result.city_share, lang)}",
+                f"{t('city_average', lang)}: "
+                f"{fmt_percent(result.city[map_column(result)[0]], lang)}",
                 className="legend-row legend-city",
             )
         )
@@ -309,8 +487,18 @@ def marker_layer(
     return markers
 
 
-def data_table(caption: str, header: list[str], rows: list[list[str]]) -> html.Table:
-    """An accessible HTML table; the last row (the city) is marked."""
+def data_table(
+    caption: str,
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    column_classes: dict[int, str] | None = None,
+) -> html.Table:
+    """An accessible HTML table; the last row (the city) is marked.
+
+    ``column_classes``: a class name per column position (a text column, e.g. notes).
+    """
+    classes = column_classes or {}
     return html.Table(
         className="data-table",
         children=[
@@ -319,7 +507,13 @@ def data_table(caption: str, header: list[str], rows: list[list[str]]) -> html.T
             html.Tbody(
                 [
                     html.Tr(
-                        [html.Th(r[0], scope="row"), *[html.Td(c) for c in r[1:]]],
+                        [
+                            html.Th(r[0], scope="row"),
+                            *[
+                                html.Td(c, className=classes.get(j + 1))
+                                for j, c in enumerate(r[1:])
+                            ],
+                        ],
                         className="city-row" if i == len(rows) - 1 else None,
                     )
                     for i, r in enumerate(rows)
@@ -330,17 +524,30 @@ def data_table(caption: str, header: list[str], rows: list[list[str]]) -> html.T
 
 
 def map_title(ctx: AppContext, state: ViewState, result: CoverageResult, overlay: bool) -> str:
-    """The caption of map and table (the change, or the share of the chosen categories)."""
+    """The caption of map and table: the change, or the share of a group reaching services.
+
+    The share names the group, the year used, the chosen categories with the combine rule and
+    the distance (metres, minutes at a speed, straight-line or network).
+    """
     lang = state.lang
     if overlay:
         group = label(ctx.dataset.group(change_group(ctx, state)), lang)
         return t("legend_change", lang, group=group, y0=state.year_from, y1=state.year_to)
-    cats = list(result.params.categories)
+    params = result.params
+    cats = list(params.categories)
     if not cats:
         return t("no_category", lang)
-    return t(
-        "legend_share", lang, cats=category_names(ctx, cats, lang), d=distance_text(state, lang)
-    )
+    names = [label(ctx.dataset.category(c), lang) for c in cats]
+    values = {
+        "group": group_phrase(ctx, params.group, lang),
+        "year": params.year,
+        "d": distance_phrase(params, lang),
+    }
+    if len(cats) == 1:
+        return t("title_share", lang, what=names[0], **values)
+    if params.require == "each":
+        return t("title_share_each", lang, what=names[0], cats=", ".join(names), **values)
+    return t("title_share", lang, what=t("rule_all_cats", lang, cats=", ".join(names)), **values)
 
 
 def map_update(
@@ -367,13 +574,13 @@ def map_update(
     result = ctx.view_coverage(state, cats)
     title = map_title(ctx, state, result, overlay)
     if overlay:
-        change, _ = change_values(ctx, state, level)
-        areas = change_areas(ctx, state, change, result, geo)
-        table = data_table(title, change_header(state), change_rows(change, state.lang))
+        change = change_view(ctx, state, level)
+        areas = change_areas(ctx, state, change.table, result, geo, jump_notes(change, state.lang))
+        table = change_data_table(title, state, change)
     else:
         areas = share_areas(ctx, state, result, geo)
         table = data_table(
-            title, share_header(ctx, result, state.lang), share_rows(result, geo, state.lang)
+            title, share_header(ctx, result, state.lang), share_rows(ctx, result, geo, state.lang)
         )
         if state.view == "compare":
             table = html.Div([table, change_table(ctx, state, level)])
@@ -385,31 +592,36 @@ def map_update(
         "gaps" in state.layers and bool(cats) and not overlay and state.view != "coordinator"
     )
     loc = state.location if state.view == "coordinator" else None
+    # with "each" the map (and so its gaps) shows the first ticked category
+    gap_cats = cats[:1] if state.require == "each" else cats
     layers = {
         "level": level,
         "areas": areas,
-        "gaps": gap_layer(ctx, state, cats) if show_gaps else None,
+        "gaps": gap_layer(ctx, state, gap_cats) if show_gaps else None,
         "facilities": facility_layer(ctx, state, cats),
         "markers": marker_layer(ctx, state, upload, suggestions),
         "basemap": state.basemap == "osm",
         "view": {"center": [loc[0], loc[1]], "zoom": 15} if loc else None,
     }
-    year = result.params.year if state.year and not overlay else None
+    notes = [] if overlay else [note_text(ctx, n, state.lang) for n in result.params.notes]
     return {
         "layers": layers,
-        "title": title + (f" · {year}" if year else ""),
+        "title": title,
+        "notes": notes,
+        "summary": "" if overlay else city_summary(ctx, result, state.lang),
         "legend": legend_rows(state, result, title=title, areas=areas, gaps=layers["gaps"]),
         "table": table,
         "result": result,
     }
 
 
-def change_table(ctx: AppContext, state: ViewState, level: str) -> html.Table:
+def change_table(ctx: AppContext, state: ViewState, level: str) -> html.Div:
     """Table view of the compare map: population of the group in both years and the change."""
     lang = state.lang
-    table, group_label = change_values(ctx, state, level)
-    caption = t("legend_change", lang, group=group_label, y0=state.year_from, y1=state.year_to)
-    return data_table(caption, change_header(state), change_rows(table, lang))
+    change = change_view(ctx, state, level)
+    name = label(ctx.dataset.group(change.params.group), lang)
+    caption = t("legend_change", lang, group=name, y0=state.year_from, y1=state.year_to)
+    return change_data_table(caption, state, change)
 
 
 def compare_update(ctx: AppContext, state: ViewState) -> Patch:

@@ -16,6 +16,7 @@ from dashboard import ids
 from dashboard.state import (
     MAX_ADDRESS_CHARS,
     MAX_SCENARIO_POINTS,
+    REQUIRES,
     SPEEDS_KMH,
     ViewState,
     from_query,
@@ -41,6 +42,7 @@ CONTROLS: tuple[tuple[str, str], ...] = (
     (ids.SCENARIO_CATEGORY, "scenario_category"),
     (ids.AREA_SELECT, "area"),
     (ids.DISTANCE_MODE, "distance_mode"),
+    (ids.REQUIRE, "require"),
 )
 """Controls mirrored in the state: (component id, state field)."""
 
@@ -103,6 +105,7 @@ def normalise(ctx: AppContext, state: ViewState) -> ViewState:
         year_to=y1,
         distance_mode=ctx.mode(state.distance_mode),
         scenario_category=planned_category(state),
+        require=state.require if state.require in REQUIRES else "all",
     )
 
 
@@ -138,6 +141,7 @@ def control_values(state: ViewState) -> dict[str, Any]:
         "scenario_category": state.scenario_category,
         "area": state.area,
         "distance_mode": state.distance_mode,
+        "require": state.require,
     }
 
 
@@ -271,6 +275,8 @@ def next_state(
             # the map follows the planned category, so that its gain is what the map shows
             keep = state.categories if value in state.categories else (value,)
             state = state.with_(scenario_category=value, categories=keep)
+        elif field == "require" and value in REQUIRES:
+            state = state.with_(require=value)
         elif field in ("speed", "group", "lang", "basemap") and value:
             state = state.with_(**{field: value})
     elif trigger in (ids.MAP, ids.MAP_FACILITIES, ids.MAP_MARKERS, ids.COMPARE_MAP):
@@ -354,6 +360,11 @@ def sync_state(
         )
     query = to_query(state, defaults=defaults)
     wanted = control_values(state)
+    used, _ = ctx.resolve_year(state.year, state.group)
+    if used is not None and state.year is not None and used != state.year:
+        # the asked year stays in the state and the link; the list shows the year whose
+        # numbers are on screen (a notice above the map says why)
+        wanted["year"] = used
     controls = []
     for (_, field), current in zip(CONTROLS, control_args, strict=True):
         value = wanted[field]

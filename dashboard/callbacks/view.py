@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import dash
-from dash import Output
+from dash import Output, html
 
 from dashboard import ids, leaflet_map
 from dashboard.callbacks.map import map_update, source_line
@@ -27,7 +27,7 @@ from dashboard.callbacks.url_state import (
     sync_state,
 )
 from dashboard.figures import GAP_SCALE
-from dashboard.layout import area_options
+from dashboard.layout import area_options, year_options
 from dashboard.state import ViewState
 
 if TYPE_CHECKING:
@@ -123,6 +123,11 @@ def map_outputs(changed: dict[str, Any]) -> list[Any]:
     return out
 
 
+def notices(notes: list[str]) -> list[Any]:
+    """The result's notes (translated) as visible notices above the map."""
+    return [html.P(text, className="notice") for text in notes]
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the view callback."""
     source = {lang: source_line(ctx, lang) for lang in ("de", "en")}
@@ -141,6 +146,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         *[Output(store, "data") for store, _ in PANELS],
         # with the chosen area, so that a linked planning area is among the options it is in
         Output(ids.AREA_SELECT, "options"),
+        # the years the chosen group has numbers for, the combine rule with several categories
+        Output(ids.YEAR, "options"),
+        Output(ids.REQUIRE_WRAP, "hidden"),
+        Output(ids.MAP_NOTES, "children"),
         *sync_inputs,
         dash.Input(ids.UPLOAD_STORE, "data"),
         dash.Input(ids.SUGGEST_STORE, "data"),
@@ -171,9 +180,21 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             if ctx.level(state.level) != ctx.level(before.level)
             else dash.no_update
         )
+        # like the panels, only what differs from the page (built for ``before``) is sent
+        years = year_options(ctx, state.group) if state.group != before.group else dash.no_update
+        single = len(state.categories) < 2
+        require_hidden = single if single != (len(before.categories) < 2) else dash.no_update
         if unchanged and trigger not in (ids.UPLOAD_STORE, ids.SUGGEST_STORE):
             # an event that leaves the state as it was (a click beside every target)
-            return (*sync, *([dash.no_update] * (len(MAP_OUTPUTS) + 5)), *triggers, areas)
+            return (
+                *sync,
+                *([dash.no_update] * (len(MAP_OUTPUTS) + 5)),
+                *triggers,
+                areas,
+                years,
+                require_hidden,
+                dash.no_update,
+            )
         # the uploads of this request's workspace; the store only says when they changed
         points = workspace_points(ctx, state.lang) if "upload" in state.layers else None
         out = map_update(ctx, state, upload=points, suggestions=suggestions)
@@ -188,4 +209,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             sent,
             *triggers,
             areas,
+            years,
+            require_hidden,
+            notices(out["notes"]),
         )

@@ -1,6 +1,6 @@
 """One analysis model: the app's table and ``quartiersatlas coverage`` agree to the last digit.
 
-200 random view states (categories, combine rule, distance in metres or minutes at either
+200 random view states (categories, combine rule ``require`` of the state, distance in metres or minutes at either
 walking speed, year, group, level, planned and switched-off facilities) go through the app's
 map callback (:func:`dashboard.callbacks.map.map_update`) and its table export
 (:func:`dashboard.callbacks.export.table_frame`); the same parameters go to the command line.
@@ -144,7 +144,9 @@ def test_app_table_equals_the_cli_for_200_random_views(data, tmp_path, monkeypat
     rng = np.random.default_rng(20261206)
     substituted = suppressed = scenarios = 0
     for _ in range(N_STATES):
-        state = random_state(rng, categories, list(ctx.years))
+        # the combine rule is part of the view (``require=`` in the link), as on the CLI
+        require = str(rng.choice(["all", "each"]))
+        state = random_state(rng, categories, list(ctx.years)).with_(require=require)
         out = map_cb.map_update(ctx, state)
         result = out["result"]
         params = result.params
@@ -160,7 +162,7 @@ def test_app_table_equals_the_cli_for_200_random_views(data, tmp_path, monkeypat
                 }
             ]
             substituted += 1
-        require = str(rng.choice(["all", "each"]))
+        assert params.require == require
         cli = cli_rows(data, state, require=require, year=params.year)
         exported = table_frame(ctx, state)
         scenarios += bool(state.added or state.removed)
@@ -173,10 +175,19 @@ def test_app_table_equals_the_cli_for_200_random_views(data, tmp_path, monkeypat
         app_rows = [*result.areas.to_dict("records"), result.city.to_dict()]
         for category, (column, rows) in blocks.items():
             assert [r["category"] for r in rows] == [category] * len(app_rows)
-            # the exported table: area id, name, residents, combined share, one per category
-            position = 3 if require == "all" else 4 + state.categories.index(category)
-            share_col = exported.columns[position]
-            for app, row, shown in zip(app_rows, rows, exported[share_col], strict=True):
+            # the exported table: area id, name, residents, then share and residents not
+            # reached: all categories at once ("all"), or one pair per category ("each")
+            position = 3 if require == "all" else 3 + 2 * state.categories.index(category)
+            share_col, uncovered_col = exported.columns[position : position + 2]
+            assert "(%)" in share_col and "nicht erreicht" in uncovered_col
+            html_header = [th.children for th in out["table"].children[1].children.children]
+            assert len(html_header) == 2 + 2 * (len(state.categories) if require == "each" else 1)
+            for app, row, shown, not_reached in zip(
+                app_rows, rows, exported[share_col], exported[uncovered_col], strict=True
+            ):
+                if not app.get("suppressed"):
+                    gap = float(row["residents"]) - float(row["covered"])
+                    assert abs(not_reached - gap) <= 0.6
                 assert row["area_id"] == app["area_id"] and row["area_name"] == app["area_name"]
                 assert row["residents"] == as_cli(app["residents"], 1)
                 if require == "all":

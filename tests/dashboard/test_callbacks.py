@@ -138,7 +138,8 @@ def test_an_unchanged_basemap_is_not_sent_again(tiny_ctx, base):
 def test_small_counts_are_hidden(tiny_ctx, base):
     out = map_cb.map_update(tiny_ctx, base)
     custom = drawn(tiny_ctx, base)[("data", TR.DISTRICTS, "customdata")]
-    assert "< 50 Einw. (ausgeblendet)" in custom[3]  # Nord-Ost has 30 residents
+    assert "&lt; 50 Einw. (ausgeblendet)" in custom[3]  # Nord-Ost has 30 residents (HTML)
+    assert "nicht erreicht" not in custom[3]  # the count would give the hidden share away
     assert out["layers"]["areas"]["tips"][3] == custom[3]
     assert "Grau: weniger als 50 Einwohner" in text_of(out["legend"])
     rows = out["table"].children[2].children
@@ -167,7 +168,7 @@ def test_minutes_at_senior_speed(tiny_ctx, base):
     out = map_cb.map_update(tiny_ctx, state)
     assert drawn(tiny_ctx, state)[("data", TR.DISTRICTS, "z")][0] == 80.0
     assert out["result"].params.minutes == 10.0 and out["result"].params.speed_kmh == 3.0
-    assert "10 Min. (500 m)" in out["title"]
+    assert "10 Min. bei 3,0 km/h (500 m Luftlinie)" in out["title"]
 
 
 def test_several_categories_need_all_of_them(tiny_ctx, base):
@@ -184,7 +185,7 @@ def test_planning_area_level_switches_traces(tiny_ctx, base):
     assert ops[("data", TR.PLANNING, "visible")] is True
     assert ops[("data", TR.DISTRICTS, "visible")] is False
     assert len(ops[("data", TR.PLANNING, "z")]) == 2
-    assert ops[("data", TR.PLANNING, "customdata")][0].startswith("Süd (Vorschlag)<br>")
+    assert ops[("data", TR.PLANNING, "customdata")][0].startswith("<b>Süd (Vorschlag)</b><br>")
 
 
 def test_change_overlay(tiny_ctx, base):
@@ -214,7 +215,9 @@ def test_facility_layers_follow_categories(tiny_ctx, base):
 
 def test_english_labels_and_numbers(tiny_ctx, base):
     out = map_cb.map_update(tiny_ctx, base.with_(lang="en"))
-    assert out["title"].startswith("Share of residents reaching Meeting places within 500 m")
+    assert out["title"].startswith(
+        "Share of residents (2022) reaching Meeting places within 500 m straight-line"
+    )
     assert map_cb.source_line(tiny_ctx, "en") == (
         "Sources: Stadt Test (Licence: dl-de/by-2-0). Date: 2024-01-01."
     )
@@ -588,7 +591,7 @@ def test_area_chooser_is_a_keyboard_alternative_to_the_map(tiny_ctx, base):
 def test_compare_view_has_a_table_for_each_map(tiny_ctx, base):
     state = base.with_(view="compare", year_from=2020, year_to=2022)
     text = text_of(map_cb.map_update(tiny_ctx, state)["table"])
-    assert "Versorgt (%)" in text
+    assert "Begegnung (%)" in text and "Begegnung: nicht erreicht" in text
     assert "Veränderung Einwohner insgesamt 2020–2022 (%)" in text
     assert "+10,00 %" in text
 
@@ -844,7 +847,11 @@ def test_a_year_without_data_is_replaced_with_a_note_not_relabelled(tiny_ctx, ba
     assert [n.to_dict() for n in params.notes] == [
         {"id": "year_substituted", "asked": 2021, "used": 2022, "group": "total"}
     ]
-    assert out["title"].endswith("· 2022")  # the year whose numbers are shown
+    assert "(2022)" in out["title"] and "2021" not in out["title"]  # the year shown
+    assert out["notes"] == [
+        "Für „Einwohner insgesamt“ gibt es keine Zahlen für 2021. "
+        "Gezeigt werden die Zahlen von 2022."
+    ]
     same = map_cb.map_update(tiny_ctx, base.with_(year=2022))["result"]
     assert same.params.notes == ()
     assert same.areas["share"].tolist() == out["result"].areas["share"].tolist()

@@ -34,26 +34,23 @@ def test_file_names_are_made_by_the_app(tiny_ctx, base):
 
 def test_coverage_table_has_numbers_hidden_small_counts_and_the_city(tiny_ctx, base):
     frame = export_cb.table_frame(tiny_ctx, base)
-    assert list(frame.columns) == [
-        "Gebiets-ID",
-        "Gebiet",
-        "Einwohner",
-        "Versorgt (%)",
-        "Begegnung (%)",
-    ]
+    share, uncovered = "Begegnung in 500 m Luftlinie (%)", "Begegnung: nicht erreicht"
+    residents = "Einwohner insgesamt (2022)"
+    assert list(frame.columns) == ["Gebiets-ID", "Gebiet", residents, share, uncovered]
     by_id = frame.set_index("Gebiets-ID")
     # meeting place at the centre of district 01: 80 of its 100 points within 500 m
-    assert by_id.loc["01", "Versorgt (%)"] == pytest.approx(80.0)
-    assert by_id.loc["01", "Einwohner"] == 1100
-    assert pd.isna(by_id.loc["04", "Versorgt (%)"])  # 30 residents: hidden
-    assert pd.isna(by_id.loc["04", "Begegnung (%)"])
+    assert by_id.loc["01", share] == pytest.approx(80.0)
+    assert by_id.loc["01", residents] == 1100
+    assert by_id.loc["01", uncovered] == 220  # a fifth of 1100 residents
+    assert pd.isna(by_id.loc["04", share])  # 30 residents: hidden
+    assert pd.isna(by_id.loc["04", uncovered])
     assert frame.iloc[-1]["Gebiet"] == "Stadt gesamt"
 
 
 def test_change_table_in_the_overlay(tiny_ctx, base):
     state = base.with_(layers=("change",), year_from=2020, year_to=2022, lang="en")
     frame = export_cb.table_frame(tiny_ctx, state)
-    assert list(frame.columns)[-1] == "Change (%)"
+    assert list(frame.columns)[-2:] == ["Change (%)", "Note"]
     by_id = frame.set_index("Area ID")
     assert by_id.loc["01", "Change (%)"] == pytest.approx(10.0)
     assert frame.iloc[-1]["Area"] == "Whole city"
@@ -75,8 +72,11 @@ def test_csv_and_xlsx_neutralise_formula_text(tiny_dataset, tmp_path):
     data, name = export_cb.table_export(ctx, state, "csv")
     assert name.endswith(".csv")
     text = data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "Gebiets-ID;Gebiet;Einwohner;Versorgt (%);Begegnung (%)"
-    assert "01;'=HYPERLINK(1);1100;80,0;80,0" in text
+    assert text.splitlines()[0] == (
+        "Gebiets-ID;Gebiet;Einwohner insgesamt (2022);Begegnung in 500 m Luftlinie (%);"
+        "Begegnung: nicht erreicht"
+    )
+    assert "01;'=HYPERLINK(1);1100;80,0;220" in text
     data, _ = export_cb.table_export(ctx, state, "xlsx")
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet["B2"].value == "'=HYPERLINK(1)"

@@ -12,9 +12,11 @@ from layers.coverage import DistanceTable, area_index, coverage_table
 from layers.errors import ParameterError
 from layers.gaps import gap_hexagons, hex_index
 from layers.results import (
+    ChangeParams,
     CoverageParams,
     Note,
     PlannedFacility,
+    change_result,
     check_require,
     coverage_result,
     gap_result,
@@ -75,6 +77,9 @@ def test_each_and_combined_columns(table):
     # within 150 m: meeting reaches x=0,100; care reaches x=200,300; nobody reaches both
     assert areas.loc["A", "share_meeting"] == 0.5 and areas.loc["A", "share_care"] == 0.5
     assert areas.loc["A", "share"] == 0.0 and areas.loc["A", "uncovered"] == 4.0
+    # residents not reaching each category, next to its share
+    assert areas.loc["A", "uncovered_meeting"] == 2.0 and areas.loc["A", "uncovered_care"] == 2.0
+    assert result.city["uncovered_meeting"] == 4.0  # and both of Beta
     # Beta has 2 residents, below the threshold of 3: suppressed, the number kept
     assert areas["suppressed"].tolist() == [False, True]
     assert np.isnan(result.shown_share()[1]) and areas.loc["B", "share"] == 0.0
@@ -226,3 +231,23 @@ def test_switching_off_is_a_negative_gain(table):
     assert gains.loc["meeting", "gain_residents"] == -2.0
     assert gains.loc["care", "gain_residents"] == 0.0
     assert scenario.notes == ()
+
+
+def test_change_result_lists_jumps_of_the_series_between_the_years():
+    values = {2018: 100.0, 2019: 130.0, 2020: 104.0, 2021: 105.0}
+    population = pd.DataFrame(
+        [("A", y, "total", v, "") for y, v in values.items()]
+        + [("B", y, "total", 50.0, "") for y in values],
+        columns=["district_id", "year", "group", "value", "missing_reason"],
+    )
+    params = ChangeParams("total", 2018, 2021, "district")
+    result = change_result(population, MAPPING, params=params, city_name="Stadt")
+    jumps = result.jumps_of("A")
+    assert jumps[["year_from", "year_to", "reverts"]].values.tolist() == [[2018, 2019, True]]
+    assert result.jumps_of("B").empty
+    # the change itself is the data as it is, not smoothed
+    assert result.table.set_index("area_id").loc["A", "value_to"] == 105.0
+    later = change_result(
+        population, MAPPING, params=ChangeParams("total", 2020, 2021, "district"), city_name="S"
+    )
+    assert later.jumps_of("A").empty  # a jump outside the years compared is not listed

@@ -23,12 +23,16 @@ def map_snapshot(dash_duo) -> dict | None:
 
 
 def area_shares(snapshot: dict) -> dict[str, float | None]:
-    """Covered share (%) per area as its German tooltip states it (None: hidden or none)."""
+    """Covered share (%) per area as its German tooltip states it (None: hidden or none).
+
+    The first share of a tooltip is the one the map shows ("Begegnung in 500 m Luftlinie:
+    45,3 %").
+    """
     import re
 
     out: dict[str, float | None] = {}
     for area_id, tip in snapshot["tips"]["areas"].items():
-        found = re.search(r"Versorgt: ([\d.,]+) %", tip or "")
+        found = re.search(r": ([\d.,]+) %", tip or "")
         out[area_id] = float(found.group(1).replace(".", "").replace(",", ".")) if found else None
     return out
 

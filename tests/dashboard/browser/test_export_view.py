@@ -110,7 +110,9 @@ def test_table_downloads_as_csv_with_neutralised_cells(dash_duo, make_app, karls
     csv = downloaded(dash_duo, ".csv", timeout=30)
     assert csv.name == "quartiersatlas-tabelle-versorgung-2021.csv"
     lines = csv.read_bytes().decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("Gebiets-ID;Gebiet;Einwohner;Versorgt (%);")
+    # the headers name the group and year, the distance and the residents not reached
+    assert lines[0].startswith("Gebiets-ID;Gebiet;Einwohner mit Hauptwohnung (2021);")
+    assert "m Luftlinie (%);" in lines[0] and lines[0].endswith(": nicht erreicht")
     assert any(";'=HYPERLINK(1);" in line for line in lines)
     assert not any(";=HYPERLINK" in line for line in lines)
     assert lines[-1].split(";")[1] == "Stadt gesamt"
