@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +368,18 @@ def register_clientside(app: dash.Dash) -> None:
         dash.Input(ids.SHARE_BUTTON, "n_clicks"),
         prevent_initial_call=True,
     )
+
+
+def warm_up_in_background(app: dash.Dash) -> threading.Thread:
+    """Build what a first request would otherwise wait for, beside serving (servers call this).
+
+    The address index (fuzzy search) takes about a second to build; without this, the first
+    coordinator's search in each worker pays for it.
+    """
+    ctx = get_context(app)
+    thread = threading.Thread(target=lambda: ctx.address_index, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def get_context(app: dash.Dash) -> AppContext:

@@ -169,10 +169,10 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "view": VIEWS,
     "unit": UNITS,
     "speed": tuple(SPEEDS_KMH),
-    "level": LEVELS,
     "lang": LANGS,
     "basemap": BASEMAPS,
     "distance_mode": DISTANCE_MODES,
+    "require": REQUIRES,
 }
 
 
@@ -187,7 +187,8 @@ def _check(name: str, value: object) -> object:
         return None if value is None else (_year(value) or _BAD)
     if name in ("area", "scenario_category", "address"):
         return None if value is None else (_text(value) or _BAD)
-    if name == "group":
+    if name in ("group", "level"):
+        # a dataset may define further levels (groupings): the app checks them against its own
         return _text(value) or _BAD
     if name == "categories":
         return _bad_if_none(_texts(value, limit=MAX_LIST_ITEMS))

@@ -106,7 +106,7 @@ class ServerConfig:
 
 def _default_factory(dataset: Any, config: ServerConfig, version: str) -> Any:
     """Build the Dash app with :func:`dashboard.app.create_app` and return its Flask server."""
-    from dashboard.app import create_app
+    from dashboard.app import create_app, warm_up_in_background
     from dashboard.jobs import background_callback_manager
 
     manager = background_callback_manager(
@@ -115,6 +115,7 @@ def _default_factory(dataset: Any, config: ServerConfig, version: str) -> Any:
     options = {"user_data_dir": config.user_data_dir, **config.app_options}
     kwargs = {k: v for k, v in options.items() if v is not None}
     app = create_app(dataset, background_callback_manager=manager, **kwargs)
+    warm_up_in_background(app)
     server = getattr(app, "server", app)
     server.extensions[JOBS_EXTENSION] = manager
     return server

@@ -141,6 +141,9 @@ class AddressIndex:
             if parsed is not None:
                 self._by_key.setdefault((parsed.street, parsed.number), []).append(i)
         self._choices = [_fold(t) for t in self._texts]
+        # a query longer than every address cannot match better through its tail; cutting it
+        # there keeps fuzzy scoring of pasted junk cheap
+        self._longest = max((len(c) for c in self._choices), default=0)
         self._prefer_city = normalise_street(prefer_city) if prefer_city else None
         self._streets = sorted({street for street, _ in self._by_key})
         self._by_street: dict[str, list[int]] = {}
@@ -225,7 +228,8 @@ class AddressIndex:
                     break
             if out:
                 return list(out)[:limit]
-        hits = process.extract(_fold(query), self._choices, scorer=fuzz.WRatio, limit=limit * 3)
+        folded = _fold(query)[: self._longest]
+        hits = process.extract(folded, self._choices, scorer=fuzz.WRatio, limit=limit * 3)
         seen: dict[str, None] = {}
         for _choice, _score, i in hits:
             seen.setdefault(self._texts[i], None)

@@ -39,10 +39,11 @@ def serve_cmd(data_dir: Path | None, host: str, port: int) -> None:
     For several users run the WSGI app with gunicorn instead, e.g.
     ``gunicorn -w 4 -b 127.0.0.1:8050 'dashboard.wsgi:create_server()'`` (docs/deployment.md).
     """
-    from dashboard.app import create_app
+    from dashboard.app import create_app, warm_up_in_background
 
     dataset = open_dataset(data_dir)
     app = create_app(dataset)
+    warm_up_in_background(app)
     if host not in LOCAL_HOSTS:
         click.echo(
             f"Warning: binding to {host}: the app is reachable from other machines and has no "

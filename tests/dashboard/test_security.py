@@ -72,12 +72,14 @@ def test_address_search_is_cut_before_matching() -> None:
 @pytest.mark.parametrize("length", [10_000, 100_000])
 def test_long_address_search_is_fast_and_no_500(app, client, length: int) -> None:
     ctx = app.server.extensions["quartiersatlas"]
-    ctx.address_suggestions("Kaiserstraße 1")  # build the address index outside the clock
+    assert ctx.address_index is not None  # built once per worker (at start), outside the clock
     for text in ("Kaiserstraße " + "1" * length, "x" * length):
         body = _callback_body(app, f"{ids.ADDRESS}.options", [text, None])
-        start = time.perf_counter()
+        # CPU time of this thread (the test client serves the request in it): the budget is
+        # what a request costs a worker, not how long a busy machine takes to schedule it
+        start = time.thread_time()
         response = client.post(security.CALLBACK_PATH, json=body)
-        elapsed = time.perf_counter() - start
+        elapsed = time.thread_time() - start
         assert response.status_code == 200, response.get_data(as_text=True)[:200]
         assert elapsed < SECOND_CPU_BUDGET_S, f"{length} characters took {elapsed:.2f} s"
 
