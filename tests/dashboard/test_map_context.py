@@ -70,7 +70,11 @@ def test_base_map_carries_labels_streets_and_a_scale_bar(tiny_ctx):
         labels=labels,
     )
     kinds = [type(c).__name__ for c in m.children]
-    child_ids = [getattr(c, "id", None) for c in m.children]
+    # a layer in its own pane (facilities, markers) counts where its pane stands
+    child_ids = [
+        getattr(c, "id", None) or getattr((getattr(c, "children", None) or [None])[0], "id", None)
+        for c in m.children
+    ]
     assert "ScaleControl" in kinds
     assert m.children[child_ids.index(ids.MAP_LABELS)].data == labels
     # streets under the borders, above the areas and gap hexagons
