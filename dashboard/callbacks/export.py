@@ -235,7 +235,7 @@ def profile_export(ctx: AppContext, state: ViewState) -> tuple[bytes, str] | Non
         png = None
     if png is not None:
         charts.append(png)
-    sheet = sheet_from_profile(profile, lang=lang, charts=charts)
+    sheet = sheet_from_profile(profile, lang=lang, charts=charts, districts=ctx.dataset.districts)
     return profile_pdf_bytes(sheet), export_filename(ctx, state, "profile", "pdf")
 
 
