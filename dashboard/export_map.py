@@ -9,8 +9,8 @@ extent, a title, a legend and a source and date line, and rendered offline by ka
 from __future__ import annotations
 
 import contextlib
-import io
 import datetime as dt
+import io
 import math
 import os
 import textwrap

@@ -340,8 +340,10 @@ CELL_PADDING = 6.0
 def column_widths(
     table: SheetTable, width: float, *, font: str, size: float, numeric: Sequence[bool]
 ) -> list[float]:
-    """Column widths that never break a header word: each column is at least as wide as its
-    longest header word (in the bold header font) and, for numbers, its widest value.
+    """Column widths that never break a header word.
+
+    Each column is at least as wide as its longest header word (in the bold header font) and,
+    for numbers, its widest value.
 
     The width left over goes to the text columns in the proportions of ``table.widths`` (or
     the first column when no shares are given).
@@ -643,7 +645,7 @@ def _not_reached(row: Mapping[str, Any]) -> int | None:
     residents, covered = row.get("residents"), row.get("covered")
     if row.get("share_pct") is None or residents is None or covered is None:
         return None
-    return int(round(float(residents) - float(covered)))
+    return round(float(residents) - float(covered))
 
 
 def _facility_counts_table(facilities: Mapping[str, Any], lang: Lang) -> SheetTable | None:

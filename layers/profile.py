@@ -335,7 +335,7 @@ def jump_notes(trend: list[dict[str, Any]], *, group: str = TOTAL_GROUP) -> list
             "population_jump_reverts" if jump.reverts else "population_jump",
             year_from=int(jump.year_from),
             year_to=int(jump.year_to),
-            change_pct=int(round(jump.change * 100)),
+            change_pct=round(jump.change * 100),
         )
         for jump in jumps.itertuples(index=False)
     ]
