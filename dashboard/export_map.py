@@ -44,7 +44,7 @@ PNG_SCALE = 2
 MAP_DOMAIN_X = (0.0, 0.76)
 """Horizontal share of the plot area that the map takes; the legend sits to its right."""
 LEGEND_X = 0.785
-MARGIN_PX = {"l": 36, "r": 36, "t": 92, "b": 64}
+MARGIN_PX = {"l": 36, "r": 36, "t": 104, "b": 64}
 FOOTER_PX_PER_CHAR = 6.3
 """Width budget per character of the 10 px source line: DejaVu Sans (Chromium's fallback when
 Liberation Sans is missing) averages ~5.8 px, so lines wrap before they reach the margin."""
@@ -166,7 +166,7 @@ def export_figure(
             y=1.0,
             yref="container",
             yanchor="top",
-            pad=dict(t=26),
+            pad=dict(t=36),
             font=dict(size=22),
         ),
         showlegend=True,

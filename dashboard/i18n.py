@@ -558,6 +558,10 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Pilot area of social neighbourhood development",
         ),
         "sheet_not_reached": ("nicht erreicht (EW)", "not reached (res.)"),
+        "profile_not_reached": (
+            "{category}: {share} versorgt · {n} Einwohner nicht erreicht",
+            "{category}: {share} covered · {n} residents not reached",
+        ),
         "sheet_status": ("Stand {date}", "as of {date}"),
         "sheet_locator": ("Lage in der Stadt", "Location in the city"),
         "export_running": ("Export wird erstellt …", "Preparing the export …"),

@@ -161,6 +161,7 @@ EXPORT_PROFILE = "export-profile"
 EXPORT_CSV = "export-csv"
 EXPORT_XLSX = "export-xlsx"
 EXPORT_STATUS = "export-status"
+EXPORT_PROGRESS = "export-progress"
 
 
 def export_download(kind: str) -> str:
