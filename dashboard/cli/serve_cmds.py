@@ -11,13 +11,7 @@ from pathlib import Path
 import click
 
 from dashboard.cli import main
-from dashboard.cli._common import (
-    check_out_suffix,
-    data_option,
-    level_option,
-    open_dataset,
-    reports_errors,
-)
+from dashboard.cli._common import data_option, level_option, open_dataset, reports_errors
 from dashboard.export import PAGE_FORMATS
 from layers.types import COMBINE_RULES
 
@@ -126,7 +120,6 @@ def export_cmd(
     from dashboard.export_map import export_map_view
     from layers.coverage import check_categories
 
-    check_out_suffix(out, "pdf" if out.suffix.lower() == ".pdf" else "png")
     check_suffix(out, IMAGE_FORMATS, what="map export")
     dataset = open_dataset(data_dir)
     valid = [c.id for c in dataset.categories]
