@@ -143,6 +143,7 @@ def table_csv_bytes(
     sep: str = ";",
     decimal: str = ",",
     bom: bool = True,
+    metadata: Mapping[str, Any] | None = None,
 ) -> bytes:
     """Encode a table as CSV for spreadsheets.
 
@@ -158,20 +159,38 @@ def table_csv_bytes(
         Field separator and decimal mark.
     bom
         Start the file with a UTF-8 byte order mark.
+    metadata
+        ``{"title": str, "header": (item, value), "rows": [(item, value), ...]}``: written after
+        one empty line under the table as a title line, a header and item/value rows, so a
+        spreadsheet shows them under the table and the table's own rows stay untouched.
     """
     if sep == decimal:
         raise ParameterError(f"the separator and the decimal mark are both {sep!r}")
     text = neutralise_frame(frame).to_csv(
         index=False, sep=sep, decimal=decimal, lineterminator="\r\n"
     )
+    if metadata:
+        block = pd.DataFrame(
+            [[metadata["title"], ""], list(metadata["header"]), *map(list, metadata["rows"])]
+        )
+        text += "\r\n" + neutralise_frame(block).to_csv(
+            index=False, header=False, sep=sep, lineterminator="\r\n"
+        )
     return ((CSV_BOM if bom else "") + text).encode("utf-8")
 
 
-def table_xlsx_bytes(frame: pd.DataFrame, *, sheet_name: str = "Tabelle") -> bytes:
-    """Encode a table as an XLSX workbook with one sheet (openpyxl).
+def table_xlsx_bytes(
+    frame: pd.DataFrame,
+    *,
+    sheet_name: str = "Tabelle",
+    metadata: Mapping[str, Any] | None = None,
+) -> bytes:
+    """Encode a table as an XLSX workbook (openpyxl): the table, and optionally its metadata.
 
     Numbers are written as numbers, missing values as empty cells, text cells neutralised (openpyxl
-    would otherwise store text starting with ``=`` as a formula).
+    would otherwise store text starting with ``=`` as a formula). ``metadata`` (as in
+    :func:`table_csv_bytes`) becomes a second sheet named by its ``title`` with a bold header
+    row and one item/value row each.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -190,6 +209,16 @@ def table_xlsx_bytes(frame: pd.DataFrame, *, sheet_name: str = "Tabelle") -> byt
         width = min(max(len(v) for v in values) + 2, 60)
         sheet.column_dimensions[sheet.cell(row=1, column=position).column_letter].width = width
     sheet.freeze_panes = "A2"
+    if metadata:
+        meta = workbook.create_sheet(_sheet_title(str(metadata["title"])))
+        meta.append([str(h) for h in metadata["header"]])
+        for cell in meta[1]:
+            cell.font = Font(bold=True)
+        block = neutralise_frame(pd.DataFrame([list(r) for r in metadata["rows"]]))
+        for row in block.itertuples(index=False, name=None):
+            meta.append([_xlsx_value(v) for v in row])
+        meta.column_dimensions["A"].width = 32
+        meta.column_dimensions["B"].width = 100
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import math
 import os
 import textwrap
@@ -42,14 +43,19 @@ PNG_SCALE = 2
 MAP_DOMAIN_X = (0.0, 0.76)
 """Horizontal share of the plot area that the map takes; the legend sits to its right."""
 LEGEND_X = 0.785
-MARGIN_PX = {"l": 28, "r": 24, "t": 92, "b": 64}
-FOOTER_PX_PER_CHAR = 5.0
+MARGIN_PX = {"l": 36, "r": 36, "t": 104, "b": 64}
+FOOTER_PX_PER_CHAR = 6.3
+"""Width budget per character of the 10 px source line: DejaVu Sans (Chromium's fallback when
+Liberation Sans is missing) averages ~5.8 px, so lines wrap before they reach the margin."""
+FOOTER_MAX_LINES = 9
+FOOTER_LINE_PX = 14
+"""Line height of the 10 px source line as Chromium sets it (plotly's line spacing is 1.3)."""
+FOOTER_GAP_PX = 12
+"""Space between the map and the first source line, and under the last one."""
 SUBTITLE_PX_PER_CHAR = 7.4
 """Average width of a 14 px subtitle character (wrapping at the page width)."""
 SUBTITLE_LINE_PX = 18
 SUBTITLE_MAX_LINES = 5
-FOOTER_MAX_LINES = 8
-FOOTER_LINE_PX = 12
 MAP_PADDING = 0.04
 """Share of the map's width and height kept free around the fixed extent."""
 MAPLIBRE_TILE_PX = 512
@@ -143,7 +149,7 @@ def export_figure(
     chars_per_line = int((width - MARGIN_PX["l"] - MARGIN_PX["r"]) / FOOTER_PX_PER_CHAR)
     footer_lines = textwrap.wrap(footer, chars_per_line)[:FOOTER_MAX_LINES] if footer else []
     margin = dict(MARGIN_PX)
-    margin["b"] = max(margin["b"], 24 + FOOTER_LINE_PX * len(footer_lines))
+    margin["b"] = max(margin["b"], 2 * FOOTER_GAP_PX + FOOTER_LINE_PX * len(footer_lines) + 6)
     # a subtitle naming group, year, distance and rule is long: wrapped, never cut
     sub_chars = int((width - MARGIN_PX["l"] - MARGIN_PX["r"]) / SUBTITLE_PX_PER_CHAR)
     sub_lines = [line for part in subtitle.splitlines() for line in textwrap.wrap(part, sub_chars)][
@@ -170,7 +176,7 @@ def export_figure(
             y=1.0,
             yref="container",
             yanchor="top",
-            pad=dict(t=26),
+            pad=dict(t=36),
             font=dict(size=22),
         ),
         showlegend=True,
@@ -204,6 +210,9 @@ def export_figure(
     ]
     bar_len = 0.36 if len(with_bar) > 1 else 0.5
     for position, trace in enumerate(with_bar):
+        # Printed areas are filled opaque: a colour bar is always drawn opaque, and a fill at
+        # 78 % over white reads ~20 % lighter than its value on the bar.
+        trace.update(marker=dict(opacity=1.0))
         trace.update(
             colorbar=dict(
                 x=LEGEND_X,
@@ -227,7 +236,7 @@ def export_figure(
             y=0.0,
             xanchor="left",
             yanchor="top",
-            yshift=-12,
+            yshift=-FOOTER_GAP_PX,
             showarrow=False,
             align="left",
             font=dict(size=10, color="#444"),
@@ -469,7 +478,29 @@ def render_view(
         bounds_lonlat=ctx.geo[level].bounds,
         page_format=page_format,
     )
-    return render_figure(page, fmt=fmt)
+    data = render_figure(page, fmt=fmt)
+    if fmt == "pdf":
+        data = with_pdf_metadata(
+            data, title=f"{ctx.dataset.metadata.name} · {level_text} · {title}", lang=lang
+        )
+    return data
+
+
+def with_pdf_metadata(pdf: bytes, *, title: str, lang: str = "de") -> bytes:
+    """``pdf`` with its document title (``/Title``), producer and language set (pypdf).
+
+    Chromium names every printed document "Kaleido-fier" after kaleido's page; a viewer shows
+    the title in its window and tab, and screen readers read it first.
+    """
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.add_metadata({"/Title": title, "/Creator": "Quartiersatlas"})
+    writer._root_object[NameObject("/Lang")] = TextStringObject(lang)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def export_map_view(
@@ -573,5 +604,6 @@ __all__ = [
     "render_figure",
     "render_view",
     "view_figure",
+    "with_pdf_metadata",
     "write_figure",
 ]

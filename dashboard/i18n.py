@@ -593,6 +593,73 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "sheet_address": ("Adresse", "Address"),
         "sheet_missing": ("ohne Wert: {groups}", "no value: {groups}"),
         "sheet_trend": ("Einwohner je Jahr", "Residents per year"),
+        # exports
+        "note_population_jump": (
+            "Sprung in der Einwohnerzahl {year_from}–{year_to}: {change_pct:+d} % in einem Jahr. "
+            "Die Werte sind unverändert gezeigt; ein so großer Schritt ist oft ein Bruch in der "
+            "Statistik (etwa eine Gebietsänderung oder eine Erstaufnahmeeinrichtung).",
+            "Jump in the number of residents {year_from}–{year_to}: {change_pct:+d} % in one "
+            "year. The values are shown unchanged; a step this large is often a break in the "
+            "statistics (such as a boundary change or a reception centre).",
+        ),
+        "note_population_jump_reverts": (
+            "Sprung in der Einwohnerzahl {year_from}–{year_to}: {change_pct:+d} % in einem Jahr, "
+            "im Jahr darauf großteils zurück. Die Werte sind unverändert gezeigt; ein solcher "
+            "Schritt ist oft ein Bruch in der Statistik (etwa eine Erstaufnahmeeinrichtung).",
+            "Jump in the number of residents {year_from}–{year_to}: {change_pct:+d} % in one "
+            "year, largely reversed the year after. The values are shown unchanged; such a step "
+            "is often a break in the statistics (such as a reception centre).",
+        ),
+        "measure_quartiersentwicklung_pilot": (
+            "Pilotgebiet Soziale Quartiersentwicklung",
+            "Pilot area of social neighbourhood development",
+        ),
+        "sheet_not_reached": ("nicht erreicht (EW)", "not reached (res.)"),
+        "profile_not_reached": (
+            "{category}: {share} versorgt · {n} Einwohner nicht erreicht",
+            "{category}: {share} covered · {n} residents not reached",
+        ),
+        "sheet_status": ("Stand {date}", "as of {date}"),
+        "sheet_locator": ("Lage in der Stadt", "Location in the city"),
+        "export_running": ("Export wird erstellt …", "Preparing the export …"),
+        "meta_sheet": ("Metadaten", "Metadata"),
+        "meta_key": ("Angabe", "Item"),
+        "meta_value": ("Wert", "Value"),
+        "meta_table": ("Tabelle", "Table"),
+        "meta_categories": ("Angebote", "Services"),
+        "meta_rule": ("Regel bei mehreren Angeboten", "Rule for several services"),
+        "meta_rule_all": ("alle gewählten Angebote", "all chosen services"),
+        "meta_rule_each": ("je Angebot", "per service"),
+        "meta_distance": ("Entfernung", "Distance"),
+        "meta_distance_value": (
+            "{m} m = {min} min bei {speed} km/h ({mode})",
+            "{m} m = {min} min at {speed} km/h ({mode})",
+        ),
+        "meta_mode_straight": ("Luftlinie", "straight line"),
+        "meta_mode_network": ("Fußwegenetz", "walking network"),
+        "meta_year": ("Jahr (gewählt)", "Year (asked)"),
+        "meta_year_used": ("Jahr (verwendet)", "Year (used)"),
+        "meta_period": ("Zeitraum", "Period"),
+        "meta_group": ("Bevölkerungsgruppe", "Population group"),
+        "meta_level": ("Gebietsebene", "Area level"),
+        "meta_scenario": ("Szenario", "Scenario"),
+        "meta_scenario_none": ("keines (Bestand)", "none (existing facilities)"),
+        "meta_scenario_value": (
+            "{added} geplant, {removed} abgeschaltet",
+            "{added} planned, {removed} switched off",
+        ),
+        "meta_created": ("Exportiert am", "Exported on"),
+        "meta_sources": ("Quellen und Lizenzen", "Sources and licences"),
+        "meta_completeness": ("Vollständigkeit", "Completeness"),
+        "meta_completeness_text": (
+            "Die Einrichtungsliste ist unvollständig: Anteile und Lücken unterschätzen das "
+            "tatsächliche Angebot.",
+            "The facility list is incomplete: shares and gaps understate what is really there.",
+        ),
+        "meta_csv_note": (
+            "Metadaten dieser Tabelle: Datei {name}",
+            "Metadata of this table: file {name}",
+        ),
         # dcc.Dropdown's own texts (its search box says "Search" otherwise)
         "dd_search": ("Suchen", "Search"),
         "dd_clear_search": ("Suche löschen", "Clear search"),

@@ -166,6 +166,7 @@ EXPORT_XLSX = "export-xlsx"
 EXPORT_STATUS = "export-status"
 EXPORT_QUEUE = "export-queue"
 SUGGEST_QUEUE = "suggest-queue"
+EXPORT_PROGRESS = "export-progress"
 
 
 def export_download(kind: str) -> str:

@@ -511,6 +511,13 @@ def export_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
                     button("export_xlsx", ids.EXPORT_XLSX),
                 ],
             ),
+            html.P(
+                T("export_running", lang),
+                id=ids.EXPORT_PROGRESS,
+                className="hint export-progress",
+                hidden=True,
+                role="status",
+            ),
             html.P(id=ids.EXPORT_STATUS, className="hint", **{"aria-live": "polite"}),
             html.P(id=ids.EXPORT_QUEUE, className="hint", **{"aria-live": "polite"}),
             *[

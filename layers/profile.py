@@ -30,6 +30,7 @@ from layers.demography import (
     available_years,
     change_table,
     population_series,
+    series_jumps,
     with_composite_groups,
 )
 from layers.errors import CatalogueError
@@ -54,6 +55,8 @@ NOTE_IDS = (
     "facilities_located_only",
     "coverage_not_computed",
     "no_comparison_year",
+    "population_jump",
+    "population_jump_reverts",
 )
 """Ids of the profile's notes (``{"id": ..., "params": {...}}``)."""
 
@@ -197,12 +200,14 @@ def profile_base(
         )
     )
     area_name = _area_name(dataset, level, area, str(rows["area_name"].iloc[0]))
+    population_section = _population_section(dataset, population, mapping, area, year)
+    notes += jump_notes(population_section["trend"])
     sections = {
         "area": _area_section(dataset, level, area, area_name, district_ids, names),
         "year": year,
         "city": city,
         "notes": notes,
-        "population": _population_section(dataset, population, mapping, area, year)
+        "population": population_section
         | {"projection": _projection_section(dataset, district_ids, label)},
         "facilities": _facilities_section(dataset, mapping, area, population, year),
         "programme": _programme_section(dataset, mapping, district_ids),
@@ -300,6 +305,40 @@ def area_profile(
         "sources": sections["sources"],
         "labels": sections["labels"],
     }
+
+
+def jump_notes(trend: list[dict[str, Any]], *, group: str = TOTAL_GROUP) -> list[dict[str, Any]]:
+    """Notes on jumps in the observed series of ``group`` (:func:`layers.demography.series_jumps`).
+
+    A step of more than a fifth between neighbouring years is reported, never smoothed: it is
+    often a break in the statistics (a reception centre, a boundary change) rather than change.
+
+    Examples
+    --------
+    >>> series = [{"year": y, "value": v, "projected": False}
+    ...           for y, v in ((2014, 24111), (2015, 29430), (2016, 22808))]
+    >>> [n["id"] for n in jump_notes([{"group": "total", "series": series}])]
+    ['population_jump_reverts', 'population_jump']
+    """
+    rows = [
+        {"area_id": "area", "year": point["year"], "value": point["value"]}
+        for entry in trend
+        if entry.get("group") == group
+        for point in entry.get("series") or []
+        if not point.get("projected") and point.get("value") is not None
+    ]
+    if not rows:
+        return []
+    jumps = series_jumps(pd.DataFrame(rows))
+    return [
+        note(
+            "population_jump_reverts" if jump.reverts else "population_jump",
+            year_from=int(jump.year_from),
+            year_to=int(jump.year_to),
+            change_pct=round(jump.change * 100),
+        )
+        for jump in jumps.itertuples(index=False)
+    ]
 
 
 def _area_name(dataset: Dataset, level: Level, area: str, mapped_name: str) -> str:

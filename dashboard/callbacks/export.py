@@ -203,19 +203,108 @@ def share_frame(ctx: AppContext, result: CoverageResult, level: str, lang: str) 
     return pd.DataFrame(rows)
 
 
+def table_metadata(ctx: AppContext, state: ViewState) -> list[tuple[str, str]]:
+    """What the exported table shows, as (item, value) rows in the state's language.
+
+    Parameters (services, combine rule, distance in metres and minutes with speed and mode,
+    year asked and used, group, level, scenario), the export date, sources and licences, and
+    the completeness note of the facility list.
+    """
+    import datetime as dt
+
+    from dashboard.i18n import fmt_date, fmt_number, source_line
+    from dashboard.state import SPEEDS_KMH
+
+    lang = state.lang
+    level = ctx.level(state.level)
+    year_used: object = _year(ctx, state)
+    rule, mode = "all", state.distance_mode
+    categories = state.categories
+    if "change" not in state.layers:
+        params = ctx.view_coverage(state, state.categories).params
+        year_used, rule, mode = params.year, params.require, params.distance_mode
+        categories = params.categories
+    speed = SPEEDS_KMH.get(state.speed, 4.5)
+    metres = state.radius_m
+    mode_key = "meta_mode_straight" if mode == "euclidean" else "meta_mode_network"
+    scenario = (
+        t("meta_scenario_value", lang, added=len(state.added), removed=len(state.removed))
+        if state.added or state.removed
+        else t("meta_scenario_none", lang)
+    )
+    rows = [(t("meta_table", lang), export_filename(ctx, state, "table", "csv")[:-4])]
+    if "change" in state.layers:
+        rows.append((t("meta_period", lang), _period(ctx, state).replace("-", "–")))
+    else:
+        rows += [
+            (
+                t("meta_categories", lang),
+                ", ".join(label(ctx.dataset.category(c), lang) for c in categories),
+            ),
+            (t("meta_rule", lang), t(f"meta_rule_{rule}", lang)),
+            (
+                t("meta_distance", lang),
+                t(
+                    "meta_distance_value",
+                    lang,
+                    m=fmt_number(metres, lang),
+                    min=fmt_number(metres / (speed * 1000 / 60), lang),
+                    speed=fmt_number(speed, lang, decimals=1),
+                    mode=t(mode_key, lang),
+                ),
+            ),
+            (t("meta_year", lang), str(state.year) if state.year is not None else "–"),
+            (t("meta_year_used", lang), "" if year_used is None else str(year_used)),
+        ]
+    rows += [
+        (t("meta_group", lang), _group_label(ctx, state.group, lang)),
+        (t("meta_level", lang), _level_label(ctx, level, lang)),
+        (t("meta_scenario", lang), scenario),
+        (t("meta_created", lang), fmt_date(dt.date.today(), lang)),
+        (t("meta_sources", lang), source_line(ctx.dataset.metadata.sources, lang)),
+        (t("meta_completeness", lang), t("meta_completeness_text", lang)),
+    ]
+    return rows
+
+
+def _group_label(ctx: AppContext, group: str, lang: str) -> str:
+    from dashboard.profile_text import group_label
+    from layers.profile import data_labels
+
+    return group_label(data_labels(ctx.dataset), group, lang)
+
+
+def _level_label(ctx: AppContext, level: str, lang: str) -> str:
+    from layers.areas import level_label
+
+    if level in ("district", "planning_area"):
+        return t(f"level_{level}", lang)
+    return level_label(ctx.dataset, level, lang)
+
+
 def table_export(ctx: AppContext, state: ViewState, fmt: str) -> tuple[bytes, str]:
-    """The current table as CSV (German Excel dialect) or XLSX bytes, and its file name."""
+    """The current table as CSV (German Excel dialect) or XLSX bytes, and its file name.
+
+    Both carry :func:`table_metadata`: XLSX as a second sheet "Metadaten"/"Metadata", CSV as
+    item/value rows after one empty line below the table (see docs/exports.md).
+    """
     from dashboard.export import table_csv_bytes, table_xlsx_bytes
 
     if fmt not in TABLE_FORMATS:
         raise ValueError(f"table format {fmt!r} is unknown; use one of {', '.join(TABLE_FORMATS)}")
     frame = table_frame(ctx, state)
+    lang = state.lang
+    metadata = {
+        "rows": table_metadata(ctx, state),
+        "title": t("meta_sheet", lang),
+        "header": (t("meta_key", lang), t("meta_value", lang)),
+    }
     if fmt == "csv":
-        sep, decimal = csv_dialect(state.lang)
-        data = table_csv_bytes(frame, sep=sep, decimal=decimal, bom=True)
+        sep, decimal = csv_dialect(lang)
+        data = table_csv_bytes(frame, sep=sep, decimal=decimal, bom=True, metadata=metadata)
     else:
-        sheet = t("compare_title_right" if "change" in state.layers else "covered", state.lang)
-        data = table_xlsx_bytes(frame, sheet_name=sheet)
+        sheet = t("compare_title_right" if "change" in state.layers else "covered", lang)
+        data = table_xlsx_bytes(frame, sheet_name=sheet, metadata=metadata)
     return data, export_filename(ctx, state, "table", fmt)
 
 
@@ -253,7 +342,7 @@ def profile_export(ctx: AppContext, state: ViewState) -> tuple[bytes, str] | Non
         png = None
     if png is not None:
         charts.append(png)
-    sheet = sheet_from_profile(profile, lang=lang, charts=charts)
+    sheet = sheet_from_profile(profile, lang=lang, charts=charts, districts=ctx.dataset.districts)
     return profile_pdf_bytes(sheet), export_filename(ctx, state, "profile", "pdf")
 
 
@@ -278,7 +367,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         slots.gate_job(app, ids.export_download(kind), (ids.EXPORT_STATUS, "children"))
 
     def slow(*buttons: str) -> dict[str, Any]:
-        running = [(Output(b, "disabled"), True, False) for b in buttons]
+        # the progress line's text is in the layout (relabelled on a language switch); the
+        # running state only shows it, and empties the previous "downloaded" message
+        running = [(Output(b, "disabled"), True, False) for b in buttons] + [
+            (Output(ids.EXPORT_PROGRESS, "hidden"), False, True)
+        ]
         if not has_jobs:
             return {"running": running}
         # the queue position is shown while a job waits for one of the host's slots

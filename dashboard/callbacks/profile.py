@@ -144,7 +144,28 @@ def _coverage(ctx: AppContext, prof: dict[str, Any], labels: Labels, lang: str) 
         f"{t('share_pct', lang)} · {fmt_number(prof['coverage']['radius_m'], lang)} m · "
         f"| = {t('city_average', lang)}"
     )
-    return [html.H3(t("profile_coverage", lang)), _figure(caption, bars)]
+    # the absolute number next to every share: a small share of a large district can be more
+    # people than a large share of a small one
+    reached = [
+        html.Li(
+            t(
+                "profile_not_reached",
+                lang,
+                category=category_label(labels, c["category"], lang),
+                share=_percent(c["share_pct"], lang),
+                n=fmt_number(c["residents"] - c["covered"], lang),
+            )
+        )
+        for c in cov
+        if c.get("share_pct") is not None
+        and c.get("residents") is not None
+        and c.get("covered") is not None
+    ]
+    return [
+        html.H3(t("profile_coverage", lang)),
+        _figure(caption, bars),
+        html.Ul(reached, className="plain profile-not-reached"),
+    ]
 
 
 def _facilities(ctx: AppContext, prof: dict[str, Any], labels: Labels, lang: str) -> list[Any]:

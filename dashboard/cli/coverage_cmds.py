@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard.cli import main
 from dashboard.cli._common import (
+    check_out_suffix,
     data_option,
     emit,
     frame_to_csv,
@@ -278,6 +279,7 @@ def coverage_cmd(
     category,area_id,area_name,residents,covered,share; one ALL row per category for the city.
     With --require all one block for all listed categories together (category "meeting+care").
     """
+    check_out_suffix(out, fmt)
     radius = check_radius(radius_m, name="--radius")
     if network is not None and not network.is_file():
         raise ParameterError(f"--network: file {network} does not exist")
@@ -362,6 +364,7 @@ def nearby_cmd(
     out: Path | None,
 ) -> None:
     """The 3 nearest facilities of every category, how many lie within RADIUS, what is missing."""
+    check_out_suffix(out, fmt)
     del fmt  # JSON is the only format
     from layers.geocode import AddressIndex
     from layers.nearby import location_from_lonlat, location_to_lonlat, nearby
@@ -445,6 +448,7 @@ def site_cmd(
     out: Path | None,
 ) -> None:
     """Propose K sites for CATEGORY that newly cover the most residents within RADIUS."""
+    check_out_suffix(out, fmt)
     del fmt
     from layers.crs import WGS84
     from layers.residents import resident_weights

@@ -422,6 +422,7 @@ def propose_cmd(
     Polsby-Popper score 4π·area/perimeter² of the areas, 1 = circle), then the population per
     area of the chosen one. The result is a proposal ("Vorschlag"), not an official mapping.
     """
+    check_out_suffix(out, "csv")
     dataset = open_dataset(data_dir)
     population = with_composite_groups(dataset.population)
     groups = _parse_keep_together(keep_together, dataset.metadata.root)
@@ -679,13 +680,15 @@ def need_cmd(
 # profile
 
 
-def _render_pdf(profile: dict[str, Any], out: Path | None, lang: str) -> None:
+def _render_pdf(
+    profile: dict[str, Any], out: Path | None, lang: str, districts: Any = None
+) -> None:
     """Hook for the one-page PDF profile (issue 6): lay out ``profile`` and write it to ``out``."""
     if out is None:
         raise click.UsageError("--format pdf needs --out FILE.pdf (a PDF is not written to stdout)")
     from dashboard.export import write_area_profile_pdf
 
-    write_area_profile_pdf(profile, out, lang=lang)  # type: ignore[arg-type]
+    write_area_profile_pdf(profile, out, lang=lang, districts=districts)  # type: ignore[arg-type]
     click.echo(f"wrote {out}", err=True)
 
 
@@ -774,7 +777,7 @@ def profile_cmd(
     for note in text["notes"]:
         _note(note)
     if fmt == "pdf":
-        _render_pdf(profile, out, lang)
+        _render_pdf(profile, out, lang, dataset.districts)
         return
     emit(to_json(text), out)
 

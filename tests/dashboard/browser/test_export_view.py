@@ -95,9 +95,20 @@ def test_profile_button_needs_an_area(dash_duo, make_app, karlsruhe):
         what="the profile button to be enabled for the chosen area",
     )
     click(dash_duo, ids.EXPORT_PROFILE)
+    # the export takes seconds: a visible, translated progress line while it renders
+    progress = dash_duo.find_element(f"#{ids.EXPORT_PROGRESS}")
+    wait_for(progress.is_displayed, timeout=10, what="the progress line while rendering")
+    assert progress.text == "Export wird erstellt …"
     pdf = downloaded(dash_duo, ".pdf")
     assert pdf.name == f"quartiersatlas-profil-{area}-2021.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Gebietsprofil: Stadtteil" in text and "nicht" in text and "Lage in der Stadt" in text
+    wait_for(
+        lambda: not progress.is_displayed(), what="the progress line to go when the file is done"
+    )
 
 
 def test_table_downloads_as_csv_with_neutralised_cells(dash_duo, make_app, karlsruhe):
@@ -110,16 +121,26 @@ def test_table_downloads_as_csv_with_neutralised_cells(dash_duo, make_app, karls
     csv = downloaded(dash_duo, ".csv", timeout=30)
     assert csv.name == "quartiersatlas-tabelle-versorgung-2021.csv"
     lines = csv.read_bytes().decode("utf-8-sig").splitlines()
+    blank = lines.index("")  # the metadata block follows one empty line
+    table, metadata = lines[:blank], lines[blank + 1 :]
     # the headers name the group and year, the distance and the residents not reached
-    assert lines[0].startswith("Gebiets-ID;Gebiet;Einwohner mit Hauptwohnung (2021);")
-    assert "m Luftlinie (%);" in lines[0] and lines[0].endswith(": nicht erreicht")
-    assert any(";'=HYPERLINK(1);" in line for line in lines)
+    assert table[0].startswith("Gebiets-ID;Gebiet;Einwohner mit Hauptwohnung (2021);")
+    assert "m Luftlinie (%);" in table[0] and table[0].endswith(": nicht erreicht")
+    assert any(";'=HYPERLINK(1);" in line for line in table)
     assert not any(";=HYPERLINK" in line for line in lines)
-    assert lines[-1].split(";")[1] == "Stadt gesamt"
+    assert table[-1].split(";")[1] == "Stadt gesamt"
+    assert metadata[:2] == ["Metadaten;", "Angabe;Wert"]
+    assert any(line.startswith("Vollständigkeit;") for line in metadata)
 
     click(dash_duo, ids.EXPORT_XLSX)
     xlsx = downloaded(dash_duo, ".xlsx", timeout=30)
-    assert xlsx.read_bytes().startswith(b"PK")  # a zip: the XLSX container
+    import openpyxl
+
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames[1] == "Metadaten"
+    items = {row[0]: row[1] for row in book["Metadaten"].iter_rows(min_row=2, values_only=True)}
+    assert items["Jahr (verwendet)"] == "2021"
+    assert items["Quellen und Lizenzen"].startswith("Quellen: ")
 
 
 def test_map_export_runs_as_background_job(dash_duo, make_app, tmp_path):
