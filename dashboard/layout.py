@@ -593,200 +593,220 @@ def notes(ctx: AppContext, lang: str) -> list[Any]:
 
 def side_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
     """Profile / what-if / coordinator panels, data notes, methods and upload."""
-    from dashboard.callbacks.profile import profile_children, profile_key
-
-    cats = [{"label": label(c, lang), "value": c.id} for c in ctx.dataset.categories]
-    mb = ctx.options.upload_max_bytes / 1024 / 1024
     return html.Aside(
         id=ids.SIDE,
         className="side",
         children=[
-            html.Section(
-                id=ids.PROFILE,
-                className="panel profile",
-                children=[
-                    html.Button(
-                        "×",
-                        id=ids.PROFILE_CLOSE,
-                        n_clicks=0,
-                        className="close",
-                        title=t("close", lang),
-                        **{"aria-label": t("close", lang)},
-                    ),
-                    html.Label(T("area", lang), htmlFor=ids.AREA_SELECT, className="sublabel"),
-                    dcc.Dropdown(
-                        labels=dropdown_labels(lang),
-                        id=ids.AREA_SELECT,
-                        options=area_options(ctx, state.level),
-                        value=state.area,
-                        clearable=True,
-                        searchable=True,
-                        placeholder=t("area_choose", lang),
-                        className="area-select",
-                    ),
-                    html.Div(
-                        id=ids.FACILITY_CARD, className="facility-card", **{"aria-live": "polite"}
-                    ),
-                    html.Div(
-                        profile_children(ctx, state),
-                        id=ids.PROFILE_BODY,
-                        **{"aria-live": "polite"},
-                    ),
-                    dcc.Store(id=ids.PROFILE_KEY, data=profile_key(state)),
-                ],
-            ),
-            html.Section(
-                id=ids.SCENARIO_PANEL,
-                className="panel scenario",
-                hidden=True,
-                children=[
-                    html.H2(T("scenario_title", lang)),
-                    html.P(T("scenario_help", lang), className="hint"),
-                    html.Label(
-                        T("scenario_category", lang),
-                        htmlFor=ids.SCENARIO_CATEGORY,
-                        className="sublabel",
-                    ),
-                    dcc.Dropdown(
-                        labels=dropdown_labels(lang),
-                        id=ids.SCENARIO_CATEGORY,
-                        options=cats,
-                        value=state.scenario_category or ctx.category_ids[0],
-                        clearable=False,
-                        searchable=False,
-                    ),
-                    html.Div(
-                        id=ids.SCENARIO_SUMMARY, className="summary", **{"aria-live": "polite"}
-                    ),
-                    html.Div(id=ids.SCENARIO_TABLE, className="table-scroll"),
-                    html.Button(
-                        T("scenario_clear", lang),
-                        id=ids.SCENARIO_CLEAR,
-                        n_clicks=0,
-                        className="btn btn-secondary",
-                    ),
-                    html.H3(T("suggest_title", lang)),
-                    html.Div(
-                        className="suggest-row",
-                        children=[
-                            html.Label(
-                                T("suggest_k", lang), htmlFor=ids.SUGGEST_K, className="sublabel"
-                            ),
-                            dcc.Input(
-                                id=ids.SUGGEST_K,
-                                type="number",
-                                min=1,
-                                max=10,
-                                step=1,
-                                value=3,
-                                className="num-input",
-                            ),
-                            html.Button(
-                                T("suggest_button", lang),
-                                id=ids.SUGGEST_BUTTON,
-                                n_clicks=0,
-                                className="btn btn-primary",
-                            ),
-                        ],
-                    ),
-                    html.P(id=ids.SUGGEST_QUEUE, className="hint", **{"aria-live": "polite"}),
-                    dcc.Loading(html.Div(id=ids.SUGGEST_RESULT, className="suggest-result")),
-                    dcc.Store(id=ids.SUGGEST_STORE),
-                    html.Button(
-                        T("suggest_take", lang),
-                        id=ids.SUGGEST_TAKE,
-                        n_clicks=0,
-                        className="btn btn-secondary",
-                        hidden=True,
-                    ),
-                ],
-            ),
-            html.Section(
-                id=ids.COORD_PANEL,
-                className="panel coordinator",
-                hidden=True,
-                children=[
-                    html.H2(T("coord_title", lang)),
-                    html.P(T("coord_help", lang), className="hint"),
-                    html.Label(T("address", lang), htmlFor=ids.ADDRESS, className="sublabel"),
-                    dcc.Dropdown(
-                        labels=dropdown_labels(lang),
-                        id=ids.ADDRESS,
-                        options=[],
-                        placeholder=t("address_placeholder", lang),
-                        searchable=True,
-                        clearable=True,
-                        className="address",
-                    ),
-                    html.Button(
-                        T("geolocate", lang),
-                        id=ids.GEOLOCATE,
-                        n_clicks=0,
-                        className="btn btn-primary btn-block",
-                    ),
-                    html.Div(id=ids.GEO_STATUS, className="hint", **{"aria-live": "polite"}),
-                    html.Button(
-                        T("coord_print", lang),
-                        id=ids.COORD_PRINT,
-                        n_clicks=0,
-                        className="btn btn-secondary btn-block",
-                    ),
-                    # the list is a block of its own so that a phone can show the map between
-                    # the search and the (long) list
-                    html.Div(
-                        id=ids.COORD_RESULT, className="coord-result", **{"aria-live": "polite"}
-                    ),
-                    dcc.Store(id=ids.COORD_KEY),
-                ],
-            ),
-            html.Details(
-                id=ids.NOTES_PANEL,
-                className="panel notes",
-                open=True,
-                children=[
-                    html.Summary(T("notes_title", lang)),
-                    html.Div(id=ids.NOTES_BODY, children=notes(ctx, lang)),
-                ],
-            ),
-            html.Details(
-                id=ids.METHODS_PANEL,
-                className="panel methods",
-                children=[
-                    html.Summary(T("methods_title", lang)),
-                    html.P(
-                        id=ids.METHODS_BODY,
-                        children=t("methods_text", lang, n=ctx.options.small_count_threshold),
-                    ),
-                ],
-            ),
-            html.Details(
-                className="panel upload",
-                children=[
-                    html.Summary(T("upload_title", lang)),
-                    html.P(
-                        id=ids.UPLOAD_HELP,
-                        className="hint",
-                        children=t(
-                            "upload_help", lang, mb=f"{mb:g}", cats=", ".join(ctx.category_ids)
-                        ),
-                    ),
-                    dcc.Upload(
-                        id=ids.UPLOAD,
-                        children=html.Div(T("upload_drop", lang)),
-                        className="upload-zone",
-                        max_size=ctx.options.upload_max_bytes,
-                        multiple=False,
-                    ),
-                    dcc.Loading(
-                        html.Div(
-                            id=ids.UPLOAD_RESULT,
-                            className="upload-result",
-                            **{"aria-live": "polite"},
-                        )
-                    ),
-                ],
-            ),
+            profile_panel(ctx, state, lang),
+            scenario_panel(ctx, state, lang),
+            coordinator_panel(lang),
+            notes_panel(ctx, lang),
+            methods_panel(ctx, lang),
+            upload_panel(ctx, lang),
             workspace_panel(lang),
+        ],
+    )
+
+
+def profile_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
+    """The area profile: area chooser, facility card and the profile of the chosen area."""
+    from dashboard.callbacks.profile import profile_children, profile_key
+
+    return html.Section(
+        id=ids.PROFILE,
+        className="panel profile",
+        children=[
+            html.Button(
+                "×",
+                id=ids.PROFILE_CLOSE,
+                n_clicks=0,
+                className="close",
+                title=t("close", lang),
+                **{"aria-label": t("close", lang)},
+            ),
+            html.Label(T("area", lang), htmlFor=ids.AREA_SELECT, className="sublabel"),
+            dcc.Dropdown(
+                labels=dropdown_labels(lang),
+                id=ids.AREA_SELECT,
+                options=area_options(ctx, state.level),
+                value=state.area,
+                clearable=True,
+                searchable=True,
+                placeholder=t("area_choose", lang),
+                className="area-select",
+            ),
+            html.Div(id=ids.FACILITY_CARD, className="facility-card", **{"aria-live": "polite"}),
+            html.Div(
+                profile_children(ctx, state),
+                id=ids.PROFILE_BODY,
+                **{"aria-live": "polite"},
+            ),
+            dcc.Store(id=ids.PROFILE_KEY, data=profile_key(state)),
+        ],
+    )
+
+
+def scenario_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
+    """What if: planned category, gains, clearing, suggested sites."""
+    cats = [{"label": label(c, lang), "value": c.id} for c in ctx.dataset.categories]
+    return html.Section(
+        id=ids.SCENARIO_PANEL,
+        className="panel scenario",
+        hidden=True,
+        children=[
+            html.H2(T("scenario_title", lang)),
+            html.P(T("scenario_help", lang), className="hint"),
+            html.Label(
+                T("scenario_category", lang),
+                htmlFor=ids.SCENARIO_CATEGORY,
+                className="sublabel",
+            ),
+            dcc.Dropdown(
+                labels=dropdown_labels(lang),
+                id=ids.SCENARIO_CATEGORY,
+                options=cats,
+                value=state.scenario_category or ctx.category_ids[0],
+                clearable=False,
+                searchable=False,
+            ),
+            html.Div(id=ids.SCENARIO_SUMMARY, className="summary", **{"aria-live": "polite"}),
+            html.Div(id=ids.SCENARIO_TABLE, className="table-scroll"),
+            html.Button(
+                T("scenario_clear", lang),
+                id=ids.SCENARIO_CLEAR,
+                n_clicks=0,
+                className="btn btn-secondary",
+            ),
+            html.H3(T("suggest_title", lang)),
+            html.Div(
+                className="suggest-row",
+                children=[
+                    html.Label(T("suggest_k", lang), htmlFor=ids.SUGGEST_K, className="sublabel"),
+                    dcc.Input(
+                        id=ids.SUGGEST_K,
+                        type="number",
+                        min=1,
+                        max=10,
+                        step=1,
+                        value=3,
+                        className="num-input",
+                    ),
+                    html.Button(
+                        T("suggest_button", lang),
+                        id=ids.SUGGEST_BUTTON,
+                        n_clicks=0,
+                        className="btn btn-primary",
+                    ),
+                ],
+            ),
+            html.P(id=ids.SUGGEST_QUEUE, className="hint", **{"aria-live": "polite"}),
+            dcc.Loading(html.Div(id=ids.SUGGEST_RESULT, className="suggest-result")),
+            dcc.Store(id=ids.SUGGEST_STORE),
+            html.Button(
+                T("suggest_take", lang),
+                id=ids.SUGGEST_TAKE,
+                n_clicks=0,
+                className="btn btn-secondary",
+                hidden=True,
+            ),
+        ],
+    )
+
+
+def coordinator_panel(lang: str) -> html.Section:
+    """On site: address search, own location, print, the list of nearby services."""
+    return html.Section(
+        id=ids.COORD_PANEL,
+        className="panel coordinator",
+        hidden=True,
+        children=[
+            html.H2(T("coord_title", lang)),
+            html.P(T("coord_help", lang), className="hint"),
+            html.Label(T("address", lang), htmlFor=ids.ADDRESS, className="sublabel"),
+            dcc.Dropdown(
+                labels=dropdown_labels(lang),
+                id=ids.ADDRESS,
+                options=[],
+                placeholder=t("address_placeholder", lang),
+                searchable=True,
+                clearable=True,
+                className="address",
+            ),
+            html.Button(
+                T("geolocate", lang),
+                id=ids.GEOLOCATE,
+                n_clicks=0,
+                className="btn btn-primary btn-block",
+            ),
+            html.Div(id=ids.GEO_STATUS, className="hint", **{"aria-live": "polite"}),
+            html.Button(
+                T("coord_print", lang),
+                id=ids.COORD_PRINT,
+                n_clicks=0,
+                className="btn btn-secondary btn-block",
+            ),
+            # the list is a block of its own so that a phone can show the map between
+            # the search and the (long) list
+            html.Div(id=ids.COORD_RESULT, className="coord-result", **{"aria-live": "polite"}),
+            dcc.Store(id=ids.COORD_KEY),
+        ],
+    )
+
+
+def notes_panel(ctx: AppContext, lang: str) -> html.Details:
+    """Data status and notes (open by default)."""
+    return html.Details(
+        id=ids.NOTES_PANEL,
+        className="panel notes",
+        open=True,
+        children=[
+            html.Summary(T("notes_title", lang)),
+            html.Div(id=ids.NOTES_BODY, children=notes(ctx, lang)),
+        ],
+    )
+
+
+def methods_panel(ctx: AppContext, lang: str) -> html.Details:
+    """How the numbers are computed."""
+    return html.Details(
+        id=ids.METHODS_PANEL,
+        className="panel methods",
+        children=[
+            html.Summary(T("methods_title", lang)),
+            html.P(
+                id=ids.METHODS_BODY,
+                children=t("methods_text", lang, n=ctx.options.small_count_threshold),
+            ),
+        ],
+    )
+
+
+def upload_panel(ctx: AppContext, lang: str) -> html.Details:
+    """Upload of an own facility list (CSV, GeoJSON, GeoPackage, zipped Shapefile)."""
+    mb = ctx.options.upload_max_bytes / 1024 / 1024
+    return html.Details(
+        className="panel upload",
+        children=[
+            html.Summary(T("upload_title", lang)),
+            html.P(
+                id=ids.UPLOAD_HELP,
+                className="hint",
+                children=t("upload_help", lang, mb=f"{mb:g}", cats=", ".join(ctx.category_ids)),
+            ),
+            dcc.Upload(
+                id=ids.UPLOAD,
+                children=html.Div(T("upload_drop", lang)),
+                className="upload-zone",
+                max_size=ctx.options.upload_max_bytes,
+                multiple=False,
+            ),
+            dcc.Loading(
+                html.Div(
+                    id=ids.UPLOAD_RESULT,
+                    className="upload-result",
+                    **{"aria-live": "polite"},
+                )
+            ),
         ],
     )
 
