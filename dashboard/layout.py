@@ -135,182 +135,212 @@ def _fieldset(legend_key: str, lang: str, *children: object, class_name: str = "
 
 def controls(ctx: AppContext, state: ViewState, lang: str) -> html.Aside:
     """The settings panel (left)."""
-    from dashboard.callbacks.filters import distance_hint
-
-    years = list(ctx.years)
-    marks = year_marks(years)
     return html.Aside(
         id=ids.CONTROLS,
         className="controls",
         **{"aria-label": t("controls", lang)},
         children=[
-            _fieldset(
-                "categories",
-                lang,
-                dcc.Checklist(
-                    id=ids.CATEGORIES,
-                    options=category_options(ctx, lang),
-                    value=list(state.categories),
-                    className="checklist",
-                    inputClassName="check-input",
-                    labelClassName="check-label",
+            category_controls(ctx, state, lang),
+            distance_controls(state, lang),
+            year_group_controls(ctx, state, lang),
+            level_controls(ctx, state, lang),
+            layer_controls(ctx, state, lang),
+            settings_controls(ctx, state, lang),
+        ],
+    )
+
+
+def category_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Fieldset:
+    """The services to map, and the combine rule when several are ticked."""
+    return _fieldset(
+        "categories",
+        lang,
+        dcc.Checklist(
+            id=ids.CATEGORIES,
+            options=category_options(ctx, lang),
+            value=list(state.categories),
+            className="checklist",
+            inputClassName="check-input",
+            labelClassName="check-label",
+        ),
+        require_control(state, lang),
+    )
+
+
+def distance_controls(state: ViewState, lang: str) -> html.Fieldset:
+    """Walking distance in metres or minutes, and the walking speed."""
+    from dashboard.callbacks.filters import distance_hint
+
+    return _fieldset(
+        "distance",
+        lang,
+        html.Div(
+            className="distance-row",
+            children=[
+                dcc.Slider(
+                    id=ids.DISTANCE,
+                    min=100,
+                    max=2000,
+                    step=50,
+                    value=state.distance,
+                    marks={100: "100", 500: "500", 1000: "1000", 2000: "2000"},
+                    tooltip={"placement": "bottom", "always_visible": False},
+                    updatemode="mouseup",
                 ),
-                require_control(state, lang),
-            ),
-            _fieldset(
-                "distance",
-                lang,
-                html.Div(
-                    className="distance-row",
-                    children=[
-                        dcc.Slider(
-                            id=ids.DISTANCE,
-                            min=100,
-                            max=2000,
-                            step=50,
-                            value=state.distance,
-                            marks={100: "100", 500: "500", 1000: "1000", 2000: "2000"},
-                            tooltip={"placement": "bottom", "always_visible": False},
-                            updatemode="mouseup",
-                        ),
-                    ],
-                ),
-                dcc.RadioItems(
-                    id=ids.DISTANCE_UNIT,
-                    options=simple_options(UNIT_KEYS, lang),
-                    value=state.unit,
-                    inline=True,
-                    className="radio",
-                    inputClassName="radio-input",
-                    labelClassName="radio-label",
-                ),
-                html.Div(
-                    distance_hint(state),
-                    id=ids.DISTANCE_HINT,
-                    className="hint",
-                    **{"aria-live": "polite"},
-                ),
-                html.Div(className="sublabel", children=T("speed", lang)),
-                dcc.RadioItems(
-                    id=ids.SPEED,
-                    options=simple_options(SPEED_KEYS, lang),
-                    value=state.speed,
-                    className="radio",
-                    inputClassName="radio-input",
-                    labelClassName="radio-label",
-                ),
+            ],
+        ),
+        dcc.RadioItems(
+            id=ids.DISTANCE_UNIT,
+            options=simple_options(UNIT_KEYS, lang),
+            value=state.unit,
+            inline=True,
+            className="radio",
+            inputClassName="radio-input",
+            labelClassName="radio-label",
+        ),
+        html.Div(
+            distance_hint(state),
+            id=ids.DISTANCE_HINT,
+            className="hint",
+            **{"aria-live": "polite"},
+        ),
+        html.Div(className="sublabel", children=T("speed", lang)),
+        dcc.RadioItems(
+            id=ids.SPEED,
+            options=simple_options(SPEED_KEYS, lang),
+            value=state.speed,
+            className="radio",
+            inputClassName="radio-input",
+            labelClassName="radio-label",
+        ),
+    )
+
+
+def year_group_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Div:
+    """Year (only those the chosen group has) and population group."""
+    return html.Div(
+        className="control two-col",
+        children=[
+            html.Div(
+                [
+                    html.Label(T("year", lang), htmlFor=ids.YEAR, className="sublabel"),
+                    dcc.Dropdown(
+                        labels=dropdown_labels(lang),
+                        id=ids.YEAR,
+                        options=year_options(ctx, state.group),
+                        value=state.year,
+                        clearable=False,
+                        searchable=False,
+                    ),
+                ]
             ),
             html.Div(
-                className="control two-col",
-                children=[
-                    html.Div(
-                        [
-                            html.Label(T("year", lang), htmlFor=ids.YEAR, className="sublabel"),
-                            dcc.Dropdown(
-                                labels=dropdown_labels(lang),
-                                id=ids.YEAR,
-                                options=year_options(ctx, state.group),
-                                value=state.year,
-                                clearable=False,
-                                searchable=False,
-                            ),
-                        ]
+                [
+                    html.Label(T("group", lang), htmlFor=ids.GROUP, className="sublabel"),
+                    dcc.Dropdown(
+                        labels=dropdown_labels(lang),
+                        id=ids.GROUP,
+                        options=group_options(ctx, lang),
+                        value=state.group,
+                        clearable=False,
+                        searchable=False,
                     ),
-                    html.Div(
-                        [
-                            html.Label(T("group", lang), htmlFor=ids.GROUP, className="sublabel"),
-                            dcc.Dropdown(
-                                labels=dropdown_labels(lang),
-                                id=ids.GROUP,
-                                options=group_options(ctx, lang),
-                                value=state.group,
-                                clearable=False,
-                                searchable=False,
-                            ),
-                        ]
-                    ),
-                ],
+                ]
             ),
-            _fieldset(
-                "level",
-                lang,
-                dcc.RadioItems(
-                    id=ids.LEVEL,
-                    options=level_options(ctx, lang),
-                    value=state.level,
-                    className="radio",
-                    inputClassName="radio-input",
-                    labelClassName="radio-label",
-                ),
-            ),
-            _fieldset(
-                "layers",
-                lang,
-                dcc.Checklist(
-                    id=ids.LAYERS,
-                    options=simple_options(LAYER_KEYS, lang),
-                    value=list(state.layers),
-                    className="checklist",
-                    inputClassName="check-input",
-                    labelClassName="check-label",
-                ),
-                html.Div(
-                    className="change-controls",
-                    children=[
-                        html.Div(className="sublabel", children=T("change_years", lang)),
-                        dcc.RangeSlider(
-                            id=ids.CHANGE_YEARS,
-                            min=years[0] if years else 0,
-                            max=years[-1] if years else 1,
-                            step=1,
-                            marks=marks,
-                            value=[
-                                state.year_from or (years[0] if years else 0),
-                                state.year_to or (years[-1] if years else 1),
-                            ],
-                            allowCross=False,
-                            updatemode="mouseup",
-                            tooltip={"placement": "bottom"},
-                        ),
-                        html.Button(
-                            t("play", lang),
-                            id=ids.CHANGE_PLAY,
-                            n_clicks=0,
-                            className="btn btn-secondary",
-                            **{"aria-label": t("play_label", lang)},
-                        ),
-                        dcc.Interval(id=ids.CHANGE_INTERVAL, interval=1400, disabled=True),
+        ],
+    )
+
+
+def level_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Fieldset:
+    """Districts, planning areas or a dataset's further grouping."""
+    return _fieldset(
+        "level",
+        lang,
+        dcc.RadioItems(
+            id=ids.LEVEL,
+            options=level_options(ctx, lang),
+            value=state.level,
+            className="radio",
+            inputClassName="radio-input",
+            labelClassName="radio-label",
+        ),
+    )
+
+
+def layer_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Fieldset:
+    """Map layers, and the years of the change overlay with its play button."""
+    years = list(ctx.years)
+    marks = year_marks(years)
+    return _fieldset(
+        "layers",
+        lang,
+        dcc.Checklist(
+            id=ids.LAYERS,
+            options=simple_options(LAYER_KEYS, lang),
+            value=list(state.layers),
+            className="checklist",
+            inputClassName="check-input",
+            labelClassName="check-label",
+        ),
+        html.Div(
+            className="change-controls",
+            children=[
+                html.Div(className="sublabel", children=T("change_years", lang)),
+                dcc.RangeSlider(
+                    id=ids.CHANGE_YEARS,
+                    min=years[0] if years else 0,
+                    max=years[-1] if years else 1,
+                    step=1,
+                    marks=marks,
+                    value=[
+                        state.year_from or (years[0] if years else 0),
+                        state.year_to or (years[-1] if years else 1),
                     ],
+                    allowCross=False,
+                    updatemode="mouseup",
+                    tooltip={"placement": "bottom"},
                 ),
+                html.Button(
+                    t("play", lang),
+                    id=ids.CHANGE_PLAY,
+                    n_clicks=0,
+                    className="btn btn-secondary",
+                    **{"aria-label": t("play_label", lang)},
+                ),
+                dcc.Interval(id=ids.CHANGE_INTERVAL, interval=1400, disabled=True),
+            ],
+        ),
+    )
+
+
+def settings_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Details:
+    """Distance mode (straight line or network) and the optional online basemap."""
+    return html.Details(
+        className="control settings",
+        children=[
+            html.Summary(T("settings", lang)),
+            html.Div(className="sublabel", children=T("distance_mode", lang)),
+            dcc.RadioItems(
+                id=ids.DISTANCE_MODE,
+                options=mode_options(ctx, lang),
+                value=ctx.mode(state.distance_mode),
+                className="radio",
+                inputClassName="radio-input",
+                labelClassName="radio-label",
             ),
-            html.Details(
-                className="control settings",
-                children=[
-                    html.Summary(T("settings", lang)),
-                    html.Div(className="sublabel", children=T("distance_mode", lang)),
-                    dcc.RadioItems(
-                        id=ids.DISTANCE_MODE,
-                        options=mode_options(ctx, lang),
-                        value=ctx.mode(state.distance_mode),
-                        className="radio",
-                        inputClassName="radio-input",
-                        labelClassName="radio-label",
-                    ),
-                    html.P(
-                        ctx.dataset.network.note if ctx.dataset.network is not None else "",
-                        id=ids.NETWORK_NOTE,
-                        className="hint",
-                    ),
-                    html.Div(className="sublabel", children=T("basemap", lang)),
-                    dcc.RadioItems(
-                        id=ids.BASEMAP,
-                        options=simple_options(BASEMAP_KEYS, lang),
-                        value=state.basemap,
-                        className="radio",
-                        inputClassName="radio-input",
-                        labelClassName="radio-label",
-                    ),
-                ],
+            html.P(
+                ctx.dataset.network.note if ctx.dataset.network is not None else "",
+                id=ids.NETWORK_NOTE,
+                className="hint",
+            ),
+            html.Div(className="sublabel", children=T("basemap", lang)),
+            dcc.RadioItems(
+                id=ids.BASEMAP,
+                options=simple_options(BASEMAP_KEYS, lang),
+                value=state.basemap,
+                className="radio",
+                inputClassName="radio-input",
+                labelClassName="radio-label",
             ),
         ],
     )
