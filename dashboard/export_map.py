@@ -201,9 +201,30 @@ def export_figure(
             plot_h = height - margin["t"] - margin["b"]
             centre, zoom = fit_map_view(bounds_lonlat, width_px=plot_w, height_px=plot_h)
             out.update_layout(map=dict(center=centre, zoom=zoom))
+    _place_colour_bars(out)
+    out.update_layout(legend=dict(y=0.0, yanchor="bottom"))
+    if footer_lines:
+        out.add_annotation(
+            text="<br>".join(escape_text(line) for line in footer_lines),
+            xref="paper",
+            yref="paper",
+            x=0.0,
+            y=0.0,
+            xanchor="left",
+            yanchor="top",
+            yshift=-FOOTER_GAP_PX,
+            showarrow=False,
+            align="left",
+            font=dict(size=10, color="#444"),
+        )
+    return out
+
+
+def _place_colour_bars(fig: go.Figure) -> None:
+    """Stack the shown choropleths' colour bars right of the map; fill the areas opaque."""
     with_bar = [
         trace
-        for trace in out.data
+        for trace in fig.data
         if trace.type.startswith("choropleth")
         and trace.visible is not False
         and trace.showscale is not False
@@ -226,22 +247,6 @@ def export_figure(
                 title=dict(side="top", font=dict(size=12)),
             )
         )
-    out.update_layout(legend=dict(y=0.0, yanchor="bottom"))
-    if footer_lines:
-        out.add_annotation(
-            text="<br>".join(escape_text(line) for line in footer_lines),
-            xref="paper",
-            yref="paper",
-            x=0.0,
-            y=0.0,
-            xanchor="left",
-            yanchor="top",
-            yshift=-FOOTER_GAP_PX,
-            showarrow=False,
-            align="left",
-            font=dict(size=10, color="#444"),
-        )
-    return out
 
 
 def render_figure(fig: go.Figure, *, fmt: ImageFormat, scale: float | None = None) -> bytes:
