@@ -305,36 +305,12 @@ def load_dataset_into_db(
                 continue
             table_meta[field] = _write_frame(conn, target, field, frame)
             rows[field] = len(frame)
-        conn.execute(
-            _q(
-                "CREATE TABLE {target}._meta (key text PRIMARY KEY, value jsonb NOT NULL)",
-                target=target,
-            )
+        _write_meta_and_files(
+            conn,
+            target,
+            {"dataset": meta, "tables": table_meta, "data_version": version_hash},
+            files,
         )
-        for key, value in (
-            ("dataset", meta),
-            ("tables", table_meta),
-            ("data_version", version_hash),
-        ):
-            conn.execute(
-                _q("INSERT INTO {target}._meta (key, value) VALUES (%s, %s::jsonb)", target=target),
-                (key, json.dumps(value)),
-            )
-        conn.execute(
-            _q(
-                "CREATE TABLE {target}._files (name text PRIMARY KEY, role text NOT NULL, "
-                "content bytea NOT NULL)",
-                target=target,
-            )
-        )
-        for file_name, content in files:
-            conn.execute(
-                _q(
-                    "INSERT INTO {target}._files (name, role, content) VALUES (%s, 'network', %s)",
-                    target=target,
-                ),
-                (file_name, content),
-            )
         if grant_read:
             for template in (
                 "GRANT USAGE ON SCHEMA {schema} TO {role}",
@@ -366,6 +342,38 @@ def load_dataset_into_db(
         dropped = _drop_old_versions(url, base, keep=target)
     log.info("loaded %s into %s (data version %s)", name, target, version_hash)
     return LoadResult(name, target, version, version_hash, rows, dropped)
+
+
+def _write_meta_and_files(
+    conn: Any, target: str, meta: dict[str, Any], files: list[tuple[str, bytes]]
+) -> None:
+    """The version's ``_meta`` (dataset, tables, data version) and ``_files`` (network) tables."""
+    conn.execute(
+        _q(
+            "CREATE TABLE {target}._meta (key text PRIMARY KEY, value jsonb NOT NULL)",
+            target=target,
+        )
+    )
+    for key, value in meta.items():
+        conn.execute(
+            _q("INSERT INTO {target}._meta (key, value) VALUES (%s, %s::jsonb)", target=target),
+            (key, json.dumps(value)),
+        )
+    conn.execute(
+        _q(
+            "CREATE TABLE {target}._files (name text PRIMARY KEY, role text NOT NULL, "
+            "content bytea NOT NULL)",
+            target=target,
+        )
+    )
+    for file_name, content in files:
+        conn.execute(
+            _q(
+                "INSERT INTO {target}._files (name, role, content) VALUES (%s, 'network', %s)",
+                target=target,
+            ),
+            (file_name, content),
+        )
 
 
 def _require_postgis(conn: Any, url: str) -> None:
