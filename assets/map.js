@@ -96,10 +96,11 @@
         });
         return out;
       }
-      var points = {facilities: [], markers: []}, tiles = 0, map = api.leafletMap();
+      var points = {facilities: [], markers: [], reach: []}, tiles = 0, map = api.leafletMap();
       if (map) {
         map.eachLayer(function (l) {
           if (l instanceof L.TileLayer) { tiles += 1; }
+          if (l.quartiersatlasReach) { points.reach.push(l.getRadius()); }
           if (!l.feature || !l.getLatLng) { return; }
           var p = l.feature.properties || {}, at = l.getLatLng(), tip = l.getTooltip();
           (p.kind ? points.markers : points.facilities).push({
@@ -113,7 +114,7 @@
         areas: drawnFills("map-areas"), gaps: drawnFills("map-gaps"),
         tips: {areas: (current["map-areas"] || {}).tips || {}, gaps: (current["map-gaps"] || {}).tips || {}},
         selected: (current["map-areas"] || {}).selected || null,
-        facilities: points.facilities, markers: points.markers, tiles: tiles
+        facilities: points.facilities, markers: points.markers, reach: points.reach, tiles: tiles
       };
     },
 
@@ -186,10 +187,21 @@
 
     markerPoint: function (feature, latlng) {
       var p = feature.properties;
-      return L.circleMarker(latlng, Object.assign({
+      var marker = L.circleMarker(latlng, Object.assign({
         radius: p.radius, fillColor: p.color, fillOpacity: 0.95,
         color: "#ffffff", weight: 2, bubblingMouseEvents: false
       }, inPane("qa-markers")));
+      if (p.radius_m) {
+        // the walking distance around the coordinator's location, in metres on the ground
+        var reach = L.circle(latlng, Object.assign({
+          radius: p.radius_m, color: p.color, weight: 2, dashArray: "6 4",
+          fillColor: p.color, fillOpacity: 0.06, interactive: false
+        }, inPane("qa-borders")));
+        reach.quartiersatlasReach = true;
+        marker.on("add", function () { reach.addTo(marker._map); });
+        marker.on("remove", function () { reach.remove(); });
+      }
+      return marker;
     },
 
     bindMarkerTip: function (feature, layer) {

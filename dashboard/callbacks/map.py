@@ -477,7 +477,13 @@ def marker_layer(
     loc = state.location if state.view == "coordinator" else None
     if loc:
         markers.append(
-            {"kind": "location", "lat": loc[0], "lon": loc[1], "tip": t("coord_location", lang)}
+            {
+                "kind": "location",
+                "lat": loc[0],
+                "lon": loc[1],
+                "tip": t("coord_location", lang),
+                "radius_m": round(state.radius_m, 1),
+            }
         )
     up = (upload or {}) if "upload" in state.layers else {}
     markers += [

@@ -21,6 +21,8 @@ def test_address_search_lists_services(dash_duo, make_app, karlsruhe):
         lambda: any(m["kind"] == "location" for m in map_snapshot(dash_duo)["markers"]),
         what="the location marker",
     )
+    # the walking distance is drawn around the location, in metres on the ground
+    assert wait_for(lambda: map_snapshot(dash_duo)["reach"], what="the distance circle") == [500]
 
 
 def offered(dash_duo, search, text: str) -> list[str]:
