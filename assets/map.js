@@ -103,6 +103,7 @@
           if (l.quartiersatlasReach) { points.reach.push(l.getRadius()); }
           if (!l.feature || !l.getLatLng) { return; }
           var p = l.feature.properties || {}, at = l.getLatLng(), tip = l.getTooltip();
+          if (!p.kind && p.category === undefined) { return; }  // area names are no points
           (p.kind ? points.markers : points.facilities).push({
             kind: p.kind || null, id: p.id === undefined ? null : p.id,
             category: p.category || null, lat: at.lat, lon: at.lng,
