@@ -225,12 +225,14 @@ def base_map(
     facilities: dict,
     streets: dict | None = None,
     labels: dict | None = None,
+    streets_url: str | None = None,
 ) -> dl.Map:
     """The map with every layer and its geometry; colours arrive later as ``hideout``.
 
     Layer order from the bottom: online basemap (off), areas, gap hexagons, streets, borders
     and city outline, area names, facilities, scenario markers; a scale bar
-    (:mod:`dashboard.map_context`).
+    (:mod:`dashboard.map_context`). With ``streets_url`` the street lines are fetched from
+    there instead of carried in the page.
     """
     from dashboard import map_context
 
@@ -263,7 +265,7 @@ def base_map(
                 onEachFeature=js("register"),
                 hideout={"kind": "gaps"},
             ),
-            map_context.street_layer(streets or EMPTY),
+            map_context.street_layer(streets or EMPTY, url=streets_url),
             dl.GeoJSON(
                 data=_lines_feature(boundaries),
                 style=js("lineStyle"),
