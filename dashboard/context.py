@@ -622,7 +622,7 @@ class AppContext:
         mode: str | None = None,
     ) -> dict[str, Any]:
         """The profile of one area (:func:`layers.profile.area_profile`), reusing coverage."""
-        from layers.profile import area_profile, profile_base
+        from layers.profile import area_profile, profile_base, profile_tables
 
         def make() -> dict[str, Any]:
             result = self.coverage(
@@ -633,10 +633,15 @@ class AppContext:
                 level=level,
                 mode=mode,
             )
-            # the population part does not depend on the distance: kept per area and year
+            # the population part does not depend on the distance: kept per area and year; the
+            # city-wide tables it reads are kept per level and year, shared by every area
+            tables = self._profile_bases.get(
+                ("tables", level, year),
+                lambda: profile_tables(self.dataset, level=level, year=year),  # type: ignore[arg-type]
+            )
             base = self._profile_bases.get(
                 (area_id, level, year),
-                lambda: profile_base(self.dataset, area_id, level=level, year=year),  # type: ignore[arg-type]
+                lambda: profile_base(self.dataset, area_id, level=level, year=year, tables=tables),  # type: ignore[arg-type]
             )
             return area_profile(
                 self.dataset,
@@ -646,6 +651,7 @@ class AppContext:
                 radius_m=radius_m,
                 coverage=result.per_category,
                 base=base,
+                coverage_key=(round(radius_m, 1), self.mode(mode)),
             )
 
         return self._cache.get(
