@@ -453,10 +453,31 @@ def _area_section(
     return section
 
 
+def _group_catalogue(
+    dataset: Dataset, population: pd.DataFrame, year: int
+) -> tuple[list[str], set[str], dict[str, int]]:
+    """Groups in profile order, the derived (composite) ones and each group's first year.
+
+    The first year is the group's earliest observed year before ``year``; a group without one
+    has no change section.
+    """
+    derived = {name for name, _parts in COMPOSITE_GROUPS} - set(
+        dataset.population["group"].unique()
+    )
+    observed = population[population["value"].notna()]
+    first = observed[observed["year"].astype(int) < year].groupby("group")["year"].min()
+    return (
+        _ordered_groups(dataset, population),
+        derived,
+        {str(g): int(y) for g, y in first.items()},
+    )
+
+
 def _population_section(dataset: Dataset, tables: ProfileTables, area: str) -> dict[str, Any]:
     population, year = tables.population, tables.year
-    derived = {name for name, _parts in COMPOSITE_GROUPS} - set(dataset.population["group"])
-    groups = _ordered_groups(dataset, population)
+    groups, derived, first_years = tables.kept(
+        ("groups",), lambda: _group_catalogue(dataset, population, year)
+    )
     total = tables.values(TOTAL_GROUP)
     total_value = total.loc[area, "value"]
     structure = []
@@ -499,16 +520,14 @@ def _population_section(dataset: Dataset, tables: ProfileTables, area: str) -> d
         )
     change = []
     for group in groups:
-        observed = population[(population["group"] == group) & population["value"].notna()]
-        years = sorted(int(y) for y in observed["year"].unique() if int(y) < year)
-        if not years:
+        if group not in first_years:
             continue
-        table = tables.change(group, years[0])
+        table = tables.change(group, first_years[group])
         row = table.loc[area]
         change.append(
             {
                 "group": group,
-                "year_from": years[0],
+                "year_from": first_years[group],
                 "year_to": year,
                 "value_from": _num(row["value_from"]),
                 "value_to": _num(row["value_to"]),
