@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/load.py                       # both stores, 50 users, 60 s each
     .venv/bin/python benchmarks/load.py --store files --users 10 --duration 20
 
-Loopback only (127.0.0.1), bounded in users (≤ 100) and time (≤ 300 s per store, plus start-up),
+Loopback only (127.0.0.1), bounded in users (≤ 200) and time (≤ 300 s per store, plus start-up),
 and it stops by itself: it starts gunicorn (and, for PostGIS, a throw-away PostgreSQL server)
 itself and stops them at the end. Each simulated planner does the main flow in a loop, with a
 think time of 0.5–1.5 s between actions, as the browser would send it:
@@ -50,7 +50,22 @@ from shapely.geometry import shape
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-MAX_USERS = 100
+MAX_USERS = 200
+VENV_BIN = ROOT / ".venv" / "bin"
+"""gunicorn and the CLI: the checkout's .venv, else the folder of the Python running this (a
+git worktree shares another checkout's virtualenv)."""
+if not (VENV_BIN / "gunicorn").exists():
+    VENV_BIN = Path(sys.executable).parent
+
+
+def loadavg() -> str:
+    """The 1, 5 and 15 minute load averages (empty where /proc is missing)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return ""
+
+
 MAX_DURATION_S = 300
 REQUEST_TIMEOUT_S = 60
 THINK_S = (0.5, 1.5)
@@ -320,7 +335,7 @@ def gunicorn(env: dict[str, str], *, workers: int, log_path: Path) -> Iterator[s
     log = log_path.open("wb")
     process = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            str(VENV_BIN / "gunicorn"),
             "-w",
             str(workers),
             "-b",
@@ -387,7 +402,7 @@ def store_env(store: str, data: Path, cache: Path) -> Iterator[dict[str, str]]:
     try:
         subprocess.run(
             [
-                str(ROOT / ".venv" / "bin" / "quartiersatlas"),
+                str(VENV_BIN / "quartiersatlas"),
                 "db",
                 "load",
                 "--data",
@@ -461,7 +476,7 @@ def _load_new_version(data: Path, env: dict[str, str], folder: Path, out: dict[s
     )
     start = time.monotonic()
     result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "quartiersatlas"), "db", "load", "--data", str(folder)],
+        [str(VENV_BIN / "quartiersatlas"), "db", "load", "--data", str(folder)],
         capture_output=True,
         text=True,
         env={**os.environ, **env},
@@ -552,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     stores = ["files", "postgis"] if args.store == "both" else [args.store]
     failed = 0
     for store in stores:
+        before = loadavg()
         result = run(
             store,
             data=args.data,
@@ -562,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
             reload_midway=not args.no_reload,
         )
         print(report(result, users, args.workers), flush=True)
+        print(f"  load average (1/5/15 min): before {before}; after {loadavg()}", flush=True)
         stats: Stats = result["stats"]
         failed += len(stats.errors)
         if args.json:

@@ -107,7 +107,7 @@ function(n) {
 """
 
 
-STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", map_context.STREETS_ROUTE)
 STATIC_BROTLI_QUALITY = 11
 """Static scripts are compressed once at the highest brotli level (plotly.min.js: 4.8 MB raw,
 1.41 MB gzip, 1.11 MB brotli 11; about 8 s of CPU), in the background, and kept on disk so
@@ -277,6 +277,8 @@ def create_app(
         group=state.group,
         level=state.level,
     )
+    cache_dir = opts.static_cache_dir or static_cache_dir()
+    streets = map_context.StreetStore(dataset, cache_dir, max_lines=opts.max_street_lines)
     base = leaflet_map.base_map(
         areas=ctx.geo["district"],
         hexes=ctx.hexes,
@@ -284,7 +286,7 @@ def create_app(
         facilities=leaflet_map.facility_features(
             ctx.facilities_wgs, {c.id: c.colour for c in dataset.categories}
         ),
-        streets=map_context.street_features(dataset),
+        streets_url=streets.url,
         labels=map_context.label_features(dataset, ctx.mappings),
     )
     compare = figures.change_map_figure(
@@ -309,7 +311,8 @@ def create_app(
             {"name": "description", "content": "Quartiersatlas: soziale Infrastruktur"},
         ],
     )
-    precompress_static(server, opts.static_cache_dir or static_cache_dir())
+    precompress_static(server, cache_dir)
+    map_context.install_street_route(server, streets)
     install_workspaces(
         server, workspace or WorkspaceSettings.from_env(), user_data_dir=opts.user_data_dir
     )

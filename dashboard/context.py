@@ -23,6 +23,7 @@ import pandas as pd
 
 from dashboard import figures
 from layers.areas import area_mapping, available_levels
+from layers.context import DEFAULT_MAX_STREET_LINES
 from layers.coverage import (
     AreaIndex,
     DistanceTable,
@@ -32,7 +33,7 @@ from layers.coverage import (
 from layers.crs import transformer
 from layers.dataset import Dataset
 from layers.errors import CatalogueError
-from layers.gaps import HexIndex, hex_index
+from layers.gaps import DEFAULT_MAX_HEX_CELLS, HexIndex, hex_edge_for, hex_index
 from layers.residents import resident_weights
 from layers.results import (
     DEFAULT_SMALL_COUNT,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 
 DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_HEX_EDGE_M = 200.0
+"""Finest gap hexagon edge (the edge of every city whose grid has ≤ ``max_hex_cells`` cells)."""
 ADDRESS_MATCHES = 15
 """Address suggestions sent to the browser per keystroke."""
 
@@ -81,7 +83,14 @@ class AppOptions:
     small_count_threshold: int = DEFAULT_SMALL_COUNT
     upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
     user_data_dir: Path | None = None
-    hex_edge_m: float = DEFAULT_HEX_EDGE_M
+    hex_edge_m: float | None = None
+    """Edge of the gap hexagons; None: the finest of at least 200 m with ≤ ``max_hex_cells``
+    cells over the city's resident points (:func:`layers.gaps.hex_edge_for`)."""
+    max_hex_cells: int = DEFAULT_MAX_HEX_CELLS
+    """Most hexagons of the gap layer when ``hex_edge_m`` is None (first load and redraws of a
+    large city stay short)."""
+    max_street_lines: int = DEFAULT_MAX_STREET_LINES
+    """Most lines of the street context layer (the longest are kept)."""
     distance_mode: str = "euclidean"
     default_distance_m: float = 500.0
     online_basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -346,13 +355,26 @@ class AppContext:
     # -- gaps ------------------------------------------------------------------------------
 
     @property
+    def hex_edge_m(self) -> float:
+        """Edge of the gap hexagons: the option, or chosen from the resident points' spread."""
+        if self.options.hex_edge_m is not None:
+            return float(self.options.hex_edge_m)
+        return self._cache.get(
+            ("hex_edge", self.version, self.options.max_hex_cells),
+            lambda: hex_edge_for(
+                self.table.resident_xy,
+                max_cells=self.options.max_hex_cells,
+                min_edge_m=DEFAULT_HEX_EDGE_M,
+            ),
+        )
+
+    @property
     def hex_index(self) -> HexIndex:
         """The hexagon of every resident point (:func:`layers.gaps.hex_index`, built once)."""
+        edge_m = self.hex_edge_m
         return self._cache.get(
-            ("hex_index", self.options.hex_edge_m),
-            lambda: hex_index(
-                self.table.resident_xy, edge_m=self.options.hex_edge_m, crs=self.table.crs
-            ),
+            ("hex_index", edge_m),
+            lambda: hex_index(self.table.resident_xy, edge_m=edge_m, crs=self.table.crs),
         )
 
     @property
@@ -625,7 +647,7 @@ class AppContext:
         mode: str | None = None,
     ) -> dict[str, Any]:
         """The profile of one area (:func:`layers.profile.area_profile`), reusing coverage."""
-        from layers.profile import area_profile, profile_base
+        from layers.profile import area_profile, profile_base, profile_tables
 
         def make() -> dict[str, Any]:
             result = self.coverage(
@@ -636,10 +658,15 @@ class AppContext:
                 level=level,
                 mode=mode,
             )
-            # the population part does not depend on the distance: kept per area and year
+            # the population part does not depend on the distance: kept per area and year; the
+            # city-wide tables it reads are kept per level and year, shared by every area
+            tables = self._profile_bases.get(
+                ("tables", level, year),
+                lambda: profile_tables(self.dataset, level=level, year=year),  # type: ignore[arg-type]
+            )
             base = self._profile_bases.get(
                 (area_id, level, year),
-                lambda: profile_base(self.dataset, area_id, level=level, year=year),  # type: ignore[arg-type]
+                lambda: profile_base(self.dataset, area_id, level=level, year=year, tables=tables),  # type: ignore[arg-type]
             )
             return area_profile(
                 self.dataset,
@@ -649,6 +676,7 @@ class AppContext:
                 radius_m=radius_m,
                 coverage=result.per_category,
                 base=base,
+                coverage_key=(round(radius_m, 1), self.mode(mode)),
             )
 
         return self._cache.get(

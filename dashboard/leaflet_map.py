@@ -234,12 +234,14 @@ def base_map(
     facilities: dict,
     streets: dict | None = None,
     labels: dict | None = None,
+    streets_url: str | None = None,
 ) -> dl.Map:
     """The map with every layer and its geometry; colours arrive later as ``hideout``.
 
     Layer order from the bottom: online basemap (off), areas, gap hexagons, streets, borders
     and city outline, area names, facilities, scenario markers (borders, facilities and markers
-    in their own :data:`PANES`); a scale bar (:mod:`dashboard.map_context`).
+    in their own :data:`PANES`); a scale bar (:mod:`dashboard.map_context`). With
+    ``streets_url`` the street lines are fetched from there instead of carried in the page.
     """
     from dashboard import map_context
 
@@ -272,7 +274,7 @@ def base_map(
                 onEachFeature=js("register"),
                 hideout={"kind": "gaps"},
             ),
-            map_context.street_layer(streets or EMPTY),
+            map_context.street_layer(streets or EMPTY, url=streets_url),
             _pane(
                 "qa-borders",
                 dl.GeoJSON(

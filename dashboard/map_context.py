@@ -3,12 +3,20 @@
 The geometry comes from :mod:`layers.context` (metric CRS); this module projects it for
 display and wraps it in dash-leaflet layers. The label placement (which names are shown at a
 zoom level, without overlaps) runs in the browser, in ``assets/map_context.js``.
+
+The street lines are not part of the page: the layer names a URL (:data:`STREETS_ROUTE` plus a
+key of the network file and the options) that the browser fetches after the map is drawn.
+Merging a city's walking network into lines takes seconds, so it runs on the first request of
+that URL instead of at app start, and the result is kept in a cache folder under that key
+(computed once for all workers and restarts, until the file changes).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from functools import lru_cache
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +28,7 @@ import shapely
 
 from dashboard import ids
 from dashboard.figures import to_display
-from layers.context import label_points, main_streets
+from layers.context import DEFAULT_MAX_STREET_LINES, label_points, main_streets
 
 if TYPE_CHECKING:
     from layers.dataset import Dataset
@@ -31,6 +39,8 @@ JS = "quartiersatlasContext"
 """Namespace of the functions in ``assets/map_context.js``."""
 STREET_SIMPLIFY_M = 8.0
 """Streets are context, not data: simplified more than nothing, less than the areas (20 m)."""
+STREETS_ROUTE = "/_quartiersatlas/streets/"
+"""URL prefix of the street lines (``<key>.json``); static-like, so served brotli-compressed."""
 
 LEVEL_JS = """
 function(state, hideout) {
@@ -91,7 +101,7 @@ def label_features(dataset: Dataset, mappings: dict[str, pd.DataFrame]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def street_features(dataset: Dataset) -> dict:
+def street_features(dataset: Dataset, *, max_lines: int = DEFAULT_MAX_STREET_LINES) -> dict:
     """Main streets of the dataset's walking network as GeoJSON lines (empty without one)."""
     if dataset.network is None:
         return {"type": "FeatureCollection", "features": []}
@@ -99,7 +109,86 @@ def street_features(dataset: Dataset) -> dict:
     if not path.is_file():
         return {"type": "FeatureCollection", "features": []}
     crs = dataset.metadata.metric_crs.to_string()
-    return _street_features(str(path), path.stat().st_mtime_ns, crs, dataset.network.crs)
+    return _street_features(str(path), crs, dataset.network.crs, max_lines=max_lines)
+
+
+def streets_key(dataset: Dataset, *, max_lines: int = DEFAULT_MAX_STREET_LINES) -> str | None:
+    """Key of the street lines: the network file (path, size, time) and the options.
+
+    None when the dataset has no network file.
+    """
+    if dataset.network is None or not Path(dataset.network.path).is_file():
+        return None
+    path = Path(dataset.network.path).resolve()
+    stat = path.stat()
+    text = json.dumps(
+        [
+            str(path),
+            stat.st_size,
+            stat.st_mtime_ns,
+            dataset.metadata.metric_crs.to_string(),
+            dataset.network.crs,
+            max_lines,
+            STREET_SIMPLIFY_M,
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+class StreetStore:
+    """The street lines of one app as JSON bytes, computed on first use and kept in a folder.
+
+    Thread-safe; a cache file is written atomically, so workers sharing the folder never read a
+    partial file, and an unwritable folder only costs the computation.
+    """
+
+    def __init__(self, dataset: Dataset, folder: Path, *, max_lines: int) -> None:
+        self._dataset = dataset
+        self._folder = folder
+        self._max_lines = max_lines
+        self.key = streets_key(dataset, max_lines=max_lines)
+        self._data: bytes | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str | None:
+        """The URL of the lines (None without a network)."""
+        return None if self.key is None else f"{STREETS_ROUTE}{self.key}.json"
+
+    def data(self) -> bytes:
+        """The GeoJSON FeatureCollection as UTF-8 bytes."""
+        from layers._atomic import atomic_write_bytes
+
+        with self._lock:
+            if self._data is not None:
+                return self._data
+            path = self._folder / f"streets-{self.key}.json"
+            if path.is_file():
+                self._data = path.read_bytes()
+                return self._data
+            features = street_features(self._dataset, max_lines=self._max_lines)
+            self._data = json.dumps(features, separators=(",", ":")).encode()
+            try:
+                atomic_write_bytes(path, self._data)
+            except OSError as exc:
+                logger.info("street context not cached in %s: %s", self._folder, exc)
+            return self._data
+
+
+def install_street_route(server, store: StreetStore) -> None:
+    """Serve ``store``'s lines at its URL; the key changes with the data, so browsers keep them."""
+    from flask import Response, abort
+
+    def _streets(key: str) -> Response:
+        if store.key is None or key != store.key:
+            abort(404)
+        response = Response(store.data(), mimetype="application/json")
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+    server.add_url_rule(
+        f"{STREETS_ROUTE}<key>.json", endpoint="quartiersatlas_streets", view_func=_streets
+    )
 
 
 def _read_network(path: str, crs: str, source_crs: str | None) -> gpd.GeoDataFrame | None:
@@ -128,13 +217,11 @@ def _read_network(path: str, crs: str, source_crs: str | None) -> gpd.GeoDataFra
     return gpd.GeoDataFrame(geometry=lines.to_numpy(), crs=crs)
 
 
-@lru_cache(maxsize=4)
-def _street_features(path: str, _mtime_ns: int, crs: str, source_crs: str | None) -> dict:
-    """Cached by file and modification time: every app (and test) over one dataset reuses it."""
+def _street_features(path: str, crs: str, source_crs: str | None, *, max_lines: int) -> dict:
     network = _read_network(path, crs, source_crs)
     if network is None or len(network) == 0:
         return {"type": "FeatureCollection", "features": []}
-    streets = to_display(main_streets(network), simplify_m=STREET_SIMPLIFY_M)
+    streets = to_display(main_streets(network, max_lines=max_lines), simplify_m=STREET_SIMPLIFY_M)
     features = [
         {
             "type": "Feature",
@@ -147,11 +234,18 @@ def _street_features(path: str, _mtime_ns: int, crs: str, source_crs: str | None
     return {"type": "FeatureCollection", "features": features}
 
 
-def street_layer(streets: dict) -> dl.GeoJSON:
-    """Thin grey street lines (under the borders); a named street shows its name on hover."""
+def street_layer(streets: dict | None = None, *, url: str | None = None) -> dl.GeoJSON:
+    """Thin grey street lines (under the borders); a named street shows its name on hover.
+
+    With ``url`` the browser fetches the lines from there (after the map is drawn) instead of
+    reading them from the page.
+    """
+    source = (
+        {"url": url} if url else {"data": streets or {"type": "FeatureCollection", "features": []}}
+    )
     return dl.GeoJSON(
         id=ids.MAP_STREETS,
-        data=streets,
+        **source,
         style=_js("streetStyle"),
         onEachFeature=_js("bindStreetTip"),
         interactive=False,

@@ -16,6 +16,10 @@ DEFAULT_MAX_STREETS = 60
 """Named streets kept by :func:`main_streets` (the longest ones)."""
 DEFAULT_MIN_LENGTH_M = 250.0
 """Unnamed networks: merged lines shorter than this are left out of the context layer."""
+DEFAULT_MAX_STREET_LINES = 400
+"""Unnamed networks: merged lines kept by :func:`main_streets` (the longest ones). A city's
+walking network merges into thousands of lines over 250 m; the longest few hundred draw the
+main streets, and the rest only add bytes and drawing time to a context layer."""
 
 
 def _require_metric(frame: gpd.GeoDataFrame, name: str) -> None:
@@ -94,13 +98,14 @@ def main_streets(
     name_column: str = "name",
     max_streets: int = DEFAULT_MAX_STREETS,
     min_length_m: float = DEFAULT_MIN_LENGTH_M,
+    max_lines: int | None = DEFAULT_MAX_STREET_LINES,
 ) -> gpd.GeoDataFrame:
     """The main streets of a line network, as light context under a map's areas.
 
     With street names, segments of the same name are joined and the ``max_streets`` longest
     named streets are kept. Without a name column (or no named segment), segments are merged
-    where they meet end to end and merged lines of at least ``min_length_m`` are kept, without
-    names.
+    where they meet end to end and the ``max_lines`` longest merged lines of at least
+    ``min_length_m`` are kept, without names.
 
     Parameters
     ----------
@@ -112,6 +117,8 @@ def main_streets(
         Named streets kept (the longest).
     min_length_m
         Unnamed networks: shortest merged line kept, in metres.
+    max_lines
+        Unnamed networks: most merged lines kept (the longest); None keeps all.
 
     Returns
     -------
@@ -163,4 +170,5 @@ def main_streets(
         geometry=parts[keep],
         crs=network.crs,
     )
-    return out.sort_values("length_m", ascending=False, kind="stable").reset_index(drop=True)
+    out = out.sort_values("length_m", ascending=False, kind="stable").reset_index(drop=True)
+    return out if max_lines is None else out.head(max_lines)

@@ -34,6 +34,13 @@ from layers.errors import ParameterError
 DEFAULT_HEX_EDGE_M = 200.0
 """Default hexagon edge length (= circumradius): a cell of about 0.10 km²."""
 
+DEFAULT_MAX_HEX_CELLS = 2500
+"""Most hexagons a city-wide map layer should hold (:func:`hex_edge_for`): a few thousand
+polygons keep a browser map's first load and redraw short; a 200 m grid over a city of
+900 km² has about 9,000."""
+HEX_EDGE_STEP_M = 50.0
+"""Coarser hexagon edges are rounded up to whole multiples of this, so that sizes stay readable."""
+
 MOST_THRESHOLD = 0.5
 """An area 'cannot reach' a category when more than this share of its residents are uncovered."""
 
@@ -119,6 +126,73 @@ def hex_index(xy: np.ndarray, *, edge_m: float, crs: CRS | str) -> HexIndex:
     codes = inverse.ravel().astype(np.int64)
     codes.setflags(write=False)
     return HexIndex(codes=codes, cells=frame)
+
+
+def hex_edge_for(
+    xy: np.ndarray,
+    *,
+    max_cells: int = DEFAULT_MAX_HEX_CELLS,
+    min_edge_m: float = DEFAULT_HEX_EDGE_M,
+    step_m: float = HEX_EDGE_STEP_M,
+) -> float:
+    """The finest hexagon edge (≥ ``min_edge_m``) whose grid holds the points in ≤ ``max_cells`` cells.
+
+    The rule depends only on where the points lie: a small city keeps ``min_edge_m``, a large
+    one gets coarser cells. The number of occupied cells falls roughly with the square of the
+    edge, so each try scales the edge by ``sqrt(cells / max_cells)`` (rounded up to
+    ``step_m``) until the count fits.
+
+    Parameters
+    ----------
+    xy
+        Metric ``(n, 2)`` coordinates of the resident points.
+    max_cells
+        Most occupied cells allowed (≥ 1).
+    min_edge_m
+        Edge used when its grid already fits.
+    step_m
+        Coarser edges are multiples of this.
+
+    Returns
+    -------
+    float
+        Edge length in metres.
+
+    Raises
+    ------
+    ParameterError
+        If ``max_cells`` < 1 or an edge or step is not positive.
+
+    Examples
+    --------
+    >>> xs, ys = np.meshgrid(np.arange(0, 10_000, 100.0), np.arange(0, 10_000, 100.0))
+    >>> points = np.column_stack([xs.ravel(), ys.ravel()])
+    >>> hex_edge_for(points, max_cells=10_000)
+    200.0
+    >>> hex_edge_for(points, max_cells=200)
+    500.0
+    """
+    if max_cells < 1:
+        raise ParameterError(f"max_cells must be ≥ 1, got {max_cells!r}")
+    if min_edge_m <= 0 or step_m <= 0:
+        raise ParameterError(
+            f"min_edge_m and step_m must be > 0 m, got {min_edge_m!r} and {step_m!r}"
+        )
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+
+    def cells(edge_m: float) -> int:
+        q, r = hex_cells(xy, edge_m=edge_m)
+        return len(np.unique(np.column_stack([q, r]), axis=0)) if len(xy) else 0
+
+    edge, too_fine = float(min_edge_m), None
+    while (count := cells(edge)) > max_cells:
+        too_fine = edge
+        wanted = edge * float(np.sqrt(count / max_cells))
+        edge = max(edge + step_m, float(np.ceil(wanted / step_m) * step_m))
+    # the jump can overshoot: step back while a finer edge still fits
+    while too_fine is not None and edge - step_m > too_fine and cells(edge - step_m) <= max_cells:
+        edge -= step_m
+    return edge
 
 
 def gap_hexagons(
@@ -218,11 +292,13 @@ def area_gaps(
 
 __all__ = [
     "DEFAULT_HEX_EDGE_M",
+    "DEFAULT_MAX_HEX_CELLS",
     "MOST_THRESHOLD",
     "HexIndex",
     "area_gaps",
     "gap_hexagons",
     "hex_cells",
+    "hex_edge_for",
     "hex_index",
     "hex_polygons",
 ]

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -155,27 +156,97 @@ class ProfileBase:
     population: pd.DataFrame
     mapping: pd.DataFrame
     area: str
+    tables: ProfileTables | None = None
+    """The city-wide tables it was made from (they also keep need indices, see
+    :func:`area_profile`'s ``coverage_key``)."""
 
 
-def profile_base(
-    dataset: Dataset, area_id: str, *, level: Level = "district", year: int | None = None
-) -> ProfileBase:
-    """Area, population, facilities, programme and sources of a profile (see :func:`area_profile`).
+@dataclass(eq=False)
+class ProfileTables:
+    """City-wide tables of one level that every area's profile picks its rows from.
+
+    The population part of a profile compares an area with the city: values per group, the
+    series and the change of every area. Computing them per clicked area repeated the whole
+    city's tables for each click (about 2 s per profile under load); a dashboard keeps one
+    object per dataset, level and year (:func:`profile_tables`) and every profile of that level
+    and year reads from it. Tables are computed on first use, thread-safe.
+    """
+
+    dataset: Dataset
+    """The dataset with the year's projection added when the year is after the data."""
+    population: pd.DataFrame
+    mapping: pd.DataFrame
+    year: int
+    label: str | None
+    _done: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _get(self, key: tuple, make: Any) -> Any:
+        with self._lock:
+            table = self._done.get(key)
+        if table is None:
+            table = make()
+            with self._lock:
+                self._done.setdefault(key, table)
+        return table
+
+    def kept(self, key: tuple, make: Any) -> Any:
+        """Any other city-wide result of this level and year, made once per ``key``."""
+        return self._get(("kept", *key), make)
+
+    def values(self, group: str) -> pd.DataFrame:
+        """``area_values`` of ``group`` in the year, indexed by ``area_id``."""
+        return self._get(
+            ("values", group),
+            lambda: area_values(
+                self.population,
+                self.mapping,
+                group=group,
+                year=self.year,
+                city_name=self.dataset.metadata.city,
+            ).set_index("area_id"),
+        )
+
+    def series(self, group: str) -> pd.DataFrame:
+        """``population_series`` of ``group`` (every year), indexed by ``area_id``."""
+        return self._get(
+            ("series", group),
+            lambda: population_series(
+                self.population, self.mapping, group=group, city_name=self.dataset.metadata.city
+            ).set_index("area_id"),
+        )
+
+    def change(self, group: str, year_from: int) -> pd.DataFrame:
+        """``change_table`` of ``group`` from ``year_from`` to the year, indexed by ``area_id``."""
+        return self._get(
+            ("change", group, year_from),
+            lambda: change_table(
+                self.population,
+                self.mapping,
+                group=group,
+                year_from=year_from,
+                year_to=self.year,
+                city_name=self.dataset.metadata.city,
+            ).set_index("area_id"),
+        )
+
+
+def profile_tables(
+    dataset: Dataset, *, level: Level = "district", year: int | None = None
+) -> ProfileTables:
+    """The city-wide tables of ``level`` and ``year`` for :func:`profile_base` (None: latest).
 
     Raises
     ------
     CatalogueError
-        Unknown area, level or year (the message lists the valid ones).
+        Unknown level or year (the message lists the valid ones).
     """
     from layers.areas import area_mapping
 
     mapping = area_mapping(dataset, level)
-    area = resolve_area(mapping, area_id, level=level)
-    city = dataset.metadata.city
     observed_total = available_years(
         dataset.population[dataset.population["value"].notna()], group=TOTAL_GROUP
     )
-    notes: list[str] = []
     if year is None:
         year = observed_total[-1]
     year = int(year)
@@ -186,12 +257,45 @@ def profile_base(
             f"unknown year {year}; valid years: {valid_list(available_years(dataset.population))}"
             f" or a later year (projected: {PROJECTION_LABEL})"
         )
-    label = projection_label(dataset.population, year)
+    return ProfileTables(
+        dataset=dataset,
+        population=with_composite_groups(dataset.population),
+        mapping=mapping,
+        year=year,
+        label=projection_label(dataset.population, year),
+    )
+
+
+def profile_base(
+    dataset: Dataset,
+    area_id: str,
+    *,
+    level: Level = "district",
+    year: int | None = None,
+    tables: ProfileTables | None = None,
+) -> ProfileBase:
+    """Area, population, facilities, programme and sources of a profile (see :func:`area_profile`).
+
+    ``tables`` (from :func:`profile_tables` of the same dataset, level and year) are the
+    city-wide tables to read from; without them they are computed for this one profile.
+
+    Raises
+    ------
+    CatalogueError
+        Unknown area, level or year (the message lists the valid ones).
+    """
+    if tables is None:
+        tables = profile_tables(dataset, level=level, year=year)
+    mapping = tables.mapping
+    area = resolve_area(mapping, area_id, level=level)
+    dataset, year, label = tables.dataset, tables.year, tables.label
+    city = dataset.metadata.city
+    notes: list[str] = []
     if label:
         notes.append(note("population_projected", year=year, detail=projection_detail(label)))
     if dataset.planning_areas_proposal:
         notes.append(note("planning_areas_proposal"))
-    population = with_composite_groups(dataset.population)
+    population = tables.population
     rows = mapping[mapping["area_id"].astype(str) == area]
     district_ids = rows["district_id"].astype(str).tolist()
     names = dict(
@@ -200,7 +304,7 @@ def profile_base(
         )
     )
     area_name = _area_name(dataset, level, area, str(rows["area_name"].iloc[0]))
-    population_section = _population_section(dataset, population, mapping, area, year)
+    population_section = _population_section(dataset, tables, area)
     notes += jump_notes(population_section["trend"])
     sections = {
         "area": _area_section(dataset, level, area, area_name, district_ids, names),
@@ -209,12 +313,12 @@ def profile_base(
         "notes": notes,
         "population": population_section
         | {"projection": _projection_section(dataset, district_ids, label)},
-        "facilities": _facilities_section(dataset, mapping, area, population, year),
+        "facilities": _facilities_section(dataset, mapping, area, tables),
         "programme": _programme_section(dataset, mapping, district_ids),
         "sources": [dataclasses.asdict(s) for s in dataset.metadata.sources],
         "labels": data_labels(dataset),
     }
-    return ProfileBase(sections, dataset, population, mapping, area)
+    return ProfileBase(sections, dataset, population, mapping, area, tables)
 
 
 def area_profile(
@@ -229,6 +333,7 @@ def area_profile(
     need_weights: dict[str, float] | None = None,
     compute_coverage: bool = True,
     base: ProfileBase | None = None,
+    coverage_key: tuple | None = None,
 ) -> dict[str, Any]:
     """Collect the data of a one-page profile of one district or planning area.
 
@@ -260,6 +365,10 @@ def area_profile(
     base
         :func:`profile_base` of the same dataset, area, level and year, made earlier (it is
         made here when None).
+    coverage_key
+        A key that names ``coverage`` (e.g. radius and distance mode): with a ``base`` made
+        from :func:`profile_tables`, the city-wide need index is kept in those tables under
+        it and shared by every area's profile instead of being recomputed per area.
 
     Returns
     -------
@@ -290,6 +399,9 @@ def area_profile(
         coverage_table,
         need_year_from,
         need_weights,
+        keep=None
+        if base.tables is None or coverage_key is None
+        else lambda key, make: base.tables.kept(("need", *coverage_key, *key), make),
     )
     sections = base.sections
     return {
@@ -380,21 +492,38 @@ def _area_section(
     return section
 
 
-def _population_section(
-    dataset: Dataset, population: pd.DataFrame, mapping: pd.DataFrame, area: str, year: int
-) -> dict[str, Any]:
-    city = dataset.metadata.city
-    derived = {name for name, _parts in COMPOSITE_GROUPS} - set(dataset.population["group"])
-    groups = _ordered_groups(dataset, population)
-    total = area_values(population, mapping, group=TOTAL_GROUP, year=year, city_name=city)
-    total = total.set_index("area_id")
+def _group_catalogue(
+    dataset: Dataset, population: pd.DataFrame, year: int
+) -> tuple[list[str], set[str], dict[str, int]]:
+    """Groups in profile order, the derived (composite) ones and each group's first year.
+
+    The first year is the group's earliest observed year before ``year``; a group without one
+    has no change section.
+    """
+    derived = {name for name, _parts in COMPOSITE_GROUPS} - set(
+        dataset.population["group"].unique()
+    )
+    observed = population[population["value"].notna()]
+    first = observed[observed["year"].astype(int) < year].groupby("group")["year"].min()
+    return (
+        _ordered_groups(dataset, population),
+        derived,
+        {str(g): int(y) for g, y in first.items()},
+    )
+
+
+def _population_section(dataset: Dataset, tables: ProfileTables, area: str) -> dict[str, Any]:
+    population, year = tables.population, tables.year
+    groups, derived, first_years = tables.kept(
+        ("groups",), lambda: _group_catalogue(dataset, population, year)
+    )
+    total = tables.values(TOTAL_GROUP)
     total_value = total.loc[area, "value"]
     structure = []
     for group in groups:
         if group == TOTAL_GROUP:
             continue
-        values = area_values(population, mapping, group=group, year=year, city_name=city)
-        values = values.set_index("area_id")
+        values = tables.values(group)
         value = values.loc[area, "value"]
         city_value, city_total = values.loc[CITY_AREA_ID, "value"], total.loc[CITY_AREA_ID, "value"]
         structure.append(
@@ -409,8 +538,8 @@ def _population_section(
         )
     trend = []
     for group in groups:
-        series = population_series(population, mapping, group=group, city_name=city)
-        series = series[series["area_id"] == area]
+        every = tables.series(group)
+        series = every.loc[every.index == area]
         known = series[series["value"].notna()]
         if known.empty:
             continue
@@ -430,18 +559,14 @@ def _population_section(
         )
     change = []
     for group in groups:
-        observed = population[(population["group"] == group) & population["value"].notna()]
-        years = sorted(int(y) for y in observed["year"].unique() if int(y) < year)
-        if not years:
+        if group not in first_years:
             continue
-        table = change_table(
-            population, mapping, group=group, year_from=years[0], year_to=year, city_name=city
-        ).set_index("area_id")
+        table = tables.change(group, first_years[group])
         row = table.loc[area]
         change.append(
             {
                 "group": group,
-                "year_from": years[0],
+                "year_from": first_years[group],
                 "year_to": year,
                 "value_from": _num(row["value_from"]),
                 "value_to": _num(row["value_to"]),
@@ -489,7 +614,7 @@ def _projection_section(
 
 
 def _facilities_section(
-    dataset: Dataset, mapping: pd.DataFrame, area: str, population: pd.DataFrame, year: int
+    dataset: Dataset, mapping: pd.DataFrame, area: str, tables: ProfileTables
 ) -> dict[str, Any]:
     facilities = dataset.facilities
     area_of = dict(
@@ -497,9 +622,7 @@ def _facilities_section(
     )
     located = facilities[facilities["district_id"].notna()]
     in_area = located[located["district_id"].astype(str).map(area_of) == area]
-    total = area_values(
-        population, mapping, group=TOTAL_GROUP, year=year, city_name=dataset.metadata.city
-    ).set_index("area_id")
+    total = tables.values(TOTAL_GROUP)
     residents = total.loc[area, "value"]
     city_residents = total.loc[CITY_AREA_ID, "value"]
     per_category = []
@@ -537,7 +660,7 @@ def _facilities_section(
     ]
     return {
         "residents": _num(residents),
-        "year": year,
+        "year": tables.year,
         "per_category": per_category,
         "list": listing,
         "note": note("facilities_located_only"),
@@ -603,6 +726,7 @@ def _need_section(
     coverage: pd.DataFrame | None,
     year_from: int | None,
     weights: dict[str, float] | None,
+    keep: Any = None,
 ) -> dict[str, Any]:
     totals = population[(population["group"] == TOTAL_GROUP) & population["value"].notna()]
     years = sorted(int(y) for y in totals["year"].unique() if int(y) < year)
@@ -611,16 +735,22 @@ def _need_section(
         if not window:
             return {"available": False, "note": note("no_comparison_year", year=year)}
         year_from = window[0]
-    index = need_index(
-        population,
-        mapping,
-        year_from=year_from,
-        year_to=year,
-        city_name=city,
-        coverage=coverage,
-        weights=weights,
-    )
-    row = index.table.set_index("area_id").loc[area]
+
+    def make() -> Any:
+        index = need_index(
+            population,
+            mapping,
+            year_from=year_from,
+            year_to=year,
+            city_name=city,
+            coverage=coverage,
+            weights=weights,
+        )
+        return index, index.table.set_index("area_id")
+
+    weight_key = tuple(sorted((weights or {}).items()))
+    index, by_area = make() if keep is None else keep((year_from, weight_key), make)
+    row = by_area.loc[area]
     components = []
     for comp in index.components.to_dict("records"):
         name = comp["component"]

@@ -6,7 +6,6 @@ specific data build it themselves (or add their own fixtures next to their tests
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -159,14 +158,11 @@ BERLIN_SOURCE = REPO_ROOT.parent / "shared" / "data" / "berlin"
 
 
 def _copy_berlin(target: Path, manifest: Path) -> Path:
-    if not (BERLIN_SOURCE / "PROVENANCE.md").is_file():
+    from berlin_data import berlin_source_available, write_berlin_dataset
+
+    if not berlin_source_available(BERLIN_SOURCE):
         pytest.skip(f"the Berlin source files are not available at {BERLIN_SOURCE}")
-    for sub in ("districts", "facilities", "population", "population_variant"):
-        (target / sub).mkdir(parents=True)
-        for file in sorted((BERLIN_SOURCE / sub).iterdir()):
-            shutil.copyfile(file, target / sub / file.name)
-    shutil.copyfile(manifest, target / "dataset.toml")
-    return target
+    return write_berlin_dataset(target, manifest=manifest, source=BERLIN_SOURCE)
 
 
 @pytest.fixture(scope="session")

@@ -89,3 +89,12 @@ def test_without_names_the_long_merged_lines_are_kept(small_network):
 def test_main_streets_need_a_metric_crs(small_network):
     with pytest.raises(CrsError, match="projected CRS"):
         main_streets(small_network.to_crs("EPSG:4326"))
+
+
+def test_without_names_only_the_longest_lines_up_to_the_cap_are_kept(small_network):
+    unnamed = small_network.drop(columns="name")
+    every = main_streets(unnamed, min_length_m=0.0, max_lines=None)
+    capped = main_streets(unnamed, min_length_m=0.0, max_lines=2)
+    assert len(every) > 2
+    assert capped["length_m"].tolist() == every["length_m"].tolist()[:2]
+    assert capped["length_m"].min() >= every["length_m"].iloc[2]

@@ -232,3 +232,32 @@ def test_compare_view_shows_the_whole_city_on_both_maps(dash_duo, make_app):
         return px if inside and share > 0.6 else None
 
     wait_for(compare_fitted, what="the whole city on the compare map")
+
+
+STREET_LINES_JS = """
+var map = window.quartiersatlasMap.leafletMap(), n = 0;
+if (!map) { return 0; }
+map.eachLayer(function (l) {
+  if (l.feature && l instanceof L.Polyline && !(l instanceof L.Polygon)
+      && l.feature.properties.kind === undefined) { n += 1; }
+});
+return n;
+"""
+
+
+def test_street_lines_arrive_from_their_url_after_the_map(dash_duo, make_app):
+    """The street context is not in the layout; the browser fetches it and draws the lines."""
+    app = make_app()
+    dash_duo.start_server(app)
+    wait_map_values(dash_duo)
+    drawn = wait_for(
+        lambda: dash_duo.driver.execute_script(STREET_LINES_JS) or None,
+        what="street lines on the map",
+    )
+    # the bundled network has no names: the cap of unnamed lines applies
+    assert 50 < drawn <= 400
+    fetched = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => n.indexOf('/_quartiersatlas/streets/') >= 0);"
+    )
+    assert len(fetched) == 1

@@ -58,7 +58,7 @@ def test_click_on_gap_hexagon_opens_the_area_underneath(dash_duo, make_app, karl
     shown = [h for h in ctx.hexes.ids if drawn.get(h)]
     qr = np.array([[int(p) for p in h.split(",")] for h in shown])
     centres = gpd.GeoSeries(
-        hex_polygons(qr[:, 0], qr[:, 1], edge_m=ctx.options.hex_edge_m), crs=ctx.table.crs
+        hex_polygons(qr[:, 0], qr[:, 1], edge_m=ctx.hex_edge_m), crs=ctx.table.crs
     ).centroid.to_crs(karlsruhe.facilities.crs)
     far = np.argmax([karlsruhe.facilities.distance(c).min() for c in centres])
     hex_id = shown[far]
