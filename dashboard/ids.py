@@ -97,6 +97,7 @@ UPLOAD_RESULT = "upload-result"
 
 # --- workspace (uploads and saved scenarios of this browser or user) -------------------------
 WS_PANEL = "workspace-panel"
+WS_SUMMARY = "workspace-summary"
 WS_BODY = "workspace-body"
 WS_MESSAGE = "workspace-message"
 WS_REFRESH = "workspace-refresh"

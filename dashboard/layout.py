@@ -847,7 +847,7 @@ def workspace_panel(lang: str) -> html.Details:
         id=ids.WS_PANEL,
         className="panel workspace",
         children=[
-            html.Summary(T("ws_title", lang)),
+            html.Summary(T("ws_title", lang), id=ids.WS_SUMMARY, n_clicks=0),
             html.Div(id=ids.WS_BODY),
             html.Label(T("ws_scenario_name", lang), htmlFor=ids.WS_SCENARIO_NAME),
             dcc.Input(id=ids.WS_SCENARIO_NAME, type="text", maxLength=80, debounce=False),

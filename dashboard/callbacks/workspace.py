@@ -202,13 +202,17 @@ def error_text(exc: Exception, lang: str) -> str:
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the panel's two callbacks: render the lists, act on a button or name field."""
 
+    # filled when the panel is first opened (its summary clicked), not on every page load:
+    # a page load costs one request
     @app.callback(
         Output(ids.WS_BODY, "children"),
+        Input(ids.WS_SUMMARY, "n_clicks"),
         Input(ids.LANG, "value"),
         Input(ids.WS_REFRESH, "data"),
         Input(ids.UPLOAD_STORE, "data"),
+        prevent_initial_call=True,
     )
-    def render(lang: str | None, _refresh: object, _uploads: object) -> list[Any]:
+    def render(_opened: object, lang: str | None, _refresh: object, _uploads: object) -> list[Any]:
         from flask import request
 
         from dashboard.workspace import current_workspaces

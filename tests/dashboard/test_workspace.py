@@ -68,11 +68,12 @@ def _post_render(client):
         "output": f"{ids.WS_BODY}.children",
         "outputs": {"id": ids.WS_BODY, "property": "children"},
         "inputs": [
+            {"id": ids.WS_SUMMARY, "property": "n_clicks", "value": 1},
             {"id": ids.LANG, "property": "value", "value": "de"},
             {"id": ids.WS_REFRESH, "property": "data", "value": None},
             {"id": ids.UPLOAD_STORE, "property": "data", "value": None},
         ],
-        "changedPropIds": [],
+        "changedPropIds": [f"{ids.WS_SUMMARY}.n_clicks"],
     }
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200, response.data[:300]

@@ -75,6 +75,9 @@ def test_an_upload_stays_in_its_session_and_can_be_deleted(
     # session B, a separate browser, sees nothing of it
     b.driver.get(a.server_url)
     wait_map_ready(b)
+    b.driver.find_element(
+        "id", ids.WS_SUMMARY
+    ).click()  # the list is filled when opened (the map is ready)
     wait_text(b, f"#{ids.WS_BODY}", "Noch keine hochgeladene Liste")
     layout = _layout_text(b)
     assert layout.startswith("{") and "Vertraulich" not in layout
@@ -90,6 +93,7 @@ def test_an_upload_stays_in_its_session_and_can_be_deleted(
     # after a reload A's workspace is still A's (same cookie) and still empty
     a.driver.refresh()
     wait_map_ready(a)
+    a.wait_for_element(f"#{ids.WS_SUMMARY}").click()
     wait_text(a, f"#{ids.WS_BODY}", "Noch keine hochgeladene Liste")
     assert _upload_markers(a) == []
 
@@ -114,6 +118,7 @@ def test_a_saved_scenario_is_shared_by_link_only(dash_duo, make_app, second_brow
     wait_for(lambda: "dist=300" in b.driver.current_url, what="the shared view in B's URL")
     assert "/share/" not in b.driver.current_url
     wait_map_ready(b)
+    b.driver.find_element("id", ids.WS_SUMMARY).click()  # after wait_map_ready: the page is there
     wait_text(b, f"#{ids.WS_BODY}", "Noch kein gespeichertes Szenario")
     assert _workspace_names(b) == []
     # A stops sharing: the link no longer opens anything
