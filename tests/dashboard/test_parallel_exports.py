@@ -21,9 +21,11 @@ pytestmark = pytest.mark.slow
 
 N_EXPORTS = 10
 SLOTS = 2
-RESPONSIVE_S = 1.0
-"""``/healthz`` and a page load (``/`` and ``/_dash-layout``) while the exports run: 95 % of the
-samples (one taken in the instant ten jobs fork at once may be slower; the maximum is printed)."""
+RESPONSIVE_S = 3.0
+"""Ceiling for ``/healthz`` and a page load (``/`` and ``/_dash-layout``) while the exports run,
+on 95 % of the samples: no request waits for an export. Two renders fill both cores of a small
+machine, so the latency itself (about 1 s there) is a benchmark figure (``benchmarks/exports.py``,
+printed here too), not a pass/fail line."""
 
 
 def p95(values: list[float]) -> float:

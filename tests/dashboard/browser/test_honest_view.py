@@ -75,7 +75,7 @@ def test_65_plus_offers_its_year_and_says_which_year_is_shown(dash_duo, make_app
     assert "2021" not in title
     notice = wait_text(dash_duo, f"#{ids.MAP_NOTES}", "keine Zahlen für 2021")
     assert "Gezeigt werden die Zahlen von 2016" in notice
-    assert open_options(dash_duo, ids.YEAR) == ["2016"]
+    wait_for(lambda: open_options(dash_duo, ids.YEAR) == ["2016"], what="only 2016 offered")
     shown = dash_duo.find_element(f"#{ids.YEAR}").text
     assert "2016" in shown and "2021" not in shown
     assert "group=65_plus" in url_query(dash_duo)
@@ -86,7 +86,7 @@ def test_65_plus_offers_its_year_and_says_which_year_is_shown(dash_duo, make_app
     choose_option(dash_duo, ids.GROUP, "Einwohner mit Hauptwohnung")
     wait_text(dash_duo, f"#{ids.MAP_TITLE}", "Anteil der Einwohner (2021)")
     wait_for(lambda: element_empty(dash_duo, f"#{ids.MAP_NOTES}"), what="the notice to go")
-    assert len(open_options(dash_duo, ids.YEAR)) > 5
+    wait_for(lambda: len(open_options(dash_duo, ids.YEAR)) > 5, what="every year offered again")
 
 
 def element_empty(dash_duo, selector: str) -> bool:
