@@ -35,6 +35,22 @@ def share_url(root: str, token: str) -> str:
     return root.rstrip("/") + SHARE_PATH + token
 
 
+def name_field(kind: str, item_id: int, name: str, lang: str) -> html.Label:
+    """The editable name of an upload or scenario (renamed when the field loses focus)."""
+    return html.Label(
+        [
+            html.Span(t("ws_name", lang), className="visually-hidden"),
+            dcc.Input(
+                id=ids.ws_rename(kind, item_id),
+                value=name,
+                debounce=True,
+                maxLength=80,
+                className="ws-name",
+            ),
+        ]
+    )
+
+
 def panel_children(
     store: WorkspaceStore, workspace: str, lang: str, *, root: str, note: str
 ) -> list[Any]:
@@ -45,18 +61,7 @@ def panel_children(
         html.Li(
             className="ws-item",
             children=[
-                html.Label(
-                    [
-                        html.Span(t("ws_name", lang), className="visually-hidden"),
-                        dcc.Input(
-                            id=ids.ws_rename("upload", item.id),
-                            value=item.name,
-                            debounce=True,
-                            maxLength=80,
-                            className="ws-name",
-                        ),
-                    ]
-                ),
+                name_field("upload", item.id, item.name, lang),
                 html.Span(
                     t("ws_upload_count", lang, n=fmt_number(item.n_facilities, lang)),
                     className="hint",
@@ -79,18 +84,7 @@ def panel_children(
         html.Li(
             className="ws-item",
             children=[
-                html.Label(
-                    [
-                        html.Span(t("ws_name", lang), className="visually-hidden"),
-                        dcc.Input(
-                            id=ids.ws_rename("scenario", item.id),
-                            value=item.name,
-                            debounce=True,
-                            maxLength=80,
-                            className="ws-name",
-                        ),
-                    ]
-                ),
+                name_field("scenario", item.id, item.name, lang),
                 html.A(t("ws_open", lang), href=f"?{item.query}", className="btn btn-secondary"),
                 html.Button(
                     t("ws_unshare" if item.share_token else "ws_share", lang),

@@ -49,6 +49,17 @@ CHANGE_COLUMNS = ("area_id", "area_name", "value_from", "value_to", "change", "c
 
 PROFILE_FORMATS = ("json", "pdf")
 
+radius_option = click.option(
+    "--radius",
+    "--radius-m",
+    "radius_m",
+    type=float,
+    default=500.0,
+    show_default=True,
+    help="Walking radius of the coverage shares (m); --radius-m is the older spelling.",
+)
+"""``--radius`` as the other commands spell it; ``--radius-m`` stays for old scripts."""
+
 lang_option = click.option(
     "--lang",
     type=click.Choice(LANGS),
@@ -556,15 +567,7 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
 @click.option(
     "--to", "year_to", type=int, default=None, help="End year (default: latest year of the total)."
 )
-@click.option(
-    "--radius",
-    "--radius-m",
-    "radius_m",
-    type=float,
-    default=500.0,
-    show_default=True,
-    help="Walking radius of the coverage shares (m); --radius-m is the older spelling.",
-)
+@radius_option
 @click.option("--no-coverage", is_flag=True, help="Demographic components only.")
 @click.option(
     "--weight",
@@ -707,15 +710,7 @@ def _render_pdf(
     default=None,
     help="Profile year (default: latest; a later year is projected).",
 )
-@click.option(
-    "--radius",
-    "--radius-m",
-    "radius_m",
-    type=float,
-    default=500.0,
-    show_default=True,
-    help="Walking radius of the coverage shares (m); --radius-m is the older spelling.",
-)
+@radius_option
 @click.option("--no-coverage", is_flag=True, help="Skip the coverage computation (faster).")
 @click.option(
     "--weight",
