@@ -208,6 +208,20 @@ def read_lines(
     return lines.to_crs(target).reset_index(drop=True)
 
 
+def _named_lines(
+    source: Path, metric: CRS, name_field: str | None
+) -> tuple[np.ndarray, list[str | None]]:
+    """Lines of one source in ``metric`` (exploded) and the street name of each (or None)."""
+    if name_field is None or source.suffix.lower() not in (".geojson", ".json"):
+        lines = read_lines(source, crs=metric).to_numpy()
+        return lines, [None] * len(lines)
+    raw = _read_geojson_lines(source, name_field=name_field)
+    frame = gpd.GeoDataFrame({"name": raw.attrs["names"]}, geometry=raw.values, crs=raw.crs)
+    frame = frame[frame.geom_type.isin(LINE_TYPES)].explode(index_parts=False)
+    frame = frame[~frame.is_empty & frame.geometry.notna()].to_crs(metric)
+    return frame.geometry.to_numpy(), frame["name"].tolist()
+
+
 def _read_line_layer(source: Path) -> gpd.GeoSeries:
     if source.suffix.lower() in (".geojson", ".json"):
         # plain JSON: robust against defects GDAL rejects (an unclosed polygon ring we drop anyway)
@@ -219,7 +233,12 @@ def _read_line_layer(source: Path) -> gpd.GeoSeries:
     return frame.geometry
 
 
-def _read_geojson_lines(source: Path) -> gpd.GeoSeries:
+def _read_geojson_lines(source: Path, *, name_field: str | None = None) -> gpd.GeoSeries:
+    """The line features of a GeoJSON file; with ``name_field`` their names as ``.attrs``.
+
+    ``name_field`` is a property name, or ``"@id"`` for the feature's own ``id`` member (files
+    that keep a street's name there).
+    """
     try:
         data = json.loads(source.read_bytes())
         features = data["features"]
@@ -228,6 +247,7 @@ def _read_geojson_lines(source: Path) -> gpd.GeoSeries:
             f"cannot read network file {source}: not a GeoJSON FeatureCollection"
         ) from exc
     geoms = []
+    names: list[str | None] = []
     for number, feature in enumerate(features, start=1):
         geom = (feature or {}).get("geometry") or {}
         if geom.get("type") in LINE_TYPES:
@@ -237,8 +257,22 @@ def _read_geojson_lines(source: Path) -> gpd.GeoSeries:
                 raise NetworkError(
                     f"network file {source}, feature {number}: invalid {geom.get('type')}: {exc}"
                 ) from exc
+            if name_field is not None:
+                names.append(_feature_name(feature, name_field))
     crs = _geojson_crs(data)
-    return gpd.GeoSeries(geoms, crs=crs)
+    out = gpd.GeoSeries(geoms, crs=crs)
+    if name_field is not None:
+        out.attrs["names"] = names
+    return out
+
+
+def _feature_name(feature: dict, name_field: str) -> str | None:
+    value = (
+        feature.get("id")
+        if name_field == "@id"
+        else (feature.get("properties") or {}).get(name_field)
+    )
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _geojson_crs(data: dict) -> CRS:
@@ -730,6 +764,7 @@ def build_network_file(
     snap_tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
     decimals: int = NETWORK_FILE_DECIMALS,
     simplify_tolerance_m: float = 0.0,
+    name_fields: Sequence[str | None] | None = None,
 ) -> Path:
     """Merge several line files into one compact GeoJSON network in a metric CRS.
 
@@ -754,6 +789,10 @@ def build_network_file(
         If > 0, drop vertices of each line that deviate less than this (line ends, and so
         junctions between lines at their ends, are kept; a junction in the middle of a line
         may be lost, so keep it small).
+    name_fields
+        Per GeoJSON source, where a line's street name is (a property, or ``"@id"`` for the
+        feature ``id``), or None; named lines are written with ``{"name": …}`` (the map's street
+        context labels them), the others without properties.
 
     Returns
     -------
@@ -766,8 +805,14 @@ def build_network_file(
         If a source holds no lines.
     """
     metric = parse_crs(crs)
-    parts = [read_lines(source, crs=metric).to_numpy() for source in sources]
+    fields = list(name_fields) if name_fields is not None else [None] * len(sources)
+    parts, name_parts = [], []
+    for source, name_field in zip(sources, fields, strict=True):
+        lines, names = _named_lines(Path(source), metric, name_field)
+        parts.append(lines)
+        name_parts.append(names)
     geoms = np.concatenate(parts) if parts else np.empty(0, dtype=object)
+    line_names = [n for part in name_parts for n in part]
     if len(geoms) == 0:
         raise NetworkError("no network sources given")
     if simplify_tolerance_m > 0:
@@ -786,8 +831,12 @@ def build_network_file(
         if len(pts) < 2:
             continue
         body = ",".join(f"[{fmt.format(x)},{fmt.format(y)}]" for x, y in pts)
+        name = line_names[int(line_index[start])]
+        props = json.dumps({"name": name}, ensure_ascii=False) if name else "{}"
         features.append(
-            '{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":['
+            '{"type":"Feature","properties":'
+            + props
+            + ',"geometry":{"type":"LineString","coordinates":['
             + body
             + "]}}"
         )

@@ -993,7 +993,11 @@ def _iso_month(text: str) -> str:
 
 def _network_step(ctx: BuildContext) -> None:
     build_network_file(
-        [ctx.source / STREETS_FILE, ctx.source / PATHS_FILE], ctx.out / OUT_NETWORK, METRIC_CRS
+        [ctx.source / STREETS_FILE, ctx.source / PATHS_FILE],
+        ctx.out / OUT_NETWORK,
+        METRIC_CRS,
+        # the named-streets file keeps each street's name as the feature id
+        name_fields=["@id", None],
     )
     ctx.results["network"] = True
 

@@ -318,3 +318,44 @@ def test_network_pairs_are_the_same_in_chunks(grid_network, monkeypatch):
 
     assert len(whole[0]) > 20
     assert key(whole) == key(chunked)
+
+
+def test_network_file_keeps_street_names_where_a_source_has_them(tmp_path) -> None:
+    import json
+
+    from layers.network import build_network_file
+
+    streets = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": "Kaiserstraße",
+                "properties": {},
+                "geometry": {"type": "LineString", "coordinates": [[8.40, 49.00], [8.41, 49.00]]},
+            }
+        ],
+    }
+    paths = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": "way/1",
+                "properties": {"highway": "footway"},
+                "geometry": {"type": "LineString", "coordinates": [[8.41, 49.00], [8.41, 49.01]]},
+            }
+        ],
+    }
+    (tmp_path / "s.geojson").write_text(json.dumps(streets), encoding="utf-8")
+    (tmp_path / "p.geojson").write_text(json.dumps(paths), encoding="utf-8")
+    out = build_network_file(
+        [tmp_path / "s.geojson", tmp_path / "p.geojson"],
+        tmp_path / "net.geojson",
+        "EPSG:25832",
+        name_fields=["@id", None],
+    )
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert [f["properties"] for f in features] == [{"name": "Kaiserstraße"}, {}]
+    # the shared end point is one vertex: the named street and the path still meet
+    assert features[0]["geometry"]["coordinates"][-1] == features[1]["geometry"]["coordinates"][0]
