@@ -99,6 +99,10 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         ),
         "legend_gaps_short": ("Einw.", "Residents"),
         "min_short": ("Min.", "min"),
+        "level_empty": (
+            "Die Ebene „{level}“ hat in diesem Datensatz keine Gebiete: {note}",
+            "The level “{level}” has no areas in this dataset: {note}",
+        ),
         "legend_facilities": ("Punkte: Einrichtungen nach Angebot", "Dots: facilities by service"),
         "legend_hidden": (
             "Grau: weniger als {n} Einwohner – kein Anteil ausgewiesen",

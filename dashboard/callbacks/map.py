@@ -556,6 +556,17 @@ def map_title(ctx: AppContext, state: ViewState, result: CoverageResult, overlay
     return t("title_share", lang, what=t("rule_all_cats", lang, cats=", ".join(names)), **values)
 
 
+def level_notes(ctx: AppContext, level: str, lang: str) -> list[str]:
+    """Why a grouping level shows no (or only some) areas: the dataset's own note on it."""
+    grouping = next((g for g in ctx.dataset.groupings if g.id == level), None)
+    if grouping is None:
+        return []
+    note = grouping.note(lang)
+    if grouping.empty or grouping.mapping.empty:
+        return [t("level_empty", lang, level=grouping.label(lang), note=note)]
+    return [note] if note else []
+
+
 def map_update(
     ctx: AppContext,
     state: ViewState,
@@ -610,6 +621,7 @@ def map_update(
         "view": {"center": [loc[0], loc[1]], "zoom": 15} if loc else None,
     }
     notes = [] if overlay else [note_text(ctx, n, state.lang) for n in result.params.notes]
+    notes += level_notes(ctx, level, state.lang)
     return {
         "layers": layers,
         "title": title,

@@ -64,3 +64,17 @@ def test_an_empty_grouping_does_not_break_the_app(grid_dataset: Path, lang: str)
     ctx = _context(grid_dataset, EMPTY)
     assert ctx.levels == ("district", "ortschaft")
     assert [o["value"] for o in level_options(ctx, lang)] == ["district", "ortschaft"]
+
+
+def test_an_empty_grouping_level_says_why_on_the_map() -> None:
+    from dashboard.app import create_app, get_context
+    from dashboard.callbacks.map import map_update
+    from dashboard.callbacks.url_state import default_state
+
+    ctx = get_context(create_app())  # Karlsruhe: the Ortschaften grouping is empty on purpose
+    state = default_state(ctx).with_(level="ortschaft")
+    view = map_update(ctx, state)
+    assert len(view["layers"]["areas"]["values"]) == 0
+    assert any("keine Gebiete" in n and "Ortsvorsteher" in n for n in view["notes"])
+    english = map_update(ctx, state.with_(lang="en"))["notes"]
+    assert any("has no areas" in n for n in english)
