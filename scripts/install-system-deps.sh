@@ -21,6 +21,11 @@ postgres_major() {
 if [ "$want" = all ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || packages+=(postgresql)
   major=$(postgres_major)
+  if [ -z "$major" ] && [ "$(id -u)" -eq 0 ]; then
+    # a new machine's package lists may be empty until the first update
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    major=$(postgres_major)
+  fi
   if [ -z "$major" ]; then
     echo "cannot tell the PostgreSQL version: run apt-get update, then this script again" >&2
     exit 1
