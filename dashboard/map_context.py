@@ -113,19 +113,18 @@ def street_features(dataset: Dataset, *, max_lines: int = DEFAULT_MAX_STREET_LIN
 
 
 def streets_key(dataset: Dataset, *, max_lines: int = DEFAULT_MAX_STREET_LINES) -> str | None:
-    """Key of the street lines: the network file (path, size, time) and the options.
+    """Key of the street lines: the network file's content and the options.
 
-    None when the dataset has no network file.
+    The content, not the path: the same network read from a folder or from the database (which
+    writes it to a cache file) gives the same key and so the same page. None when the dataset
+    has no network file.
     """
     if dataset.network is None or not Path(dataset.network.path).is_file():
         return None
-    path = Path(dataset.network.path).resolve()
-    stat = path.stat()
+    content = hashlib.sha256(Path(dataset.network.path).read_bytes()).hexdigest()
     text = json.dumps(
         [
-            str(path),
-            stat.st_size,
-            stat.st_mtime_ns,
+            content,
             dataset.metadata.metric_crs.to_string(),
             dataset.network.crs,
             max_lines,

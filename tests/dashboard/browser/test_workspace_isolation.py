@@ -87,7 +87,11 @@ def test_an_upload_stays_in_its_session_and_can_be_deleted(
 
     # A deletes it: gone from A's map and list
     a.wait_for_element(f"#{ids.WS_PANEL} summary").click()
-    a.wait_for_element(".ws-delete-upload").click()
+    # opening the panel re-renders its list: retry until the current button took the click
+    wait_for(
+        lambda: a.driver.find_element("css selector", ".ws-delete-upload").click() or True,
+        what="the delete button to take the click",
+    )
     wait_text(a, f"#{ids.WS_BODY}", "Noch keine hochgeladene Liste")
     wait_for(lambda: not _upload_markers(a), what="the uploaded point to leave A's map")
     # after a reload A's workspace is still A's (same cookie) and still empty
@@ -109,7 +113,10 @@ def test_a_saved_scenario_is_shared_by_link_only(dash_duo, make_app, second_brow
     a.wait_for_element(f"#{ids.WS_SAVE}").click()
     wait_text(a, f"#{ids.WS_MESSAGE}", "Gespeichert: Plan Süd")
     wait_for(lambda: "Plan Süd" in _workspace_names(a), what="the scenario in A's list")
-    a.wait_for_element("button[id*='\"share\"']").click()
+    wait_for(
+        lambda: a.driver.find_element("css selector", "button[id*='\"share\"']").click() or True,
+        what="the button to take the click (the list re-renders)",
+    )
     link = wait_text(a, ".ws-share-link", "/share/").strip()
     assert len(link.rsplit("/", 1)[1]) >= 32  # an unguessable token
 
@@ -122,7 +129,10 @@ def test_a_saved_scenario_is_shared_by_link_only(dash_duo, make_app, second_brow
     wait_text(b, f"#{ids.WS_BODY}", "Noch kein gespeichertes Szenario")
     assert _workspace_names(b) == []
     # A stops sharing: the link no longer opens anything
-    a.wait_for_element("button[id*='\"unshare\"']").click()
+    wait_for(
+        lambda: a.driver.find_element("css selector", "button[id*='\"unshare\"']").click() or True,
+        what="the button to take the click (the list re-renders)",
+    )
     wait_for(lambda: not element_text(a, ".ws-share-link"), what="the share link to go")
     b.driver.get(link)
     wait_for(
