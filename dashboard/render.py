@@ -18,9 +18,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import logging
 import os
 import threading
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_S = 60.0
@@ -41,9 +44,7 @@ class _Browser:
 
         self.pid = os.getpid()
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="quartiersatlas-render", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="quartiersatlas-render", daemon=True)
         self._thread.start()
         self._kaleido = kaleido.Kaleido(n=1)
         try:
@@ -52,7 +53,18 @@ class _Browser:
             self.close()
             raise
 
+    def _run(self) -> None:
+        try:
+            self._loop.run_forever()
+        except SystemExit:
+            # the browser controller ends its loop when Chromium dies under it (seen on a busy
+            # machine); the next export then starts a new browser instead of crashing a thread
+            log.warning("the export browser stopped; the next export starts a new one")
+
     def _call(self, coroutine: Any, timeout_s: float) -> Any:
+        if not self._thread.is_alive():
+            coroutine.close()
+            raise RenderError("the export browser has stopped")
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout_s)
 
     def render(self, fig: dict, opts: dict[str, Any]) -> bytes:
