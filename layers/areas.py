@@ -53,19 +53,15 @@ def load_planning_areas(
         :data:`PLANNING_AREA_COLUMNS`, in districts-file order; ``None`` on errors.
     """
     start = len(collector.issues)
-    raw = read_layer(spec, collector)
-    if raw is None:
-        return None
-    frame = pd.DataFrame(raw.frame.drop(columns="geometry", errors="ignore"))
-    mapping = resolve_columns(
-        _with_alias(spec, frame, "district", "district_id"),
-        list(frame.columns),
+    read = _read_district_table(
+        spec,
         collector,
         required=("district", "planning_area"),
         optional=("planning_area_name", "coordinator"),
     )
-    if mapping is None:
+    if read is None:
         return None
+    frame, mapping = read
     from layers.planning import canonical_mapping, validate_planning_areas
 
     def text_column(canonical: str) -> pd.Series:
@@ -96,6 +92,31 @@ def load_planning_areas(
     result = canonical_mapping(table, districts)
     result["coordinator"] = result["coordinator"].fillna("").astype(object)
     return result.reset_index(drop=True)
+
+
+def _read_district_table(
+    spec: LayerSpec,
+    collector: IssueCollector,
+    *,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+) -> tuple[pd.DataFrame, dict[str, str]] | None:
+    """A table keyed by district (``district`` or ``district_id``) and its resolved columns.
+
+    None when the file cannot be read or a required column is missing (the collector says why).
+    """
+    raw = read_layer(spec, collector)
+    if raw is None:
+        return None
+    frame = pd.DataFrame(raw.frame.drop(columns="geometry", errors="ignore"))
+    columns = resolve_columns(
+        _with_alias(spec, frame, "district", "district_id"),
+        list(frame.columns),
+        collector,
+        required=required,
+        optional=optional,
+    )
+    return None if columns is None else (frame, columns)
 
 
 def _with_alias(spec: LayerSpec, frame: pd.DataFrame, canonical: str, alias: str) -> LayerSpec:
@@ -172,19 +193,12 @@ def load_grouping(
     if spec is None:
         return make(pd.DataFrame({c: pd.Series(dtype=object) for c in GROUPING_COLUMNS}))
     start = len(collector.issues)
-    raw = read_layer(spec, collector)
-    if raw is None:
-        return None
-    frame = pd.DataFrame(raw.frame.drop(columns="geometry", errors="ignore"))
-    columns = resolve_columns(
-        _with_alias(spec, frame, "district", "district_id"),
-        list(frame.columns),
-        collector,
-        required=("district", "area_id"),
-        optional=("area_name", "contact"),
+    read = _read_district_table(
+        spec, collector, required=("district", "area_id"), optional=("area_name", "contact")
     )
-    if columns is None:
+    if read is None:
         return None
+    frame, columns = read
     references = clean_text(frame[columns["district"]])
     area_ids = clean_text(frame[columns["area_id"]])
     names = clean_text(frame[columns["area_name"]]) if "area_name" in columns else area_ids
