@@ -1,6 +1,7 @@
 /* Shows a banner while the data store (PostGIS) is unreachable, and when newer data is
-   available; hides it otherwise. Polls /healthz (served by dashboard/wsgi.py); does nothing
-   when /healthz does not exist (e.g. `quartiersatlas serve` in development). */
+   available; hides it otherwise. Polls /healthz (served by dashboard/wsgi.py) from the first
+   drawn map on (the first look waits for the map, not the other way round); stops when
+   /healthz does not answer JSON (e.g. `quartiersatlas serve` in development). */
 (function () {
   "use strict";
   var POLL_MS = 15000;
@@ -47,20 +48,36 @@
     }
   }
 
+  var FIRST_POLL_LATEST_MS = 5000;
+
+  /* /healthz beside the app, also when it is served under a path prefix */
+  function healthUrl() {
+    var prefix = "/";
+    try {
+      var config = JSON.parse(document.getElementById("_dash-config").textContent);
+      prefix = config.requests_pathname_prefix || "/";
+    } catch (e) { /* no Dash config: the site root */ }
+    return prefix.replace(/\/?$/, "/") + "healthz";
+  }
+
   function poll() {
     if (!window.fetch) { return; }
-    fetch("/healthz", { cache: "no-store" })
+    fetch(healthUrl(), { cache: "no-store" })
       .then(function (r) {
-        if (r.status === 404) { return null; }
-        return r.json();
+        var json = (r.headers.get("Content-Type") || "").indexOf("json") >= 0;
+        return r.status === 404 || !json ? null : r.json();
       })
       .then(function (h) { if (h !== null) { show(h); setTimeout(poll, POLL_MS); } })
       .catch(function () { setTimeout(poll, POLL_MS); });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", poll);
-  } else {
+  var started = false;
+  function start() {
+    if (started) { return; }
+    started = true;
+    window.removeEventListener("quartiersatlas:map-drawn", start);
     poll();
   }
+  window.addEventListener("quartiersatlas:map-drawn", start);
+  setTimeout(start, FIRST_POLL_LATEST_MS);
 })();

@@ -195,6 +195,39 @@ def precompress_static(server: Flask, folder: Path) -> None:
         return response
 
 
+LAZY_CHUNKS = {
+    ("dash_core_components", "Slider"): ("dash", "dcc/async-slider.js"),
+    ("dash_core_components", "Dropdown"): ("dash", "dcc/async-dropdown.js"),
+    ("dash_core_components", "Upload"): ("dash", "dcc/async-upload.js"),
+    ("dash_leaflet", "GeoJSON"): ("dash_leaflet", "async-GeoJSON.js"),
+}
+"""Code chunks that a component loads only once it renders: (namespace, type) -> (package, file)."""
+
+
+def preload_links(app: dash.Dash, layout: Component) -> str:
+    """``<link rel=preload>`` tags for the lazy code chunks of the components in ``layout``.
+
+    Dash's slider, dropdown and upload and dash-leaflet's GeoJSON fetch their code when they
+    first render, i.e. after the layout has arrived: four round trips one after the other before
+    the map can draw. Announced in the page head, they load in parallel with the main bundles.
+    A chunk missing from the installed package version is left out.
+    """
+    import importlib
+
+    wanted = {
+        LAZY_CHUNKS[(c._namespace, c._type)]
+        for c in [layout, *layout._traverse()]
+        if isinstance(c, Component) and (c._namespace, c._type) in LAZY_CHUNKS
+    }
+    links = []
+    for package, file in sorted(wanted):
+        if not (Path(importlib.import_module(package).__file__).parent / file).is_file():
+            continue
+        href = app.get_relative_path(f"/_dash-component-suites/{package}/{file}")
+        links.append(f'<link rel="preload" href="{href}" as="script">')
+    return "\n        ".join(links)
+
+
 def validation_skeleton(layout: Component) -> html.Div:
     """Every component of ``layout`` that has an id, flat and without its other properties.
 
@@ -316,9 +349,10 @@ def create_app(
     install_workspaces(
         server, workspace or WorkspaceSettings.from_env(), user_data_dir=opts.user_data_dir
     )
-    app.index_string = INDEX
+    first_layout = build_layout(ctx, base, compare, state)
+    app.index_string = INDEX.replace("{%css%}", preload_links(app, first_layout) + "{%css%}")
     # set before the layout function, so that Dash does not embed the full layout as its own
-    app.validation_layout = validation_skeleton(build_layout(ctx, base, compare, state))
+    app.validation_layout = validation_skeleton(first_layout)
     # a function, so that a page load reads the URL's language and state defaults afresh
     app.layout = lambda: build_layout(ctx, base, compare, state)
     server.extensions[EXTENSION_KEY] = ctx

@@ -197,6 +197,9 @@ def install(server: Any, settings: WorkspaceSettings, *, user_data_dir: Path | N
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(days=settings.expire_days),
+        # the cookie is renewed by page loads only (below), not re-sent with every script,
+        # style and callback response of the page
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     store = open_store(
         database_url=settings.database_url,
@@ -209,11 +212,15 @@ def install(server: Any, settings: WorkspaceSettings, *, user_data_dir: Path | N
 
     @server.before_request
     def _workspace_cookie() -> None:
+        from flask import session
+
         if request.path.startswith(STATIC_PREFIXES) or request.path.startswith(SHARE_PATH):
             return
         spaces.purge_now_and_then()
         # the page request sets the cookie, so the callbacks that follow share one workspace
         workspace = spaces.current()
+        if request.path == "/" and session:
+            session.modified = True  # a page load renews the cookie's expiry
         if request.path in ("/", "/_dash-layout"):
             try:  # a page load counts as use: an opened workspace does not expire
                 store.touch(workspace)

@@ -229,3 +229,16 @@ def test_user_facing_errors_name_no_server_paths() -> None:
     text = security.public_message(exc)
     assert "/var/lib" not in text and "karte.png" in text
     assert len(security.public_message("x" * 5000)) == security.MAX_PUBLIC_MESSAGE
+
+
+def test_static_files_carry_no_policy_and_no_cookie(client) -> None:
+    """Scripts and styles get nosniff but neither the page's policy nor the session cookie."""
+    assert "Set-Cookie" in client.get("/").headers  # the page load sets (and renews) it
+    for path in ("/assets/style.css", "/assets/map.js", "/_favicon.ico"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Content-Security-Policy" not in response.headers, path
+        assert "Set-Cookie" not in response.headers, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Set-Cookie" not in client.get("/_dash-layout").headers
+    assert "Set-Cookie" in client.get("/").headers

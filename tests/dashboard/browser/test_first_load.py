@@ -37,3 +37,62 @@ def test_plan_view_loads_without_plotly_and_compare_loads_it(dash_duo, make_app)
     assert not dash_duo.get_logs() or all(
         "nonexistent object" not in entry.get("message", "") for entry in dash_duo.get_logs()
     )
+
+
+LAZY_CHUNK_TIMES = """
+var entries = performance.getEntriesByType('resource');
+var layout = entries.filter(function (e) { return e.name.indexOf('/_dash-layout') >= 0; })[0];
+return {
+  layoutEnd: layout ? layout.responseEnd : null,
+  chunks: entries.filter(function (e) { return /\\/async-[^/]*\\.js/.test(e.name); })
+    .map(function (e) { return [e.name.split('/').pop(), e.startTime]; })
+};
+"""
+
+
+def test_lazy_chunks_load_once_and_beside_the_layout(dash_duo, make_app):
+    """The chunks of slider, dropdown, upload and GeoJSON are preloaded from the page head: each
+    is fetched once, and before the layout has arrived (not one after the other behind it)."""
+    dash_duo.start_server(make_app())
+    wait_map_values(dash_duo)
+    times = dash_duo.driver.execute_script(LAZY_CHUNK_TIMES)
+    names = [name for name, _ in times["chunks"]]
+    assert sorted(names) == sorted(set(names)), f"a chunk was fetched twice: {names}"
+    assert {"async-slider.js", "async-dropdown.js", "async-GeoJSON.js"} <= set(names)
+    assert times["layoutEnd"] is not None
+    late = [name for name, start in times["chunks"] if start >= times["layoutEnd"]]
+    assert not late, f"requested only after the layout arrived: {late}"
+
+
+HEALTH_REQUESTS = (
+    "return performance.getEntriesByType('resource')"
+    ".filter(function (e) { return /\\/healthz$/.test(e.name); })"
+    ".map(function (e) { return e.startTime; });"
+)
+
+
+def test_store_banner_after_the_first_map(dash_duo, make_app):
+    """The store check waits for the first drawn map, then shows a degraded store."""
+    app = make_app()
+    app.server.add_url_rule(
+        "/healthz",
+        "healthz_degraded",
+        lambda: ({"status": "degraded", "loaded_at": "2026-12-06 08:00"}, 503),
+    )
+    dash_duo.start_server(app)
+    wait_map_values(dash_duo)
+    banner = wait_for(
+        lambda: dash_duo.driver.execute_script(
+            "var b = document.getElementById('store-status-banner');"
+            "return b && b.style.display === 'block' ? b.textContent : null;"
+        ),
+        what="the store banner",
+    )
+    assert "Datenbank nicht erreichbar" in banner and "2026-12-06 08:00" in banner
+    starts = dash_duo.driver.execute_script(HEALTH_REQUESTS)
+    callbacks_done = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter(function (e) { return e.name.indexOf('_dash-update-component') >= 0; })"
+        ".map(function (e) { return e.responseEnd; });"
+    )
+    assert starts and callbacks_done and min(starts) > min(callbacks_done)
