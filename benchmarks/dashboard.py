@@ -196,10 +196,11 @@ def run(dataset, *, changes: int, encoding: str | None) -> dict:
     """One measured session: first load and ``changes`` distance steps."""
     from selenium.webdriver.common.keys import Keys
 
-    from dashboard.app import create_app
+    from dashboard.app import create_app, warm_up_in_background
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(dataset, user_data_dir=Path(tmp))
+        warm_up_in_background(app).join()  # as `quartiersatlas serve` and gunicorn workers do
         server, url = start_server(app)
         driver = chrome()
         try:

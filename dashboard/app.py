@@ -410,13 +410,37 @@ def register_clientside(app: dash.Dash) -> None:
 def warm_up_in_background(app: dash.Dash) -> threading.Thread:
     """Build what a first request would otherwise wait for, beside serving (servers call this).
 
-    The address index (fuzzy search) takes about a second to build; without this, the first
-    coordinator's search in each worker pays for it.
+    The page's scripts compressed at the highest level (a fresh installation has none yet) and
+    the address index (fuzzy search; about a second to build): without this, the first visitor
+    of each worker gets larger files and the first coordinator's search waits.
     """
     ctx = get_context(app)
-    thread = threading.Thread(target=lambda: ctx.address_index, name="warm-up", daemon=True)
+
+    def warm_up() -> None:
+        compress_page_files(app)
+        ctx.address_index  # noqa: B018 (built on first access)
+
+    thread = threading.Thread(target=warm_up, name="warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def compress_page_files(app: dash.Dash) -> None:
+    """Ask once for every script and style that the page names.
+
+    :func:`precompress_static` compresses a file on its first request, in the background: after
+    this, the first visitor already gets the files compressed at the highest level.
+    """
+    import re
+
+    with app.server.test_request_context("/"):
+        page = app.index()
+    client = app.server.test_client()
+    for url in re.findall(r'(?:src|href)="([^"]+)"', page):
+        if url.startswith(app.get_relative_path("/")) and url.split("?")[0].endswith(
+            (".js", ".css")
+        ):
+            client.get(url, headers={"Accept-Encoding": "br"})
 
 
 def get_context(app: dash.Dash) -> AppContext:

@@ -65,3 +65,41 @@ def test_every_callback_id_is_in_the_layout(app):
             out_id = out.split("@")[0].rsplit(".", 1)[0]
             if out_id and not out_id.startswith("{"):
                 assert out_id in static_ids, f"callback output id {out_id!r} is not in the layout"
+
+
+def test_page_head_preloads_the_lazy_chunks_of_its_components(app):
+    page = app.server.test_client().get("/").get_data(as_text=True)
+    head = page.split("</head>")[0]
+    for chunk in (
+        "dash/dcc/async-slider.js",
+        "dash/dcc/async-dropdown.js",
+        "dash_leaflet/async-GeoJSON.js",
+    ):
+        assert f'<link rel="preload" href="/_dash-component-suites/{chunk}" as="script">' in head
+    assert "async-graph.js" not in head  # the compare chart loads plotly only when opened
+
+
+def test_warm_up_compresses_the_page_files_for_the_first_visitor(tiny_dataset, tmp_path):
+    import hashlib
+    import time
+
+    import brotli
+
+    from dashboard.app import STATIC_BROTLI_QUALITY, compress_page_files
+
+    cache = tmp_path / "static"
+    app = create_app(tiny_dataset, user_data_dir=tmp_path / "u", static_cache_dir=cache)
+    page = app.server.test_client().get("/").get_data(as_text=True)
+    renderer = next(url for url in page.split('"') if "dash_renderer" in url)
+    # identity: a request that does not ask for brotli starts no compression
+    raw = app.server.test_client().get(renderer, headers={"Accept-Encoding": "identity"})
+    packed = cache / f"{hashlib.sha256(raw.get_data()).hexdigest()[:24]}.br"
+    compress_page_files(app)
+    deadline = time.monotonic() + 60
+    while not packed.is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    response = app.server.test_client().get(renderer, headers={"Accept-Encoding": "br"})
+    assert response.headers["Content-Encoding"] == "br"
+    # the first brotli request already gets the highest level, not Flask-Compress's fast one
+    best = brotli.compress(raw.get_data(), quality=STATIC_BROTLI_QUALITY)
+    assert len(response.get_data()) == len(best)
