@@ -225,8 +225,7 @@ def connect_default() -> bool:
     folder = default_jobs_dir() / "render"
     if answers(folder):
         use(folder)
-        return True
-    return False
+    return _client_folder is not None
 
 
 def render_if_served(figure: dict, opts: dict[str, Any]) -> bytes | None:
@@ -242,7 +241,7 @@ def render_if_served(figure: dict, opts: dict[str, Any]) -> bytes | None:
     try:
         data = render_remote(folder, figure, opts)
     except ServiceUnavailable as exc:
-        log.info("rendering without the render service: %s", exc)
+        log.warning("rendering without the render service: %s", exc)
         return None
     remote_renders += 1
     return data
