@@ -97,6 +97,8 @@ class _Browser:
     ``nice`` lowers the priority of that thread and so of the Chromium it starts.
     """
 
+    nice = 0
+
     def __init__(self, *, nice: int = 0) -> None:
         self.pid = os.getpid()
         self.nice = nice

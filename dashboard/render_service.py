@@ -23,6 +23,7 @@ evaluated; options are checked against fixed ranges.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
@@ -428,6 +429,12 @@ def _nice_from_env() -> int:
         return DEFAULT_NICE
 
 
+def _at_exit() -> None:
+    """Remove the socket and free the lock at once, so another worker takes over."""
+    if _owner is not None and _owner.pid == os.getpid():
+        _owner._release()
+
+
 def _after_fork_in_child() -> None:
     """A forked child (a diskcache job) is a client: it must not keep the owner's lock."""
     if _owner is not None and _owner.pid != os.getpid():
@@ -435,6 +442,7 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_at_exit)  # before dashboard.render's close (atexit runs in reverse order)
 
 __all__ = [
     "CLIENT_TIMEOUT_S",

@@ -148,6 +148,16 @@ def test_without_a_service_the_caller_renders_itself(folder: Path, monkeypatch) 
         render_service.render_remote(folder, TINY, TINY_OPTS)
 
 
+def test_the_cli_finds_the_service_of_its_jobs_folder(fake_service: Path, monkeypatch) -> None:
+    monkeypatch.setattr(render_service, "_client_folder", None)
+    monkeypatch.setenv("QUARTIERSATLAS_JOBS_DIR", str(fake_service.parent))
+    assert render_service.connect_default()
+    assert render_service._client_folder == fake_service
+    monkeypatch.setenv("QUARTIERSATLAS_JOBS_DIR", str(fake_service.parent / "elsewhere"))
+    monkeypatch.setattr(render_service, "_client_folder", None)
+    assert not render_service.connect_default()
+
+
 def test_the_service_can_be_turned_off(folder: Path, monkeypatch) -> None:
     monkeypatch.setenv(render_service.ENABLED_ENV, "0")
     monkeypatch.setattr(render_service, "_client_folder", None)
