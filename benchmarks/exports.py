@@ -109,10 +109,10 @@ def in_process(runs: int, jobs_dir: Path) -> dict[str, dict[str, float]]:
     for work in exports.values():  # compute coverage and profile once, outside the clocks
         work()
     render.close()
+    before = render.browsers_started
     out: dict[str, dict[str, float]] = {}
     for name, work in exports.items():
         out[name] = {"cold": _timed(work)} if not out else {}
-    browsers = render.browsers_started
 
     def oneshot(fig, fmt, width=None, height=None, *, scale=1.0):
         figure = render._figure_dict(fig)
@@ -150,8 +150,8 @@ def in_process(runs: int, jobs_dir: Path) -> dict[str, dict[str, float]]:
                 samples["baseline"].append(_timed(work))
         out[name].update({key: statistics.median(values) for key, values in samples.items()})
     plain.close()
+    out["browsers started (reused)"] = {"count": float(render.browsers_started - before)}
     render.close()
-    out["browsers started (reused)"] = {"count": float(browsers)}
     return out
 
 
