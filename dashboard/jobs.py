@@ -12,6 +12,7 @@ Results are cached by the callback's inputs *and* the dataset's data version, so
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,9 @@ from typing import Any
 JOBS_DIR_ENV = "QUARTIERSATLAS_JOBS_DIR"
 CELERY_BROKER_ENV = "QUARTIERSATLAS_CELERY_BROKER"
 CELERY_BACKEND_ENV = "QUARTIERSATLAS_CELERY_BACKEND"
+JOB_NICE_ENV = "QUARTIERSATLAS_JOB_NICE"
+DEFAULT_JOB_NICE = 10
+"""Job processes run this much lower than the worker that started them: pages first."""
 JOB_EXPIRE_S = 24 * 3600
 """Finished job results are kept for a day, then removed."""
 
@@ -96,18 +100,49 @@ def reap_finished_jobs() -> int:
     return len(multiprocess.active_children())
 
 
+def job_nice(environ: dict[str, str] | None = None) -> int:
+    """``$QUARTIERSATLAS_JOB_NICE`` (0–19, default 10); a bad value raises ``ValueError``."""
+    text = (os.environ if environ is None else environ).get(JOB_NICE_ENV, "")
+    if not text:
+        return DEFAULT_JOB_NICE
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"${JOB_NICE_ENV}={text!r} is not a whole number") from None
+    if not 0 <= value <= 19:
+        raise ValueError(f"${JOB_NICE_ENV}={text!r} must be 0–19")
+    return value
+
+
+def _lowered(job_fn: Callable[..., Any], nice: int) -> Callable[..., Any]:
+    """``job_fn`` that first lowers its process's CPU priority (runs in the forked job)."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if nice:
+            # a platform without it: the job runs at the worker's priority
+            with contextlib.suppress(OSError):
+                os.nice(nice)
+        return job_fn(*args, **kwargs)
+
+    return run
+
+
 def _reaping_manager() -> type:
-    """Dash's ``DiskcacheManager`` that also reaps its finished job processes.
+    """Dash's ``DiskcacheManager`` that reaps its finished job processes and lowers their priority.
 
     Dash starts each job as a ``multiprocess`` child and never waits for it, so every finished
     job stayed a zombie until the next job started; reaping on every poll and start ends that.
+    Each job runs :func:`job_nice` lower than the worker, so page loads win over exports and site
+    suggestions when the cores are busy.
     """
     from dash import DiskcacheManager
 
+    nice = job_nice()
+
     class ReapingDiskcacheManager(DiskcacheManager):
-        def call_job_fn(self, *args: Any, **kwargs: Any) -> Any:
+        def call_job_fn(self, key: Any, job_fn: Any, args: Any, context: Any) -> Any:
             reap_finished_jobs()
-            return super().call_job_fn(*args, **kwargs)
+            return super().call_job_fn(key, _lowered(job_fn, nice), args, context)
 
         def job_running(self, job: Any) -> bool:
             reap_finished_jobs()
@@ -120,7 +155,9 @@ __all__ = [
     "CELERY_BACKEND_ENV",
     "CELERY_BROKER_ENV",
     "JOBS_DIR_ENV",
+    "JOB_NICE_ENV",
     "background_callback_manager",
     "default_jobs_dir",
+    "job_nice",
     "reap_finished_jobs",
 ]

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dashboard import render_service
 from layers.errors import LayersError
 from layers.store import DATABASE_ENV, DATASET_NAME_ENV, data_version, redact_url
 
@@ -104,6 +105,13 @@ class ServerConfig:
         return str(self.data_dir or default_dataset_path())
 
 
+def render_folder(config: ServerConfig) -> Path:
+    """The host's render service folder: ``<jobs dir>/render`` (:mod:`dashboard.render_service`)."""
+    from dashboard.jobs import default_jobs_dir
+
+    return (config.jobs_dir or default_jobs_dir(config.user_data_dir)) / "render"
+
+
 def _default_factory(dataset: Any, config: ServerConfig, version: str) -> Any:
     """Build the Dash app with :func:`dashboard.app.create_app` and return its Flask server."""
     from dashboard.app import create_app, warm_up_in_background
@@ -114,6 +122,9 @@ def _default_factory(dataset: Any, config: ServerConfig, version: str) -> Any:
     )
     options = {"user_data_dir": config.user_data_dir, **config.app_options}
     kwargs = {k: v for k, v in options.items() if v is not None}
+    # every process that builds the app (gunicorn and Celery workers, and the job children
+    # forked from them) renders on the host's render service when one answers
+    render_service.use(render_folder(config))
     app = create_app(dataset, background_callback_manager=manager, **kwargs)
     warm_up_in_background(app)
     server = getattr(app, "server", app)
@@ -142,6 +153,7 @@ class AtlasServer:
         self._probe: tuple[float, dict[str, Any]] | None = None
         self._last_reload_check = time.monotonic()
         self._reloading: threading.Thread | None = None
+        self._render_service_pid: int | None = None
 
     # -- building -------------------------------------------------------------------------
 
@@ -296,6 +308,10 @@ class AtlasServer:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Answer ``/healthz`` here; pass everything else to the Dash app (or a 503 page)."""
+        if self._render_service_pid != os.getpid():
+            # per process, not at import: a worker forked from a preloading master starts its own
+            self._render_service_pid = os.getpid()
+            render_service.serve_in_background(render_folder(self.config))
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH:
             code, body = self.health()

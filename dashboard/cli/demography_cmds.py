@@ -758,6 +758,10 @@ def profile_cmd(
         fmt = "pdf" if out is not None and out.suffix.lower() == ".pdf" else "json"
     check_out_suffix(out, fmt)
     parsed = _parse_weights(weights)
+    if fmt == "pdf":
+        from dashboard import render
+
+        render.prepare_in_background()  # the trend chart's browser starts while data loads
     dataset = open_dataset(data_dir)
     profile = area_profile(
         dataset,

@@ -122,6 +122,9 @@ def export_cmd(
     from layers.coverage import check_categories
 
     check_suffix(out, IMAGE_FORMATS, what="map export")
+    from dashboard import render
+
+    render.prepare_in_background()  # the browser starts while the dataset loads
     dataset = open_dataset(data_dir)
     valid = [c.id for c in dataset.categories]
     chosen = check_categories(list(categories), valid) if categories else valid[:1]

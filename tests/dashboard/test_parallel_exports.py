@@ -121,13 +121,15 @@ def test_ten_parallel_exports_stay_bounded_and_site_responsive(tmp_path: Path) -
     # sync workers as in docs/deployment.md: diskcache jobs are forked from the worker, and a
     # fork of a threaded worker can inherit a held lock
     command = [str(gunicorn), "-w", "4", "-b", f"127.0.0.1:{port}"]
+    log_file = (tmp_path / "gunicorn.log").open("wb")  # a pipe nobody reads could fill up
     server = subprocess.Popen(
         [*command, "-t", "120", "dashboard.wsgi:create_server()"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
     )
     root = psutil.Process(server.pid)
+    kept: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -174,17 +176,31 @@ def test_ten_parallel_exports_stay_bounded_and_site_responsive(tmp_path: Path) -
             f"\n{N_EXPORTS} exports: {total_s:.1f} s total, each {times[0]:.1f}–{times[-1]:.1f} s;"
             f" memory {rss_before:.0f} → peak {peak_mb:.0f} MB;"
             f" browsers at once ≤ {peak_chromium};"
-            f" /healthz max {max(health_s):.2f} s; page load max {max(page_s):.2f} s"
+            f" /healthz p95 {p95(health_s):.2f} s, max {max(health_s):.2f} s;"
+            f" page load p95 {p95(page_s):.2f} s, max {max(page_s):.2f} s;"
+            f" load average {os.getloadavg()[0]:.1f}"
         )
-        assert peak_chromium <= SLOTS
+        # one browser with the host's render service; without it one per slot
+        service = os.environ.get("QUARTIERSATLAS_RENDER_SERVICE") != "0"
+        log = (tmp_path / "gunicorn.log").read_text(errors="replace")
+        assert peak_chromium <= (1 if service else SLOTS), log[-3000:]
         assert p95(health_s) < RESPONSIVE_S, health_s
         assert p95(page_s) < RESPONSIVE_S, page_s
         time.sleep(2)
-        leftovers = [p for p in root.children(recursive=True) if "chrom" in _name(p) or _zombie(p)]
-        assert leftovers == []
+        assert not [p for p in root.children(recursive=True) if _zombie(p)]
+        # what stays is at most the render service's one warm browser, held by a worker
+        browsers = {_browser_root(p) for p in root.children(recursive=True) if "chrom" in _name(p)}
+        assert len(browsers) <= 1
+        kept = [psutil.Process(pid) for pid in browsers]
+        kept += [c for b in kept for c in b.children(recursive=True)]
     finally:
         server.terminate()
         server.wait(60)
+        log_file.close()
+    deadline = time.monotonic() + 20  # the service's browser ends with its worker
+    while any(_alive(p) for p in kept) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in kept if _alive(p)]
 
 
 def _find_state(layout: dict) -> dict:

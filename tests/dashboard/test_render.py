@@ -28,3 +28,75 @@ def test_a_browser_loop_that_exits_fails_the_next_render_instead_of_a_thread():
     with pytest.raises(RenderError, match="stopped"):
         browser._call(anything(), 1.0)
     browser._loop.close()
+
+
+def test_the_page_serves_several_figures_and_reloads_after_the_render_returned(
+    monkeypatch,
+) -> None:
+    """kaleido reloads its page after every figure before returning; here every N-th, after."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from dashboard import render
+
+    monkeypatch.setattr(render, "PAGE_RENDERS", 2)
+    cls = render._kaleido_class()
+
+    class Tab:
+        def __init__(self, fail: bool) -> None:
+            self.tab = SimpleNamespace(target_id="abcd")
+            self.release = asyncio.Event()
+            self.fail = fail
+            self.reloads = 0
+
+        async def reload(self) -> None:
+            self.reloads += 1
+            await self.release.wait()
+            if self.fail:
+                raise RuntimeError("page gone")
+
+    async def scenario(fail: bool) -> None:
+        browser = cls.__new__(cls)
+        browser.tabs_ready = asyncio.Queue()
+        tab = Tab(fail)
+        await asyncio.wait_for(browser._return_kaleido_tab(tab), 1.0)
+        assert browser.tabs_ready.get_nowait() is tab and tab.reloads == 0  # reused as is
+        await asyncio.wait_for(browser._return_kaleido_tab(tab), 1.0)  # returns at once
+        await asyncio.sleep(0)
+        assert browser.tabs_ready.empty() and tab.reloads == 1  # the reload still runs
+        tab.release.set()
+        assert await asyncio.wait_for(browser.tabs_ready.get(), 1.0) is tab  # then it is back
+
+    asyncio.run(scenario(fail=False))
+    asyncio.run(scenario(fail=True))  # a failed reload returns the tab; its next render fails
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("chromium") is None, reason="needs Chromium")
+def test_a_reused_page_draws_the_same_image_as_a_fresh_one(monkeypatch) -> None:
+    from dashboard import render
+
+    web_map = {
+        "data": [
+            {"type": "scattermap", "lat": [49.0, 49.01], "lon": [8.4, 8.41], "mode": "markers"}
+        ],
+        "layout": {
+            "map": {"style": "white-bg", "center": {"lat": 49.005, "lon": 8.405}, "zoom": 12}
+        },
+    }
+    bars = {"data": [{"type": "bar", "y": [3, 1, 2]}], "layout": {}}
+    png = {"format": "png", "width": 300, "height": 200, "scale": 1}
+    monkeypatch.setattr(render, "PAGE_RENDERS", 1)  # kaleido's order: a fresh page each time
+    browser = render._Browser()
+    try:
+        fresh = browser.render(web_map, png)
+    finally:
+        browser.close()
+    monkeypatch.setattr(render, "PAGE_RENDERS", 10)
+    browser = render._Browser()
+    try:
+        on_one_page = [browser.render(fig, png) for fig in (web_map, bars, web_map, web_map)]
+    finally:
+        browser.close()
+    assert fresh.startswith(b"\x89PNG")
+    assert on_one_page[0] == on_one_page[2] == on_one_page[3] == fresh

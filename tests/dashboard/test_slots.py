@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -143,3 +144,25 @@ def test_render_error_without_a_browser(monkeypatch) -> None:
     with pytest.raises(render.RenderError, match="rendering the figure as PNG failed"):
         render.to_image({"data": [], "layout": {}}, "png")
     assert not render.is_running()
+
+
+def test_job_processes_run_at_a_lower_priority(tmp_path, monkeypatch) -> None:
+    from dashboard.jobs import background_callback_manager, job_nice, reap_finished_jobs
+
+    monkeypatch.setenv("QUARTIERSATLAS_JOB_NICE", "7")
+    manager = background_callback_manager(jobs_dir=tmp_path / "jobs")
+    out = tmp_path / "nice.txt"
+
+    def job(key, progress_key, args, context) -> None:
+        out.write_text(str(os.nice(0)))
+
+    manager.call_job_fn("key", job, (), {})
+    deadline = time.monotonic() + 30
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    reap_finished_jobs()
+    assert int(out.read_text()) == min(19, os.nice(0) + 7)
+    for bad in ("x", "-1", "20"):
+        with pytest.raises(ValueError, match="QUARTIERSATLAS_JOB_NICE"):
+            job_nice({"QUARTIERSATLAS_JOB_NICE": bad})
