@@ -35,7 +35,7 @@ from layers.demography import (
     with_composite_groups,
 )
 from layers.errors import CatalogueError
-from layers.need import need_index
+from layers.need import need_demography, need_index
 from layers.population import groups_of
 from layers.programme import programme_table
 from layers.projection import PROJECTION_LABEL, fit_trends, projection_label, with_projection
@@ -402,6 +402,9 @@ def area_profile(
         keep=None
         if base.tables is None or coverage_key is None
         else lambda key, make: base.tables.kept(("need", *coverage_key, *key), make),
+        keep_demography=None
+        if base.tables is None
+        else lambda key, make: base.tables.kept(("need_demography", *key), make),
     )
     sections = base.sections
     return {
@@ -727,6 +730,7 @@ def _need_section(
     year_from: int | None,
     weights: dict[str, float] | None,
     keep: Any = None,
+    keep_demography: Any = None,
 ) -> dict[str, Any]:
     totals = population[(population["group"] == TOTAL_GROUP) & population["value"].notna()]
     years = sorted(int(y) for y in totals["year"].unique() if int(y) < year)
@@ -736,7 +740,14 @@ def _need_section(
             return {"available": False, "note": note("no_comparison_year", year=year)}
         year_from = window[0]
 
+    def demography() -> Any:
+        return need_demography(
+            population, mapping, year_from=year_from, year_to=year, city_name=city
+        )
+
     def make() -> Any:
+        # the demographic part does not depend on the distance: kept per level, year and
+        # period beside the tables, so a new distance recomputes only the coverage part
         index = need_index(
             population,
             mapping,
@@ -745,6 +756,9 @@ def _need_section(
             city_name=city,
             coverage=coverage,
             weights=weights,
+            demography=demography()
+            if keep_demography is None
+            else keep_demography((year_from,), demography),
         )
         return index, index.table.set_index("area_id")
 
