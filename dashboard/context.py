@@ -177,9 +177,14 @@ class AppContext:
             for g in self.groups
         }
         self._cache = _Lru(128)
+        # inputs every result reads (area index, weights, hexagons, address texts): kept apart,
+        # so that results for many distances and category sets never push them out
+        self._inputs = _Lru(256)
         # per area, level and year (27 districts × 2 levels × 15 years at most for Karlsruhe);
         # kept apart so that coverage entries for many distances do not push them out
         self._profile_bases = _Lru(512)
+        # what people type repeats (street names); a fuzzy search costs tens of milliseconds
+        self._suggestions = _Lru(512)
         self._lock = threading.Lock()
         self.mappings = {level: area_mapping(ds, level) for level in self.levels}  # type: ignore[arg-type]
         self.geo = {
@@ -213,14 +218,14 @@ class AppContext:
 
     def area_index(self, level: str) -> AreaIndex:
         """Area of each resident point at ``level`` (cached)."""
-        return self._cache.get(
+        return self._inputs.get(
             ("index", level),
             lambda: area_index(self.dataset.residents.district_id, self.mappings[level]),
         )
 
     def resolve_year(self, year: int | None, group: str) -> tuple[int | None, tuple[Note, ...]]:
         """The year used for ``year`` and ``group``, and the note when it had to be replaced."""
-        return self._cache.get(
+        return self._inputs.get(
             ("year", year, group),
             lambda: resolve_year(self.dataset.population, group=group, year=year),
         )
@@ -228,7 +233,7 @@ class AppContext:
     def weights(self, year: int | None, group: str) -> np.ndarray:
         """Residents per resident point for the year used for ``year`` and ``group`` (cached)."""
         used, _ = self.resolve_year(year, group)
-        return self._cache.get(
+        return self._inputs.get(
             ("weights", used, group),
             lambda: resident_weights(self.dataset, year=used, group=group),
         )
@@ -359,7 +364,7 @@ class AppContext:
         """Edge of the gap hexagons: the option, or chosen from the resident points' spread."""
         if self.options.hex_edge_m is not None:
             return float(self.options.hex_edge_m)
-        return self._cache.get(
+        return self._inputs.get(
             ("hex_edge", self.version, self.options.max_hex_cells),
             lambda: hex_edge_for(
                 self.table.resident_xy,
@@ -372,7 +377,7 @@ class AppContext:
     def hex_index(self) -> HexIndex:
         """The hexagon of every resident point (:func:`layers.gaps.hex_index`, built once)."""
         edge_m = self.hex_edge_m
-        return self._cache.get(
+        return self._inputs.get(
             ("hex_index", edge_m),
             lambda: hex_index(self.table.resident_xy, edge_m=edge_m, crs=self.table.crs),
         )
@@ -495,24 +500,34 @@ class AppContext:
         query = bounded_query(query)
         if len(query) < 3 or self.dataset.addresses is None:
             return []
-        texts = self._address_texts()
+        return list(
+            self._suggestions.get(
+                (query, limit), lambda: tuple(self._address_suggestions(query, limit))
+            )
+        )
+
+    def _address_suggestions(self, query: str, limit: int) -> list[str]:
+        texts, folded_texts = self._address_texts()
         folded = query.casefold()
-        prefix = [t for t in texts if t.casefold().startswith(folded)][:limit]
+        prefix = [t for t, f in zip(texts, folded_texts, strict=True) if f.startswith(folded)][
+            :limit
+        ]
         if len(prefix) >= limit:
             return prefix
         index = self.address_index
         extra = index.suggest(query, limit=limit) if index is not None else []
         return list(dict.fromkeys([*prefix, *extra]))[:limit]
 
-    def _address_texts(self) -> list[str]:
-        return self._cache.get(
-            ("address_texts",),
-            lambda: (
-                sorted(set(self.dataset.addresses["address"].astype(str)))
-                if self.dataset.addresses is not None
-                else []
-            ),
-        )
+    def _address_texts(self) -> tuple[list[str], list[str]]:
+        """The sorted address texts and the same casefolded (folded once, not per keystroke)."""
+
+        def make() -> tuple[list[str], list[str]]:
+            if self.dataset.addresses is None:
+                return [], []
+            texts = sorted(set(self.dataset.addresses["address"].astype(str)))
+            return texts, [t.casefold() for t in texts]
+
+        return self._inputs.get(("address_texts",), make)
 
     def geocode(self, address: str) -> tuple[float, float]:
         """WGS84 ``(lat, lon)`` of an address from the address layer.

@@ -15,6 +15,7 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -505,19 +506,27 @@ def change_map_figure(
     return fig
 
 
-def _base_chart(height: int = 190) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(
-        height=height,
-        margin={"l": 44, "r": 10, "t": 8, "b": 30},
-        font={"family": FONT, "size": 12, "color": "#1d2730"},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="#ffffff",
-        showlegend=False,
-        xaxis={"gridcolor": "#eef1f3", "zeroline": False},
-        yaxis={"gridcolor": "#eef1f3", "zeroline": False},
-    )
-    return fig
+def _base_layout(height: int = 190) -> dict[str, Any]:
+    return {
+        "height": height,
+        "margin": {"l": 44, "r": 10, "t": 8, "b": 30},
+        "font": {"family": FONT, "size": 12, "color": "#1d2730"},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "#ffffff",
+        "showlegend": False,
+        "xaxis": {"gridcolor": "#eef1f3", "zeroline": False},
+        "yaxis": {"gridcolor": "#eef1f3", "zeroline": False},
+    }
+
+
+def _chart(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A small chart from plain data and layout, unvalidated.
+
+    Validating a figure property by property took 10–15 ms per chart, and a profile has four;
+    the charts are fixed shapes, checked against a validated figure in the tests
+    (``tests/dashboard/test_figures.py``).
+    """
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def trend_figure(
@@ -528,23 +537,22 @@ def trend_figure(
     labels: tuple[str, str] = ("Gebiet", "Stadt"),
 ) -> go.Figure:
     """Population per year of one area (line), with projected years dashed."""
-    fig = _base_chart()
+    layout = _base_layout()
     known = [s for s in series if s.get("value") is not None]
-    fig.add_trace(
-        go.Scatter(
-            x=[s["year"] for s in known],
-            y=[s["value"] for s in known],
-            mode="lines+markers",
-            line={"color": "#0072B2", "width": 2.5},
-            marker={"size": 5},
-            name=esc(labels[0]),
-            hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
-        )
-    )
-    fig.update_layout(separators=plotly_separators(lang))
-    fig.update_yaxes(rangemode="tozero", tickformat=",.0f")
-    fig.update_xaxes(dtick=2 if len(known) > 8 else 1)
-    return fig
+    trace = {
+        "type": "scatter",
+        "x": [s["year"] for s in known],
+        "y": [s["value"] for s in known],
+        "mode": "lines+markers",
+        "line": {"color": "#0072B2", "width": 2.5},
+        "marker": {"size": 5},
+        "name": esc(labels[0]),
+        "hovertemplate": "%{x}: %{y:,.0f}<extra></extra>",
+    }
+    layout["separators"] = plotly_separators(lang)
+    layout["yaxis"].update(rangemode="tozero", tickformat=",.0f")
+    layout["xaxis"]["dtick"] = 2 if len(known) > 8 else 1
+    return _chart([trace], layout)
 
 
 def bars_figure(
@@ -558,37 +566,34 @@ def bars_figure(
     names: tuple[str, str] = ("Gebiet", "Stadt"),
 ) -> go.Figure:
     """Horizontal bars of an area's values with the city average as a marker per bar."""
-    fig = _base_chart(height=max(110, 46 * len(labels) + 40))
+    layout = _base_layout(height=max(110, 46 * len(labels) + 40))
     safe = [esc(x) for x in labels]
-    fig.add_trace(
-        go.Bar(
-            y=safe,
-            x=[v if v is not None else 0 for v in values],
-            orientation="h",
-            marker={"color": list(colours) if colours else "#0072B2"},
-            name=esc(names[0]),
-            hovertemplate="%{y}: %{x:.1f}" + suffix + "<extra></extra>",
-            text=[
-                f"{fmt_number(v, lang, decimals=1)}{suffix}" if v is not None else "–"
-                for v in values
-            ],
-            textposition="auto",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            y=safe,
-            x=city,
-            mode="markers",
-            name=esc(names[1]),
-            marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#1a1a1a"}},
-            hovertemplate=esc(names[1]) + ": %{x:.1f}" + suffix + "<extra></extra>",
-        )
-    )
-    fig.update_layout(
+    bars = {
+        "type": "bar",
+        "y": safe,
+        "x": [v if v is not None else 0 for v in values],
+        "orientation": "h",
+        "marker": {"color": list(colours) if colours else "#0072B2"},
+        "name": esc(names[0]),
+        "hovertemplate": "%{y}: %{x:.1f}" + suffix + "<extra></extra>",
+        "text": [
+            f"{fmt_number(v, lang, decimals=1)}{suffix}" if v is not None else "–" for v in values
+        ],
+        "textposition": "auto",
+    }
+    markers = {
+        "type": "scatter",
+        "y": safe,
+        "x": list(city),
+        "mode": "markers",
+        "name": esc(names[1]),
+        "marker": {"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": "#1a1a1a"}},
+        "hovertemplate": esc(names[1]) + ": %{x:.1f}" + suffix + "<extra></extra>",
+    }
+    layout.update(
         separators=plotly_separators(lang),
         bargap=0.35,
         margin={"l": 120, "r": 10, "t": 4, "b": 24},
     )
-    fig.update_yaxes(autorange="reversed")
-    return fig
+    layout["yaxis"]["autorange"] = "reversed"
+    return _chart([bars, markers], layout)

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from scipy.spatial import cKDTree
 
 from layers._validate import did_you_mean, normalise_district_id, valid_list
 from layers.crs import require_metric
@@ -159,6 +158,8 @@ def nearest_euclidean(
     n = len(resident_xy)
     if len(facility_xy) == 0:
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    from scipy.spatial import cKDTree
+
     dist, idx = cKDTree(facility_xy).query(resident_xy, k=1, workers=-1)
     return np.asarray(dist, dtype=float), np.asarray(idx, dtype=np.int64)
 
@@ -401,6 +402,8 @@ class DistanceTable:
         fac_xy = self._facility_xy[positions]
         if self.distance == "euclidean":
             reach = (radius + DISTANCE_TOLERANCE_M) / self.detour_factor
+            from scipy.spatial import cKDTree
+
             sdm = cKDTree(self.resident_xy).sparse_distance_matrix(
                 cKDTree(fac_xy), reach, output_type="ndarray"
             )

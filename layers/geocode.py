@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 from rapidfuzz import fuzz, process
-from scipy.spatial import cKDTree
 
 from layers.errors import AddressNotFoundError, MissingColumnError
 
@@ -314,6 +313,8 @@ def nearest_addresses(
         [addresses.geometry.x.to_numpy()[known], addresses.geometry.y.to_numpy()[known]]
     )
     names = texts.to_numpy(dtype=object)[known]
+    from scipy.spatial import cKDTree  # 0.4 s to import; the first page needs no lookup
+
     distance, row = cKDTree(coords).query(points, distance_upper_bound=float(max_m))
     return [
         (str(names[r]), round(float(d), 1)) if np.isfinite(d) else None

@@ -115,6 +115,78 @@ def _normalise(values: pd.Series, how: Normalisation) -> pd.Series:
     return (values - known.mean()) / std if std > 0 else values * 0.0
 
 
+@dataclass(frozen=True, eq=False)
+class NeedDemography:
+    """The demographic part of a need index: it does not depend on the walking distance.
+
+    Made by :func:`need_demography`; :func:`need_index` combines it with coverage shares. A
+    dashboard keeps one per data version, period and level, so that a new distance only
+    recomputes the coverage components and the score.
+
+    Attributes
+    ----------
+    raw
+        Raw value per available component id (``growth_<group>``), aligned with ``area_order``.
+    info
+        One record per demographic component considered (:data:`COMPONENT_COLUMNS` without
+        ``weight``).
+    area_order
+        Area ids in mapping order.
+    year_from, year_to
+        The period of the change.
+    """
+
+    raw: Mapping[str, pd.Series]
+    info: tuple[Mapping[str, object], ...]
+    area_order: tuple[str, ...]
+    year_from: int
+    year_to: int
+
+
+def need_demography(
+    population: pd.DataFrame,
+    mapping: pd.DataFrame,
+    *,
+    year_from: int,
+    year_to: int,
+    city_name: str,
+) -> NeedDemography:
+    """The demographic components of the need index (see :func:`need_index`).
+
+    Parameters
+    ----------
+    population
+        Long population table.
+    mapping
+        Area mapping (``district_id``, ``area_id``, ``area_name``) in districts order.
+    year_from, year_to
+        Period of the demographic change.
+    city_name
+        Name of the city (used for the change tables' ``ALL`` row, which is not ranked).
+
+    Returns
+    -------
+    NeedDemography
+
+    Raises
+    ------
+    CatalogueError
+        If a year is not in the data.
+    """
+    population = with_composite_groups(population)
+    area_order = list(dict.fromkeys(mapping["area_id"].astype(str)))
+    raw, info = _demographic_components(
+        population, mapping, area_order, year_from=year_from, year_to=year_to, city_name=city_name
+    )
+    return NeedDemography(
+        raw=raw,
+        info=tuple(info),
+        area_order=tuple(area_order),
+        year_from=int(year_from),
+        year_to=int(year_to),
+    )
+
+
 def need_index(
     population: pd.DataFrame,
     mapping: pd.DataFrame,
@@ -125,6 +197,7 @@ def need_index(
     coverage: pd.DataFrame | None = None,
     weights: Mapping[str, float] | None = None,
     normalisation: Normalisation = "minmax",
+    demography: NeedDemography | None = None,
 ) -> NeedIndex:
     """Compute the need index per area from demographic change and coverage shares.
 
@@ -147,6 +220,9 @@ def need_index(
         leaves a component out of the score.
     normalisation
         ``"minmax"`` (0…1, score 0…100) or ``"zscore"`` (score = weighted mean z-score).
+    demography
+        :func:`need_demography` of the same population, mapping and period, made earlier (it
+        is made here when None).
 
     Returns
     -------
@@ -155,7 +231,8 @@ def need_index(
     Raises
     ------
     ParameterError
-        For an unknown normalisation, a weight for an unknown component or a negative weight.
+        For an unknown normalisation, a weight for an unknown component or a negative weight,
+        or a ``demography`` of another period or other areas.
     CatalogueError
         If a year is not in the data.
     """
@@ -163,11 +240,22 @@ def need_index(
         raise ParameterError(
             f"unknown normalisation {normalisation!r}; valid: {valid_list(NORMALISATIONS)}"
         )
-    population = with_composite_groups(population)
     area_order = list(dict.fromkeys(mapping["area_id"].astype(str)))
-    raw, info = _demographic_components(
-        population, mapping, area_order, year_from=year_from, year_to=year_to, city_name=city_name
-    )
+    if demography is None:
+        demography = need_demography(
+            population, mapping, year_from=year_from, year_to=year_to, city_name=city_name
+        )
+    elif (demography.year_from, demography.year_to) != (int(year_from), int(year_to)) or list(
+        demography.area_order
+    ) != area_order:
+        raise ParameterError(
+            f"`demography` was made for {demography.year_from}–{demography.year_to} and "
+            f"{len(demography.area_order)} areas, not for {year_from}–{year_to} and "
+            f"{len(area_order)} areas"
+        )
+    # copies: the score adds coverage components, the kept demographic part stays as it is
+    raw = dict(demography.raw)
+    info = [dict(record) for record in demography.info]
     if coverage is not None:
         for component, values in _coverage_components(coverage, area_order).items():
             category = component.removeprefix("uncovered_")

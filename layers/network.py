@@ -30,18 +30,22 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
 
 from layers._atomic import atomic_write_bytes, atomic_write_text
 from layers.crs import WGS84, parse_crs
 from layers.errors import CrsError, NetworkError
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+# scipy (about 0.4 s to import) is imported where a graph is built or searched: a worker that
+# reads its distances from the store does neither before its first page
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +119,14 @@ class WalkingNetwork:
 
     def components(self) -> np.ndarray:
         """Connected-component label of every node."""
+        from scipy.sparse.csgraph import connected_components
+
         _, labels = connected_components(self._adjacency(self.n_nodes), directed=False)
         return labels
 
     def _adjacency(self, size: int) -> csr_matrix:
+        from scipy.sparse import coo_matrix
+
         data = np.concatenate([self.edge_length_m, self.edge_length_m])
         rows = np.concatenate([self.edge_u, self.edge_v])
         cols = np.concatenate([self.edge_v, self.edge_u])
@@ -426,6 +434,10 @@ def _cluster_vertices(coords: np.ndarray, tolerance_m: float) -> tuple[np.ndarra
     inverse = inverse.ravel()
     n = len(unique_xy)
     if tolerance_m > 0 and n > 1:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+        from scipy.spatial import cKDTree
+
         pairs = cKDTree(unique_xy).query_pairs(tolerance_m, output_type="ndarray")
     else:
         pairs = np.empty((0, 2), dtype=np.int64)
@@ -702,6 +714,9 @@ def network_distances(
     rows = np.concatenate([base.row, virtual, virtual])
     cols = np.concatenate([base.col, eu, ev])
     data = np.concatenate([base.data, np.maximum(w_u, eps), np.maximum(w_v, eps)])
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+
     graph = coo_matrix((data, (rows, cols)), shape=(size, size)).tocsr()
     limit = np.inf if not np.isfinite(limit_m) else float(limit_m)
     dist_nodes = dijkstra(graph, directed=True, indices=virtual, min_only=min_only, limit=limit)

@@ -35,7 +35,7 @@ from layers.demography import (
     with_composite_groups,
 )
 from layers.errors import CatalogueError
-from layers.need import need_index
+from layers.need import need_demography, need_index
 from layers.population import groups_of
 from layers.programme import programme_table
 from layers.projection import PROJECTION_LABEL, fit_trends, projection_label, with_projection
@@ -314,7 +314,7 @@ def profile_base(
         "population": population_section
         | {"projection": _projection_section(dataset, district_ids, label)},
         "facilities": _facilities_section(dataset, mapping, area, tables),
-        "programme": _programme_section(dataset, mapping, district_ids),
+        "programme": _programme_section(dataset, mapping, district_ids, tables),
         "sources": [dataclasses.asdict(s) for s in dataset.metadata.sources],
         "labels": data_labels(dataset),
     }
@@ -402,6 +402,9 @@ def area_profile(
         keep=None
         if base.tables is None or coverage_key is None
         else lambda key, make: base.tables.kept(("need", *coverage_key, *key), make),
+        keep_demography=None
+        if base.tables is None
+        else lambda key, make: base.tables.kept(("need_demography", *key), make),
     )
     sections = base.sections
     return {
@@ -538,25 +541,11 @@ def _population_section(dataset: Dataset, tables: ProfileTables, area: str) -> d
         )
     trend = []
     for group in groups:
-        every = tables.series(group)
-        series = every.loc[every.index == area]
-        known = series[series["value"].notna()]
-        if known.empty:
+        series = tables.kept(("series_records", group), lambda g=group: _series_records(tables, g))
+        records, known = series.get(area, ([], False))
+        if not known:
             continue
-        trend.append(
-            {
-                "group": group,
-                "series": [
-                    {
-                        "year": int(r.year),
-                        "value": _num(r.value),
-                        "projected": bool(r.projected),
-                        "missing_reason": _text(r.missing_reason),
-                    }
-                    for r in series.itertuples(index=False)
-                ],
-            }
-        )
+        trend.append({"group": group, "series": [dict(r) for r in records]})
     change = []
     for group in groups:
         if group not in first_years:
@@ -584,6 +573,29 @@ def _population_section(dataset: Dataset, tables: ProfileTables, area: str) -> d
         "trend": trend,
         "change": change,
     }
+
+
+def _series_records(
+    tables: ProfileTables, group: str
+) -> dict[str, tuple[list[dict[str, Any]], bool]]:
+    """Per area: the trend records of ``group`` (every year, in order) and whether any is known.
+
+    Made once per level, year and group: picking an area's rows out of the city-wide series
+    per profile cost more than the rest of the profile together.
+    """
+    out: dict[str, tuple[list[dict[str, Any]], bool]] = {}
+    for r in tables.series(group).itertuples(index=True):
+        records, known = out.get(r.Index, ([], False))
+        records.append(
+            {
+                "year": int(r.year),
+                "value": _num(r.value),
+                "projected": bool(r.projected),
+                "missing_reason": _text(r.missing_reason),
+            }
+        )
+        out[r.Index] = (records, known or not pd.isna(r.value))
+    return out
 
 
 def _projection_section(
@@ -616,19 +628,17 @@ def _projection_section(
 def _facilities_section(
     dataset: Dataset, mapping: pd.DataFrame, area: str, tables: ProfileTables
 ) -> dict[str, Any]:
-    facilities = dataset.facilities
-    area_of = dict(
-        zip(mapping["district_id"].astype(str), mapping["area_id"].astype(str), strict=False)
+    located, city_counts = tables.kept(
+        ("facilities",), lambda: _located_facilities(dataset, mapping)
     )
-    located = facilities[facilities["district_id"].notna()]
-    in_area = located[located["district_id"].astype(str).map(area_of) == area]
+    in_area = located[located["_area_id"] == area].drop(columns="_area_id")
     total = tables.values(TOTAL_GROUP)
     residents = total.loc[area, "value"]
     city_residents = total.loc[CITY_AREA_ID, "value"]
     per_category = []
     for category in dataset.categories:
         count = int((in_area["category"] == category.id).sum())
-        city_count = int((located["category"] == category.id).sum())
+        city_count = city_counts.get(category.id, 0)
         per_category.append(
             {
                 "category": category.id,
@@ -665,6 +675,20 @@ def _facilities_section(
         "list": listing,
         "note": note("facilities_located_only"),
     }
+
+
+def _located_facilities(
+    dataset: Dataset, mapping: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Facilities inside a district with their area id (``_area_id``), and the count per category."""
+    facilities = dataset.facilities
+    area_of = dict(
+        zip(mapping["district_id"].astype(str), mapping["area_id"].astype(str), strict=False)
+    )
+    located = facilities[facilities["district_id"].notna()]
+    located = located.assign(_area_id=located["district_id"].astype(str).map(area_of))
+    counts = {c.id: int((located["category"] == c.id).sum()) for c in dataset.categories}
+    return located, counts
 
 
 def _coverage_section(
@@ -727,6 +751,7 @@ def _need_section(
     year_from: int | None,
     weights: dict[str, float] | None,
     keep: Any = None,
+    keep_demography: Any = None,
 ) -> dict[str, Any]:
     totals = population[(population["group"] == TOTAL_GROUP) & population["value"].notna()]
     years = sorted(int(y) for y in totals["year"].unique() if int(y) < year)
@@ -736,7 +761,14 @@ def _need_section(
             return {"available": False, "note": note("no_comparison_year", year=year)}
         year_from = window[0]
 
+    def demography() -> Any:
+        return need_demography(
+            population, mapping, year_from=year_from, year_to=year, city_name=city
+        )
+
     def make() -> Any:
+        # the demographic part does not depend on the distance: kept per level, year and
+        # period beside the tables, so a new distance recomputes only the coverage part
         index = need_index(
             population,
             mapping,
@@ -745,6 +777,9 @@ def _need_section(
             city_name=city,
             coverage=coverage,
             weights=weights,
+            demography=demography()
+            if keep_demography is None
+            else keep_demography((year_from,), demography),
         )
         return index, index.table.set_index("area_id")
 
@@ -781,9 +816,11 @@ def _need_section(
 
 
 def _programme_section(
-    dataset: Dataset, mapping: pd.DataFrame, district_ids: list[str]
+    dataset: Dataset, mapping: pd.DataFrame, district_ids: list[str], tables: ProfileTables
 ) -> list[dict[str, Any]]:
-    table = programme_table(dataset.programme, dataset.districts, mapping)
+    table = tables.kept(
+        ("programme",), lambda: programme_table(dataset.programme, dataset.districts, mapping)
+    )
     table = table[table["district_id"].isin(district_ids)]
     return [
         {k: (_text(v) if k not in ("area_id",) else v) for k, v in record.items()}

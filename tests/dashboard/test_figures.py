@@ -136,6 +136,30 @@ def test_trend_figure_skips_missing_years():
     assert fig.layout.separators == ".,"
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: figures.trend_figure(
+            [{"year": y, "value": None if y == 2015 else 1000.5 + y} for y in range(2010, 2026)],
+            lang="de",
+        ),
+        lambda: figures.trend_figure([{"year": 2020, "value": 3}], lang="en"),
+        lambda: figures.bars_figure(
+            [XSS, "b", "c"], [1.0, None, 3.25], [1, 2, None], colours=["#111", "#222", "#333"]
+        ),
+        lambda: figures.bars_figure(["a"], [None], [2.0], lang="en", suffix="", names=("A", XSS)),
+    ],
+)
+def test_profile_charts_are_valid_plotly_figures(make):
+    """The profile's charts are built unvalidated; plotly's validation must change nothing."""
+    import plotly.graph_objects as go
+
+    fig = make()
+    validated = go.Figure(fig.to_plotly_json())  # raises on an invalid property or value
+    assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(fig))
+    assert fig.layout.template.layout.colorway  # plotly's default template, as before
+
+
 @pytest.mark.parametrize("n", [1, 5])
 def test_traces_indices_are_consecutive(n):
     traces = Traces(n)

@@ -103,3 +103,48 @@ def test_warm_up_compresses_the_page_files_for_the_first_visitor(tiny_dataset, t
     # the first brotli request already gets the highest level, not Flask-Compress's fast one
     best = brotli.compress(raw.get_data(), quality=STATIC_BROTLI_QUALITY)
     assert len(response.get_data()) == len(best)
+
+
+def test_the_layout_is_served_once_serialised_and_equal_to_the_layout_function(app):
+    from dash._utils import to_json
+
+    client = app.server.test_client()
+    first = client.get("/_dash-layout")
+    assert first.status_code == 200 and first.mimetype == "application/json"
+    assert client.get("/_dash-layout").get_data() == first.get_data()
+    assert json.loads(first.get_data()) == json.loads(to_json(app.layout()))
+
+
+def test_a_worker_imports_no_scipy_before_its_first_page(grid_dataset, tmp_path):
+    """scipy (about 0.4 s) is imported where distances or graphs are computed, not at start."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tempfile\n"
+        "from dashboard.app import create_app\n"
+        "from layers.dataset import load_dataset\n"
+        "app = create_app(load_dataset(sys.argv[1]), user_data_dir=tempfile.mkdtemp())\n"
+        "client = app.server.test_client()\n"
+        "assert client.get('/').status_code == 200\n"
+        "assert client.get('/_dash-layout').status_code == 200\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+    )
+    env = {**os.environ, "QUARTIERSATLAS_CACHE": str(tmp_path / "cache")}
+    # the first start computes and caches the distances (KD-tree: scipy); the next only reads
+    for expected in (None, "[]"):
+        out = (
+            subprocess.run(
+                [sys.executable, "-c", code, str(grid_dataset)],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        if expected is not None:
+            assert out == expected

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from layers.errors import MissingColumnError, ParameterError
-from layers.need import need_index
+from layers.need import need_demography, need_index
 
 
 @pytest.fixture
@@ -186,4 +186,48 @@ def test_bad_input(population, mapping, coverage):
     with pytest.raises(ParameterError, match="unknown normalisation"):
         need_index(
             population, mapping, year_from=2010, year_to=2020, city_name="S", normalisation="rank"
+        )
+
+
+def test_a_kept_demographic_part_gives_the_same_index(population, mapping, coverage):
+    demography = need_demography(population, mapping, year_from=2010, year_to=2020, city_name="S")
+    for shares in (coverage, coverage.assign(share=[0.2, 0.9, 0.5, 0.5])):
+        fresh = need_index(
+            population, mapping, year_from=2010, year_to=2020, city_name="S", coverage=shares
+        )
+        kept = need_index(
+            population,
+            mapping,
+            year_from=2010,
+            year_to=2020,
+            city_name="S",
+            coverage=shares,
+            demography=demography,
+        )
+        pd.testing.assert_frame_equal(kept.table, fresh.table)
+        pd.testing.assert_frame_equal(kept.components, fresh.components)
+    # reusing it for another distance leaves the kept part as it was (no coverage component)
+    assert set(demography.raw) == {"growth_under_6", "growth_65_plus"}
+    assert all(r["kind"] == "demography" for r in demography.info)
+
+
+def test_a_demographic_part_of_another_period_is_refused(population, mapping):
+    demography = need_demography(population, mapping, year_from=2010, year_to=2020, city_name="S")
+    with pytest.raises(ParameterError, match="2010–2020"):
+        need_index(
+            population,
+            mapping,
+            year_from=2010,
+            year_to=2010,
+            city_name="S",
+            demography=demography,
+        )
+    with pytest.raises(ParameterError, match="areas"):
+        need_index(
+            population,
+            mapping.iloc[:2],
+            year_from=2010,
+            year_to=2020,
+            city_name="S",
+            demography=demography,
         )
