@@ -216,6 +216,16 @@
     }
   };
 
+  /* The table view's <details> tells Dash when it opens or closes (its `open` prop): the
+     server builds the table's rows only while they can be read (dashboard/callbacks/map.py),
+     since hundreds of rows in the page slow down every later update. */
+  document.addEventListener("toggle", function (event) {
+    var el = event.target, dc = window.dash_clientside;
+    if (el && el.id === "map-table-wrap" && dc && dc.set_props) {
+      dc.set_props(el.id, {open: el.open});
+    }
+  }, true);
+
   window.quartiersatlasMap = api;
   window.dash_clientside = Object.assign({}, window.dash_clientside, {quartiersatlasMap: api});
 })();

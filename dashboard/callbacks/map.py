@@ -573,8 +573,13 @@ def map_update(
     *,
     upload: dict | None = None,
     suggestions: dict | None = None,
+    table: bool = True,
 ) -> dict[str, Any]:
     """Everything the map column shows for ``state``, rendered from the layers results.
+
+    ``table=False`` leaves the table out (``None``): the app renders it only while the table
+    view is open (:func:`map_table`), since hundreds of rows of components in the page slow
+    down every later update of it.
 
     Returns
     -------
@@ -593,14 +598,8 @@ def map_update(
     if overlay:
         change = change_view(ctx, state, level)
         areas = change_areas(ctx, state, change.table, result, geo, jump_notes(change, state.lang))
-        table = change_data_table(title, state, change)
     else:
         areas = share_areas(ctx, state, result, geo)
-        table = data_table(
-            title, share_header(ctx, result, state.lang), share_rows(ctx, result, geo, state.lang)
-        )
-        if state.view == "compare":
-            table = html.Div([table, change_table(ctx, state, level)])
     areas.update(
         selected=state.area if state.view in ("plan", "compare") else None,
         opacity=fill_opacity(state),
@@ -628,9 +627,33 @@ def map_update(
         "notes": notes,
         "summary": "" if overlay else city_summary(ctx, result, state.lang),
         "legend": legend_rows(state, result, title=title, areas=areas, gaps=layers["gaps"]),
-        "table": table,
+        "table": map_table(ctx, state, result, title=title) if table else None,
         "result": result,
     }
+
+
+def map_table(
+    ctx: AppContext, state: ViewState, result: CoverageResult, *, title: str
+) -> html.Div | html.Table:
+    """The table view of the map: the coverage (with the change in the compare view) or the
+    change overlay, captioned with the map's ``title``."""
+    level = ctx.level(state.level)
+    if "change" in state.layers:
+        return change_data_table(title, state, change_view(ctx, state, level))
+    lang = state.lang
+    geo = ctx.geo[level]
+    table = data_table(title, share_header(ctx, result, lang), share_rows(ctx, result, geo, lang))
+    if state.view == "compare":
+        return html.Div([table, change_table(ctx, state, level)])
+    return table
+
+
+def table_update(ctx: AppContext, state: ViewState) -> html.Div | html.Table:
+    """The table view for ``state`` alone (opening the table), as :func:`map_update` has it."""
+    cats = ctx.check_categories(state.categories)
+    result = ctx.view_coverage(state, cats)
+    title = map_title(ctx, state, result, "change" in state.layers)
+    return map_table(ctx, state, result, title=title)
 
 
 def change_table(ctx: AppContext, state: ViewState, level: str) -> html.Div:
@@ -667,7 +690,20 @@ def compare_update(ctx: AppContext, state: ViewState) -> Patch:
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
-    """Register the compare map's callback (the main map is drawn by ``callbacks.view``)."""
+    """Register the compare map's and the table view's callbacks (the main map is drawn by
+    ``callbacks.view``)."""
+
+    @app.callback(
+        Output(ids.MAP_TABLE, "children", allow_duplicate=True),
+        dash.Input(ids.MAP_TABLE_WRAP, "open"),
+        dash.State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def update_table(is_open: bool | None, data: dict | None) -> Any:
+        # closed: the rows leave the page, so that later changes do not re-render them
+        if not is_open:
+            return []
+        return table_update(ctx, ViewState.from_dict(data))
 
     @app.callback(
         Output(ids.COMPARE_MAP, "figure"),

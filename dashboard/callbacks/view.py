@@ -155,11 +155,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         dash.Input(ids.SUGGEST_STORE, "data"),
         *sync_states,
         dash.State(ids.MAP_SENT, "data"),
+        dash.State(ids.MAP_TABLE_WRAP, "open"),
     )
     def update_view_and_map(search: str | None, *args: Any) -> tuple:
         control_args = args[:n_controls]
         event_args = args[n_controls : n_controls + n_events]
-        _upload_revision, suggestions, stored, sent = args[n_controls + n_events :]
+        _upload_revision, suggestions, stored, sent, table_open = args[n_controls + n_events :]
         trigger = dash.ctx.triggered_id
         state, sync = sync_state(
             ctx,
@@ -197,14 +198,17 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             )
         # the uploads of this request's workspace; the store only says when they changed
         points = workspace_points(ctx, state.lang) if "upload" in state.layers else None
-        out = map_update(ctx, state, upload=points, suggestions=suggestions)
+        # the table only while it is open (callbacks.map fills it when it opens)
+        out = map_update(
+            ctx, state, upload=points, suggestions=suggestions, table=bool(table_open)
+        )
         changed, sent = changed_values(map_values(ctx, out["layers"]), sent)
         return (
             *sync,
             *map_outputs(changed),
             out["title"],
             out["legend"],
-            out["table"],
+            dash.no_update if out["table"] is None else out["table"],
             source[state.lang],
             sent,
             *triggers,
