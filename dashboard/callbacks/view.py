@@ -60,30 +60,56 @@ def map_values(ctx: AppContext, layers: dict[str, Any]) -> dict[str, tuple[Any, 
         scale=areas["scale"],
         zmin=areas["zmin"],
         zmax=areas["zmax"],
-        tips=areas["tips"],
+        tip_template=areas["tip_template"],
+        tip_rows=areas["tip_rows"],
         selected=areas.get("selected"),
         opacity=areas.get("opacity", 0.78),
     )
     gaps = layers.get("gaps")
     gap_hideout = (
         leaflet_map.gap_hideout(
-            ctx.hexes.ids, gaps["values"], scale=GAP_SCALE, zmax=gaps["zmax"], tips=gaps["tips"]
+            ctx.hexes.ids,
+            gaps["values"],
+            scale=GAP_SCALE,
+            zmax=gaps["zmax"],
+            tip_template=gaps["tip_template"],
+            tip_rows=gaps["tip_rows"],
         )
         if gaps
-        else {"kind": "gaps", "fill": {}, "tips": {}}
+        else leaflet_map.no_gaps(ctx.hexes.ids)
     )
     markers = leaflet_map.marker_features(layers.get("markers", []))
     tiles = leaflet_map.tile_layers(ctx.options.online_basemap_url) if layers.get("basemap") else []
     view = layers.get("view")
     return {
         f"{ids.MAP_AREAS}.data": (geo.geojson, level),
-        f"{ids.MAP_AREAS}.style": (area_hideout, area_hideout),
-        f"{ids.MAP_GAPS}.style": (gap_hideout, gap_hideout),
+        **layer_parts(ids.MAP_AREAS, area_hideout, level),
+        **layer_parts(ids.MAP_GAPS, gap_hideout, "hexes"),
         f"{ids.MAP_FACILITIES}.hideout": (layers["facilities"], layers["facilities"]),
         f"{ids.MAP_MARKERS}.data": (markers, markers),
         f"{ids.MAP_TILES}.children": (tiles, bool(tiles)),
         f"{ids.MAP}.viewport": (view, view),
     }
+
+
+def layer_parts(
+    component: str, values: dict[str, Any], ids_key: object
+) -> dict[str, tuple[Any, object]]:
+    """The values of an area or gap layer (``leaflet_map.area_hideout``) in parts sent apart.
+
+    ``<component>.ids`` (the feature order the lists follow; ``ids_key`` stands for it),
+    ``<component>.style`` (kind, colours, tooltip template, selection, opacity) and one
+    ``<component>.tip<k>`` per tooltip column: a slider step sends the colours and the columns
+    that changed, not the area names or a hexagon's residents again.
+    """
+    style = {k: v for k, v in values.items() if k not in ("ids", "cols")}
+    parts = {
+        f"{component}.ids": (values["ids"], ids_key),
+        f"{component}.style": (style, style),
+    }
+    for k, column in enumerate(values["cols"]):
+        parts[f"{component}.tip{k}"] = (column, column)
+    return parts
 
 
 def changed_values(
@@ -106,14 +132,23 @@ def changed_values(
 def map_outputs(changed: dict[str, Any]) -> list[Any]:
     """The :data:`MAP_OUTPUTS` values for the ``changed`` ones (``no_update`` for the rest).
 
-    The styles of the changed area and gap layers go to one store. A viewport is set only when
-    a location asks for one, so panning the map by hand is not undone by the next change.
+    The changed parts of the area and gap layers (:func:`layer_parts`) go to one store,
+    ``{component: {"ids": …, <style keys>…, "cols": {k: column}}}``, which ``restyle`` of
+    ``assets/map.js`` merges into what it has. A viewport is set only when a location asks
+    for one, so panning the map by hand is not undone by the next change.
     """
-    style = {
-        layer: changed[f"{layer}.style"]
-        for layer in (ids.MAP_AREAS, ids.MAP_GAPS)
-        if f"{layer}.style" in changed
-    }
+    style: dict[str, dict[str, Any]] = {}
+    for key, value in changed.items():
+        component, _, part = key.partition(".")
+        if component not in (ids.MAP_AREAS, ids.MAP_GAPS) or part == "data":
+            continue
+        message = style.setdefault(component, {})
+        if part == "style":
+            message.update(value)
+        elif part == "ids":
+            message["ids"] = value
+        else:  # tip<k>
+            message.setdefault("cols", {})[part.removeprefix("tip")] = value
     out: list[Any] = []
     for component, prop in MAP_OUTPUTS:
         value = (
@@ -199,9 +234,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         # the uploads of this request's workspace; the store only says when they changed
         points = workspace_points(ctx, state.lang) if "upload" in state.layers else None
         # the table only while it is open (callbacks.map fills it when it opens)
-        out = map_update(
-            ctx, state, upload=points, suggestions=suggestions, table=bool(table_open)
-        )
+        out = map_update(ctx, state, upload=points, suggestions=suggestions, table=bool(table_open))
         changed, sent = changed_values(map_values(ctx, out["layers"]), sent)
         return (
             *sync,
