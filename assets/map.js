@@ -33,6 +33,14 @@
     return v;
   }
 
+  /* a list part as sent: the whole list, or {changes: {position: entry}} to the one before */
+  function patched(before, value) {
+    if (!value || Array.isArray(value) || !value.changes) { return value; }
+    var out = (before || []).slice();
+    Object.keys(value.changes).forEach(function (i) { out[+i] = value.changes[i]; });
+    return out;
+  }
+
   /* the features' look as it is, compared key by key with the look they should have */
   function sameLook(options, look) {
     return Object.keys(look).every(function (k) { return options[k] === look[k]; });
@@ -183,7 +191,11 @@
       Object.keys(style).forEach(function (cid) {
         var parts = style[cid], w = sent[cid] = sent[cid] || {cols: {}};
         Object.keys(parts).forEach(function (key) {
-          if (key === "cols") { Object.assign(w.cols, parts.cols); } else { w[key] = parts[key]; }
+          if (key === "cols") {
+            Object.keys(parts.cols).forEach(function (k) { w.cols[k] = patched(w.cols[k], parts.cols[k]); });
+          } else {
+            w[key] = key === "fill" ? patched(w.fill, parts.fill) : parts[key];
+          }
         });
         current[cid] = expand(w);
         var byId = layers[cid] || {};

@@ -146,6 +146,20 @@ def fill_template(template: str, values: Sequence[object]) -> str:
     return TIP_FIELD.sub(field, template)
 
 
+def hex_colour(colour: str | None) -> str | None:
+    """``"rgb(r, g, b)"`` as ``"#rrggbb"`` (the same colour in half the bytes), None stays None.
+
+    Examples
+    --------
+    >>> hex_colour("rgb(254, 232, 56)"), hex_colour(None)
+    ('#fee838', None)
+    """
+    if colour is None:
+        return None
+    r, g, b = (int(c) for c in colour[colour.index("(") + 1 : -1].split(","))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
 def tip_texts(template: str, rows: Sequence[Sequence[str | None]]) -> list[str]:
     """The tooltip of each feature: ``template`` filled with its row.
 
@@ -183,7 +197,7 @@ def area_hideout(
 ) -> dict[str, Any]:
     """Colours, tooltips and the selected area of the area layer, aligned with ``area_ids``.
 
-    ``{"kind": "areas", "ids": [...], "fill": [colour or None, ...], "tip": template,
+    ``{"kind": "areas", "ids": [...], "fill": ["#rrggbb" or None, ...], "tip": template,
     "cols": [column, ...], "selected": ..., "opacity": ...}``: ``assets/map.js`` fills the
     template with each area's entries of the columns (:func:`tip_columns`).
     """
@@ -191,7 +205,7 @@ def area_hideout(
     return {
         "kind": "areas",
         "ids": list(area_ids),
-        "fill": colours,
+        "fill": [hex_colour(c) for c in colours],
         "tip": tip_template,
         "cols": tip_columns(tip_rows),
         "selected": selected,
@@ -208,7 +222,7 @@ def gap_hideout(
     tip_template: str,
     tip_rows: Sequence[Sequence[str | None]],
 ) -> dict[str, Any]:
-    """Colours (``[colour, opacity]``) and tooltips of the gap hexagons, aligned with ``hex_ids``.
+    """Colours (``["#rrggbb", opacity]``) and tooltips of the gap hexagons, aligned with ``hex_ids``.
 
     Hexagons without a value are not drawn and have no tooltip (no first value).
     """
@@ -219,7 +233,11 @@ def gap_hideout(
     return {
         "kind": "gaps",
         "ids": list(hex_ids),
-        "fill": [None if c is None else [c, a] for c, a in zip(colours, opacity, strict=True)],
+        # opacity to 1/100: a finer step is not visible, and it halves the bytes
+        "fill": [
+            None if c is None else [hex_colour(c), round(a, 2)]
+            for c, a in zip(colours, opacity, strict=True)
+        ],
         "tip": tip_template,
         "cols": cols,
     }

@@ -9,7 +9,7 @@ import dash
 import pytest
 from dash import html
 
-from dashboard import ids, layout
+from dashboard import ids, layout, leaflet_map
 from dashboard.callbacks import coordinator, language, profile, scenario, upload
 from dashboard.callbacks import map as map_cb
 from dashboard.callbacks.panels import PANELS, panel_triggers
@@ -112,11 +112,12 @@ def test_borders_stay_above_an_online_basemap(tiny_ctx, base):
     assert lines == layers
 
 
-def _leaflet(ctx, state, sent=None):
+def _leaflet(ctx, state, sent=None, lists=None):
     """The view callback's map outputs for ``state``: ({property: value}, sent record)."""
     from dashboard.callbacks.view import MAP_OUTPUTS, changed_values, map_outputs, map_values
 
-    changed, sent = changed_values(map_values(ctx, map_cb.map_update(ctx, state)["layers"]), sent)
+    layers = map_cb.map_update(ctx, state)["layers"]
+    changed, sent = changed_values(map_values(ctx, layers), sent, lists)
     keys = [f"{component}.{prop}" for component, prop in MAP_OUTPUTS]
     return dict(zip(keys, map_outputs(changed), strict=True)), sent
 
@@ -128,13 +129,22 @@ def _browser_layer(parts_sent: list[dict], component: str) -> dict:
     """
     import re
 
+    def patched(before, value):
+        if not isinstance(value, dict):
+            return value
+        out = list(before)
+        for i, entry in value["changes"].items():
+            out[int(i)] = entry
+        return out
+
     wire: dict = {"cols": {}}
     for parts in parts_sent:
         for key, value in parts.get(component, {}).items():
             if key == "cols":
-                wire["cols"].update(value)
+                for k, column in value.items():
+                    wire["cols"][k] = patched(wire["cols"].get(k), column)
             else:
-                wire[key] = value
+                wire[key] = patched(wire.get(key), value) if key == "fill" else value
     cols, out = wire["cols"], {"fill": {}, "tips": {}}
     for i, fid in enumerate(wire["ids"]):
         if i < len(wire["fill"]) and wire["fill"][i] is not None:
@@ -695,7 +705,7 @@ def test_only_changed_values_are_sent_again(tiny_ctx, base):
     assert "ids" not in step[ids.MAP_AREAS] and "0" not in step[ids.MAP_AREAS].get("cols", {})
     areas = _browser_layer([style, step], ids.MAP_AREAS)
     # district 01 is fully covered at 1 km: the top of the share scale
-    assert areas["fill"]["01"] == "rgb(254, 232, 56)"
+    assert areas["fill"]["01"] == "#fee838"
     assert "1,0 km" in areas["tips"]["01"] and areas["tips"]["01"].startswith("<b>")
     alone = _browser_layer(
         [_leaflet(tiny_ctx, base.with_(distance=1000.0))[0][f"{ids.MAP_STYLE}.data"]], ids.MAP_AREAS
@@ -710,6 +720,25 @@ def test_only_changed_values_are_sent_again(tiny_ctx, base):
     assert ids_sent == set(tiny_ctx.geo["planning_area"].ids)
 
 
+def test_a_changed_list_is_sent_as_its_changes_when_the_browser_has_the_one_before(tiny_ctx, base):
+    from dashboard.callbacks.view import SentLists
+
+    lists = SentLists()
+    first, sent = _leaflet(tiny_ctx, base, None, lists)
+    step, _ = _leaflet(tiny_ctx, base.with_(distance=550.0), sent, lists)
+    parts = [first[f"{ids.MAP_STYLE}.data"], step[f"{ids.MAP_STYLE}.data"]]
+    whole, _ = _leaflet(tiny_ctx, base.with_(distance=550.0))
+    for layer in (ids.MAP_AREAS, ids.MAP_GAPS):
+        # what the browser makes of the changes is what a fresh page gets whole
+        merged = _browser_layer(parts, layer)
+        assert merged == _browser_layer([whole[f"{ids.MAP_STYLE}.data"]], layer)
+    gap_tips = step[f"{ids.MAP_STYLE}.data"][ids.MAP_GAPS]["cols"]["0"]
+    assert set(gap_tips) == {"changes"} and gap_tips["changes"]  # some cells, not all
+    # a record the cache does not know (another worker): whole lists again
+    fresh, _ = _leaflet(tiny_ctx, base.with_(distance=600.0), sent, SentLists())
+    assert isinstance(fresh[f"{ids.MAP_STYLE}.data"][ids.MAP_GAPS]["fill"], list)
+
+
 def test_map_layers_carry_escaped_text_and_the_export_colours(tiny_ctx, base):
     from plotly.colors import sample_colorscale
 
@@ -721,7 +750,8 @@ def test_map_layers_carry_escaped_text_and_the_export_colours(tiny_ctx, base):
     for area_id, v in zip(tiny_ctx.geo["district"].ids, z, strict=True):
         if v is not None:
             # the same colour as the exported plotly map
-            assert areas["fill"][area_id] == sample_colorscale(SHARE_SCALE, [v / 100])[0]
+            expected = sample_colorscale(SHARE_SCALE, [v / 100])[0]
+            assert areas["fill"][area_id] == leaflet_map.hex_colour(expected)
     assert all("<img" not in tip for tip in areas["tips"].values())
     assert areas["tips"] == dict(
         zip(

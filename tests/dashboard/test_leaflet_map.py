@@ -53,7 +53,7 @@ def test_area_and_gap_values_leave_out_what_has_no_value():
         tip_template="%{customdata[0]} of %{customdata[1]}",
         tip_rows=[["9", "10"], ["4", "12"]],
     )
-    assert gaps["fill"] == [None, ["rgb(120, 20, 80)", 0.72]]
+    assert gaps["fill"] == [None, ["#781450", 0.72]]
     # no tooltip where nothing is drawn (no first value); the residents stay for every cell
     assert gaps["cols"] == [[None, "4"], ["10", "12"]]
 
