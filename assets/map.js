@@ -9,7 +9,42 @@
   "use strict";
   var layers = {};   // component id -> feature id -> Leaflet layer
   var current = {};  // component id -> latest values {kind, fill, tips, selected, opacity}
+  var sent = {};     // component id -> the parts sent so far {ids, kind, fill, tip, cols, ...}
   var pending = false;
+  var FIELD = /%\{customdata\[(\d+)\]\}/g;  // leaflet_map.TIP_FIELD
+
+  /* The parts a layer was sent (aligned lists, a tooltip template and its columns, see
+     dashboard/leaflet_map.py area_hideout) as values by feature id: {kind, fill: {id: fill},
+     tips: {id: html}, selected, opacity}. Tooltips are the template filled in one pass with
+     the feature's entries of the columns, as leaflet_map.fill_template does; every entry
+     arrives escaped. A feature without an entry in the first column has no tooltip. */
+  function expand(w) {
+    var v = {kind: w.kind, selected: w.selected, opacity: w.opacity, fill: {}, tips: {}};
+    var ids = w.ids || [], fill = w.fill || [], cols = w.cols || {}, first = cols["0"];
+    ids.forEach(function (fid, i) {
+      if (fill[i] !== null && fill[i] !== undefined) { v.fill[fid] = fill[i]; }
+      if (w.tip && first && first[i] !== null && first[i] !== undefined) {
+        v.tips[fid] = w.tip.replace(FIELD, function (field, k) {
+          var col = cols[k];
+          return col && col[i] !== null && col[i] !== undefined ? col[i] : field;
+        });
+      }
+    });
+    return v;
+  }
+
+  /* a list part as sent: the whole list, or {changes: {position: entry}} to the one before */
+  function patched(before, value) {
+    if (!value || Array.isArray(value) || !value.changes) { return value; }
+    var out = (before || []).slice();
+    Object.keys(value.changes).forEach(function (i) { out[+i] = value.changes[i]; });
+    return out;
+  }
+
+  /* the features' look as it is, compared key by key with the look they should have */
+  function sameLook(options, look) {
+    return Object.keys(look).every(function (k) { return options[k] === look[k]; });
+  }
 
   /* Once Leaflet has painted the next frame, count it and tell listeners (the dashboard
      benchmark measures input -> map drawn with it). */
@@ -148,16 +183,27 @@
       }, {sticky: true, opacity: 0.95});
     },
 
-    /* clientside callback: apply the values of each changed layer ({component id: values}) */
+    /* clientside callback: merge the changed parts of each layer ({component id: parts},
+       dashboard/callbacks/view.py map_outputs) into what was sent before and restyle only the
+       features whose look changed, so the canvas redraws no more than it must */
     restyle: function (style) {
       if (!style) { return window.dash_clientside.no_update; }
       Object.keys(style).forEach(function (cid) {
-        current[cid] = style[cid];
+        var parts = style[cid], w = sent[cid] = sent[cid] || {cols: {}};
+        Object.keys(parts).forEach(function (key) {
+          if (key === "cols") {
+            Object.keys(parts.cols).forEach(function (k) { w.cols[k] = patched(w.cols[k], parts.cols[k]); });
+          } else {
+            w[key] = key === "fill" ? patched(w.fill, parts.fill) : parts[key];
+          }
+        });
+        current[cid] = expand(w);
         var byId = layers[cid] || {};
         Object.keys(byId).forEach(function (fid) {
-          var s = look(cid, fid);
-          byId[fid].options.interactive = s.interactive;
-          byId[fid].setStyle(s);
+          var s = look(cid, fid), layer = byId[fid];
+          if (sameLook(layer.options, s)) { return; }
+          layer.options.interactive = s.interactive;
+          layer.setStyle(s);
         });
       });
       drawn("restyle");
@@ -215,6 +261,16 @@
       }
     }
   };
+
+  /* The table view's <details> tells Dash when it opens or closes (its `open` prop): the
+     server builds the table's rows only while they can be read (dashboard/callbacks/map.py),
+     since hundreds of rows in the page slow down every later update. */
+  document.addEventListener("toggle", function (event) {
+    var el = event.target, dc = window.dash_clientside;
+    if (el && el.id === "map-table-wrap" && dc && dc.set_props) {
+      dc.set_props(el.id, {open: el.open});
+    }
+  }, true);
 
   window.quartiersatlasMap = api;
   window.dash_clientside = Object.assign({}, window.dash_clientside, {quartiersatlasMap: api});

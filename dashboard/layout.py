@@ -480,6 +480,8 @@ def map_column(
             html.Details(
                 id=ids.MAP_TABLE_WRAP,
                 className="table-view",
+                # kept up to date by assets/map.js, so that the rows are built only when open
+                open=False,
                 children=[
                     html.Summary(T("table_toggle", lang), id=ids.MAP_TABLE_TOGGLE),
                     html.Div(id=ids.MAP_TABLE, className="table-scroll"),

@@ -6,9 +6,10 @@ re-tiles it and draws two or three WebGL frames: about 120 ms per change on a co
 without graphics acceleration (software WebGL, as on many municipal thin clients). Here the
 areas and gap hexagons are created once per geometry and a change of distance, year or
 category only restyles them: the view callback sends the values of each changed layer
-(``{"kind": …, "fill": {id: colour}, "tips": {id: html}, …}``, see :func:`area_hideout` and
-:func:`gap_hideout`) to a store, and the clientside ``restyle`` of ``assets/map.js`` applies
-them to the existing Leaflet layers, which costs one canvas redraw.
+(``{"kind": …, "fill": [colour, …], "tip": template, "cols": [column, …], …}`` aligned with the
+feature ids, see :func:`area_hideout` and :func:`gap_hideout`; of those parts only the ones
+that changed) to a store, and the clientside ``restyle`` of ``assets/map.js`` applies them to
+the existing Leaflet layers, restyling only the features whose look changed.
 
 Colours come from the same plotly colour scales and ranges as the export figure
 (:func:`scale_colours`), so the screen and the exported map agree. Every text that reaches a
@@ -122,12 +123,64 @@ def _scale_stops(scale: str | tuple) -> tuple[np.ndarray, np.ndarray]:
     return positions, np.array(rgba, dtype=float)
 
 
+TIP_FIELD = re.compile(r"%\{customdata\[(\d+)\]\}")
+"""A field of a hover template; ``assets/map.js`` fills tooltips with the same pattern."""
+
+
 def fill_template(template: str, values: Sequence[object]) -> str:
-    """Put ``values`` into a hover template's ``%{customdata[i]}`` fields (already escaped)."""
-    out = template
-    for i, value in enumerate(values):
-        out = out.replace(f"%{{customdata[{i}]}}", str(value))
-    return out
+    """Put ``values`` into a hover template's ``%{customdata[i]}`` fields (already escaped).
+
+    One pass, as ``assets/map.js`` fills its tooltips: a value that itself holds a field is
+    not filled again; a field without a value stays as it is.
+
+    Examples
+    --------
+    >>> fill_template("%{customdata[0]}: %{customdata[1]} %{customdata[2]}", ["%{customdata[1]}", "5"])
+    '%{customdata[1]}: 5 %{customdata[2]}'
+    """
+
+    def field(match: re.Match) -> str:
+        i = int(match.group(1))
+        return str(values[i]) if i < len(values) else match.group(0)
+
+    return TIP_FIELD.sub(field, template)
+
+
+def hex_colour(colour: str | None) -> str | None:
+    """``"rgb(r, g, b)"`` as ``"#rrggbb"`` (the same colour in half the bytes), None stays None.
+
+    Examples
+    --------
+    >>> hex_colour("rgb(254, 232, 56)"), hex_colour(None)
+    ('#fee838', None)
+    """
+    if colour is None:
+        return None
+    r, g, b = (int(c) for c in colour[colour.index("(") + 1 : -1].split(","))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def tip_texts(template: str, rows: Sequence[Sequence[str | None]]) -> list[str]:
+    """The tooltip of each feature: ``template`` filled with its row.
+
+    A feature whose row has no first value has no tooltip (``""``).
+    """
+    return [fill_template(template, row) if row and row[0] is not None else "" for row in rows]
+
+
+def tip_columns(rows: Sequence[Sequence[str | None] | None]) -> list[list[str | None]]:
+    """Rows of template values as columns (``None`` where a row has no value).
+
+    A feature without a first value has no tooltip.
+
+    Columns travel separately, so a column that did not change (the area names, the residents
+    of a hexagon when only the distance changed) is not sent again (``callbacks.view``).
+    """
+    width = max((len(row) for row in rows if row is not None), default=0)
+    return [
+        [None if row is None or k >= len(row) or row[k] is None else str(row[k]) for row in rows]
+        for k in range(width)
+    ]
 
 
 def area_hideout(
@@ -137,33 +190,62 @@ def area_hideout(
     scale: str | list,
     zmin: float,
     zmax: float,
-    tips: Sequence[str],
+    tip_template: str,
+    tip_rows: Sequence[Sequence[str]],
     selected: str | None,
     opacity: float,
 ) -> dict[str, Any]:
-    """Colours, tooltips and the selected area of the area layer."""
+    """Colours, tooltips and the selected area of the area layer, aligned with ``area_ids``.
+
+    ``{"kind": "areas", "ids": [...], "fill": ["#rrggbb" or None, ...], "tip": template,
+    "cols": [column, ...], "selected": ..., "opacity": ...}``: ``assets/map.js`` fills the
+    template with each area's entries of the columns (:func:`tip_columns`).
+    """
     colours, _ = scale_colours(values, scale, zmin, zmax)
     return {
         "kind": "areas",
-        "fill": {a: c for a, c in zip(area_ids, colours, strict=True) if c is not None},
-        "tips": dict(zip(area_ids, tips, strict=True)),
+        "ids": list(area_ids),
+        "fill": [hex_colour(c) for c in colours],
+        "tip": tip_template,
+        "cols": tip_columns(tip_rows),
         "selected": selected,
         "opacity": opacity,
     }
 
 
 def gap_hideout(
-    hex_ids: Sequence[str], values: np.ndarray, *, scale: list, zmax: float, tips: Sequence[str]
+    hex_ids: Sequence[str],
+    values: np.ndarray,
+    *,
+    scale: list,
+    zmax: float,
+    tip_template: str,
+    tip_rows: Sequence[Sequence[str | None]],
 ) -> dict[str, Any]:
-    """Colours and tooltips of the gap hexagons; hexagons without a value are not drawn."""
+    """Colours (``["#rrggbb", opacity]``) and tooltips of the gap hexagons, aligned with ``hex_ids``.
+
+    Hexagons without a value are not drawn and have no tooltip (no first value).
+    """
     colours, opacity = scale_colours(values, scale, 0.0, zmax)
+    cols = tip_columns(tip_rows)
+    if cols:
+        cols[0] = [v if c is not None else None for v, c in zip(cols[0], colours, strict=True)]
     return {
         "kind": "gaps",
-        "fill": {
-            h: [c, a] for h, c, a in zip(hex_ids, colours, opacity, strict=True) if c is not None
-        },
-        "tips": {h: tip for h, tip, c in zip(hex_ids, tips, colours, strict=True) if c is not None},
+        "ids": list(hex_ids),
+        # opacity to 1/100: a finer step is not visible, and it halves the bytes
+        "fill": [
+            None if c is None else [hex_colour(c), round(a, 2)]
+            for c, a in zip(colours, opacity, strict=True)
+        ],
+        "tip": tip_template,
+        "cols": cols,
     }
+
+
+def no_gaps(hex_ids: Sequence[str]) -> dict[str, Any]:
+    """The gap layer's values when no gaps are shown: nothing drawn."""
+    return {"kind": "gaps", "ids": list(hex_ids), "fill": [], "tip": "", "cols": []}
 
 
 def facility_features(facilities: pd.DataFrame, colours: dict[str, str]) -> dict:

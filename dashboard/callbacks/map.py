@@ -20,7 +20,7 @@ from dashboard import ids
 from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, AreaGeometry, esc
 from dashboard.i18n import TEXT, fmt_distance, fmt_number, fmt_percent, label, t
 from dashboard.i18n import source_line as i18n_source_line
-from dashboard.leaflet_map import fill_template
+from dashboard.leaflet_map import tip_texts
 from dashboard.legend import (
     animation_changes,
     change_legend,
@@ -169,9 +169,15 @@ def share_areas(
     d = distance_phrase(params, lang)
     group = group_label(ctx, params.group, lang)
     context = esc(t("tip_context", lang, group=group, year=params.year, d=d))
-    tips = []
-    for name, (_, row), hidden in zip(geo.names, areas.iterrows(), suppressed, strict=True):
-        lines = [f"<b>{esc(name)}</b>", context] if columns else [f"<b>{esc(name)}</b>"]
+    # the parts all areas share in the template, the area's own in its row (name, shares)
+    template = "<b>%{customdata[0]}</b>" + (
+        f"<br>{context}<br>%{{customdata[1]}}" if columns else ""
+    )
+    rows = []
+    # plain records: a pandas row per area costs more than the tooltip itself
+    records = areas.to_dict("records")
+    for name, row, hidden in zip(geo.names, records, suppressed, strict=True):
+        lines = []
         for share_key, uncovered_key, what in columns:
             if hidden:  # the count of residents not reached would give the hidden share away
                 share = t("hidden_value", lang, n=threshold)
@@ -186,14 +192,16 @@ def share_areas(
                 residents=fmt_number(row["residents"], lang),
             )
             lines.append(esc(line))
-        tips.append("<br>".join(lines))
+        rows.append([esc(name), "<br>".join(lines)] if columns else [esc(name)])
     what = columns[0][2] if columns else ""
     return {
         "values": values,
         "scale": SHARE_SCALE,
         "zmin": 0.0,
         "zmax": 100.0,
-        "tips": tips,
+        "tip_template": template,
+        "tip_rows": rows,
+        "tips": tip_texts(template, rows),
         "colorbar": t("colorbar_share", lang, what=what) if what else t("legend_share_short", lang),
     }
 
@@ -256,8 +264,9 @@ def change_areas(
         np.where(hidden, np.nan, frame.reindex(geo.ids).to_numpy(float))
         for frame in animation_changes(ctx, state, ctx.level(state.level), change)
     )
-    template = t("hover_area_change", lang)
-    tips = []
+    # the jump note, if any, is the row's last field
+    template = t("hover_area_change", lang) + "%{customdata[3]}"
+    rows = []
     for area_id, name, v in zip(geo.ids, geo.names, values, strict=True):
         row = by_area.loc[area_id] if area_id in by_area.index else None
         detail = (
@@ -265,18 +274,16 @@ def change_areas(
             if row is not None
             else ""
         )
-        tip = fill_template(
-            template, [esc(name), fmt_percent(v / 100, lang, sign=True), esc(detail)]
-        )
-        if area_id in jumps:
-            tip += f"<br><i>{esc(jumps[area_id])}</i>"
-        tips.append(tip)
+        jump = f"<br><i>{esc(jumps[area_id])}</i>" if area_id in jumps else ""
+        rows.append([esc(name), fmt_percent(v / 100, lang, sign=True), esc(detail), jump])
     return {
         "values": values,
         "scale": CHANGE_SCALE,
         "zmin": -bound,
         "zmax": bound,
-        "tips": tips,
+        "tip_template": template,
+        "tip_rows": rows,
+        "tips": tip_texts(template, rows),
         "colorbar": t("legend_change_short", lang),
     }
 
@@ -336,7 +343,7 @@ def share_rows(
     columns = share_columns(ctx, result, lang) if result.params.categories else []
     areas = result.areas.set_index("area_id").reindex(geo.ids)
     rows = []
-    for name, (_, row) in zip(geo.names, areas.iterrows(), strict=True):
+    for name, row in zip(geo.names, areas.to_dict("records"), strict=True):
         hidden = bool(row["suppressed"]) if pd.notna(row["suppressed"]) else True
         cells = [name, fmt_number(row["residents"], lang)]
         for share_key, uncovered_key, _ in columns:
@@ -415,15 +422,18 @@ def gap_layer(ctx: AppContext, state: ViewState, cats: list[str]) -> dict[str, A
     shown = np.where(~gaps.suppressed & (uncovered >= 0.5), uncovered, np.nan)
     finite = shown[np.isfinite(shown)]
     template = t("hover_gap", lang)
+    # the residents of every cell, drawn or not: the column stays the same while only the
+    # distance changes (the map sends a column only when it changed)
+    rows = [
+        [fmt_number(u, lang) if np.isfinite(v) else None, fmt_number(r, lang)]
+        for u, r, v in zip(uncovered, residents, shown, strict=True)
+    ]
     return {
         "values": shown,
         "zmax": float(np.nanpercentile(finite, 95)) if len(finite) else 1.0,
-        "tips": [
-            fill_template(template, [fmt_number(u, lang), fmt_number(r, lang)])
-            if np.isfinite(v)
-            else ""
-            for u, r, v in zip(uncovered, residents, shown, strict=True)
-        ],
+        "tip_template": template,
+        "tip_rows": rows,
+        "tips": tip_texts(template, rows),
         "colorbar": t("legend_gaps_short", lang),
     }
 
@@ -573,8 +583,13 @@ def map_update(
     *,
     upload: dict | None = None,
     suggestions: dict | None = None,
+    table: bool = True,
 ) -> dict[str, Any]:
     """Everything the map column shows for ``state``, rendered from the layers results.
+
+    ``table=False`` leaves the table out (``None``): the app renders it only while the table
+    view is open (:func:`map_table`), since hundreds of rows of components in the page slow
+    down every later update of it.
 
     Returns
     -------
@@ -593,14 +608,8 @@ def map_update(
     if overlay:
         change = change_view(ctx, state, level)
         areas = change_areas(ctx, state, change.table, result, geo, jump_notes(change, state.lang))
-        table = change_data_table(title, state, change)
     else:
         areas = share_areas(ctx, state, result, geo)
-        table = data_table(
-            title, share_header(ctx, result, state.lang), share_rows(ctx, result, geo, state.lang)
-        )
-        if state.view == "compare":
-            table = html.Div([table, change_table(ctx, state, level)])
     areas.update(
         selected=state.area if state.view in ("plan", "compare") else None,
         opacity=fill_opacity(state),
@@ -628,9 +637,35 @@ def map_update(
         "notes": notes,
         "summary": "" if overlay else city_summary(ctx, result, state.lang),
         "legend": legend_rows(state, result, title=title, areas=areas, gaps=layers["gaps"]),
-        "table": table,
+        "table": map_table(ctx, state, result, title=title) if table else None,
         "result": result,
     }
+
+
+def map_table(
+    ctx: AppContext, state: ViewState, result: CoverageResult, *, title: str
+) -> html.Div | html.Table:
+    """The table view of the map, captioned with the map's ``title``.
+
+    The coverage (with the change next to it in the compare view) or the change overlay.
+    """
+    level = ctx.level(state.level)
+    if "change" in state.layers:
+        return change_data_table(title, state, change_view(ctx, state, level))
+    lang = state.lang
+    geo = ctx.geo[level]
+    table = data_table(title, share_header(ctx, result, lang), share_rows(ctx, result, geo, lang))
+    if state.view == "compare":
+        return html.Div([table, change_table(ctx, state, level)])
+    return table
+
+
+def table_update(ctx: AppContext, state: ViewState) -> html.Div | html.Table:
+    """The table view for ``state`` alone (opening the table), as :func:`map_update` has it."""
+    cats = ctx.check_categories(state.categories)
+    result = ctx.view_coverage(state, cats)
+    title = map_title(ctx, state, result, "change" in state.layers)
+    return map_table(ctx, state, result, title=title)
 
 
 def change_table(ctx: AppContext, state: ViewState, level: str) -> html.Div:
@@ -667,7 +702,22 @@ def compare_update(ctx: AppContext, state: ViewState) -> Patch:
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
-    """Register the compare map's callback (the main map is drawn by ``callbacks.view``)."""
+    """Register the compare map's and the table view's callbacks.
+
+    The main map is drawn by ``callbacks.view``.
+    """
+
+    @app.callback(
+        Output(ids.MAP_TABLE, "children", allow_duplicate=True),
+        dash.Input(ids.MAP_TABLE_WRAP, "open"),
+        dash.State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def update_table(is_open: bool | None, data: dict | None) -> Any:
+        # closed: the rows leave the page, so that later changes do not re-render them
+        if not is_open:
+            return []
+        return table_update(ctx, ViewState.from_dict(data))
 
     @app.callback(
         Output(ids.COMPARE_MAP, "figure"),

@@ -10,6 +10,8 @@ layers only those whose value differs from what the browser has are sent.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import dash
@@ -60,25 +62,31 @@ def map_values(ctx: AppContext, layers: dict[str, Any]) -> dict[str, tuple[Any, 
         scale=areas["scale"],
         zmin=areas["zmin"],
         zmax=areas["zmax"],
-        tips=areas["tips"],
+        tip_template=areas["tip_template"],
+        tip_rows=areas["tip_rows"],
         selected=areas.get("selected"),
         opacity=areas.get("opacity", 0.78),
     )
     gaps = layers.get("gaps")
     gap_hideout = (
         leaflet_map.gap_hideout(
-            ctx.hexes.ids, gaps["values"], scale=GAP_SCALE, zmax=gaps["zmax"], tips=gaps["tips"]
+            ctx.hexes.ids,
+            gaps["values"],
+            scale=GAP_SCALE,
+            zmax=gaps["zmax"],
+            tip_template=gaps["tip_template"],
+            tip_rows=gaps["tip_rows"],
         )
         if gaps
-        else {"kind": "gaps", "fill": {}, "tips": {}}
+        else leaflet_map.no_gaps(ctx.hexes.ids)
     )
     markers = leaflet_map.marker_features(layers.get("markers", []))
     tiles = leaflet_map.tile_layers(ctx.options.online_basemap_url) if layers.get("basemap") else []
     view = layers.get("view")
     return {
         f"{ids.MAP_AREAS}.data": (geo.geojson, level),
-        f"{ids.MAP_AREAS}.style": (area_hideout, area_hideout),
-        f"{ids.MAP_GAPS}.style": (gap_hideout, gap_hideout),
+        **layer_parts(ids.MAP_AREAS, area_hideout, level),
+        **layer_parts(ids.MAP_GAPS, gap_hideout, "hexes"),
         f"{ids.MAP_FACILITIES}.hideout": (layers["facilities"], layers["facilities"]),
         f"{ids.MAP_MARKERS}.data": (markers, markers),
         f"{ids.MAP_TILES}.children": (tiles, bool(tiles)),
@@ -86,19 +94,97 @@ def map_values(ctx: AppContext, layers: dict[str, Any]) -> dict[str, tuple[Any, 
     }
 
 
+def layer_parts(
+    component: str, values: dict[str, Any], ids_key: object
+) -> dict[str, tuple[Any, object]]:
+    """The values of an area or gap layer (``leaflet_map.area_hideout``) in parts sent apart.
+
+    ``<component>.ids`` (the feature order the lists follow; ``ids_key`` stands for it),
+    ``<component>.style`` (kind, tooltip template, selection, opacity), ``<component>.fill``
+    (the colours) and one ``<component>.tip<k>`` per tooltip column: a slider step sends the
+    colours and the columns that changed, not the area names or a hexagon's residents again.
+    """
+    style = {k: v for k, v in values.items() if k not in ("ids", "cols", "fill")}
+    parts = {
+        f"{component}.ids": (values["ids"], ids_key),
+        f"{component}.style": (style, style),
+        f"{component}.fill": (values["fill"], values["fill"]),
+    }
+    for k, column in enumerate(values["cols"]):
+        parts[f"{component}.tip{k}"] = (column, column)
+    return parts
+
+
+class SentLists:
+    """The colour and tooltip lists sent lately, by digest (a bounded, thread-safe cache).
+
+    With the list a browser has (its digest is in the browser's record), a changed list is sent
+    as its changed entries only (:func:`sparse_list`). A list not found here (evicted, another
+    worker) is sent whole, so the cache only saves bytes, never decides what is drawn.
+    """
+
+    def __init__(self, size: int = 128) -> None:
+        self._data: OrderedDict[str, list] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, digest: str | None) -> list | None:
+        """The list sent under ``digest``, or None."""
+        with self._lock:
+            return self._data.get(digest) if digest else None
+
+    def put(self, digest: str, value: list) -> None:
+        """Keep ``value`` under ``digest`` (the oldest goes when the cache is full)."""
+        with self._lock:
+            self._data[digest] = value
+            self._data.move_to_end(digest)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+
+def sparse_list(value: list, before: list | None) -> list | dict[str, dict[str, Any]]:
+    """``value``, or ``{"changes": {position: entry}}`` against ``before`` when that is shorter.
+
+    Examples
+    --------
+    >>> sparse_list(["a", "b", "c"], ["a", "x", "c"])
+    {'changes': {'1': 'b'}}
+    >>> sparse_list(["a", "b"], ["x", "y"])  # most entries changed: the whole list
+    ['a', 'b']
+    """
+    if before is None or len(before) != len(value):
+        return value
+    changes = {str(i): v for i, (v, b) in enumerate(zip(value, before, strict=True)) if v != b}
+    return {"changes": changes} if 2 * len(changes) < len(value) else value
+
+
+def _listed(key: str) -> bool:
+    """Whether ``key`` is a colour or tooltip list (sent as changes when that is shorter)."""
+    part = key.partition(".")[2]
+    return part == "fill" or part.startswith("tip")
+
+
 def changed_values(
-    values: dict[str, tuple[Any, object]], sent: dict[str, str] | None
+    values: dict[str, tuple[Any, object]],
+    sent: dict[str, str] | None,
+    lists: SentLists | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The values whose change key differs from what this browser was sent, and the new record.
 
     ``sent`` maps each key to a digest of its change key (kept per browser in a ``dcc.Store``).
+    With ``lists``, a colour or tooltip list the browser has in an earlier version is sent as
+    its changed entries (:func:`sparse_list`).
     """
     sent = dict(sent or {})
     changed: dict[str, Any] = {}
     for key, (value, token) in values.items():
         digest = leaflet_map.change_digest(token)
-        if sent.get(key) != digest:
-            changed[key] = value
+        before = sent.get(key)
+        if before != digest:
+            listed = lists is not None and _listed(key)
+            changed[key] = sparse_list(value, lists.get(before)) if listed else value
+            if listed:
+                lists.put(digest, value)
         sent[key] = digest
     return changed, sent
 
@@ -106,14 +192,24 @@ def changed_values(
 def map_outputs(changed: dict[str, Any]) -> list[Any]:
     """The :data:`MAP_OUTPUTS` values for the ``changed`` ones (``no_update`` for the rest).
 
-    The styles of the changed area and gap layers go to one store. A viewport is set only when
-    a location asks for one, so panning the map by hand is not undone by the next change.
+    The changed parts of the area and gap layers (:func:`layer_parts`) go to one store,
+    ``{component: {"ids": …, "fill": …, <style keys>…, "cols": {k: column}}}`` (a list or its
+    changes, :func:`sparse_list`), which ``restyle`` of ``assets/map.js`` merges into what it
+    has. A viewport is set only when a location asks
+    for one, so panning the map by hand is not undone by the next change.
     """
-    style = {
-        layer: changed[f"{layer}.style"]
-        for layer in (ids.MAP_AREAS, ids.MAP_GAPS)
-        if f"{layer}.style" in changed
-    }
+    style: dict[str, dict[str, Any]] = {}
+    for key, value in changed.items():
+        component, _, part = key.partition(".")
+        if component not in (ids.MAP_AREAS, ids.MAP_GAPS) or part == "data":
+            continue
+        message = style.setdefault(component, {})
+        if part == "style":
+            message.update(value)
+        elif part in ("ids", "fill"):
+            message[part] = value
+        else:  # tip<k>
+            message.setdefault("cols", {})[part.removeprefix("tip")] = value
     out: list[Any] = []
     for component, prop in MAP_OUTPUTS:
         value = (
@@ -131,6 +227,7 @@ def notices(notes: list[str]) -> list[Any]:
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the view callback."""
     source = {lang: source_line(ctx, lang) for lang in ("de", "en")}
+    lists = SentLists()
     defaults = default_state(ctx)
     sync_outputs, sync_inputs, sync_states = sync_dependencies()
     n_controls, n_events = len(CONTROLS), len(EVENTS)
@@ -155,11 +252,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         dash.Input(ids.SUGGEST_STORE, "data"),
         *sync_states,
         dash.State(ids.MAP_SENT, "data"),
+        dash.State(ids.MAP_TABLE_WRAP, "open"),
     )
     def update_view_and_map(search: str | None, *args: Any) -> tuple:
         control_args = args[:n_controls]
         event_args = args[n_controls : n_controls + n_events]
-        _upload_revision, suggestions, stored, sent = args[n_controls + n_events :]
+        _upload_revision, suggestions, stored, sent, table_open = args[n_controls + n_events :]
         trigger = dash.ctx.triggered_id
         state, sync = sync_state(
             ctx,
@@ -197,14 +295,15 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             )
         # the uploads of this request's workspace; the store only says when they changed
         points = workspace_points(ctx, state.lang) if "upload" in state.layers else None
-        out = map_update(ctx, state, upload=points, suggestions=suggestions)
-        changed, sent = changed_values(map_values(ctx, out["layers"]), sent)
+        # the table only while it is open (callbacks.map fills it when it opens)
+        out = map_update(ctx, state, upload=points, suggestions=suggestions, table=bool(table_open))
+        changed, sent = changed_values(map_values(ctx, out["layers"]), sent, lists)
         return (
             *sync,
             *map_outputs(changed),
             out["title"],
             out["legend"],
-            out["table"],
+            dash.no_update if out["table"] is None else out["table"],
             source[state.lang],
             sent,
             *triggers,

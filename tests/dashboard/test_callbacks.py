@@ -9,7 +9,7 @@ import dash
 import pytest
 from dash import html
 
-from dashboard import ids, layout
+from dashboard import ids, layout, leaflet_map
 from dashboard.callbacks import coordinator, language, profile, scenario, upload
 from dashboard.callbacks import map as map_cb
 from dashboard.callbacks.panels import PANELS, panel_triggers
@@ -112,13 +112,48 @@ def test_borders_stay_above_an_online_basemap(tiny_ctx, base):
     assert lines == layers
 
 
-def _leaflet(ctx, state, sent=None):
+def _leaflet(ctx, state, sent=None, lists=None):
     """The view callback's map outputs for ``state``: ({property: value}, sent record)."""
     from dashboard.callbacks.view import MAP_OUTPUTS, changed_values, map_outputs, map_values
 
-    changed, sent = changed_values(map_values(ctx, map_cb.map_update(ctx, state)["layers"]), sent)
+    layers = map_cb.map_update(ctx, state)["layers"]
+    changed, sent = changed_values(map_values(ctx, layers), sent, lists)
     keys = [f"{component}.{prop}" for component, prop in MAP_OUTPUTS]
     return dict(zip(keys, map_outputs(changed), strict=True)), sent
+
+
+def _browser_layer(parts_sent: list[dict], component: str) -> dict:
+    """What ``restyle`` of assets/map.js makes of the parts of ``component`` sent in turn.
+
+    ``{"fill": {id: fill}, "tips": {id: html}, ...}``: the same merge and fill, in Python.
+    """
+    import re
+
+    def patched(before, value):
+        if not isinstance(value, dict):
+            return value
+        out = list(before)
+        for i, entry in value["changes"].items():
+            out[int(i)] = entry
+        return out
+
+    wire: dict = {"cols": {}}
+    for parts in parts_sent:
+        for key, value in parts.get(component, {}).items():
+            if key == "cols":
+                for k, column in value.items():
+                    wire["cols"][k] = patched(wire["cols"].get(k), column)
+            else:
+                wire[key] = patched(wire.get(key), value) if key == "fill" else value
+    cols, out = wire["cols"], {"fill": {}, "tips": {}}
+    for i, fid in enumerate(wire["ids"]):
+        if i < len(wire["fill"]) and wire["fill"][i] is not None:
+            out["fill"][fid] = wire["fill"][i]
+        if wire.get("tip") and "0" in cols and cols["0"][i] is not None:
+            out["tips"][fid] = re.sub(
+                r"%\{customdata\[(\d+)\]\}", lambda m, i=i: cols[m.group(1)][i], wire["tip"]
+            )
+    return out | {k: wire.get(k) for k in ("kind", "selected", "opacity")}
 
 
 def test_an_unchanged_basemap_is_not_sent_again(tiny_ctx, base):
@@ -663,17 +698,45 @@ def test_only_changed_values_are_sent_again(tiny_ctx, base):
     same, sent_again = _leaflet(tiny_ctx, base, sent)
     assert all(v is dash.no_update for v in same.values())
     assert sent_again == sent
-    farther, _ = _leaflet(tiny_ctx, base.with_(distance=1000.0), sent)
+    farther, sent_farther = _leaflet(tiny_ctx, base.with_(distance=1000.0), sent)
     assert farther[f"{ids.MAP_FACILITIES}.hideout"] is dash.no_update  # unchanged, not resent
-    areas = farther[f"{ids.MAP_STYLE}.data"][ids.MAP_AREAS]
+    step = farther[f"{ids.MAP_STYLE}.data"]
+    # the feature order and the area names are what the browser has: not sent again
+    assert "ids" not in step[ids.MAP_AREAS] and "0" not in step[ids.MAP_AREAS].get("cols", {})
+    areas = _browser_layer([style, step], ids.MAP_AREAS)
     # district 01 is fully covered at 1 km: the top of the share scale
-    assert areas["fill"]["01"] == "rgb(254, 232, 56)"
+    assert areas["fill"]["01"] == "#fee838"
+    assert "1,0 km" in areas["tips"]["01"] and areas["tips"]["01"].startswith("<b>")
+    alone = _browser_layer(
+        [_leaflet(tiny_ctx, base.with_(distance=1000.0))[0][f"{ids.MAP_STYLE}.data"]], ids.MAP_AREAS
+    )
+    assert areas == alone  # the merged parts are the whole values
     # hidden gaps (the coordinator view) are still gap values: nothing drawn, not areas
-    hidden, _ = _leaflet(tiny_ctx, base.with_(view="coordinator"), sent)
-    assert hidden[f"{ids.MAP_STYLE}.data"][ids.MAP_GAPS] == {"kind": "gaps", "fill": {}, "tips": {}}
+    hidden, _ = _leaflet(tiny_ctx, base.with_(view="coordinator"), sent_farther)
+    gaps = _browser_layer([style, step, hidden[f"{ids.MAP_STYLE}.data"]], ids.MAP_GAPS)
+    assert gaps["kind"] == "gaps" and gaps["fill"] == {} and gaps["tips"] == {}
     planning, _ = _leaflet(tiny_ctx, base.with_(level="planning_area"), sent)
     ids_sent = {f["id"] for f in planning[f"{ids.MAP_AREAS}.data"]["features"]}
     assert ids_sent == set(tiny_ctx.geo["planning_area"].ids)
+
+
+def test_a_changed_list_is_sent_as_its_changes_when_the_browser_has_the_one_before(tiny_ctx, base):
+    from dashboard.callbacks.view import SentLists
+
+    lists = SentLists()
+    first, sent = _leaflet(tiny_ctx, base, None, lists)
+    step, _ = _leaflet(tiny_ctx, base.with_(distance=550.0), sent, lists)
+    parts = [first[f"{ids.MAP_STYLE}.data"], step[f"{ids.MAP_STYLE}.data"]]
+    whole, _ = _leaflet(tiny_ctx, base.with_(distance=550.0))
+    for layer in (ids.MAP_AREAS, ids.MAP_GAPS):
+        # what the browser makes of the changes is what a fresh page gets whole
+        merged = _browser_layer(parts, layer)
+        assert merged == _browser_layer([whole[f"{ids.MAP_STYLE}.data"]], layer)
+    gap_tips = step[f"{ids.MAP_STYLE}.data"][ids.MAP_GAPS]["cols"]["0"]
+    assert set(gap_tips) == {"changes"} and gap_tips["changes"]  # some cells, not all
+    # a record the cache does not know (another worker): whole lists again
+    fresh, _ = _leaflet(tiny_ctx, base.with_(distance=600.0), sent, SentLists())
+    assert isinstance(fresh[f"{ids.MAP_STYLE}.data"][ids.MAP_GAPS]["fill"], list)
 
 
 def test_map_layers_carry_escaped_text_and_the_export_colours(tiny_ctx, base):
@@ -682,15 +745,23 @@ def test_map_layers_carry_escaped_text_and_the_export_colours(tiny_ctx, base):
     from dashboard.figures import SHARE_SCALE
 
     values, _ = _leaflet(tiny_ctx, base)
-    areas = values[f"{ids.MAP_STYLE}.data"][ids.MAP_AREAS]
+    areas = _browser_layer([values[f"{ids.MAP_STYLE}.data"]], ids.MAP_AREAS)
     z = drawn(tiny_ctx, base)[("data", TR.DISTRICTS, "z")]
     for area_id, v in zip(tiny_ctx.geo["district"].ids, z, strict=True):
         if v is not None:
             # the same colour as the exported plotly map
-            assert areas["fill"][area_id] == sample_colorscale(SHARE_SCALE, [v / 100])[0]
+            expected = sample_colorscale(SHARE_SCALE, [v / 100])[0]
+            assert areas["fill"][area_id] == leaflet_map.hex_colour(expected)
     assert all("<img" not in tip for tip in areas["tips"].values())
-    gaps = values[f"{ids.MAP_STYLE}.data"][ids.MAP_GAPS]
-    assert set(gaps["fill"]) == set(gaps["tips"])
+    assert areas["tips"] == dict(
+        zip(
+            tiny_ctx.geo["district"].ids,
+            map_cb.map_update(tiny_ctx, base)["layers"]["areas"]["tips"],
+            strict=True,
+        )
+    )
+    gaps = _browser_layer([values[f"{ids.MAP_STYLE}.data"]], ids.MAP_GAPS)
+    assert gaps["fill"] and set(gaps["fill"]) == set(gaps["tips"])
     assert all(0 < alpha <= 0.72 for _, alpha in gaps["fill"].values())
 
 

@@ -36,17 +36,39 @@ def test_area_and_gap_values_leave_out_what_has_no_value():
         scale="Cividis",
         zmin=0,
         zmax=100,
-        tips=["A", "B"],
+        tip_template="<b>%{customdata[0]}</b>",
+        tip_rows=[["A"], ["B"]],
         selected="b",
         opacity=0.5,
     )
-    assert set(areas["fill"]) == {"a"}
-    assert areas["tips"] == {"a": "A", "b": "B"}  # a hidden share still names its area
+    assert areas["ids"] == ["a", "b"]
+    assert areas["fill"][0] is not None and areas["fill"][1] is None
+    assert areas["cols"] == [["A", "B"]]  # a hidden share still names its area
     assert areas["selected"] == "b" and areas["opacity"] == 0.5
     gaps = leaflet_map.gap_hideout(
-        ["h1", "h2"], np.array([np.nan, 4.0]), scale=figures.GAP_SCALE, zmax=4.0, tips=["", "4"]
+        ["h1", "h2"],
+        np.array([np.nan, 4.0]),
+        scale=figures.GAP_SCALE,
+        zmax=4.0,
+        tip_template="%{customdata[0]} of %{customdata[1]}",
+        tip_rows=[["9", "10"], ["4", "12"]],
     )
-    assert gaps["fill"] == {"h2": ["rgb(120, 20, 80)", 0.72]} and gaps["tips"] == {"h2": "4"}
+    assert gaps["fill"] == [None, ["#781450", 0.72]]
+    # no tooltip where nothing is drawn (no first value); the residents stay for every cell
+    assert gaps["cols"] == [[None, "4"], ["10", "12"]]
+
+
+def test_tooltips_are_the_template_filled_with_the_rows():
+    rows = [["Nord", "12,5 %"], [None, "3"], ["Süd"]]
+    assert leaflet_map.tip_texts("%{customdata[0]}: %{customdata[1]}", rows) == [
+        "Nord: 12,5 %",
+        "",
+        "Süd: %{customdata[1]}",
+    ]
+    assert leaflet_map.tip_columns([*rows, None]) == [
+        ["Nord", None, "Süd", None],
+        ["12,5 %", "3", None, None],
+    ]
 
 
 def test_facility_text_is_escaped():

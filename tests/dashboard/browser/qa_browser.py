@@ -207,3 +207,19 @@ def page_text(dash_duo, selector: str) -> str:
         return dash_duo.driver.find_element("css selector", selector).text[:500]
     except Exception as exc:
         return f"<{type(exc).__name__}>"
+
+
+def open_table(dash_duo) -> None:
+    """Open the table view under the map (a click on its summary), if it is closed.
+
+    The app builds the table's rows only while it is open.
+    """
+    from dashboard import ids
+
+    if dash_duo.driver.execute_script(
+        f"return document.getElementById('{ids.MAP_TABLE_WRAP}').open"
+    ):
+        return
+    toggle = dash_duo.find_element(f"#{ids.MAP_TABLE_TOGGLE}")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", toggle)
+    toggle.click()

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from qa_browser import area_shares, map_snapshot, url_query, wait_for, wait_map_values
+from qa_browser import (
+    area_shares,
+    element_text,
+    map_snapshot,
+    open_table,
+    url_query,
+    wait_for,
+    wait_map_values,
+    wait_text,
+)
 from selenium.webdriver.common.keys import Keys
 
 from dashboard import ids
@@ -26,3 +35,25 @@ def test_distance_change_updates_map_values(dash_duo, make_app):
     assert pairs and all(b >= a for a, b in pairs), "a longer distance never lowers a share"
     assert any(b > a for a, b in pairs)
     dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "2,0 km")
+
+
+def test_the_table_follows_the_map_while_it_is_open(dash_duo, make_app):
+    dash_duo.start_server(make_app())
+    wait_map_values(dash_duo)
+    table = f"#{ids.MAP_TABLE}"
+    assert element_text(dash_duo, table) == ""  # closed: no rows in the page
+    open_table(dash_duo)
+    wait_text(dash_duo, f"{table} caption", "500 m Luftlinie")
+    rows = len(dash_duo.driver.find_elements("css selector", f"{table} tbody tr"))
+    assert rows == len(map_snapshot(dash_duo)["areas"]) + 1  # every area and the city
+    handle = dash_duo.wait_for_element(f"#{ids.DISTANCE} [role='slider']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
+    handle.send_keys(Keys.END)  # 2,000 m, while the table is open
+    caption = wait_text(dash_duo, f"{table} caption", "2,0 km")
+    assert caption == element_text(dash_duo, f"#{ids.MAP_TITLE}")
+    dash_duo.find_element(f"#{ids.MAP_TABLE_TOGGLE}").click()  # closed again: rows leave
+    wait_for(lambda: element_text(dash_duo, table) == "", what="the rows to leave the page")
+    handle.send_keys(Keys.HOME)  # 100 m while closed
+    dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "100 m")
+    open_table(dash_duo)
+    wait_text(dash_duo, f"{table} caption", "100 m Luftlinie")

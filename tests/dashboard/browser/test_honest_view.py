@@ -12,6 +12,7 @@ from qa_browser import (
     choose_radio,
     element_text,
     map_snapshot,
+    open_table,
     url_query,
     wait_for,
     wait_map_values,
@@ -79,6 +80,7 @@ def test_65_plus_offers_its_year_and_says_which_year_is_shown(dash_duo, make_app
     shown = dash_duo.find_element(f"#{ids.YEAR}").text
     assert "2016" in shown and "2021" not in shown
     assert "group=65_plus" in url_query(dash_duo)
+    open_table(dash_duo)
     header = wait_text(dash_duo, f"#{ids.MAP_TABLE} thead", "65 Jahre und älter (2016)")
     assert "nicht erreicht" in header
     shot(dash_duo, "honest-65plus-desktop")
@@ -106,6 +108,7 @@ def test_the_combine_rule_is_a_visible_choice_in_the_link_and_the_table(dash_duo
         what="the combine rule to appear",
     )
     title = wait_text(dash_duo, f"#{ids.MAP_TITLE}", "alle gewählten Angebote (")
+    open_table(dash_duo)
     header = wait_text(dash_duo, f"#{ids.MAP_TABLE} thead", "alle gewählten Angebote (%)")
     assert header.count("(%)") == 1
     choose_radio(dash_duo, ids.REQUIRE, "each")
@@ -165,6 +168,8 @@ def test_change_view_flags_jumps_in_a_series(dash_duo, make_app):
     dash_duo.driver.set_window_size(390, 844)
     dash_duo.start_server(make_app())
     dash_duo.driver.get(dash_duo.server_url + "/?layers=facilities,change")
+    wait_map_values(dash_duo)
+    open_table(dash_duo)
     wait_text(dash_duo, f"#{ids.MAP_TABLE} tbody", "Sprung 20")
     assert "nicht geglättet" in element_text(dash_duo, f"#{ids.MAP_TABLE} p")
     header = element_text(dash_duo, f"#{ids.MAP_TABLE} thead")
