@@ -17,7 +17,9 @@ What the clocks measure:
   and niced, as a diskcache job renders in production), median of ``--runs``; ``baseline``
   renders every export with a fresh browser through ``kaleido.calc_fig_sync`` (what a job did
   before the service), median of ``--runs``. Rows alternate between the variants per run, so
-  load from other work spreads over all of them.
+  load from other work spreads over all of them. The same exports are also given in CPU
+  seconds (this process, its browsers and the service process): on a shared machine the wall
+  clock mostly measures the other work, the CPU seconds what an export costs.
 * **CLI, cold**: ``quartiersatlas export --out x.png|x.pdf`` and ``quartiersatlas profile --area
   <id> --out x.pdf`` in a fresh process (Python start, dataset load, browser start included),
   wall clock around the subprocess, best of two: ``sequential`` with the browser started when
@@ -47,10 +49,33 @@ WARM_BUDGET_S = 2.0
 COLD_BUDGET_S = 5.0
 
 
+_last_cpu = [0.0]
+
+
+def _tree_cpu() -> float:
+    """CPU seconds of this process, its live descendants (browsers, the service) and reaped ones."""
+    import psutil
+
+    me = psutil.Process()
+    own = me.cpu_times()
+    total = own.user + own.system + own.children_user + own.children_system
+    for proc in me.children(recursive=True):
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def _timed(work: Callable[[], object]) -> float:
+    """Wall seconds of ``work``; its CPU seconds (whole process tree) go to ``_last_cpu``."""
+    cpu = _tree_cpu()
     start = time.perf_counter()
     work()
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    _last_cpu[0] = _tree_cpu() - cpu
+    return wall
 
 
 def _exports(ctx, state) -> dict[str, Callable[[], bytes]]:
@@ -142,13 +167,18 @@ def in_process(runs: int, jobs_dir: Path) -> dict[str, dict[str, float]]:
         for measure in variants.values():
             measure(work)
         samples: dict[str, list[float]] = {key: [] for key in ["warm", *variants, "baseline"]}
+        cpu: dict[str, list[float]] = {key: [] for key in samples}
         for _ in range(runs):
             samples["warm"].append(_timed(work))
+            cpu["warm"].append(_last_cpu[0])
             for key, measure in variants.items():
                 samples[key].append(measure(work))
+                cpu[key].append(_last_cpu[0])
             with mock.patch.object(render, "to_image", oneshot):
                 samples["baseline"].append(_timed(work))
+            cpu["baseline"].append(_last_cpu[0])
         out[name].update({key: statistics.median(values) for key, values in samples.items()})
+        out[f"{name} CPU"] = {key: statistics.median(values) for key, values in cpu.items()}
     plain.close()
     out["browsers started (reused)"] = {"count": float(render.browsers_started - before)}
     render.close()
@@ -205,7 +235,7 @@ def main() -> None:
         heads = ("reused cold", "reused warm", "kaleido dflt", "service", "new browser")
         print(f"{'export (in process)':<20}" + "".join(f"{h:>14}" for h in heads))
         for name, row in results.items():
-            if "count" in row:
+            if "count" in row or name.endswith(" CPU"):
                 continue
             cells = [f"{row[c]:.2f} s" if c in row else "–" for c in columns]
             over = [
@@ -213,6 +243,13 @@ def main() -> None:
             ]
             flag = f"  (over the 2 s budget: {', '.join(over)})" if over else ""
             print(f"{name:<20}" + "".join(f"{cell:>14}" for cell in cells) + flag)
+        print(f"\n{'CPU s per export':<20}" + "".join(f"{h:>14}" for h in heads))
+        for name, row in results.items():
+            if name.endswith(" CPU"):
+                cells = [f"{row[c]:.2f} s" if c in row else "–" for c in columns]
+                print(f"{name[:-4]:<20}" + "".join(f"{cell:>14}" for cell in cells))
+        print("(CPU of this process, its browsers and the service process; a one-shot browser")
+        print(" is counted once its wrapper is reaped, so 'new browser' may be undercounted)")
         started = int(results["browsers started (reused)"]["count"])
         print(f"browsers started by the reused renderer: {started}")
         if not args.no_cli:

@@ -23,9 +23,10 @@ N_EXPORTS = 10
 SLOTS = 2
 RESPONSIVE_S = 3.0
 """Ceiling for ``/healthz`` and a page load (``/`` and ``/_dash-layout``) while the exports run,
-on 95 % of the samples: no request waits for an export. Two renders fill both cores of a small
-machine, so the latency itself (about 1 s there) is a benchmark figure (``benchmarks/exports.py``,
-printed here too), not a pass/fail line."""
+on 95 % of the samples: no request waits for an export. With the host's render service (one
+niced browser) and niced job processes the p95 was 0.5–0.9 s for a page and under 0.1 s for
+``/healthz`` on a shared 2-core machine (load average 8–10), close enough to the issue's 1 s
+that the latency stays a printed figure, not a pass/fail line."""
 
 
 def p95(values: list[float]) -> float:
