@@ -12,6 +12,7 @@ mismatched file is computed anew.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import sys
@@ -26,16 +27,26 @@ from layers.store.postgis import cache_root
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-CODE_MODULES = ("dashboard.figures", "dashboard.map_context", "layers.context", "layers.gaps")
+CODE_MODULES = (
+    "dashboard.figures",
+    "dashboard.map_context",
+    "layers.areas",
+    "layers.context",
+    "layers.crs",
+    "layers.gaps",
+)
 """Modules whose code makes the display geometry: their source is part of the key."""
+LIBRARIES = ("shapely", "pyproj", "geopandas")
+"""Libraries whose version is part of the key (simplification and projection)."""
 
 
 def cache_key(version: str, **options: object) -> str:
     """The file key of ``version`` with ``options``, and of the code that makes the geometry."""
     digest = hashlib.sha256(f"{FORMAT}:{version}:{sorted(options.items())!r}".encode())
+    for name in LIBRARIES:
+        digest.update(f"{name}={getattr(sys.modules.get(name), '__version__', '')};".encode())
     for name in CODE_MODULES:
-        module = sys.modules.get(name)
-        path = getattr(module, "__file__", None)
+        path = getattr(importlib.import_module(name), "__file__", None)
         digest.update(Path(path).read_bytes() if path else name.encode())
     return digest.hexdigest()[:24]
 
