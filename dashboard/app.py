@@ -325,7 +325,7 @@ def create_app(
             ctx.facilities_wgs, {c.id: c.colour for c in dataset.categories}
         ),
         streets_url=streets.url,
-        labels=map_context.label_features(dataset, ctx.mappings),
+        labels=ctx.labels,
     )
     compare = figures.change_map_figure(
         ctx.geo["district"], ctx.geo.get("planning_area"), ctx.outline

@@ -187,16 +187,64 @@ class AppContext:
         self._suggestions = _Lru(512)
         self._lock = threading.Lock()
         self.mappings = {level: area_mapping(ds, level) for level in self.levels}  # type: ignore[arg-type]
+        self._hexes: figures.HexLayer | None = None
+        self._version: str | None = None
+        self._address_index: Any = None
+        self.geo: dict[str, figures.AreaGeometry] = {}
+        self.outline: figures.Boundaries
+        self.labels: dict[str, Any] = {}
+        """Name points of every level's areas (:func:`dashboard.map_context.label_features`)."""
+        self._display_geometry()
+        self.boundary_layers = figures.boundary_layers(self.outline)
+        self.facilities_wgs = figures.facility_points(ds.facilities)
+
+    def _display_geometry(self) -> None:
+        """Areas of every level, borders, name points and hexagons (display geometry).
+
+        Read from the display cache of the data version (:mod:`dashboard.display_cache`), else
+        made and kept there.
+        """
+        from dashboard import display_cache, map_context
+
+        options = {
+            "levels": list(self.levels),
+            "hex_edge_m": self.options.hex_edge_m,
+            "max_hex_cells": self.options.max_hex_cells,
+        }
+        path = display_cache.cache_path(
+            self.version, display_cache.cache_key(self.version, **options)
+        )
+        kept = display_cache.read(path)
+        if kept is not None:
+            try:
+                self.geo = {lv: display_cache.load_areas(kept["geo"][lv]) for lv in self.levels}
+                self.outline = display_cache.load_boundaries(kept["outline"])
+                self.labels = kept["labels"]
+                self._hexes = display_cache.load_hexes(kept["hexes"])
+                edge_m = float(kept["hex_edge_m"])
+            except (KeyError, TypeError, ValueError):
+                kept = None
+            else:
+                if self.options.hex_edge_m is None:  # the edge chosen when the file was made
+                    self._inputs.get(
+                        ("hex_edge", self.version, self.options.max_hex_cells), lambda: edge_m
+                    )
+                return
+        ds = self.dataset
         self.geo = {
             level: figures.area_geometry(ds.districts, self.mappings[level])
             for level in self.levels
         }
         self.outline = figures.boundary_lines(ds.districts)
-        self.boundary_layers = figures.boundary_layers(self.outline)
-        self.facilities_wgs = figures.facility_points(ds.facilities)
-        self._hexes: figures.HexLayer | None = None
-        self._version: str | None = None
-        self._address_index: Any = None
+        self.labels = map_context.label_features(ds, self.mappings)
+        payload = {
+            "geo": {level: display_cache.dump_areas(geo) for level, geo in self.geo.items()},
+            "outline": display_cache.dump_boundaries(self.outline),
+            "labels": self.labels,
+            "hexes": display_cache.dump_hexes(self.hexes),
+            "hex_edge_m": self.hex_edge_m,
+        }
+        display_cache.write(path, payload)
 
     @property
     def version(self) -> str:

@@ -7,8 +7,6 @@ import dataclasses
 import numpy as np
 import pytest
 
-import layers.coverage
-import layers.network
 from layers.coverage import dataset_distance_table
 from layers.dataset import load_dataset
 from layers.store import data_version, database_source, open_dataset
@@ -22,8 +20,12 @@ def _forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("distances were computed instead of read from the store")
 
-    monkeypatch.setattr(layers.coverage, "cKDTree", refuse)
-    monkeypatch.setattr(layers.network, "dijkstra", refuse)
+    # layers.coverage and layers.network import these where they compute (not at import time)
+    import scipy.sparse.csgraph
+    import scipy.spatial
+
+    monkeypatch.setattr(scipy.spatial, "cKDTree", refuse)
+    monkeypatch.setattr(scipy.sparse.csgraph, "dijkstra", refuse)
 
 
 def _computed(table) -> dict[str, np.ndarray]:
