@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -266,6 +267,7 @@ def main() -> None:
     finally:
         owner.terminate()
         owner.wait(30)
+        shutil.rmtree(jobs_dir, ignore_errors=True)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
