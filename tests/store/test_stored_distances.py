@@ -15,17 +15,20 @@ from layers.store.postgis import load_dataset_into_db
 
 
 def _forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any KD-tree or Dijkstra call fails the test: distances must come from the store."""
+    """Any distance computation fails the test: distances must come from the store.
+
+    The distance table computes through these two functions (a KD-tree query, Dijkstra on the
+    walking graph); building the walking graph itself is allowed (it has its own cache, the
+    CLI's folder, which a test may find empty).
+    """
 
     def refuse(*args, **kwargs):
         raise AssertionError("distances were computed instead of read from the store")
 
-    # layers.coverage and layers.network import these where they compute (not at import time)
-    import scipy.sparse.csgraph
-    import scipy.spatial
+    import layers.coverage
 
-    monkeypatch.setattr(scipy.spatial, "cKDTree", refuse)
-    monkeypatch.setattr(scipy.sparse.csgraph, "dijkstra", refuse)
+    monkeypatch.setattr(layers.coverage, "nearest_euclidean", refuse)
+    monkeypatch.setattr(layers.coverage, "network_distances", refuse)
 
 
 def _computed(table) -> dict[str, np.ndarray]:
