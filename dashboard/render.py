@@ -161,6 +161,25 @@ class _Browser:
             # machine); the next export then starts a new browser instead of crashing a thread
             log.warning("the export browser stopped; the next export starts a new one")
 
+    def _kill_leftover_chromium(self) -> None:
+        """Kill the browser's processes when kaleido could not close them (its loop ended)."""
+        import psutil
+
+        process = getattr(getattr(self, "_kaleido", None), "subprocess", None)
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(psutil.Error):
+            top = psutil.Process(process.pid)
+            for proc in [*top.children(recursive=True), top]:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+        with contextlib.suppress(Exception):
+            process.wait(5.0)
+
+    def alive(self) -> bool:
+        """Whether the browser's event-loop thread still runs."""
+        return self._thread.is_alive()
+
     def _call(self, coroutine: Any, timeout_s: float) -> Any:
         if not self._thread.is_alive():
             coroutine.close()
@@ -176,6 +195,7 @@ class _Browser:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._call(self._kaleido.close(), 20.0)
+        self._kill_leftover_chromium()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5.0)
         if not self._thread.is_alive():
@@ -260,6 +280,11 @@ def render_here(figure: dict, opts: dict[str, Any], *, nice: int = 0) -> bytes:
     with _lock:
         if _browser is not None and _browser.pid != os.getpid():
             _browser = None  # forked: the parent's browser thread does not exist here
+        if _browser is not None and not _browser.alive():
+            # its event loop ended (Chromium died under load): start a new one for this render
+            # instead of failing it
+            _browser.close()
+            _browser = None
         try:
             if _browser is None:
                 _browser = _Browser(nice=nice)

@@ -100,3 +100,45 @@ def test_a_reused_page_draws_the_same_image_as_a_fresh_one(monkeypatch) -> None:
         browser.close()
     assert fresh.startswith(b"\x89PNG")
     assert on_one_page[0] == on_one_page[2] == on_one_page[3] == fresh
+
+
+def test_a_stopped_browser_is_replaced_before_the_next_render(monkeypatch):
+    """A browser whose loop ended is closed (its Chromium killed) and a new one renders."""
+    import subprocess
+    import sys
+
+    from dashboard import render
+
+    class Stopped:
+        pid = __import__("os").getpid()
+        closed = False
+
+        def alive(self) -> bool:
+            return False
+
+        def close(self) -> None:
+            Stopped.closed = True
+
+    class Fresh:
+        def __init__(self, nice: int = 0) -> None:
+            self.pid = __import__("os").getpid()
+
+        def alive(self) -> bool:
+            return True
+
+        def render(self, figure, opts) -> bytes:
+            return b"png"
+
+    real_browser = render._Browser
+    monkeypatch.setattr(render, "_browser", Stopped())
+    monkeypatch.setattr(render, "_Browser", Fresh)
+    assert render.render_here({"data": [], "layout": {}}, {"format": "png"}) == b"png"
+    assert Stopped.closed and isinstance(render._browser, Fresh)
+    monkeypatch.setattr(render, "_browser", None)
+
+    # the leftover Chromium of a browser whose loop ended is killed, not left running
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = real_browser.__new__(real_browser)
+    dead._kaleido = type("K", (), {"subprocess": sleeper})()
+    dead._kill_leftover_chromium()
+    assert sleeper.poll() is not None

@@ -75,6 +75,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _thread_system_exit_is_no_error():
+    """A thread ended by SystemExit is no error, as with Python's own ``threading.excepthook``.
+
+    dash_duo's server runner stops every thread that started while it served by raising
+    SystemExit in it (``dash.testing.application_runners.KillerThread``), the export renderer's
+    browser threads included. pytest's thread-exception hook would report that against whatever
+    test runs next; every other thread exception still fails the test.
+    """
+    import threading
+
+    pytest_hook = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is not SystemExit:
+            pytest_hook(args)
+
+    threading.excepthook = hook
+    yield
+    threading.excepthook = pytest_hook
+
+
 @pytest.fixture(scope="session")
 def karlsruhe():
     """The bundled Karlsruhe dataset (loaded once)."""
