@@ -58,5 +58,5 @@ test-busy: $(TEST_STAMP) system-deps-all
 	trap 'kill $$busy1 $$busy2 2>/dev/null' EXIT INT TERM; \
 	for run in $$(seq 1 $(BUSY_RUNS)); do \
 	  echo "== busy run $$run of $(BUSY_RUNS)"; \
-	  $(BIN)/pytest -p no:cacheprovider -q tests/dashboard/browser tests/store; \
+	  $(BIN)/pytest -p no:cacheprovider -q -m "browser or postgis"; \
 	done
