@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from dash import Input, Output, State, no_update
+from dash import Input, Output, State, no_update, set_props
 
 from dashboard import ids
 from dashboard.state import (
@@ -143,6 +143,19 @@ def control_values(state: ViewState) -> dict[str, Any]:
         "distance_mode": state.distance_mode,
         "require": state.require,
     }
+
+
+def shown_controls(ctx: AppContext, state: ViewState) -> dict[str, Any]:
+    """What every mirrored control shows for ``state`` (:func:`control_values`, year resolved).
+
+    The asked year stays in the state and the link; the year list shows the year whose numbers
+    are on screen (a notice above the map says why).
+    """
+    shown = control_values(state)
+    used, _ = ctx.resolve_year(state.year, state.group)
+    if used is not None and state.year is not None and used != state.year:
+        shown["year"] = used
+    return shown
 
 
 def _convert_distance(state: ViewState, new_unit: str) -> float:
@@ -355,16 +368,14 @@ def sync_state(
     else:
         values = {field: v for (_, field), v in zip(CONTROLS, control_args, strict=True)}
         values.update({cid: v for (cid, _), v in zip(EVENTS, event_args, strict=True)})
-        state = next_state(
-            ctx, ViewState.from_dict(stored), trigger, values, suggestions=suggestions
-        )
+        state = ViewState.from_dict(stored)
+        field = CONTROLS_BY_ID.get(trigger)
+        # a control that reports what the state shows echoes a value set from the state
+        # (after a link or a click), it is no input: "level" would otherwise drop the area
+        if field is None or values.get(field) != shown_controls(ctx, state)[field]:
+            state = next_state(ctx, state, trigger, values, suggestions=suggestions)
     query = to_query(state, defaults=defaults)
-    wanted = control_values(state)
-    used, _ = ctx.resolve_year(state.year, state.group)
-    if used is not None and state.year is not None and used != state.year:
-        # the asked year stays in the state and the link; the list shows the year whose
-        # numbers are on screen (a notice above the map says why)
-        wanted["year"] = used
+    wanted = shown_controls(ctx, state)
     controls = []
     for (_, field), current in zip(CONTROLS, control_args, strict=True):
         value = wanted[field]
@@ -377,18 +388,29 @@ def sync_state(
     )
 
 
+def set_controls(values: tuple[Any, ...]) -> None:
+    """Set the controls that change, in the response of the running callback.
+
+    ``values`` holds a value or ``no_update`` per :data:`CONTROLS` entry (:func:`sync_state`);
+    each value is sent with ``dash.set_props``.
+    A control set so fires the view callback again; the state then shows its value already,
+    so that request changes nothing (see the echo rule of :func:`sync_state`).
+    """
+    for (cid, _), value in zip(CONTROLS, values, strict=True):
+        if value is not no_update:
+            set_props(cid, {"value": value})
+
+
 def sync_dependencies() -> tuple[list[Output], list[Input], list[State]]:
     """Outputs, inputs and states of the state synchronisation, for :func:`sync_state`.
 
     The inputs are the URL, then :data:`CONTROLS`, then :data:`EVENTS`; the states the stored
-    state. The callback that uses them lives with the map (``dashboard.callbacks.map``): one
-    request per input computes the new state and the map together.
+    state. The callback that uses them lives with the map (``dashboard.callbacks.view``): one
+    request per input computes the new state and the map together. The controls are no
+    outputs: the few whose value the state changes are set with :func:`set_controls`, so that a
+    slider step does not mark every control as loading (and re-render it twice) in the browser.
     """
-    outputs = [
-        Output(ids.STATE, "data"),
-        Output(ids.URL, "search"),
-        *[Output(cid, "value") for cid, _ in CONTROLS],
-    ]
+    outputs = [Output(ids.STATE, "data"), Output(ids.URL, "search")]
     inputs = [
         Input(ids.URL, "search"),
         *[Input(cid, "value") for cid, _ in CONTROLS],

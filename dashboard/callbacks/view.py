@@ -25,6 +25,7 @@ from dashboard.callbacks.url_state import (
     CONTROLS,
     EVENTS,
     default_state,
+    set_controls,
     sync_dependencies,
     sync_state,
 )
@@ -44,6 +45,16 @@ MAP_OUTPUTS: tuple[tuple[str, str], ...] = (
     (ids.MAP, "viewport"),
 )
 """Properties of the Leaflet map that the view callback sets."""
+
+TEXT_OUTPUTS: tuple[tuple[str, str], ...] = (
+    (ids.MAP_TITLE, "children"),
+    (ids.MAP_LEGEND, "children"),
+    (ids.MAP_SOURCE, "children"),
+    (ids.MAP_NOTES, "children"),
+)
+"""Texts around the map that the view callback sets, each only when it differs from what the
+browser shows (a slider step changes the title, rarely the legend, never the source line):
+an unchanged component tree sent again costs the browser a re-render and a new crawl of it."""
 
 
 def map_values(ctx: AppContext, layers: dict[str, Any]) -> dict[str, tuple[Any, object]]:
@@ -224,6 +235,21 @@ def notices(notes: list[str]) -> list[Any]:
     return [html.P(text, className="notice") for text in notes]
 
 
+def text_values(
+    title: Any, legend: Any, source: str, notes: list[str]
+) -> dict[str, tuple[Any, object]]:
+    """Value and change key of every :data:`TEXT_OUTPUTS` property (the value stands for itself).
+
+    The notes are keyed by their texts, so that the same notes are not rebuilt as components.
+    """
+    return {
+        f"{ids.MAP_TITLE}.children": (title, title),
+        f"{ids.MAP_LEGEND}.children": (legend, legend),
+        f"{ids.MAP_SOURCE}.children": (source, source),
+        f"{ids.MAP_NOTES}.children": (notices(notes), notes),
+    }
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the view callback."""
     source = {lang: source_line(ctx, lang) for lang in ("de", "en")}
@@ -235,10 +261,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(
         *sync_outputs,
         *[Output(component, prop) for component, prop in MAP_OUTPUTS],
-        Output(ids.MAP_TITLE, "children"),
-        Output(ids.MAP_LEGEND, "children"),
+        *[Output(component, prop) for component, prop in TEXT_OUTPUTS],
         Output(ids.MAP_TABLE, "children"),
-        Output(ids.MAP_SOURCE, "children"),
         Output(ids.MAP_SENT, "data"),
         *[Output(store, "data") for store, _ in PANELS],
         # with the chosen area, so that a linked planning area is among the options it is in
@@ -246,7 +270,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         # the years the chosen group has numbers for, the combine rule with several categories
         Output(ids.YEAR, "options"),
         Output(ids.REQUIRE_WRAP, "hidden"),
-        Output(ids.MAP_NOTES, "children"),
         *sync_inputs,
         dash.Input(ids.UPLOAD_STORE, "data"),
         dash.Input(ids.SUGGEST_STORE, "data"),
@@ -269,6 +292,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             suggestions,
             defaults=defaults,
         )
+        sync, controls = sync[:2], sync[2:]
+        set_controls(controls)
         unchanged = sync[0] is dash.no_update
         # the page was built for the default state: the first state fires what differs from it
         before = ViewState.from_dict(stored) if stored is not None else defaults
@@ -286,29 +311,26 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             # an event that leaves the state as it was (a click beside every target)
             return (
                 *sync,
-                *([dash.no_update] * (len(MAP_OUTPUTS) + 5)),
+                *([dash.no_update] * (len(MAP_OUTPUTS) + len(TEXT_OUTPUTS) + 2)),
                 *triggers,
                 areas,
                 years,
                 require_hidden,
-                dash.no_update,
             )
         # the uploads of this request's workspace; the store only says when they changed
         points = workspace_points(ctx, state.lang) if "upload" in state.layers else None
         # the table only while it is open (callbacks.map fills it when it opens)
         out = map_update(ctx, state, upload=points, suggestions=suggestions, table=bool(table_open))
-        changed, sent = changed_values(map_values(ctx, out["layers"]), sent, lists)
+        texts = text_values(out["title"], out["legend"], source[state.lang], out["notes"])
+        changed, sent = changed_values(map_values(ctx, out["layers"]) | texts, sent, lists)
         return (
             *sync,
             *map_outputs(changed),
-            out["title"],
-            out["legend"],
+            *[changed.get(f"{cid}.{prop}", dash.no_update) for cid, prop in TEXT_OUTPUTS],
             dash.no_update if out["table"] is None else out["table"],
-            source[state.lang],
             sent,
             *triggers,
             areas,
             years,
             require_hidden,
-            notices(out["notes"]),
         )

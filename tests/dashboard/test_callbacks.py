@@ -720,6 +720,26 @@ def test_only_changed_values_are_sent_again(tiny_ctx, base):
     assert ids_sent == set(tiny_ctx.geo["planning_area"].ids)
 
 
+def test_texts_around_the_map_are_sent_only_when_they_change(tiny_ctx, base):
+    from dashboard.callbacks.view import TEXT_OUTPUTS, changed_values, text_values
+
+    def texts(state):
+        out = map_cb.map_update(tiny_ctx, state)
+        return text_values(out["title"], out["legend"], "Quelle", out["notes"])
+
+    keys = {f"{cid}.{prop}" for cid, prop in TEXT_OUTPUTS}
+    first, sent = changed_values(texts(base), None)
+    assert set(first) == keys  # a new page gets every text
+    same, _ = changed_values(texts(base), sent)
+    assert same == {}
+    step, _ = changed_values(texts(base.with_(distance=1000.0)), sent)
+    # the title names the distance; the source line and the (no) notes stay as they are
+    assert f"{ids.MAP_TITLE}.children" in step and "1,0 km" in str(
+        step[f"{ids.MAP_TITLE}.children"]
+    )
+    assert f"{ids.MAP_SOURCE}.children" not in step and f"{ids.MAP_NOTES}.children" not in step
+
+
 def test_a_changed_list_is_sent_as_its_changes_when_the_browser_has_the_one_before(tiny_ctx, base):
     from dashboard.callbacks.view import SentLists
 
@@ -899,6 +919,38 @@ def test_an_event_that_changes_nothing_leaves_the_state_store_alone(tiny_ctx, ba
     )
     assert moved.distance == 750.0
     assert outputs[0] == moved.to_dict()
+
+
+def test_a_control_set_from_the_state_is_an_echo_not_an_input(tiny_ctx, base):
+    # a link opened with an area of a level: the level control is set from the state and
+    # fires the view callback again; that must not drop the area as a level change does
+    level = next(iter(tiny_ctx.levels))
+    stored = base.with_(level=level, area="01")
+    shown = control_values(stored)
+    controls = tuple(shown[field] for _, field in CONTROLS)
+    events = (None,) * len(EVENTS)
+    state, outputs = sync_state(tiny_ctx, ids.LEVEL, "", controls, events, stored.to_dict(), None)
+    assert state == stored and state.area == "01"
+    assert outputs[0] is dash.no_update
+    # the same control with another value is an input
+    other = next((lv for lv in tiny_ctx.levels if lv != level), None)
+    if other is not None:
+        picked = tuple(
+            other if f == "level" else v for (_, f), v in zip(CONTROLS, controls, strict=True)
+        )
+        moved, _ = sync_state(tiny_ctx, ids.LEVEL, "", picked, events, stored.to_dict(), None)
+        assert moved.level == other and moved.area is None
+
+
+def test_set_controls_sends_only_the_controls_that_change(monkeypatch):
+    from dashboard.callbacks import url_state
+
+    sent = []
+    monkeypatch.setattr(url_state, "set_props", lambda cid, props: sent.append((cid, props)))
+    values = [dash.no_update] * len(CONTROLS)
+    values[[f for _, f in CONTROLS].index("distance")] = 750
+    url_state.set_controls(tuple(values))
+    assert sent == [(ids.DISTANCE, {"value": 750})]
 
 
 def test_a_hidden_profile_is_not_rebuilt(base):
