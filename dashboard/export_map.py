@@ -35,6 +35,7 @@ from dashboard.export import (
     write_export,
 )
 from dashboard.i18n import plotly_separators
+from dashboard.leaflet_map import layer_tips
 from layers.areas import level_label
 from layers.errors import ExportError, ParameterError
 
@@ -331,7 +332,7 @@ def _set_areas(fig: go.Figure, traces: Any, level: str, areas: Mapping[str, Any]
         colorscale=areas["scale"],
         zmin=areas["zmin"],
         zmax=areas["zmax"],
-        customdata=list(areas["tips"]),
+        customdata=layer_tips(areas),
         hovertemplate="%{customdata}<extra></extra>",
         visible=True,
         showscale=True,
@@ -355,7 +356,7 @@ def _set_gaps(fig: go.Figure, traces: Any, gaps: Mapping[str, Any] | None) -> No
     trace.update(
         z=_round_values(gaps["values"], 0),
         zmax=gaps["zmax"],
-        customdata=list(gaps["tips"]),
+        customdata=layer_tips(gaps),
         visible=True,
         showscale=True,
         colorbar={"title": {"text": gaps.get("colorbar", "")}},

@@ -20,7 +20,7 @@ HTML. The functions named in :data:`JS` live in ``assets/map.js``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -166,6 +166,15 @@ def tip_texts(template: str, rows: Sequence[Sequence[str | None]]) -> list[str]:
     A feature whose row has no first value has no tooltip (``""``).
     """
     return [fill_template(template, row) if row and row[0] is not None else "" for row in rows]
+
+
+def layer_tips(layer: Mapping[str, Any]) -> list[str]:
+    """The tooltip of each feature of a map layer's values (``tip_template``, ``tip_rows``).
+
+    The screen sends the template and the rows (``area_hideout``); a figure with hover text
+    (the exports) fills them in here.
+    """
+    return tip_texts(layer["tip_template"], layer["tip_rows"])
 
 
 def tip_columns(rows: Sequence[Sequence[str | None] | None]) -> list[list[str | None]]:

@@ -18,9 +18,8 @@ from dash import Output, Patch, html
 
 from dashboard import ids
 from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, AreaGeometry, esc
-from dashboard.i18n import TEXT, fmt_distance, fmt_number, fmt_percent, label, t
+from dashboard.i18n import TEXT, fmt_distance, fmt_number, fmt_numbers, fmt_percent, label, t
 from dashboard.i18n import source_line as i18n_source_line
-from dashboard.leaflet_map import tip_texts
 from dashboard.legend import (
     animation_changes,
     change_legend,
@@ -201,7 +200,6 @@ def share_areas(
         "zmax": 100.0,
         "tip_template": template,
         "tip_rows": rows,
-        "tips": tip_texts(template, rows),
         "colorbar": t("colorbar_share", lang, what=what) if what else t("legend_share_short", lang),
     }
 
@@ -283,7 +281,6 @@ def change_areas(
         "zmax": bound,
         "tip_template": template,
         "tip_rows": rows,
-        "tips": tip_texts(template, rows),
         "colorbar": t("legend_change_short", lang),
     }
 
@@ -424,16 +421,18 @@ def gap_layer(ctx: AppContext, state: ViewState, cats: list[str]) -> dict[str, A
     template = t("hover_gap", lang)
     # the residents of every cell, drawn or not: the column stays the same while only the
     # distance changes (the map sends a column only when it changed)
+    drawn = np.isfinite(shown)
     rows = [
-        [fmt_number(u, lang) if np.isfinite(v) else None, fmt_number(r, lang)]
-        for u, r, v in zip(uncovered, residents, shown, strict=True)
+        [u if d else None, r]
+        for u, r, d in zip(
+            fmt_numbers(uncovered, lang), fmt_numbers(residents, lang), drawn.tolist(), strict=True
+        )
     ]
     return {
         "values": shown,
         "zmax": float(np.nanpercentile(finite, 95)) if len(finite) else 1.0,
         "tip_template": template,
         "tip_rows": rows,
-        "tips": tip_texts(template, rows),
         "colorbar": t("legend_gaps_short", lang),
     }
 

@@ -175,7 +175,7 @@ def test_small_counts_are_hidden(tiny_ctx, base):
     custom = drawn(tiny_ctx, base)[("data", TR.DISTRICTS, "customdata")]
     assert "&lt; 50 Einw. (ausgeblendet)" in custom[3]  # Nord-Ost has 30 residents (HTML)
     assert "nicht erreicht" not in custom[3]  # the count would give the hidden share away
-    assert out["layers"]["areas"]["tips"][3] == custom[3]
+    assert leaflet_map.layer_tips(out["layers"]["areas"])[3] == custom[3]
     assert "Grau: weniger als 50 Einwohner" in text_of(out["legend"])
     rows = out["table"].children[2].children
     assert [c.children for c in rows[3].children][2] == "–"
@@ -776,7 +776,7 @@ def test_map_layers_carry_escaped_text_and_the_export_colours(tiny_ctx, base):
     assert areas["tips"] == dict(
         zip(
             tiny_ctx.geo["district"].ids,
-            map_cb.map_update(tiny_ctx, base)["layers"]["areas"]["tips"],
+            leaflet_map.layer_tips(map_cb.map_update(tiny_ctx, base)["layers"]["areas"]),
             strict=True,
         )
     )

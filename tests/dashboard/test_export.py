@@ -24,6 +24,7 @@ from dashboard import export, export_map, export_profile
 from dashboard.export import neutralise_cell, table_csv_bytes, table_xlsx_bytes, write_table
 from dashboard.export_map import export_figure, fit_map_view, write_figure
 from dashboard.export_profile import AreaSheet, SheetTable, write_profile_pdf
+from dashboard.leaflet_map import layer_tips
 from layers._text import is_formula_like
 from layers.errors import ExportError, LayersError, ParameterError
 
@@ -445,4 +446,4 @@ def test_view_figure_is_built_whole_from_the_map_values(grid_dataset):
     z = list(fig.data[0].z)
     assert z == values
     assert any(v is not None and v > 0 for v in z)
-    assert list(fig.data[0].customdata) == expected["layers"]["areas"]["tips"]
+    assert list(fig.data[0].customdata) == layer_tips(expected["layers"]["areas"])

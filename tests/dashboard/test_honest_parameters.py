@@ -18,6 +18,7 @@ from dashboard.callbacks import map as map_cb
 from dashboard.callbacks.url_state import CONTROLS, EVENTS, default_state, next_state, sync_state
 from dashboard.i18n import TEXT, fmt_percent
 from dashboard.layout import year_options
+from dashboard.leaflet_map import layer_tips
 from dashboard.state import ViewState, from_query, to_query
 from layers.dataset import Group
 from layers.results import CoverageParams, Note
@@ -86,7 +87,7 @@ def test_65_plus_in_2021_shows_2016_numbers_under_their_own_year_with_a_notice(c
         "Gezeigt werden die Zahlen von 2018."
     ]
     assert header_of(out["table"])[1] == "65 Jahre und älter (2018)"
-    assert "65 Jahre und älter, 2018 · 500 m Luftlinie" in out["layers"]["areas"]["tips"][0]
+    assert "65 Jahre und älter, 2018 · 500 m Luftlinie" in layer_tips(out["layers"]["areas"])[0]
     english = map_cb.map_update(ctx, state.with_(group="65_plus", lang="en"))
     assert english["title"] == (
         "Share of residents aged 65 and over (2018) reaching Meeting places "
@@ -195,7 +196,7 @@ def test_residents_not_reached_next_to_every_share(ctx, state):
     hidden = [c.children for c in rows[3].children]  # 30 residents: no share, no count
     assert hidden[2:] == ["–", "–"]
     assert "nicht erreicht" in out["summary"]
-    tip = out["layers"]["areas"]["tips"][0]
+    tip = layer_tips(out["layers"]["areas"])[0]
     share = fmt_percent(result.areas.loc[0, "share"], "de")
     assert f"Begegnung: {share} · {first[3]} von {first[1]} nicht erreicht" in tip
 
@@ -215,7 +216,7 @@ def test_a_jump_in_the_series_is_flagged_not_smoothed(ctx, state):
     assert "nicht geglättet" in explained.children
     assert rows["Süd-Ost"][2] == "2.100"  # the values as they are
     assert rows["Süd-West"][-1] == ""
-    tip = out["layers"]["areas"]["tips"][1]
+    tip = layer_tips(out["layers"]["areas"])[1]
     assert "Sprung in der Reihe 2019→2020: +30,0 %" in tip and "nicht geglättet" in tip
     plain = map_cb.map_update(ctx, change.with_(year_from=2020, year_to=2021))
     assert len(plain["table"].children) == 1  # no jump between the years: no explanation
