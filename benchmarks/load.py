@@ -336,6 +336,9 @@ def gunicorn(env: dict[str, str], *, workers: int, log_path: Path) -> Iterator[s
     process = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
+            # as docs/deployment.md deploys it: a preloading master, forked workers
+            "-c",
+            "python:dashboard.gunicorn_conf",
             "-w",
             str(workers),
             "-b",

@@ -8,6 +8,11 @@ second response; the parts are printed. "cold" starts with an empty distance cac
 walking network) and writes them; "warm" is the next process, which reads them
 (``layers.store.distances.distance_table_for``). Budget (issue 16): a worker serves in ≤ 2 s.
 
+Then gunicorn as deployed (``-c python:dashboard.gunicorn_conf``: the master preloads the app,
+workers are forks of it) against the baseline of plain ``gunicorn -w 2`` (every worker builds
+the app itself): a worker is killed (``SIGKILL``, as a crash) and the clock runs from the kill
+until ``/healthz`` answers from the worker gunicorn started in its place.
+
     .venv/bin/python benchmarks/worker_start.py [--data data/karlsruhe] [--repeat 3]
 """
 
@@ -16,10 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +68,71 @@ def start_once(data: Path, mode: str, cache: Path) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _health(base: str) -> dict:
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
+            return json.loads(response.read())
+    except OSError:
+        return {}
+
+
+def _answered_by_new(base: str, old: set[int], deadline: float) -> int:
+    while time.monotonic() < deadline:
+        pid = _health(base).get("pid")
+        if pid is not None and pid not in old:
+            return pid
+        time.sleep(0.01)
+    raise TimeoutError("no new worker answered")
+
+
+def replaced_worker(data: Path, *, config: bool, repeat: int) -> list[float]:
+    """Seconds from killing a gunicorn worker until the one started in its place answers."""
+    import psutil
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    options = ["-c", "python:dashboard.gunicorn_conf"] if config else []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "QUARTIERSATLAS_DATA": str(data),
+            "QUARTIERSATLAS_USER_DATA": str(Path(tmp) / "user"),
+            "QUARTIERSATLAS_JOBS_DIR": str(Path(tmp) / "jobs"),
+            "QUARTIERSATLAS_CACHE": str(Path(tmp) / "cache"),
+        }
+        command = [str(gunicorn), *options, "-w", "2", "-b", f"127.0.0.1:{port}", "-t", "120"]
+        server = subprocess.Popen(
+            [*command, "dashboard.wsgi:create_server()"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        master = psutil.Process(server.pid)
+        times = []
+        try:
+            deadline = time.monotonic() + 180
+            while len({p.pid for p in master.children()}) < 2 or not _health(base):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("gunicorn did not start")
+                time.sleep(0.1)
+            for _ in range(repeat):
+                workers = {p.pid for p in master.children()}
+                victim = _answered_by_new(base, set(), time.monotonic() + 60)
+                killed_at = time.monotonic()
+                os.kill(victim, signal.SIGKILL)
+                _answered_by_new(base, workers, killed_at + 120)
+                times.append(time.monotonic() - killed_at)
+                time.sleep(1.0)
+        finally:
+            server.terminate()
+            server.wait(60)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "karlsruhe")
@@ -81,6 +155,12 @@ def main() -> None:
                 + " ".join(f"{med[k]:>11.2f}" for k in keys)
                 + f"  {verdict if kind == 'warm' else ''}"
             )
+    print("\ngunicorn: a killed worker -> its replacement answers (median s of --repeat kills)")
+    for label, config in (("plain gunicorn (baseline)", False), ("gunicorn_conf (preload)", True)):
+        times = replaced_worker(args.data, config=config, repeat=args.repeat)
+        median = statistics.median(times)
+        verdict = "ok" if median <= BUDGET_S else "OVER"
+        print(f"  {label:28} {median:6.2f}  ({', '.join(f'{t:.2f}' for t in times)})  {verdict}")
 
 
 if __name__ == "__main__":

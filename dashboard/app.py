@@ -190,7 +190,10 @@ def precompress_static(server: Flask, folder: Path) -> None:
                     start = key not in running
                     running.add(key)
                 if start:
-                    threading.Thread(target=compress, args=(key, raw), daemon=True).start()
+                    # named as warm-up: a preloading master lets it finish before forking
+                    threading.Thread(
+                        target=compress, args=(key, raw), name="warm-up-compress", daemon=True
+                    ).start()
                 return response
         response.set_data(packed)
         response.headers["Content-Encoding"] = "br"
