@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,19 @@ def reap_finished_jobs() -> int:
     return len(multiprocess.active_children())
 
 
+def wait_for_job(pid: int | None) -> None:
+    """Collect the job process ``pid`` as soon as it ends, in a thread of its own.
+
+    Reaping on polls alone leaves the last job a worker ran a zombie when no poll comes after it
+    ended (the browser had its result from the poll before).
+    """
+    import multiprocess
+
+    process = next((p for p in multiprocess.active_children() if p.pid == pid), None)
+    if process is not None:
+        threading.Thread(target=process.join, name=f"job-reaper-{pid}", daemon=True).start()
+
+
 def job_nice(environ: dict[str, str] | None = None) -> int:
     """``$QUARTIERSATLAS_JOB_NICE`` (0–19, default 10); a bad value raises ``ValueError``."""
     text = (os.environ if environ is None else environ).get(JOB_NICE_ENV, "")
@@ -142,7 +156,9 @@ def _reaping_manager() -> type:
     class ReapingDiskcacheManager(DiskcacheManager):
         def call_job_fn(self, key: Any, job_fn: Any, args: Any, context: Any) -> Any:
             reap_finished_jobs()
-            return super().call_job_fn(key, _lowered(job_fn, nice), args, context)
+            pid = super().call_job_fn(key, _lowered(job_fn, nice), args, context)
+            wait_for_job(pid)
+            return pid
 
         def job_running(self, job: Any) -> bool:
             reap_finished_jobs()

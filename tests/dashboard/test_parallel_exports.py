@@ -121,7 +121,9 @@ def test_ten_parallel_exports_stay_bounded_and_site_responsive(tmp_path: Path) -
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # sync workers as in docs/deployment.md: diskcache jobs are forked from the worker, and a
     # fork of a threaded worker can inherit a held lock
-    command = [str(gunicorn), "-w", "4", "-b", f"127.0.0.1:{port}"]
+    # with the deployed settings (a preloading master): the workers are forks of it
+    command = [str(gunicorn), "-c", "python:dashboard.gunicorn_conf", "-w", "4"]
+    command += ["-b", f"127.0.0.1:{port}"]
     log_file = (tmp_path / "gunicorn.log").open("wb")  # a pipe nobody reads could fill up
     server = subprocess.Popen(
         [*command, "-t", "120", "dashboard.wsgi:create_server()"],
@@ -188,7 +190,9 @@ def test_ten_parallel_exports_stay_bounded_and_site_responsive(tmp_path: Path) -
         assert p95(health_s) < RESPONSIVE_S, health_s
         assert p95(page_s) < RESPONSIVE_S, page_s
         time.sleep(2)
-        assert not [p for p in root.children(recursive=True) if _zombie(p)]
+        zombies = [p for p in root.children(recursive=True) if _zombie(p)]
+        workers = {p.pid for p in root.children()}
+        assert not zombies, [(p.pid, p.ppid(), p.ppid() in workers) for p in zombies]
         # what stays is at most the render service's one warm browser, held by a worker
         browsers = {_browser_root(p) for p in root.children(recursive=True) if "chrom" in _name(p)}
         assert len(browsers) <= 1

@@ -166,3 +166,21 @@ def test_job_processes_run_at_a_lower_priority(tmp_path, monkeypatch) -> None:
     for bad in ("x", "-1", "20"):
         with pytest.raises(ValueError, match="QUARTIERSATLAS_JOB_NICE"):
             job_nice({"QUARTIERSATLAS_JOB_NICE": bad})
+
+
+def test_a_finished_job_is_collected_without_a_poll_after_it(tmp_path) -> None:
+    import psutil
+
+    from dashboard.jobs import background_callback_manager
+
+    manager = background_callback_manager(jobs_dir=tmp_path / "jobs")
+
+    def job(key, progress_key, args, context) -> None:
+        pass
+
+    pid = manager.call_job_fn("key", job, (), {})
+    deadline = time.monotonic() + 30
+    # nothing polls the job: only the manager's own waiter can collect it
+    while psutil.pid_exists(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not psutil.pid_exists(pid), psutil.Process(pid).status()
