@@ -43,9 +43,9 @@ STREETS_ROUTE = "/_quartiersatlas/streets/"
 """URL prefix of the street lines (``<key>.json``); static-like, so served brotli-compressed."""
 
 LEVEL_JS = """
-function(state, hideout) {
+function(level, hideout) {
     // show the names of the areas of the chosen level
-    var level = (state && state.level) || "district";
+    level = level || "district";
     if (hideout && hideout.level === level) { return window.dash_clientside.no_update; }
     return Object.assign({}, hideout || {}, {level: level});
 }
@@ -269,10 +269,14 @@ def scale_bar() -> dl.ScaleControl:
 
 
 def register(app: dash.Dash) -> None:
-    """Keep the name layer on the state's level."""
+    """Keep the name layer on the level of the level control.
+
+    The control, not the state store: the store changes with every slider step, the level
+    rarely (the control follows the state, see ``callbacks.url_state.set_controls``).
+    """
     app.clientside_callback(
         LEVEL_JS,
         dash.Output(ids.MAP_LABELS, "hideout"),
-        dash.Input(ids.STATE, "data"),
+        dash.Input(ids.LEVEL, "value"),
         dash.State(ids.MAP_LABELS, "hideout"),
     )
