@@ -407,7 +407,8 @@ def register_clientside(app: dash.Dash) -> None:
     )
     app.clientside_callback(
         dash.ClientsideFunction(namespace="quartiersatlasMap", function_name="restyle"),
-        dash.Output(ids.MAP_STYLE_APPLIED, "data"),
+        # no output: restyle draws on the map itself, and an output would be marked as
+        # loading (two more renderer rounds) with every change
         dash.Input(ids.MAP_STYLE, "data"),
     )
     app.clientside_callback(

@@ -881,7 +881,6 @@ def build_layout(
             # the page's map holds the district geometry already
             dcc.Store(id=ids.MAP_SENT, data=initial_map_sent()),
             dcc.Store(id=ids.MAP_STYLE),
-            dcc.Store(id=ids.MAP_STYLE_APPLIED),
             *[
                 dcc.Store(id=store)
                 for store in (
