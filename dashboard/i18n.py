@@ -889,6 +889,25 @@ def fmt_percent(
     return f"{prefix}{text}{_PERCENT_SIGN[check_lang(lang)]}"
 
 
+def fmt_percents(
+    fractions: Sequence[float | None], lang: str = DEFAULT_LANG, *, decimals: int = 1
+) -> list[str]:
+    """:func:`fmt_percent` of every fraction (the same text), for many at once.
+
+    Examples
+    --------
+    >>> fmt_percents([0.4531, None, -0.00001], "de")
+    ['45,3 %', '–', '0,0 %']
+    """
+    numbers = np.asarray(fractions, dtype=float) * 100.0
+    texts = fmt_numbers(np.abs(numbers), lang, decimals=decimals)
+    mark = _PERCENT_SIGN[check_lang(lang)]
+    return [
+        text if text == "–" else ("-" if n < 0 and text.strip("0,.") else "") + text + mark
+        for n, text in zip(numbers.tolist(), texts, strict=True)
+    ]
+
+
 def fmt_distance(metres: float, lang: str = DEFAULT_LANG) -> str:
     """Format a distance: metres below 1 km, else km with one decimal (``"1,2 km"``).
 

@@ -80,7 +80,12 @@ def js(name: str) -> dict[str, str]:
 
 
 def scale_colours(
-    values: Sequence[float] | np.ndarray, scale: str | list, zmin: float, zmax: float
+    values: Sequence[float] | np.ndarray,
+    scale: str | list,
+    zmin: float,
+    zmax: float,
+    *,
+    as_hex: bool = False,
 ) -> tuple[list[str | None], list[float]]:
     """Colour and opacity of each value on a plotly colour scale (None for missing values).
 
@@ -101,9 +106,11 @@ def scale_colours(
     channels = [np.interp(pos, stops, rgba[:, k]) for k in range(4)]
     # rounded half to even, as plotly rounds its sampled colours
     channels[:3] = [np.rint(c).astype(int) for c in channels[:3]]
+    # as_hex: "#rrggbb", the same colour in half the bytes (:func:`hex_colour`)
+    form = "#{:02x}{:02x}{:02x}" if as_hex else "rgb({}, {}, {})"
     colours = [
-        f"rgb({r}, {g}, {b})" if ok else None
-        for r, g, b, ok in zip(*channels[:3], finite, strict=True)
+        form.format(r, g, b) if ok else None
+        for r, g, b, ok in zip(*(c.tolist() for c in channels[:3]), finite.tolist(), strict=True)
     ]
     opacity = [round(float(a), 3) if ok else 0.0 for a, ok in zip(channels[3], finite, strict=True)]
     return colours, opacity
@@ -210,11 +217,11 @@ def area_hideout(
     "cols": [column, ...], "selected": ..., "opacity": ...}``: ``assets/map.js`` fills the
     template with each area's entries of the columns (:func:`tip_columns`).
     """
-    colours, _ = scale_colours(values, scale, zmin, zmax)
+    colours, _ = scale_colours(values, scale, zmin, zmax, as_hex=True)
     return {
         "kind": "areas",
         "ids": list(area_ids),
-        "fill": [hex_colour(c) for c in colours],
+        "fill": colours,
         "tip": tip_template,
         "cols": tip_columns(tip_rows),
         "selected": selected,
@@ -235,7 +242,7 @@ def gap_hideout(
 
     Hexagons without a value are not drawn and have no tooltip (no first value).
     """
-    colours, opacity = scale_colours(values, scale, 0.0, zmax)
+    colours, opacity = scale_colours(values, scale, 0.0, zmax, as_hex=True)
     cols = tip_columns(tip_rows)
     if cols:
         cols[0] = [v if c is not None else None for v, c in zip(cols[0], colours, strict=True)]
@@ -244,8 +251,7 @@ def gap_hideout(
         "ids": list(hex_ids),
         # opacity to 1/100: a finer step is not visible, and it halves the bytes
         "fill": [
-            None if c is None else [hex_colour(c), round(a, 2)]
-            for c, a in zip(colours, opacity, strict=True)
+            None if c is None else [c, round(a, 2)] for c, a in zip(colours, opacity, strict=True)
         ],
         "tip": tip_template,
         "cols": cols,

@@ -18,7 +18,16 @@ from dash import Output, Patch, html
 
 from dashboard import ids
 from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, AreaGeometry, esc
-from dashboard.i18n import TEXT, fmt_distance, fmt_number, fmt_numbers, fmt_percent, label, t
+from dashboard.i18n import (
+    TEXT,
+    fmt_distance,
+    fmt_number,
+    fmt_numbers,
+    fmt_percent,
+    fmt_percents,
+    label,
+    t,
+)
 from dashboard.i18n import source_line as i18n_source_line
 from dashboard.legend import (
     animation_changes,
@@ -172,23 +181,25 @@ def share_areas(
     template = "<b>%{customdata[0]}</b>" + (
         f"<br>{context}<br>%{{customdata[1]}}" if columns else ""
     )
+    # every number formatted at once (a city has hundreds of areas), then one row per area
+    residents = fmt_numbers(areas["residents"], lang)
+    shares = {key: fmt_percents(areas[key], lang) for key, _, _ in columns}
+    uncovered = {key: fmt_numbers(areas[key], lang) for _, key, _ in columns}
+    hidden_share = t("hidden_value", lang, n=threshold)
     rows = []
-    # plain records: a pandas row per area costs more than the tooltip itself
-    records = areas.to_dict("records")
-    for name, row, hidden in zip(geo.names, records, suppressed, strict=True):
+    for i, (name, hidden) in enumerate(zip(geo.names, suppressed, strict=True)):
         lines = []
         for share_key, uncovered_key, what in columns:
             if hidden:  # the count of residents not reached would give the hidden share away
-                share = t("hidden_value", lang, n=threshold)
-                lines.append(esc(t("tip_hidden", lang, what=what, share=share)))
+                lines.append(esc(t("tip_hidden", lang, what=what, share=hidden_share)))
                 continue
             line = t(
                 "tip_line",
                 lang,
                 what=what,
-                share=fmt_percent(row[share_key], lang),
-                uncovered=fmt_number(row[uncovered_key], lang),
-                residents=fmt_number(row["residents"], lang),
+                share=shares[share_key][i],
+                uncovered=uncovered[uncovered_key][i],
+                residents=residents[i],
             )
             lines.append(esc(line))
         rows.append([esc(name), "<br>".join(lines)] if columns else [esc(name)])
