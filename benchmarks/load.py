@@ -162,7 +162,8 @@ class DashClient:
         """Run every callback triggered by ``changed``, then those triggered by their outputs.
 
         As in the browser, a callback is not triggered again by its own outputs (the view
-        callback writes the controls and the URL it reads).
+        callback writes the URL it reads), but properties it sets with ``dash.set_props`` (the
+        view callback's controls) trigger every callback that reads them, itself included.
         """
         pending = {
             prop: None for prop in changed
@@ -177,10 +178,14 @@ class DashClient:
                 hit = [p for p in inputs if p in triggered and triggered[p] != callback["output"]]
                 if not hit:
                     continue
-                for prop in self._call(callback, hit, step):
-                    pending[prop] = callback["output"]
+                outputs, side = self._call(callback, hit, step)
+                pending.update({prop: callback["output"] for prop in outputs})
+                pending.update({prop: None for prop in side})
 
-    def _call(self, callback: dict[str, Any], changed: list[str], step: str) -> list[str]:
+    def _call(
+        self, callback: dict[str, Any], changed: list[str], step: str
+    ) -> tuple[list[str], list[str]]:
+        """POST one callback; the properties it set as outputs and with ``set_props``."""
         outputs = _outputs(callback["output"])
         body = {
             "output": callback["output"],
@@ -212,19 +217,24 @@ class DashClient:
             )
         except requests.RequestException as exc:
             self.record(step, time.perf_counter() - start, f"callback: {type(exc).__name__}")
-            return []
+            return [], []
         elapsed = time.perf_counter() - start
         if response.status_code == 204:
             self.record(step, elapsed, None)
-            return []
+            return [], []
         if response.status_code != 200:
             self.record(
                 step, elapsed, f"callback {callback['output'][:40]}: HTTP {response.status_code}"
             )
-            return []
+            return [], []
         self.record(step, elapsed, None)
+        body = response.json()
+        return self._apply(body.get("response", {})), self._apply(body.get("sideUpdate", {}))
+
+    def _apply(self, updates: dict[str, dict[str, Any]]) -> list[str]:
+        """Keep the updated property values, as the browser does; the properties changed."""
         changed_out = []
-        for cid, props in response.json().get("response", {}).items():
+        for cid, props in updates.items():
             for prop, value in props.items():
                 if isinstance(value, dict) and "__dash_patch_update" in value:
                     continue  # a Patch: the browser applies it to the figure; nothing to chain

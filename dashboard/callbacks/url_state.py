@@ -8,6 +8,7 @@ it also redraws the map (``dashboard.callbacks.map``), so that an input costs on
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import TYPE_CHECKING, Any
 
 from dash import Input, Output, State, no_update, set_props
@@ -381,8 +382,10 @@ def sync_state(
         value = wanted[field]
         controls.append(no_update if value == current else value)
     data = state.to_dict()
+    # the stored state came through JSON (lists, not tuples): compare it as the browser has it
+    same = stored is not None and json.loads(json.dumps(data)) == stored
     return state, (
-        no_update if data == stored else data,
+        no_update if same else data,
         query if query != (search or "") else no_update,
         *controls,
     )
