@@ -348,18 +348,40 @@ def _set_areas(fig: go.Figure, traces: Any, level: str, areas: Mapping[str, Any]
     fig.data[off].update(visible=False, showscale=False)
 
 
-def _set_gaps(fig: go.Figure, traces: Any, gaps: Mapping[str, Any] | None) -> None:
+def _set_gaps(
+    fig: go.Figure,
+    traces: Any,
+    gaps: Mapping[str, Any] | None,
+    hexes: Any,
+    *,
+    still: bool = False,
+) -> None:
+    """Fill the gap trace with the hexagons' values; ``still``: only the drawn ones, no hover."""
     trace = fig.data[traces.GAPS]
-    if not gaps or not len(trace.locations or ()):
+    if not gaps or hexes is None or not hexes.ids:
         trace.update(visible=False, showscale=False)
         return
+    z = _round_values(gaps["values"], 0)
+    shown: dict[str, Any] = {
+        "zmax": gaps["zmax"],
+        "visible": True,
+        "showscale": True,
+        "colorbar": {"title": {"text": gaps.get("colorbar", "")}},
+    }
+    if not still:
+        trace.update(z=z, customdata=layer_tips(gaps), **shown)
+        return
+    # An image has no hover, and a hexagon without a value is not drawn: most of the city's
+    # hexagons need not be sent to the browser at all. The drawn ones keep their own value
+    # (merging equal values into one shape saves no vertices: such hexagons are rarely
+    # neighbours).
+    drawn = [i for i, v in enumerate(z) if v is not None]
+    features = hexes.geojson["features"]
     trace.update(
-        z=_round_values(gaps["values"], 0),
-        zmax=gaps["zmax"],
-        customdata=layer_tips(gaps),
-        visible=True,
-        showscale=True,
-        colorbar={"title": {"text": gaps.get("colorbar", "")}},
+        geojson={"type": "FeatureCollection", "features": [features[i] for i in drawn]},
+        locations=[hexes.ids[i] for i in drawn],
+        z=[z[i] for i in drawn],
+        **shown,
     )
 
 
@@ -376,8 +398,32 @@ def _set_markers(fig: go.Figure, traces: Any, markers: Sequence[Mapping[str, Any
         fig.data[getattr(traces, kind)].update(**update)
 
 
+def _count(values: Any) -> int:
+    return 0 if values is None else len(values)
+
+
+def _leave_out_interaction(fig: go.Figure) -> None:
+    """Drop what a still image cannot show: hover texts, and traces that draw nothing."""
+
+    def draws(trace: Any) -> bool:
+        if trace.visible is False:
+            return False
+        if trace.type == "scattermap":
+            return _count(trace.lat) > 0 or trace.showlegend is not False
+        return _count(trace.locations) > 0
+
+    fig.data = [trace for trace in fig.data if draws(trace)]
+    for trace in fig.data:
+        trace.update(customdata=None, hovertemplate=None, hoverinfo="skip")
+
+
 def view_figure(
-    ctx: Any, state: Any, *, upload: dict | None = None, suggestions: dict | None = None
+    ctx: Any,
+    state: Any,
+    *,
+    upload: dict | None = None,
+    suggestions: dict | None = None,
+    still: bool = False,
 ) -> tuple[go.Figure, str]:
     """The app's map for one view state, built whole from the same values as the screen.
 
@@ -390,6 +436,11 @@ def view_figure(
         scenario points, language).
     upload, suggestions
         The uploaded layer and the suggested sites, as the map shows them.
+    still
+        For an image (the exports): without hover texts, and with only what is drawn (the gap
+        hexagons with a value, the traces that show something), so the traces are no longer
+        in :class:`~dashboard.figures.Traces` order. Otherwise every trace is in that order,
+        with a value for every area and hexagon.
 
     Returns
     -------
@@ -407,14 +458,14 @@ def view_figure(
         planning=ctx.geo.get(
             level if (level := ctx.level(state.level)) != "district" else "planning_area"
         ),
-        hexes=ctx.hexes if layers["gaps"] else None,
+        hexes=ctx.hexes if layers["gaps"] and not still else None,
         boundaries=ctx.outline,
         facilities=ctx.facilities_wgs,
         categories=[(c.id, c.label(state.lang), c.colour) for c in ctx.dataset.categories],
     )
     traces = figures.Traces(len(ctx.category_ids))
     _set_areas(fig, traces, layers["level"], layers["areas"])
-    _set_gaps(fig, traces, layers["gaps"])
+    _set_gaps(fig, traces, layers["gaps"], ctx.hexes if layers["gaps"] else None, still=still)
     shown = set(layers["facilities"]["show"])
     for i, category in enumerate(ctx.category_ids):
         fig.data[traces.facility(i)].update(
@@ -427,6 +478,8 @@ def view_figure(
     if layers["view"]:
         lat, lon = layers["view"]["center"]
         fig.update_layout(map_center={"lat": lat, "lon": lon}, map_zoom=13.6)
+    if still:
+        _leave_out_interaction(fig)
     return fig, str(view["title"])
 
 
@@ -456,7 +509,7 @@ def render_view(
     lang = state.lang
     from dashboard.callbacks.map import map_update
 
-    fig, title = view_figure(ctx, state)
+    fig, title = view_figure(ctx, state, still=True)
     view = map_update(ctx, state)  # the results are cached: this only renders the text again
     extra = [view["summary"], *view["notes"]]
     level = ctx.level(state.level)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -114,18 +114,48 @@ def wait_for_job(pid: int | None) -> None:
         threading.Thread(target=process.join, name=f"job-reaper-{pid}", daemon=True).start()
 
 
-def job_nice(environ: dict[str, str] | None = None) -> int:
-    """``$QUARTIERSATLAS_JOB_NICE`` (0–19, default 10); a bad value raises ``ValueError``."""
-    text = (os.environ if environ is None else environ).get(JOB_NICE_ENV, "")
+def nice_from_env(
+    name: str, environ: Mapping[str, str] | None = None, *, default: int = DEFAULT_JOB_NICE
+) -> int:
+    """How much lower a process or thread runs, from ``$name``: 0–19, ``default`` when unset.
+
+    The one reader of the priority settings (``$QUARTIERSATLAS_JOB_NICE``,
+    ``$QUARTIERSATLAS_RENDER_NICE``). A bad value raises instead of being clamped or replaced
+    by the default: a typo would otherwise quietly run exports at a priority nobody chose (at
+    the workers' own, which the setting exists to prevent). The server reads both settings
+    when it starts (:meth:`dashboard.wsgi.ServerConfig.from_env`), so the error stops the
+    start with its message rather than failing a request later.
+
+    Raises
+    ------
+    ValueError
+        Naming the variable, when its value is not a whole number from 0 to 19.
+
+    Examples
+    --------
+    >>> nice_from_env("QUARTIERSATLAS_JOB_NICE", {"QUARTIERSATLAS_JOB_NICE": " 7 "})
+    7
+    >>> nice_from_env("QUARTIERSATLAS_JOB_NICE", {})
+    10
+    """
+    text = (os.environ if environ is None else environ).get(name, "").strip()
     if not text:
-        return DEFAULT_JOB_NICE
+        return default
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"${JOB_NICE_ENV}={text!r} is not a whole number") from None
+        value = -1
     if not 0 <= value <= 19:
-        raise ValueError(f"${JOB_NICE_ENV}={text!r} must be 0–19")
+        raise ValueError(
+            f"${name}={text!r} must be a whole number from 0 to 19 (0 = the same priority as "
+            f"the workers); unset, it is {default}"
+        )
     return value
+
+
+def job_nice(environ: Mapping[str, str] | None = None) -> int:
+    """``$QUARTIERSATLAS_JOB_NICE`` (0–19, default 10); a bad value raises ``ValueError``."""
+    return nice_from_env(JOB_NICE_ENV, environ, default=DEFAULT_JOB_NICE)
 
 
 def _lowered(job_fn: Callable[..., Any], nice: int) -> Callable[..., Any]:
@@ -175,5 +205,6 @@ __all__ = [
     "background_callback_manager",
     "default_jobs_dir",
     "job_nice",
+    "nice_from_env",
     "reap_finished_jobs",
 ]

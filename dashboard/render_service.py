@@ -32,6 +32,7 @@ import os
 import socket
 import struct
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +265,7 @@ class RenderService:
 
     def __init__(self, folder: str | os.PathLike[str], *, nice: int | None = None) -> None:
         self.folder = Path(folder)
-        self.nice = _nice_from_env() if nice is None else nice
+        self.nice = render_nice() if nice is None else nice
         self.pid = os.getpid()
         self.serving = False
         self._lock_fd: int | None = None
@@ -420,13 +421,11 @@ def serve_in_background(folder: str | os.PathLike[str]) -> RenderService | None:
         return _owner
 
 
-def _nice_from_env() -> int:
-    text = os.environ.get(NICE_ENV, "")
-    try:
-        return max(0, min(19, int(text))) if text else DEFAULT_NICE
-    except ValueError:
-        log.warning("$%s=%r is not a whole number; using %d", NICE_ENV, text, DEFAULT_NICE)
-        return DEFAULT_NICE
+def render_nice(environ: Mapping[str, str] | None = None) -> int:
+    """``$QUARTIERSATLAS_RENDER_NICE`` (0–19, default 10); a bad value raises ``ValueError``."""
+    from dashboard.jobs import nice_from_env
+
+    return nice_from_env(NICE_ENV, environ, default=DEFAULT_NICE)
 
 
 def _at_exit() -> None:
@@ -456,6 +455,7 @@ __all__ = [
     "parse_request",
     "recv_message",
     "render_if_served",
+    "render_nice",
     "render_remote",
     "send_message",
     "serve_in_background",

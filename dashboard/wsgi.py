@@ -74,7 +74,12 @@ class ServerConfig:
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServerConfig:
         """Read the configuration from ``environ`` (default ``os.environ``); overrides win."""
         env = os.environ if environ is None else environ
+        from dashboard.jobs import job_nice
         from layers.dataset import DATA_ENV
+
+        # read now, so a bad priority setting stops the start instead of failing a request
+        job_nice(env)
+        render_service.render_nice(env)
 
         values: dict[str, Any] = {
             "data_dir": Path(env[DATA_ENV]) if env.get(DATA_ENV) else None,

@@ -785,6 +785,36 @@ def test_map_layers_carry_escaped_text_and_the_export_colours(tiny_ctx, base):
     assert all(0 < alpha <= 0.72 for _, alpha in gaps["fill"].values())
 
 
+def test_the_exported_image_draws_the_hexagons_of_the_screen_with_their_values(tiny_ctx, base):
+    from dashboard.export_map import view_figure
+
+    state = base.with_(layers=("gaps", "facilities"))
+    screen = _browser_layer([_leaflet(tiny_ctx, state)[0][f"{ids.MAP_STYLE}.data"]], ids.MAP_GAPS)
+    gap_values = map_cb.map_update(tiny_ctx, state)["layers"]["gaps"]
+    full = drawn(tiny_ctx, state).figure
+    still = view_figure(tiny_ctx, state, still=True)[0].to_plotly_json()
+    [gaps] = [trace for trace in still["data"] if trace["name"] == "gaps"]
+    # only the hexagons the screen fills are sent, each with its own value (as the full
+    # figure has it: the screen's value, rounded) and geometry
+    assert screen["fill"] and set(gaps["locations"]) == set(screen["fill"])
+    by_hex = dict(zip(tiny_ctx.hexes.ids, full["data"][TR.GAPS]["z"], strict=True))
+    assert list(gaps["z"]) == [by_hex[h] for h in gaps["locations"]]
+    value_of = dict(zip(tiny_ctx.hexes.ids, gap_values["values"], strict=True))
+    assert all(z == round(value_of[h]) for h, z in zip(gaps["locations"], gaps["z"], strict=True))
+    assert gaps["zmax"] == full["data"][TR.GAPS]["zmax"] == gap_values["zmax"]
+    shapes = {f["id"]: f["geometry"] for f in tiny_ctx.hexes.geojson["features"]}
+    assert [f["id"] for f in gaps["geojson"]["features"]] == list(gaps["locations"])
+    assert all(f["geometry"] == shapes[f["id"]] for f in gaps["geojson"]["features"])
+    # the areas keep their values; an image has no hover, and what draws nothing is left out
+    [areas] = [trace for trace in still["data"] if trace["name"] == "districts"]
+    assert list(areas["z"]) == list(full["data"][TR.DISTRICTS]["z"])
+    assert all("customdata" not in t and t.get("hoverinfo") == "skip" for t in still["data"])
+    assert all(t.get("visible", True) is not False for t in still["data"])
+    names = [t["name"] for t in still["data"]]
+    assert "planning_areas" not in names and "added" not in names  # hidden, empty
+    assert len(still["data"]) < len(full["data"])
+
+
 def test_gap_counts_match_the_gap_layer_of_the_core(tiny_ctx):
     import numpy as np
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from dashboard import render, render_service
+from dashboard import jobs, render, render_service
 
 TINY = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {"width": 60, "height": 40}}
 TINY_OPTS = {"format": "png", "width": 60, "height": 40, "scale": 1.0}
@@ -163,6 +163,39 @@ def test_the_service_can_be_turned_off(folder: Path, monkeypatch) -> None:
     monkeypatch.setattr(render_service, "_client_folder", None)
     assert render_service.serve_in_background(folder) is None
     assert render_service._client_folder is None
+
+
+@pytest.mark.parametrize(
+    ("variable", "read"),
+    [
+        ("QUARTIERSATLAS_RENDER_NICE", render_service.render_nice),
+        ("QUARTIERSATLAS_JOB_NICE", jobs.job_nice),
+    ],
+)
+def test_both_priority_settings_are_read_alike(variable: str, read) -> None:
+    assert read({}) == 10 and read({variable: ""}) == 10
+    assert read({variable: "0"}) == 0 and read({variable: " 19 "}) == 19
+    for bad in ("x", "-1", "20", "1.5", "ten"):
+        # a typo is an error naming the variable, never a priority nobody chose
+        with pytest.raises(
+            ValueError, match=f"\\${variable}={bad!r} must be a whole number from 0 to 19"
+        ):
+            read({variable: bad})
+
+
+def test_a_bad_render_priority_stops_the_server_config_and_the_service(
+    folder: Path, monkeypatch
+) -> None:
+    from dashboard.wsgi import ServerConfig
+
+    with pytest.raises(ValueError, match="QUARTIERSATLAS_RENDER_NICE"):
+        ServerConfig.from_env({"QUARTIERSATLAS_RENDER_NICE": "-5"})
+    with pytest.raises(ValueError, match="QUARTIERSATLAS_JOB_NICE"):
+        ServerConfig.from_env({"QUARTIERSATLAS_JOB_NICE": "high"})
+    monkeypatch.setenv("QUARTIERSATLAS_RENDER_NICE", "25")
+    with pytest.raises(ValueError, match="QUARTIERSATLAS_RENDER_NICE"):
+        render_service.RenderService(folder)
+    assert render_service.RenderService(folder, nice=3).nice == 3
 
 
 def _start_owner(folder: Path, mode: str = "") -> subprocess.Popen:
