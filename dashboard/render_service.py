@@ -323,10 +323,12 @@ class RenderService:
         self.serving = True
 
     def _accept_loop(self) -> None:
-        assert self._listener is not None
+        listener = self._listener
+        if listener is None:  # released already (the interpreter is exiting)
+            return
         while not self._stopped.is_set():
             try:
-                conn, _ = self._listener.accept()
+                conn, _ = listener.accept()
             except OSError:
                 if self._stopped.is_set():
                     return
@@ -431,6 +433,7 @@ def render_nice(environ: Mapping[str, str] | None = None) -> int:
 def _at_exit() -> None:
     """Remove the socket and free the lock at once, so another worker takes over."""
     if _owner is not None and _owner.pid == os.getpid():
+        _owner._stopped.set()  # the accept loop ends quietly instead of failing on a closed socket
         _owner._release()
 
 
