@@ -17,7 +17,7 @@ from dash import html
 from dash.development.base_component import Component
 from flask import Flask
 
-from dashboard import figures, ids, leaflet_map, map_context, security
+from dashboard import deferred, figures, ids, leaflet_map, map_context, security
 from dashboard.context import AppContext, AppOptions, default_user_data_dir
 from dashboard.layout import build_layout
 from dashboard.workspace import WorkspaceSettings
@@ -27,6 +27,8 @@ from layers.dataset import Dataset, default_dataset_path, load_dataset
 
 EXTENSION_KEY = "quartiersatlas"
 """Key of the :class:`AppContext` in ``app.server.extensions``."""
+LAYER_FILES_KEY = "quartiersatlas_layer_files"
+"""Key of the app's :class:`~dashboard.deferred.LayerFiles` in ``app.server.extensions``."""
 
 INDEX = """<!DOCTYPE html>
 <html lang="de">
@@ -111,6 +113,7 @@ STATIC_PREFIXES = (
     "/_dash-component-suites/",
     "/assets/",
     map_context.STREETS_ROUTE,
+    deferred.ROUTE,
     "/_dash-layout",  # the same for every page load of an app (``serve_layout_once``)
 )
 STATIC_BROTLI_QUALITY = 11
@@ -322,14 +325,18 @@ def create_app(
     streets = map_context.StreetStore(dataset, cache_dir, max_lines=opts.max_street_lines)
     base = leaflet_map.base_map(
         areas=ctx.geo["district"],
-        hexes=ctx.hexes,
-        boundaries=ctx.outline,
         facilities=leaflet_map.facility_features(
             ctx.facilities_wgs, {c.id: c.colour for c in dataset.categories}
         ),
-        streets_url=streets.url,
-        labels=ctx.labels,
     )
+    # the layers the first map does not need, in deferred.LAYERS order
+    files = deferred.LayerFiles()
+    later = [
+        files.add("gaps", ctx.hexes.geojson),
+        files.add("borders", leaflet_map.border_features(ctx.outline)),
+        files.add("labels", ctx.labels),
+        streets.url,
+    ]
     compare = figures.change_map_figure(
         ctx.geo["district"], ctx.geo.get("planning_area"), ctx.outline
     )
@@ -354,15 +361,17 @@ def create_app(
     )
     precompress_static(server, cache_dir)
     map_context.install_street_route(server, streets)
+    deferred.install_route(server, files)
+    server.extensions[LAYER_FILES_KEY] = files
     install_workspaces(
         server, workspace or WorkspaceSettings.from_env(), user_data_dir=opts.user_data_dir
     )
-    first_layout = build_layout(ctx, base, compare, state)
+    first_layout = build_layout(ctx, base, compare, state, deferred=later)
     app.index_string = INDEX.replace("{%css%}", preload_links(app, first_layout) + "{%css%}")
     # set before the layout function, so that Dash does not embed the full layout as its own
     app.validation_layout = validation_skeleton(first_layout)
     # a function, so that a page load reads the URL's language and state defaults afresh
-    app.layout = lambda: build_layout(ctx, base, compare, state)
+    app.layout = lambda: build_layout(ctx, base, compare, state, deferred=later)
     server.extensions[EXTENSION_KEY] = ctx
 
     from dashboard.callbacks import register_all
@@ -425,6 +434,7 @@ def register_clientside(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     map_context.register(app)
+    deferred.register(app)
     app.clientside_callback(
         OPEN_COMPARE_JS,
         dash.Output(ids.COMPARE_LAZY, "value"),
@@ -459,7 +469,7 @@ def warm_up_in_background(app: dash.Dash) -> threading.Thread:
 
 
 def compress_page_files(app: dash.Dash) -> None:
-    """Ask once for every script and style that the page names.
+    """Ask once for every script and style that the page names, and the deferred map layers.
 
     :func:`precompress_static` compresses a file on its first request, in the background: after
     this, the first visitor already gets the files compressed at the highest level.
@@ -474,6 +484,9 @@ def compress_page_files(app: dash.Dash) -> None:
             (".js", ".css")
         ):
             client.get(url, headers={"Accept-Encoding": "br"})
+    files = app.server.extensions.get(LAYER_FILES_KEY)
+    for url in files.urls if files is not None else []:
+        client.get(url, headers={"Accept-Encoding": "br"})
 
 
 def get_context(app: dash.Dash) -> AppContext:

@@ -657,10 +657,12 @@ def profile_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
                 **{"aria-label": t("close", lang)},
             ),
             html.Label(T("area", lang), htmlFor=ids.AREA_SELECT, className="sublabel"),
+            # the options come after the first map: the dropdown indexes them for its search
+            # as it renders (dashboard.deferred)
             dcc.Dropdown(
                 labels=dropdown_labels(lang),
                 id=ids.AREA_SELECT,
-                options=area_options(ctx, state.level),
+                options=[],
                 value=state.area,
                 clearable=True,
                 searchable=True,
@@ -673,6 +675,7 @@ def profile_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
                 id=ids.PROFILE_BODY,
                 **{"aria-live": "polite"},
             ),
+            dcc.Store(id=ids.AREA_OPTIONS, data=area_options(ctx, "district")),
             dcc.Store(id=ids.PROFILE_KEY, data=profile_key(state)),
         ],
     )
@@ -860,9 +863,18 @@ def workspace_panel(lang: str) -> html.Details:
 
 
 def build_layout(
-    ctx: AppContext, base_map: Component, compare: go.Figure, state: ViewState
+    ctx: AppContext,
+    base_map: Component,
+    compare: go.Figure,
+    state: ViewState,
+    *,
+    deferred: list[str | None] | None = None,
 ) -> html.Div:
-    """The whole page (German first; the URL may switch the language on load)."""
+    """The whole page (German first; the URL may switch the language on load).
+
+    ``deferred``: the URLs of the map layers that load after the first map, in
+    ``dashboard.deferred.LAYERS`` order (None: a layer without one).
+    """
     from dashboard.callbacks.filters import view_classes
 
     lang = state.lang
@@ -881,6 +893,7 @@ def build_layout(
             # the page's map holds the district geometry already
             dcc.Store(id=ids.MAP_SENT, data=initial_map_sent()),
             dcc.Store(id=ids.MAP_STYLE),
+            dcc.Store(id=ids.MAP_DEFERRED, data=deferred or []),
             *[
                 dcc.Store(id=store)
                 for store in (

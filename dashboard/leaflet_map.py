@@ -34,7 +34,6 @@ from dashboard.figures import (
     SCENARIO_MARKERS,
     AreaGeometry,
     Boundaries,
-    HexLayer,
     multiline_geometry,
 )
 
@@ -308,7 +307,8 @@ def marker_features(markers: Sequence[dict[str, Any]]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _lines_feature(boundaries: Boundaries) -> dict:
+def border_features(boundaries: Boundaries) -> dict:
+    """The area borders and the city outline as GeoJSON lines (property ``kind``)."""
     return {
         "type": "FeatureCollection",
         "features": [
@@ -323,22 +323,14 @@ def tile_layers(url: str, attribution: str = "© OpenStreetMap contributors") ->
     return [dl.TileLayer(url=url, attribution=attribution, opacity=0.55)]
 
 
-def base_map(
-    *,
-    areas: AreaGeometry,
-    hexes: HexLayer | None,
-    boundaries: Boundaries,
-    facilities: dict,
-    streets: dict | None = None,
-    labels: dict | None = None,
-    streets_url: str | None = None,
-) -> dl.Map:
-    """The map with every layer and its geometry; colours arrive later as ``hideout``.
+def base_map(*, areas: AreaGeometry, facilities: dict) -> dl.Map:
+    """The map with every layer; colours arrive later as values, some geometry after the map.
 
     Layer order from the bottom: online basemap (off), areas, gap hexagons, streets, borders
     and city outline, area names, facilities, scenario markers (borders, facilities and markers
-    in their own :data:`PANES`); a scale bar (:mod:`dashboard.map_context`). With
-    ``streets_url`` the street lines are fetched from there instead of carried in the page.
+    in their own :data:`PANES`); a scale bar (:mod:`dashboard.map_context`). The gap hexagons,
+    streets, borders (:func:`border_features`) and area names start empty: they get the URL of
+    their geometry once the first map is painted (:mod:`dashboard.deferred`).
     """
     from dashboard import map_context
 
@@ -364,23 +356,19 @@ def base_map(
                 onEachFeature=js("register"),
                 hideout={"kind": "areas"},
             ),
+            # no data: a GeoJSON layer with data would never fetch its URL
             dl.GeoJSON(
                 id=ids.MAP_GAPS,
-                data=hexes.geojson if hexes else EMPTY,
                 style=js("valueStyle"),
                 onEachFeature=js("register"),
                 hideout={"kind": "gaps"},
             ),
-            map_context.street_layer(streets or EMPTY, url=streets_url),
+            map_context.street_layer(),
             _pane(
                 "qa-borders",
-                dl.GeoJSON(
-                    data=_lines_feature(boundaries),
-                    style=js("lineStyle"),
-                    interactive=False,
-                ),
+                dl.GeoJSON(id=ids.MAP_BORDERS, style=js("lineStyle"), interactive=False),
             ),
-            map_context.label_layer(labels or EMPTY),
+            map_context.label_layer(),
             map_context.scale_bar(),
             _pane(
                 "qa-facilities",

@@ -4,8 +4,9 @@ The geometry comes from :mod:`layers.context` (metric CRS); this module projects
 display and wraps it in dash-leaflet layers. The label placement (which names are shown at a
 zoom level, without overlaps) runs in the browser, in ``assets/map_context.js``.
 
-The street lines are not part of the page: the layer names a URL (:data:`STREETS_ROUTE` plus a
-key of the network file and the options) that the browser fetches after the map is drawn.
+The street lines are not part of the page: the layer gets a URL (:data:`STREETS_ROUTE` plus a
+key of the network file and the options) once the first map is painted
+(:mod:`dashboard.deferred`), and the browser fetches them from there.
 Merging a city's walking network into lines takes seconds, so it runs on the first request of
 that URL instead of at app start, and the result is kept in a cache folder under that key
 (computed once for all workers and restarts, until the file changes).
@@ -233,29 +234,28 @@ def _street_features(path: str, crs: str, source_crs: str | None, *, max_lines: 
     return {"type": "FeatureCollection", "features": features}
 
 
-def street_layer(streets: dict | None = None, *, url: str | None = None) -> dl.GeoJSON:
+def street_layer() -> dl.GeoJSON:
     """Thin grey street lines (under the borders); a named street shows its name on hover.
 
-    With ``url`` the browser fetches the lines from there (after the map is drawn) instead of
-    reading them from the page.
+    Empty until the first map is painted: then it gets the URL of :class:`StreetStore`
+    (:mod:`dashboard.deferred`), so merging a network never delays the first map.
     """
-    source = (
-        {"url": url} if url else {"data": streets or {"type": "FeatureCollection", "features": []}}
-    )
     return dl.GeoJSON(
         id=ids.MAP_STREETS,
-        **source,
         style=_js("streetStyle"),
         onEachFeature=_js("bindStreetTip"),
         interactive=False,
     )
 
 
-def label_layer(labels: dict, level: str = "district") -> dl.GeoJSON:
-    """Area names at a point inside each area, of the level in ``hideout``."""
+def label_layer(level: str = "district") -> dl.GeoJSON:
+    """Area names at a point inside each area, of the level in ``hideout``.
+
+    Empty until the first map is painted: then it gets the URL of the name points
+    (:func:`label_features`, served by :mod:`dashboard.deferred`).
+    """
     return dl.GeoJSON(
         id=ids.MAP_LABELS,
-        data=labels,
         pointToLayer=_js("labelPoint"),
         filter=_js("labelFilter"),
         interactive=False,

@@ -60,26 +60,26 @@ def test_streets_of_a_network_file_in_wgs84(tiny_ctx, tmp_path):
     assert 5 < lon < 16 and 47 < lat < 56  # degrees, not metres
 
 
-def test_base_map_carries_labels_streets_and_a_scale_bar(tiny_ctx):
-    labels = map_context.label_features(tiny_ctx.dataset, tiny_ctx.mappings)
-    m = leaflet_map.base_map(
-        areas=tiny_ctx.geo["district"],
-        hexes=None,
-        boundaries=tiny_ctx.outline,
-        facilities=leaflet_map.EMPTY,
-        labels=labels,
-    )
+def test_base_map_orders_its_layers_and_carries_only_the_area_geometry(tiny_ctx):
+    m = leaflet_map.base_map(areas=tiny_ctx.geo["district"], facilities=leaflet_map.EMPTY)
     kinds = [type(c).__name__ for c in m.children]
-    # a layer in its own pane (facilities, markers) counts where its pane stands
-    child_ids = [
-        getattr(c, "id", None) or getattr((getattr(c, "children", None) or [None])[0], "id", None)
-        for c in m.children
-    ]
+    # a layer in its own pane (borders, facilities, markers) counts where its pane stands
+    layers = {}
+    for child in m.children:
+        layer = child.children[0] if type(child).__name__ == "Pane" else child
+        layers[getattr(layer, "id", None)] = layer
+    child_ids = list(layers)
     assert "ScaleControl" in kinds
-    assert m.children[child_ids.index(ids.MAP_LABELS)].data == labels
+    assert layers[ids.MAP_AREAS].data == tiny_ctx.geo["district"].geojson
+    # the layers that load after the first map carry neither data nor a URL yet: a GeoJSON
+    # layer with data would never fetch its URL
+    for later in (ids.MAP_GAPS, ids.MAP_BORDERS, ids.MAP_LABELS, ids.MAP_STREETS):
+        props = layers[later].to_plotly_json()["props"]
+        assert "data" not in props and "url" not in props, later
     # streets under the borders, above the areas and gap hexagons
     assert child_ids.index(ids.MAP_GAPS) < child_ids.index(ids.MAP_STREETS)
-    assert child_ids.index(ids.MAP_STREETS) < child_ids.index(ids.MAP_FACILITIES)
+    assert child_ids.index(ids.MAP_STREETS) < child_ids.index(ids.MAP_BORDERS)
+    assert child_ids.index(ids.MAP_BORDERS) < child_ids.index(ids.MAP_FACILITIES)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa_browser import area_shares, map_snapshot, severe_logs, wait_map_values
+from qa_browser import area_shares, map_snapshot, severe_logs, wait_for, wait_map_values
 
 from dashboard import ids
 
@@ -18,8 +18,9 @@ def test_app_loads_with_map_values_legend_and_sources(dash_duo, make_app, karlsr
     dash_duo.wait_for_contains_text(f"#{ids.MAP_SOURCE}", "Quellen")
     assert dash_duo.wait_for_element(f"#{ids.MAP_LEGEND}").text.strip()
     # the map draws offline: Leaflet's canvas is present, with facilities and gap hexagons
+    # (their geometry loads after the first map, dashboard.deferred)
     assert dash_duo.wait_for_element(f"#{ids.MAP} canvas")
+    wait_for(lambda: any(map_snapshot(dash_duo)["gaps"].values()), what="the gap hexagons")
     snapshot = map_snapshot(dash_duo)
     assert snapshot["facilities"] and snapshot["tiles"] == 0
-    assert any(snapshot["gaps"].values())
     assert severe_logs(dash_duo) == []
