@@ -35,7 +35,8 @@ WAIT_MS = 4000
 
 AFTER_FIRST_MAP_JS = f"""
 function(urls) {{
-    // the URLs of the layers the first map does not need, once it has been painted
+    // the URLs of the layers the first map does not need, once the frame after its first
+    // drawing has begun: their loading must not hold back the frame that shows the map
     var dc = window.dash_clientside;
     var out = (urls || []).map(function (u) {{ return u ? u : dc.no_update; }});
     return new Promise(function (resolve) {{
@@ -43,12 +44,15 @@ function(urls) {{
         function go() {{
             if (done) {{ return; }}
             done = true;
-            window.removeEventListener("quartiersatlas:map-drawn", go);
+            window.removeEventListener("quartiersatlas:map-drawn", drawn);
             resolve(out);
+        }}
+        function drawn() {{
+            window.requestAnimationFrame(function () {{ setTimeout(go, 0); }});
         }}
         var api = window.quartiersatlasMap;
         if (api && api.drawnCount > 0) {{ go(); return; }}
-        window.addEventListener("quartiersatlas:map-drawn", go);
+        window.addEventListener("quartiersatlas:map-drawn", drawn);
         setTimeout(go, {WAIT_MS});
     }});
 }}

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/_dash-update-component"
-STATIC_PATH_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon")
-"""Scripts, styles and icons of the app (no documents): no Content-Security-Policy header."""
+STATIC_PATH_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon", "/_quartiersatlas/")
+"""Scripts, styles, icons and map geometry (streets, later layers) of the app (no documents):
+no Content-Security-Policy header."""
 REQUEST_OVERHEAD_BYTES = 1_000_000
 """Room for the JSON envelope and the other inputs of the upload callback."""
 MAX_LOGGED_MESSAGE = 200

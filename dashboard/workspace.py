@@ -32,7 +32,13 @@ COOKIE_NAME = "qa_session"
 SHARE_PATH = "/share/"
 DOWNLOAD_PATH = "/workspace/upload/"
 PURGE_EVERY_S = 3600.0
-STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon", "/healthz")
+STATIC_PREFIXES = (
+    "/_dash-component-suites/",
+    "/assets/",
+    "/_favicon",
+    "/healthz",
+    "/_quartiersatlas/",  # map geometry files (streets, the layers after the first map)
+)
 _USER_RE = re.compile(r"^[\w.@+\-]{1,200}$")
 
 ENV = {

@@ -96,3 +96,29 @@ def test_store_banner_after_the_first_map(dash_duo, make_app):
         ".map(function (e) { return e.responseEnd; });"
     )
     assert starts and callbacks_done and min(starts) > min(callbacks_done)
+
+
+FALLBACK_TRAP_JS = """
+window.__qaFallbacks = 0;
+new MutationObserver(function (records) {
+  records.forEach(function (record) {
+    record.addedNodes.forEach(function (node) {
+      if (node.nodeType === 1 && node.textContent === "Loading..." && node.closest &&
+          node.closest(".leaflet-container")) { window.__qaFallbacks += 1; }
+    });
+  });
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def test_map_layers_render_without_a_loading_fallback(dash_duo, make_app):
+    """dash-leaflet's GeoJSON code is loaded before the layout renders (assets/lazy_layers.js):
+    no layer shows its Suspense fallback ("Loading..."), after which React would hold back the
+    layers, and so the first map, for at least 500 ms (its fallback throttle)."""
+    dash_duo.start_server(make_app())
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": FALLBACK_TRAP_JS}
+    )
+    dash_duo.driver.get(f"{dash_duo.server_url}/")
+    wait_map_values(dash_duo)
+    assert dash_duo.driver.execute_script("return window.__qaFallbacks") == 0
