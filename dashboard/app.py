@@ -329,14 +329,12 @@ def create_app(
             ctx.facilities_wgs, {c.id: c.colour for c in dataset.categories}
         ),
     )
-    # the layers the first map does not need, in deferred.LAYERS order
+    # the layers the first map does not need (deferred.URL_LAYERS, DATA_LAYERS)
     files = deferred.LayerFiles()
-    later = [
-        files.add("gaps", ctx.hexes.geojson),
-        files.add("borders", leaflet_map.border_features(ctx.outline)),
-        files.add("labels", ctx.labels),
-        streets.url,
-    ]
+    later = deferred.later_layers(
+        [files.add("gaps", ctx.hexes.geojson), files.add("labels", ctx.labels), streets.url],
+        [leaflet_map.border_features(ctx.outline)],
+    )
     compare = figures.change_map_figure(
         ctx.geo["district"], ctx.geo.get("planning_area"), ctx.outline
     )

@@ -1,26 +1,30 @@
-"""What the page loads after its first map is painted: map layers from keyed URLs, area options.
+"""What the page loads after its first map is painted: map layers and the area options.
 
 The first map needs the areas. The gap hexagons (Berlin: 2,320 polygons, 556 kB of GeoJSON;
 Karlsruhe: 983, 230 kB), the borders (Berlin: 217 kB), the area names (a DOM element per name)
 and the street lines are drawn a moment later; the area chooser's options (Berlin: 542, which
 the dropdown indexes for its search as it renders) are needed only when someone opens it.
-Carried in the layout, all of them were parsed with it and built in the tasks before the first
-frame with a map (Berlin: about half of the map's creation time, plus the search index).
+Created with the areas, they all came before the first frame with a map (Berlin: about half of
+the map's creation time, plus the search index).
 
-Each such layer's GeoJSON is served once per content at ``/_quartiersatlas/layers/<name>-<key>.json``
-(the key is a digest of the bytes, so the URL changes with the geometry and browsers may keep the
-file for good), the layers start empty, and a clientside callback hands them their URLs once
-``assets/map.js`` reports the first map drawn (``quartiersatlas:map-drawn``, at most
-:data:`WAIT_MS` later); the area options follow. The geometry still comes once per page; the
-values travel per change as before, and a layer created after its values arrived takes the
-latest ones (``valueStyle`` of ``assets/map.js``).
+So these layers start empty, and a clientside callback hands them their geometry once
+``assets/map.js`` reports the first map drawn (``quartiersatlas:map-drawn``; from the frame
+after it, so that their loading never holds back the frame that shows the map; at most
+:data:`WAIT_MS` later); the area options follow. The hexagons and names come from a URL of
+their own, ``/_quartiersatlas/layers/<name>-<key>.json`` (the key is a digest of the bytes, so
+the URL changes with the geometry and browsers may keep the file for good; the streets have
+their own keyed URL, ``map_context.StreetStore``). The borders travel in the layout, in the
+store :data:`ids.MAP_DEFERRED`: they repeat the areas' edges, which brotli finds in the same
+response (Berlin: 2.6 kB there, 37 kB as a file of their own). The geometry still comes once per
+page; the values travel per change as before, and a layer created after its values arrived
+takes the latest ones (``valueStyle`` of ``assets/map.js``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import dash
 
@@ -28,17 +32,20 @@ from dashboard import ids
 
 ROUTE = "/_quartiersatlas/layers/"
 """URL prefix of the deferred layers (``<name>-<key>.json``); static-like, served brotli-compressed."""
-LAYERS: tuple[str, ...] = (ids.MAP_GAPS, ids.MAP_BORDERS, ids.MAP_LABELS, ids.MAP_STREETS)
-"""The Leaflet layers (component ids) that get their URL after the first map, in this order."""
+URL_LAYERS: tuple[str, ...] = (ids.MAP_GAPS, ids.MAP_LABELS, ids.MAP_STREETS)
+"""The Leaflet layers (component ids) that get a URL after the first map, in this order."""
+DATA_LAYERS: tuple[str, ...] = (ids.MAP_BORDERS,)
+"""The Leaflet layers that get their data from the layout's store after the first map."""
 WAIT_MS = 4000
 """Longest wait for the first map before the layers load anyway (a map that never draws)."""
 
 AFTER_FIRST_MAP_JS = f"""
-function(urls) {{
-    // the URLs of the layers the first map does not need, once the frame after its first
-    // drawing has begun: their loading must not hold back the frame that shows the map
+function(later) {{
+    // the URLs and data of the layers the first map does not need, once the frame after its
+    // first drawing has begun: their loading must not hold back the frame that shows the map
     var dc = window.dash_clientside;
-    var out = (urls || []).map(function (u) {{ return u ? u : dc.no_update; }});
+    var given = (later || {{}}), parts = (given.urls || []).concat(given.data || []);
+    var out = parts.map(function (v) {{ return v ? v : dc.no_update; }});
     return new Promise(function (resolve) {{
         var done = false;
         function go() {{
@@ -116,15 +123,27 @@ def install_route(server, files: LayerFiles) -> None:
     )
 
 
+def later_layers(urls: Sequence[str | None], data: Sequence[dict]) -> dict[str, list]:
+    """The value of the store :data:`ids.MAP_DEFERRED`.
+
+    ``urls`` in :data:`URL_LAYERS` order (None: a layer without one), ``data`` in
+    :data:`DATA_LAYERS` order.
+    """
+    if len(urls) != len(URL_LAYERS) or len(data) != len(DATA_LAYERS):
+        raise ValueError("one URL per URL layer and one value per data layer")
+    return {"urls": list(urls), "data": list(data)}
+
+
 def register(app: dash.Dash) -> None:
-    """Set the layers' URLs (``ids.MAP_DEFERRED``) once the first map is drawn, then the options.
+    """Give the later layers their URL or data once the first map is drawn, then the options.
 
     The area options wait for the gap layer's URL, i.e. for the first map; the view callback
     still sends the options of another level with the state (``callbacks.view``).
     """
     app.clientside_callback(
         AFTER_FIRST_MAP_JS,
-        *[dash.Output(layer, "url") for layer in LAYERS],
+        *[dash.Output(layer, "url") for layer in URL_LAYERS],
+        *[dash.Output(layer, "data") for layer in DATA_LAYERS],
         dash.Input(ids.MAP_DEFERRED, "data"),
     )
     app.clientside_callback(

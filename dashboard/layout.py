@@ -868,12 +868,12 @@ def build_layout(
     compare: go.Figure,
     state: ViewState,
     *,
-    deferred: list[str | None] | None = None,
+    deferred: dict[str, list] | None = None,
 ) -> html.Div:
     """The whole page (German first; the URL may switch the language on load).
 
-    ``deferred``: the URLs of the map layers that load after the first map, in
-    ``dashboard.deferred.LAYERS`` order (None: a layer without one).
+    ``deferred``: the URLs and data of the map layers that load after the first map
+    (``dashboard.deferred.later_layers``).
     """
     from dashboard.callbacks.filters import view_classes
 
@@ -893,7 +893,7 @@ def build_layout(
             # the page's map holds the district geometry already
             dcc.Store(id=ids.MAP_SENT, data=initial_map_sent()),
             dcc.Store(id=ids.MAP_STYLE),
-            dcc.Store(id=ids.MAP_DEFERRED, data=deferred or []),
+            dcc.Store(id=ids.MAP_DEFERRED, data=deferred or {}),
             *[
                 dcc.Store(id=store)
                 for store in (

@@ -329,8 +329,8 @@ def base_map(*, areas: AreaGeometry, facilities: dict) -> dl.Map:
     Layer order from the bottom: online basemap (off), areas, gap hexagons, streets, borders
     and city outline, area names, facilities, scenario markers (borders, facilities and markers
     in their own :data:`PANES`); a scale bar (:mod:`dashboard.map_context`). The gap hexagons,
-    streets, borders (:func:`border_features`) and area names start empty: they get the URL of
-    their geometry once the first map is painted (:mod:`dashboard.deferred`).
+    streets, borders (:func:`border_features`) and area names start empty: they get their
+    geometry once the first map is painted (:mod:`dashboard.deferred`).
     """
     from dashboard import map_context
 

@@ -24,35 +24,34 @@ def _component(layout, component_id):
     return next(c for c in layout._traverse() if getattr(c, "id", None) == component_id)
 
 
-def test_the_layout_names_the_later_layers_instead_of_carrying_them(app):
+def test_the_layout_names_the_later_layers_instead_of_drawing_them(app):
     ctx = get_context(app)
     layout = app.server.test_client().get("/_dash-layout").get_data(as_text=True)
-    urls = _component(app.layout(), ids.MAP_DEFERRED).data
-    assert len(urls) == len(deferred.LAYERS)
-    gaps_url, borders_url, labels_url, streets_url = urls
+    later = _component(app.layout(), ids.MAP_DEFERRED).data
+    gaps_url, labels_url, streets_url = later["urls"]
     assert streets_url is None  # the tiny city has no network
-    for url in (gaps_url, borders_url, labels_url):
+    for url in (gaps_url, labels_url):
         assert url.startswith(deferred.ROUTE) and url.endswith(".json")
         assert url.replace("/", "\\u002f") in layout  # Dash writes "/" as "\u002f"
-    # no hexagon, border line or name point is in the page; the areas are
+    # no hexagon or name point is in the page; the borders wait in the store, not in a layer
     assert all(f'"{hex_id}"' not in layout for hex_id in ctx.hexes.ids)
-    assert '"kind":"borders"' not in layout and '"rank":' not in layout
+    assert '"rank":' not in layout
+    assert later["data"] == [leaflet_map.border_features(ctx.outline)]
     assert '"coordinates"' in layout
 
 
 def test_each_url_serves_its_geometry_for_good_and_another_key_nothing(app):
     ctx = get_context(app)
-    gaps_url, borders_url, labels_url, _ = _component(app.layout(), ids.MAP_DEFERRED).data
-    expected = {
-        gaps_url: ctx.hexes.geojson,
-        borders_url: leaflet_map.border_features(ctx.outline),
-        labels_url: ctx.labels,
-    }
+    gaps_url, labels_url, _ = _component(app.layout(), ids.MAP_DEFERRED).data["urls"]
+    expected = {gaps_url: ctx.hexes.geojson, labels_url: ctx.labels}
     with app.server.test_client() as client:
         for url, geojson in expected.items():
             response = client.get(url)
             assert response.status_code == 200
             assert "immutable" in response.headers["Cache-Control"]
+            # geometry, no document: no policy header and no session cookie
+            assert "Content-Security-Policy" not in response.headers
+            assert "Set-Cookie" not in response.headers
             assert json.loads(response.get_data()) == json.loads(json.dumps(geojson))
         assert client.get(f"{deferred.ROUTE}gaps-0123456789abcdef0123.json").status_code == 404
         assert client.get(f"{deferred.ROUTE}nothing-{gaps_url[-25:]}").status_code == 404
@@ -71,19 +70,22 @@ def test_a_layer_url_changes_with_its_content():
         files.add("../gaps", {})
 
 
-def test_the_layer_urls_are_set_once_after_the_first_map(app):
-    url_outputs = [f"{layer}.url" for layer in deferred.LAYERS]
+def test_the_later_layers_are_set_once_after_the_first_map(app):
+    outputs = [f"{layer}.url" for layer in deferred.URL_LAYERS]
+    outputs += [f"{layer}.data" for layer in deferred.DATA_LAYERS]
     setters = {
         key: callback
         for key, callback in app.callback_map.items()
-        if set(key.strip(".").split("...")) & set(url_outputs)
+        if set(key.strip(".").split("...")) & set(outputs)
     }
     assert len(setters) == 1
     ((key, callback),) = setters.items()
-    assert key.strip(".").split("...") == url_outputs
+    assert key.strip(".").split("...") == outputs
     assert [dep["id"] for dep in callback["inputs"]] == [ids.MAP_DEFERRED]
     # the browser waits for the map's own signal that it has drawn (assets/map.js)
     assert "quartiersatlas:map-drawn" in deferred.AFTER_FIRST_MAP_JS
+    with pytest.raises(ValueError):
+        deferred.later_layers([None], [])
 
 
 def test_the_area_chooser_gets_its_options_after_the_first_map(app):
