@@ -239,6 +239,25 @@ def preload_links(app: dash.Dash, layout: Component) -> str:
     return "\n        ".join(links)
 
 
+PRELOADED_REQUESTS = ("_dash-layout", "_dash-dependencies")
+"""What Dash's renderer fetches first, once its scripts have run (layout and callback list)."""
+
+
+def preload_requests(app: dash.Dash) -> str:
+    """``<link rel=preload as=fetch>`` tags for the layout and the callback list.
+
+    The renderer asks for them only once all scripts have loaded and run; announced in the page
+    head, they arrive beside the scripts. ``crossorigin="anonymous"`` gives the preload the
+    renderer's own request mode (``fetch`` with same-origin credentials), so the browser hands
+    the preloaded response to that request instead of fetching it again.
+    """
+    return "\n        ".join(
+        f'<link rel="preload" href="{app.get_relative_path("/" + path)}" as="fetch" '
+        'crossorigin="anonymous">'
+        for path in PRELOADED_REQUESTS
+    )
+
+
 def validation_skeleton(layout: Component) -> html.Div:
     """Every component of ``layout`` that has an id, flat and without its other properties.
 
@@ -365,7 +384,8 @@ def create_app(
         server, workspace or WorkspaceSettings.from_env(), user_data_dir=opts.user_data_dir
     )
     first_layout = build_layout(ctx, base, compare, state, deferred=later)
-    app.index_string = INDEX.replace("{%css%}", preload_links(app, first_layout) + "{%css%}")
+    preload = preload_links(app, first_layout) + "\n        " + preload_requests(app)
+    app.index_string = INDEX.replace("{%css%}", preload + "\n        {%css%}")
     # set before the layout function, so that Dash does not embed the full layout as its own
     app.validation_layout = validation_skeleton(first_layout)
     # a function, so that a page load reads the URL's language and state defaults afresh

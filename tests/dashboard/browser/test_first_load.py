@@ -64,6 +64,36 @@ def test_lazy_chunks_load_once_and_beside_the_layout(dash_duo, make_app):
     assert not late, f"requested only after the layout arrived: {late}"
 
 
+FIRST_REQUESTS = """
+var entries = performance.getEntriesByType('resource');
+function named(part) { return entries.filter(function (e) { return e.name.indexOf(part) >= 0; }); }
+var renderer = named('/dash-renderer/')[0];
+return {
+  renderer: renderer ? renderer.responseEnd : null,
+  layout: named('/_dash-layout').map(function (e) { return e.startTime; }),
+  dependencies: named('/_dash-dependencies').map(function (e) { return e.startTime; })
+};
+"""
+
+
+def test_layout_and_callbacks_are_fetched_once_beside_the_scripts(dash_duo, make_app):
+    """The page head preloads what the renderer asks for first: each is fetched once (the
+    renderer takes the preloaded response) and before the renderer's own script has arrived."""
+    dash_duo.start_server(make_app())
+    wait_map_values(dash_duo)
+    times = dash_duo.driver.execute_script(FIRST_REQUESTS)
+    assert len(times["layout"]) == 1, times
+    assert len(times["dependencies"]) == 1, times
+    assert times["layout"][0] < times["renderer"]
+    assert times["dependencies"][0] < times["renderer"]
+
+
+DRAWN_JS = """
+window.__qaFirstDrawn = null;
+window.addEventListener("quartiersatlas:map-drawn", function () {
+  if (window.__qaFirstDrawn === null) { window.__qaFirstDrawn = performance.now(); }
+});
+"""
 HEALTH_REQUESTS = (
     "return performance.getEntriesByType('resource')"
     ".filter(function (e) { return /\\/healthz$/.test(e.name); })"
@@ -80,6 +110,8 @@ def test_store_banner_after_the_first_map(dash_duo, make_app):
         lambda: ({"status": "degraded", "loaded_at": "2026-12-06 08:00"}, 503),
     )
     dash_duo.start_server(app)
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": DRAWN_JS})
+    dash_duo.driver.get(f"{dash_duo.server_url}/")
     wait_map_values(dash_duo)
     banner = wait_for(
         lambda: dash_duo.driver.execute_script(
@@ -90,12 +122,8 @@ def test_store_banner_after_the_first_map(dash_duo, make_app):
     )
     assert "Datenbank nicht erreichbar" in banner and "2026-12-06 08:00" in banner
     starts = dash_duo.driver.execute_script(HEALTH_REQUESTS)
-    callbacks_done = dash_duo.driver.execute_script(
-        "return performance.getEntriesByType('resource')"
-        ".filter(function (e) { return e.name.indexOf('_dash-update-component') >= 0; })"
-        ".map(function (e) { return e.responseEnd; });"
-    )
-    assert starts and callbacks_done and min(starts) > min(callbacks_done)
+    drawn = dash_duo.driver.execute_script("return window.__qaFirstDrawn")
+    assert starts and drawn is not None and min(starts) > drawn
 
 
 FALLBACK_TRAP_JS = """
