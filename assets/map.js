@@ -188,6 +188,7 @@
        features whose look changed, so the canvas redraws no more than it must */
     restyle: function (style) {
       if (!style) { return window.dash_clientside.no_update; }
+      var painted = false;  // no layer yet: the values are drawn when the layers are made
       Object.keys(style).forEach(function (cid) {
         var parts = style[cid], w = sent[cid] = sent[cid] || {cols: {}};
         Object.keys(parts).forEach(function (key) {
@@ -200,13 +201,14 @@
         current[cid] = expand(w);
         var byId = layers[cid] || {};
         Object.keys(byId).forEach(function (fid) {
+          painted = true;
           var s = look(cid, fid), layer = byId[fid];
           if (sameLook(layer.options, s)) { return; }
           layer.options.interactive = s.interactive;
           layer.setStyle(s);
         });
       });
-      drawn("restyle");
+      if (painted) { drawn("restyle"); }
       return window.dash_clientside.no_update;
     },
 
