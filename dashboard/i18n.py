@@ -858,6 +858,8 @@ def fmt_numbers(
     ['1.234', '–', '7']
     >>> fmt_numbers([1234.5, 0.25], "en", decimals=1)
     ['1,234.5', '0.2']
+    >>> fmt_numbers([])
+    []
     """
     decimal, thousands = _MARKS[check_lang(lang)]
     marks = str.maketrans({",": thousands, ".": decimal})
@@ -865,6 +867,8 @@ def fmt_numbers(
         f"{number:,.{decimals}f}" if math.isfinite(number) else "–"
         for number in np.asarray(values, dtype=float).tolist()
     ]
+    if not texts:  # "".split() would give one empty text
+        return []
     # one translation of the joined texts instead of three replacements per number
     return "\n".join(texts).translate(marks).split("\n")
 
@@ -898,6 +902,8 @@ def fmt_percents(
     --------
     >>> fmt_percents([0.4531, None, -0.00001], "de")
     ['45,3 %', '–', '0,0 %']
+    >>> fmt_percents([])
+    []
     """
     numbers = np.asarray(fractions, dtype=float) * 100.0
     texts = fmt_numbers(np.abs(numbers), lang, decimals=decimals)
