@@ -400,8 +400,20 @@ def set_controls(values: tuple[Any, ...]) -> None:
     so that request changes nothing (see the echo rule of :func:`sync_state`).
     """
     for (cid, _), value in zip(CONTROLS, values, strict=True):
-        if value is not no_update:
+        if value is not no_update and cid not in OUTPUT_CONTROLS:
             set_props(cid, {"value": value})
+
+
+OUTPUT_CONTROLS: tuple[str, ...] = (ids.AREA_SELECT,)
+"""Controls whose value stays an output of the view callback: the area chooser gets its value
+in the same update as its options (a dropdown drops a value it has no option for, and its
+options can arrive with the state, see ``callbacks.view``)."""
+
+
+def output_controls(values: tuple[Any, ...]) -> list[Any]:
+    """The values of :data:`OUTPUT_CONTROLS` among ``values`` (one per :data:`CONTROLS` entry)."""
+    by_id = {cid: value for (cid, _), value in zip(CONTROLS, values, strict=True)}
+    return [by_id[cid] for cid in OUTPUT_CONTROLS]
 
 
 def sync_dependencies() -> tuple[list[Output], list[Input], list[State]]:
@@ -413,7 +425,11 @@ def sync_dependencies() -> tuple[list[Output], list[Input], list[State]]:
     outputs: the few whose value the state changes are set with :func:`set_controls`, so that a
     slider step does not mark every control as loading (and re-render it twice) in the browser.
     """
-    outputs = [Output(ids.STATE, "data"), Output(ids.URL, "search")]
+    outputs = [
+        Output(ids.STATE, "data"),
+        Output(ids.URL, "search"),
+        *[Output(cid, "value") for cid in OUTPUT_CONTROLS],
+    ]
     inputs = [
         Input(ids.URL, "search"),
         *[Input(cid, "value") for cid, _ in CONTROLS],

@@ -25,6 +25,7 @@ from dashboard.callbacks.url_state import (
     CONTROLS,
     EVENTS,
     default_state,
+    output_controls,
     set_controls,
     sync_dependencies,
     sync_state,
@@ -292,15 +293,19 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             suggestions,
             defaults=defaults,
         )
-        sync, controls = sync[:2], sync[2:]
+        controls = sync[2:]
+        sync = (*sync[:2], *output_controls(controls))
         set_controls(controls)
         unchanged = sync[0] is dash.no_update
         # the page was built for the default state: the first state fires what differs from it
         before = ViewState.from_dict(stored) if stored is not None else defaults
         triggers = panel_triggers(before, state)
+        # the page's chooser gets its options after the first map (dashboard.deferred): a
+        # page opened with an area needs them now, or the dropdown drops the area it cannot find
+        opened_with_area = stored is None and state.area is not None
         areas = (
             area_options(ctx, ctx.level(state.level))
-            if ctx.level(state.level) != ctx.level(before.level)
+            if ctx.level(state.level) != ctx.level(before.level) or opened_with_area
             else dash.no_update
         )
         # like the panels, only what differs from the page (built for ``before``) is sent

@@ -980,8 +980,11 @@ def test_set_controls_sends_only_the_controls_that_change(monkeypatch):
     monkeypatch.setattr(url_state, "set_props", lambda cid, props: sent.append((cid, props)))
     values = [dash.no_update] * len(CONTROLS)
     values[[f for _, f in CONTROLS].index("distance")] = 750
+    values[[f for _, f in CONTROLS].index("area")] = "01"
     url_state.set_controls(tuple(values))
+    # the area chooser's value is an output (it travels with its options)
     assert sent == [(ids.DISTANCE, {"value": 750})]
+    assert url_state.output_controls(tuple(values)) == ["01"]
 
 
 def test_a_hidden_profile_is_not_rebuilt(base):
