@@ -1,8 +1,8 @@
 /* Functions of the Leaflet map, named in dashboard/leaflet_map.py.
 
    Areas and gap hexagons are created once per geometry; a change of values restyles the
-   existing Leaflet layers (`restyle`, a clientside callback fed by the view callback's style
-   store) instead of re-creating them, so a change costs one canvas redraw. dash-leaflet calls
+   existing Leaflet layers (`restyle`, fed by the view callback's style store, see
+   `watchStyleStore`) instead of re-creating them, so a change costs one canvas redraw. dash-leaflet calls
    the other functions with the GeoJSON component's props as the last argument (`context`).
    Tooltip texts arrive escaped from the server. */
 (function () {
@@ -183,11 +183,11 @@
       }, {sticky: true, opacity: 0.95});
     },
 
-    /* clientside callback: merge the changed parts of each layer ({component id: parts},
+    /* merge the changed parts of each layer ({component id: parts},
        dashboard/callbacks/view.py map_outputs) into what was sent before and restyle only the
        features whose look changed, so the canvas redraws no more than it must */
     restyle: function (style) {
-      if (!style) { return window.dash_clientside.no_update; }
+      if (!style) { return; }
       var painted = false;  // no layer yet: the values are drawn when the layers are made
       Object.keys(style).forEach(function (cid) {
         var parts = style[cid], w = sent[cid] = sent[cid] || {cols: {}};
@@ -209,7 +209,6 @@
         });
       });
       if (painted) { drawn("restyle"); }
-      return window.dash_clientside.no_update;
     },
 
     lineStyle: function (feature) {
@@ -273,6 +272,35 @@
       dc.set_props(el.id, {open: el.open});
     }
   }, true);
+
+  /* The style store's every value, in order, goes to `restyle`: each value holds only the
+     parts that changed since the one before, so none may be skipped. A clientside callback
+     would get them too, but as a second round through dash-renderer after every change (its
+     bookkeeping, run for all of the page's components, took a third of a slider step), so the
+     map follows the store itself: Dash's renderer lists its Redux stores in
+     `window.dash_stores` (where `dash_clientside.set_props` finds them too), and a listener
+     sees every dispatch. The value is read where the store's component sits in the layout. */
+  var STYLE_STORE = "map-style-store";  // dashboard/ids.py MAP_STYLE
+  function watchStyleStore(store) {
+    var last;
+    store.subscribe(function () {
+      var state = store.getState(), where = state.paths && state.paths.strs && state.paths.strs[STYLE_STORE];
+      if (!where) { return; }
+      var node = state.layout;
+      for (var i = 0; node && i < where.length; i++) { node = node[where[i]]; }
+      var data = node && node.props ? node.props.data : undefined;
+      if (data === last) { return; }
+      last = data;
+      api.restyle(data);
+    });
+  }
+  var stores = window.dash_stores = window.dash_stores || [];
+  var push = stores.push;
+  stores.push = function () {
+    Array.prototype.forEach.call(arguments, watchStyleStore);
+    return push.apply(this, arguments);
+  };
+  stores.forEach(watchStyleStore);
 
   window.quartiersatlasMap = api;
   window.dash_clientside = Object.assign({}, window.dash_clientside, {quartiersatlasMap: api});

@@ -425,18 +425,15 @@ def serve_layout_once(app: dash.Dash) -> None:
 
 
 def register_clientside(app: dash.Dash) -> None:
-    """The callbacks that run in the browser: language, map restyle, fitting, full screen, share."""
+    """The callbacks that run in the browser: language, fitting, full screen, share.
+
+    The map's restyle is no callback: ``assets/map.js`` follows the style store itself.
+    """
     app.clientside_callback(
         SET_LANG_JS,
         dash.Output(ids.PRINT_DUMMY, "data", allow_duplicate=True),
         dash.Input(ids.LANG, "value"),
         prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        dash.ClientsideFunction(namespace="quartiersatlasMap", function_name="restyle"),
-        # no output: restyle draws on the map itself, and an output would be marked as
-        # loading (two more renderer rounds) with every change
-        dash.Input(ids.MAP_STYLE, "data"),
     )
     app.clientside_callback(
         FIT_JS,

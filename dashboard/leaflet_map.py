@@ -8,8 +8,9 @@ areas and gap hexagons are created once per geometry and a change of distance, y
 category only restyles them: the view callback sends the values of each changed layer
 (``{"kind": …, "fill": [colour, …], "tip": template, "cols": [column, …], …}`` aligned with the
 feature ids, see :func:`area_hideout` and :func:`gap_hideout`; of those parts only the ones
-that changed) to a store, and the clientside ``restyle`` of ``assets/map.js`` applies them to
-the existing Leaflet layers, restyling only the features whose look changed.
+that changed) to a store, and ``restyle`` of ``assets/map.js`` (which follows the store in the
+Dash renderer's Redux store) applies them to the existing Leaflet layers, restyling only the
+features whose look changed.
 
 Colours come from the same plotly colour scales and ranges as the export figure
 (:func:`scale_colours`), so the screen and the exported map agree. Every text that reaches a

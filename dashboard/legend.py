@@ -65,8 +65,9 @@ def colour_bar(
     ticks: Sequence[tuple[float, str]],
     opacity: float,
     kind: str,
+    title_id: str | None = None,
 ) -> html.Div:
-    """One legend row: the ramp with ticks under it, then the title."""
+    """One legend row: the ramp with ticks under it, then the title (its element ``title_id``)."""
     span = zmax - zmin if zmax > zmin else 1.0
     tick_spans = [
         html.Span(text, className="legend-tick", style={"left": f"{(v - zmin) / span * 100:.2f}%"})
@@ -86,20 +87,29 @@ def colour_bar(
                     html.Div(tick_spans, className="legend-ticks"),
                 ],
             ),
-            html.Span(title),
+            html.Span(title, id=title_id) if title_id else html.Span(title),
         ],
     )
 
 
-def share_legend(title: str, lang: str, *, opacity: float) -> html.Div:
+def share_legend(title: str, lang: str, *, opacity: float, title_id: str | None = None) -> html.Div:
     """Share of residents reached, 0 to 100 %, ticks every 25 %."""
     ticks = [(v, fmt_percent(v / 100, lang, decimals=0)) for v in (0, 25, 50, 75, 100)]
     return colour_bar(
-        title, scale=SHARE_SCALE, zmin=0, zmax=100, ticks=ticks, opacity=opacity, kind="share"
+        title,
+        scale=SHARE_SCALE,
+        zmin=0,
+        zmax=100,
+        ticks=ticks,
+        opacity=opacity,
+        kind="share",
+        title_id=title_id,
     )
 
 
-def change_legend(title: str, lang: str, *, bound: float, opacity: float) -> html.Div:
+def change_legend(
+    title: str, lang: str, *, bound: float, opacity: float, title_id: str | None = None
+) -> html.Div:
     """Population change in percent on the symmetric scale ``-bound`` … ``+bound``."""
     values = (-bound, -bound / 2, 0.0, bound / 2, bound)
     decimals = 0 if all(float(v).is_integer() for v in values) else 1
@@ -115,6 +125,7 @@ def change_legend(title: str, lang: str, *, bound: float, opacity: float) -> htm
         ticks=ticks,
         opacity=opacity,
         kind="change",
+        title_id=title_id,
     )
 
 
@@ -145,6 +156,24 @@ def fixed_change_bound(changes: Iterable[Sequence[float] | np.ndarray]) -> float
         if len(v):
             peak = max(peak, float(v.max()))
     return max(MIN_CHANGE_BOUND, 2.0 * float(np.ceil(peak / 2.0)))
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 2, 5, 10, 20, 50, 100, … (1, 2 or 5 times a power of ten) ≥ ``value``.
+
+    The top of the gap scale: its ticks (0, half, top) are round numbers, and the scale, with
+    the colours and the legend, stays the same over small changes of the data it is fitted to
+    (a step of the distance slider).
+
+    Examples
+    --------
+    >>> [nice_ceiling(v) for v in (0.3, 3, 10, 329.5, 658, 1001)]
+    [2.0, 5.0, 10.0, 500.0, 1000.0, 2000.0]
+    """
+    if not np.isfinite(value) or value <= 2.0:
+        return 2.0
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(step * power for step in (1.0, 2.0, 5.0, 10.0) if step * power >= value))
 
 
 def fill_opacity(state: ViewState) -> float:

@@ -35,6 +35,7 @@ from dashboard.legend import (
     fill_opacity,
     fixed_change_bound,
     gap_legend,
+    nice_ceiling,
     share_legend,
 )
 from dashboard.state import ViewState
@@ -398,16 +399,25 @@ def legend_rows(
     """
     lang = state.lang
     overlay = areas["scale"] is CHANGE_SCALE
+    # the texts that change from step to step have ids: the view callback sends them alone
+    # when the rest stays (callbacks.view text_values)
     legend: list[Any] = [
-        change_legend(title, lang, bound=areas["zmax"], opacity=areas["opacity"])
+        change_legend(
+            title,
+            lang,
+            bound=areas["zmax"],
+            opacity=areas["opacity"],
+            title_id=ids.MAP_LEGEND_TITLE,
+        )
         if overlay
-        else share_legend(title, lang, opacity=areas["opacity"])
+        else share_legend(title, lang, opacity=areas["opacity"], title_id=ids.MAP_LEGEND_TITLE)
     ]
     if not overlay and result.params.categories:
         legend.append(
             html.Div(
                 f"{t('city_average', lang)}: "
                 f"{fmt_percent(result.city[map_column(result)[0]], lang)}",
+                id=ids.MAP_LEGEND_CITY,
                 className="legend-row legend-city",
             )
         )
@@ -441,7 +451,8 @@ def gap_layer(ctx: AppContext, state: ViewState, cats: list[str]) -> dict[str, A
     ]
     return {
         "values": shown,
-        "zmax": float(np.nanpercentile(finite, 95)) if len(finite) else 1.0,
+        # the 95th percentile rounded up: round ticks, and a scale that stays over a step
+        "zmax": nice_ceiling(float(np.nanpercentile(finite, 95))) if len(finite) else 1.0,
         "tip_template": template,
         "tip_rows": rows,
         "colorbar": t("legend_gaps_short", lang),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import dash
 from dash import Output, html
+from dash.development.base_component import Component
 
 from dashboard import ids, leaflet_map
 from dashboard.callbacks.map import map_update, source_line
@@ -50,12 +51,28 @@ MAP_OUTPUTS: tuple[tuple[str, str], ...] = (
 TEXT_OUTPUTS: tuple[tuple[str, str], ...] = (
     (ids.MAP_TITLE, "children"),
     (ids.MAP_LEGEND, "children"),
+    (ids.MAP_LEGEND_TITLE, "children"),
+    (ids.MAP_LEGEND_CITY, "children"),
     (ids.MAP_SOURCE, "children"),
     (ids.MAP_NOTES, "children"),
 )
 """Texts around the map that the view callback sets, each only when it differs from what the
 browser shows (a slider step changes the title, rarely the legend, never the source line):
-an unchanged component tree sent again costs the browser a re-render and a new crawl of it."""
+an unchanged component tree sent again costs the browser a re-render and a new crawl of it.
+The legend's texts that change with a step (:data:`LEGEND_TEXTS`) are sent alone when the rest
+of the legend stays."""
+
+LEGEND_TEXTS: tuple[str, ...] = (ids.MAP_LEGEND_TITLE, ids.MAP_LEGEND_CITY)
+"""Elements of the legend whose text is sent on its own (``callbacks.map.legend_rows``)."""
+
+STEP_OUTPUTS: tuple[tuple[str, str], ...] = ((ids.MAP_STYLE, "data"), (ids.MAP_TITLE, "children"))
+"""The map properties that are outputs of the view callback: what nearly every change sends.
+
+Dash marks each output of a running callback as loading, and the browser renders every marked
+component twice per request, sent a value or not. The other :data:`MAP_OUTPUTS` and
+:data:`TEXT_OUTPUTS`, the table and the year and rule controls change seldom and are set with
+``dash.set_props`` only when they change (:func:`set_changed`). The title stays an output so
+that the page shows the view callback as running (what the tests and benchmarks wait for)."""
 
 
 def map_values(ctx: AppContext, layers: dict[str, Any]) -> dict[str, tuple[Any, object]]:
@@ -231,9 +248,49 @@ def map_outputs(changed: dict[str, Any]) -> list[Any]:
     return out
 
 
+def set_changed(values: dict[tuple[str, str], Any]) -> None:
+    """Send each ``(component, property): value`` that is not ``no_update`` with ``set_props``.
+
+    The properties of one component go in one call.
+    """
+    by_component: dict[str, dict[str, Any]] = {}
+    for (component, prop), value in values.items():
+        if value is not dash.no_update:
+            by_component.setdefault(component, {})[prop] = value
+    for component, props in by_component.items():
+        dash.set_props(component, props)
+
+
 def notices(notes: list[str]) -> list[Any]:
     """The result's notes (translated) as visible notices above the map."""
     return [html.P(text, className="notice") for text in notes]
+
+
+def split_texts(tree: Any, text_ids: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
+    """``tree`` (components) as plain data without the texts of ``text_ids``, and those texts.
+
+    Returns
+    -------
+    tuple
+        The tree as nested dicts and lists, the children of each component whose id is in
+        ``text_ids`` left out, and ``{id: children}`` of those found.
+    """
+    texts: dict[str, Any] = {}
+
+    def plain(node: Any) -> Any:
+        if isinstance(node, list | tuple):
+            return [plain(child) for child in node]
+        if not isinstance(node, Component):
+            return node
+        data = node.to_plotly_json()
+        props = dict(data["props"])
+        if props.get("id") in text_ids:
+            texts[props["id"]] = props.pop("children", None)
+        elif "children" in props:
+            props["children"] = plain(props["children"])
+        return {**data, "props": props}
+
+    return plain(tree), texts
 
 
 def text_values(
@@ -241,13 +298,34 @@ def text_values(
 ) -> dict[str, tuple[Any, object]]:
     """Value and change key of every :data:`TEXT_OUTPUTS` property (the value stands for itself).
 
-    The notes are keyed by their texts, so that the same notes are not rebuilt as components.
+    The legend is keyed without its :data:`LEGEND_TEXTS`, which have their own keys, so that a
+    step that changes only them does not send the legend's components again. The notes are
+    keyed by their texts, so that the same notes are not rebuilt as components.
     """
-    return {
+    shape, legend_texts = split_texts(legend, LEGEND_TEXTS)
+    values: dict[str, tuple[Any, object]] = {
         f"{ids.MAP_TITLE}.children": (title, title),
-        f"{ids.MAP_LEGEND}.children": (legend, legend),
+        f"{ids.MAP_LEGEND}.children": (legend, shape),
         f"{ids.MAP_SOURCE}.children": (source, source),
         f"{ids.MAP_NOTES}.children": (notices(notes), notes),
+    }
+    for text_id, text in legend_texts.items():
+        values[f"{text_id}.children"] = (text, text)
+    return values
+
+
+def texts_to_send(changed: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """The :data:`TEXT_OUTPUTS` values among ``changed`` (``no_update`` for the rest).
+
+    A legend sent whole carries its texts: they are not sent again beside it (an element of
+    a legend that is being replaced has no place in the page to be set).
+    """
+    whole_legend = f"{ids.MAP_LEGEND}.children" in changed
+    return {
+        (cid, prop): dash.no_update
+        if whole_legend and cid in LEGEND_TEXTS
+        else changed.get(f"{cid}.{prop}", dash.no_update)
+        for cid, prop in TEXT_OUTPUTS
     }
 
 
@@ -261,16 +339,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(
         *sync_outputs,
-        *[Output(component, prop) for component, prop in MAP_OUTPUTS],
-        *[Output(component, prop) for component, prop in TEXT_OUTPUTS],
-        Output(ids.MAP_TABLE, "children"),
+        *[Output(component, prop) for component, prop in STEP_OUTPUTS],
         Output(ids.MAP_SENT, "data"),
         *[Output(store, "data") for store, _ in PANELS],
         # with the chosen area, so that a linked planning area is among the options it is in
         Output(ids.AREA_SELECT, "options"),
-        # the years the chosen group has numbers for, the combine rule with several categories
-        Output(ids.YEAR, "options"),
-        Output(ids.REQUIRE_WRAP, "hidden"),
         *sync_inputs,
         dash.Input(ids.UPLOAD_STORE, "data"),
         dash.Input(ids.SUGGEST_STORE, "data"),
@@ -308,34 +381,32 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             if ctx.level(state.level) != ctx.level(before.level) or opened_with_area
             else dash.no_update
         )
-        # like the panels, only what differs from the page (built for ``before``) is sent
-        years = year_options(ctx, state.group) if state.group != before.group else dash.no_update
+        # like the panels, only what differs from the page (built for ``before``) is sent:
+        # the years the chosen group has numbers for, the combine rule with several categories
         single = len(state.categories) < 2
-        require_hidden = single if single != (len(before.categories) < 2) else dash.no_update
+        set_changed(
+            {
+                (ids.YEAR, "options"): year_options(ctx, state.group)
+                if state.group != before.group
+                else dash.no_update,
+                (ids.REQUIRE_WRAP, "hidden"): single
+                if single != (len(before.categories) < 2)
+                else dash.no_update,
+            }
+        )
         if unchanged and trigger not in (ids.UPLOAD_STORE, ids.SUGGEST_STORE):
             # an event that leaves the state as it was (a click beside every target)
-            return (
-                *sync,
-                *([dash.no_update] * (len(MAP_OUTPUTS) + len(TEXT_OUTPUTS) + 2)),
-                *triggers,
-                areas,
-                years,
-                require_hidden,
-            )
+            return (*sync, *([dash.no_update] * (len(STEP_OUTPUTS) + 1)), *triggers, areas)
         # the uploads of this request's workspace; the store only says when they changed
         points = workspace_points(ctx, state.lang) if "upload" in state.layers else None
         # the table only while it is open (callbacks.map fills it when it opens)
         out = map_update(ctx, state, upload=points, suggestions=suggestions, table=bool(table_open))
         texts = text_values(out["title"], out["legend"], source[state.lang], out["notes"])
         changed, sent = changed_values(map_values(ctx, out["layers"]) | texts, sent, lists)
-        return (
-            *sync,
-            *map_outputs(changed),
-            *[changed.get(f"{cid}.{prop}", dash.no_update) for cid, prop in TEXT_OUTPUTS],
-            dash.no_update if out["table"] is None else out["table"],
-            sent,
-            *triggers,
-            areas,
-            years,
-            require_hidden,
+        values = dict(zip(MAP_OUTPUTS, map_outputs(changed), strict=True)) | texts_to_send(changed)
+        values[(ids.MAP_TABLE, "children")] = (
+            dash.no_update if out["table"] is None else out["table"]
         )
+        step = [values.pop(key) for key in STEP_OUTPUTS]
+        set_changed(values)
+        return (*sync, *step, sent, *triggers, areas)

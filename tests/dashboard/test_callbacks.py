@@ -1012,3 +1012,49 @@ def test_a_year_without_data_is_replaced_with_a_note_not_relabelled(tiny_ctx, ba
     same = map_cb.map_update(tiny_ctx, base.with_(year=2022))["result"]
     assert same.params.notes == ()
     assert same.areas["share"].tolist() == out["result"].areas["share"].tolist()
+
+
+def _legend(title: str, city: str):
+    from dashboard.legend import share_legend
+
+    return [
+        share_legend(title, "de", opacity=0.78, title_id=ids.MAP_LEGEND_TITLE),
+        html.Div(city, id=ids.MAP_LEGEND_CITY, className="legend-row legend-city"),
+    ]
+
+
+def test_a_step_sends_the_legend_texts_alone():
+    from dashboard.callbacks.view import changed_values, text_values, texts_to_send
+
+    first = text_values("500 m", _legend("500 m", "50 %"), "Quelle", [])
+    changed, sent = changed_values(first, None)
+    whole = texts_to_send(changed)
+    # the first legend goes whole, with its texts in it and not beside it
+    assert whole[(ids.MAP_LEGEND, "children")] is not dash.no_update
+    assert whole[(ids.MAP_LEGEND_TITLE, "children")] is dash.no_update
+    assert whole[(ids.MAP_LEGEND_CITY, "children")] is dash.no_update
+
+    step = text_values("550 m", _legend("550 m", "55 %"), "Quelle", [])
+    changed, sent = changed_values(step, sent)
+    texts = texts_to_send(changed)
+    assert texts[(ids.MAP_LEGEND, "children")] is dash.no_update
+    assert texts[(ids.MAP_LEGEND_TITLE, "children")] == "550 m"
+    assert texts[(ids.MAP_LEGEND_CITY, "children")] == "55 %"
+    assert texts[(ids.MAP_SOURCE, "children")] is dash.no_update
+
+    # another bar (the change overlay) is another legend: sent whole again
+    other = text_values("550 m", [_legend("550 m", "55 %")[0]], "Quelle", [])
+    changed, _ = changed_values(other, sent)
+    assert texts_to_send(changed)[(ids.MAP_LEGEND, "children")] is not dash.no_update
+
+
+def test_a_distance_step_keeps_the_gap_scale(tiny_ctx):
+    from dashboard.callbacks.view import LEGEND_TEXTS, split_texts
+
+    base = default_state(tiny_ctx).with_(year=2022, layers=("facilities", "gaps"))
+    near, far = (map_cb.map_update(tiny_ctx, base.with_(distance=d)) for d in (500.0, 550.0))
+    assert near["layers"]["gaps"]["zmax"] == far["layers"]["gaps"]["zmax"]
+    assert (
+        split_texts(near["legend"], LEGEND_TEXTS)[0] == split_texts(far["legend"], LEGEND_TEXTS)[0]
+    )
+    assert near["title"] != far["title"]

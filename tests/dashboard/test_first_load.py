@@ -53,8 +53,7 @@ def test_every_callback_id_is_in_the_layout(app):
     pattern_types |= {ids.ws_action("delete", 0)["type"], ids.ws_rename("upload", 0)["type"]}
     for key, callback in app.callback_map.items():
         deps = [*callback["inputs"], *callback["state"]]
-        # a callback without outputs (the map's restyle) is keyed by a hash of its inputs
-        outputs = "" if callback.get("no_output") else key.strip(".")
+        outputs = key.strip(".")
         for dep in deps:
             dep_id = dep["id"]
             if dep_id.startswith("{"):

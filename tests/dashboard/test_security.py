@@ -46,8 +46,7 @@ def _callback_body(app, callback_id: str, values: list) -> dict:
     packed = list(values) + [None] * (len(inputs) + len(states))
     return {
         "output": callback_id,
-        # a callback without outputs (the map's restyle) is keyed by a hash of its inputs
-        "outputs": [] if spec.get("no_output") else _outputs(callback_id),
+        "outputs": _outputs(callback_id),
         "inputs": [{**i, "value": packed[n]} for n, i in enumerate(inputs)],
         "state": [{**s, "value": packed[len(inputs) + n]} for n, s in enumerate(states)],
         "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs[:1]],

@@ -57,3 +57,29 @@ def test_the_table_follows_the_map_while_it_is_open(dash_duo, make_app):
     dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "100 m")
     open_table(dash_duo)
     wait_text(dash_duo, f"{table} caption", "100 m Luftlinie")
+
+
+def test_a_step_updates_the_legend_texts_in_place(dash_duo, make_app):
+    """The legend names the new distance and city average; its colour bar is not rebuilt."""
+    dash_duo.start_server(make_app())
+    wait_map_values(dash_duo)
+    title = f"#{ids.MAP_LEGEND_TITLE}"
+    wait_text(dash_duo, title, "500 m")
+    city_before = element_text(dash_duo, f"#{ids.MAP_LEGEND_CITY}")
+    # a mark on the ramp's element: a legend sent again would be a new element without it
+    dash_duo.driver.execute_script(
+        f"document.querySelector('#{ids.MAP_LEGEND} .ramp').dataset.mark = 'kept';"
+    )
+    handle = dash_duo.wait_for_element(f"#{ids.DISTANCE} [role='slider']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
+    handle.send_keys(Keys.ARROW_RIGHT)  # 550 m
+    legend_title = wait_text(dash_duo, title, "550 m")
+    assert legend_title == element_text(dash_duo, f"#{ids.MAP_TITLE}")
+    wait_for(
+        lambda: element_text(dash_duo, f"#{ids.MAP_LEGEND_CITY}") != city_before,
+        what="the city average of 550 m in the legend",
+    )
+    mark = dash_duo.driver.execute_script(
+        f"return document.querySelector('#{ids.MAP_LEGEND} .ramp').dataset.mark || null;"
+    )
+    assert mark == "kept"
