@@ -8,29 +8,49 @@
 (function () {
   "use strict";
   var layers = {};   // component id -> feature id -> Leaflet layer
-  var current = {};  // component id -> latest values {kind, fill, tips, selected, opacity}
+  var current = {};  // component id -> latest values {kind, fill, selected, opacity, parts}
   var sent = {};     // component id -> the parts sent so far {ids, kind, fill, tip, cols, ...}
   var pending = false;
   var FIELD = /%\{customdata\[(\d+)\]\}/g;  // leaflet_map.TIP_FIELD
 
   /* The parts a layer was sent (aligned lists, a tooltip template and its columns, see
      dashboard/leaflet_map.py area_hideout) as values by feature id: {kind, fill: {id: fill},
-     tips: {id: html}, selected, opacity}. Tooltips are the template filled in one pass with
-     the feature's entries of the columns, as leaflet_map.fill_template does; every entry
-     arrives escaped. A feature without an entry in the first column has no tooltip. */
+     selected, opacity, parts}. Tooltips are filled only when one opens (`tipOf`): thousands
+     of hexagons would otherwise have every tooltip rebuilt with each step. */
   function expand(w) {
-    var v = {kind: w.kind, selected: w.selected, opacity: w.opacity, fill: {}, tips: {}};
-    var ids = w.ids || [], fill = w.fill || [], cols = w.cols || {}, first = cols["0"];
+    var v = {kind: w.kind, selected: w.selected, opacity: w.opacity, fill: {}, parts: w, index: null};
+    var ids = w.ids || [], fill = w.fill || [];
     ids.forEach(function (fid, i) {
       if (fill[i] !== null && fill[i] !== undefined) { v.fill[fid] = fill[i]; }
-      if (w.tip && first && first[i] !== null && first[i] !== undefined) {
-        v.tips[fid] = w.tip.replace(FIELD, function (field, k) {
-          var col = cols[k];
-          return col && col[i] !== null && col[i] !== undefined ? col[i] : field;
-        });
-      }
     });
     return v;
+  }
+
+  /* The tooltip of feature `fid`: the template filled in one pass with the feature's entries
+     of the columns, as leaflet_map.fill_template does; every entry arrives escaped. A feature
+     without an entry in the first column has no tooltip (""). */
+  function tipOf(v, fid) {
+    var w = v && v.parts;
+    if (!w || !w.tip) { return ""; }
+    if (!v.index) {
+      v.index = {};
+      (w.ids || []).forEach(function (id, i) { v.index[id] = i; });
+    }
+    var i = v.index[fid], cols = w.cols || {}, first = cols["0"];
+    if (i === undefined || !first || first[i] === null || first[i] === undefined) { return ""; }
+    return w.tip.replace(FIELD, function (field, k) {
+      var col = cols[k];
+      return col && col[i] !== null && col[i] !== undefined ? col[i] : field;
+    });
+  }
+
+  function allTips(cid) {
+    var v = current[cid], out = {};
+    ((v && v.parts.ids) || []).forEach(function (fid) {
+      var tip = tipOf(v, fid);
+      if (tip) { out[fid] = tip; }
+    });
+    return out;
   }
 
   /* a list part as sent: the whole list, or {changes: {position: entry}} to the one before */
@@ -148,7 +168,7 @@
       }
       return {
         areas: drawnFills("map-areas"), gaps: drawnFills("map-gaps"),
-        tips: {areas: (current["map-areas"] || {}).tips || {}, gaps: (current["map-gaps"] || {}).tips || {}},
+        tips: {areas: allTips("map-areas"), gaps: allTips("map-gaps")},
         selected: (current["map-areas"] || {}).selected || null,
         facilities: points.facilities, markers: points.markers, reach: points.reach, tiles: tiles
       };
@@ -178,9 +198,7 @@
       layer.on("remove", function () { if (byId[fid] === layer) { delete byId[fid]; } });
       if (cid === "map-areas") { keepGapsAbove(); }
       layer.options.interactive = look(cid, fid, hideout(context)).interactive;
-      layer.bindTooltip(function () {
-        return (((current[cid] || hideout(context)).tips) || {})[fid] || "";
-      }, {sticky: true, opacity: 0.95});
+      layer.bindTooltip(function () { return tipOf(current[cid], fid); }, {sticky: true, opacity: 0.95});
     },
 
     /* merge the changed parts of each layer ({component id: parts},
