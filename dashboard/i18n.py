@@ -885,31 +885,40 @@ def fmt_percent(
     >>> fmt_percent(0.05, "en", sign=True)
     '+5.0%'
     """
-    if fraction is None or not math.isfinite(float(fraction)):
-        return "–"
-    number = float(fraction) * 100.0
-    text = fmt_number(abs(number), lang, decimals=decimals)
-    prefix = "-" if number < 0 and text.strip("0,.") else ("+" if sign and number > 0 else "")
-    return f"{prefix}{text}{_PERCENT_SIGN[check_lang(lang)]}"
+    return fmt_percents([fraction], lang, decimals=decimals, sign=sign)[0]
 
 
 def fmt_percents(
-    fractions: Sequence[float | None], lang: str = DEFAULT_LANG, *, decimals: int = 1
+    fractions: Sequence[float | None],
+    lang: str = DEFAULT_LANG,
+    *,
+    decimals: int = 1,
+    sign: bool = False,
 ) -> list[str]:
-    """:func:`fmt_percent` of every fraction (the same text), for many at once.
+    """:func:`fmt_percent` of every fraction, for many at once.
+
+    A value that rounds to zero has no sign; ``sign`` puts ``+`` before positive values.
 
     Examples
     --------
     >>> fmt_percents([0.4531, None, -0.00001], "de")
     ['45,3 %', '–', '0,0 %']
+    >>> fmt_percents([0.05, -0.05], "en", sign=True)
+    ['+5.0%', '-5.0%']
     >>> fmt_percents([])
     []
     """
     numbers = np.asarray(fractions, dtype=float) * 100.0
     texts = fmt_numbers(np.abs(numbers), lang, decimals=decimals)
     mark = _PERCENT_SIGN[check_lang(lang)]
+
+    def prefix(number: float, text: str) -> str:
+        if not text.strip("0,."):
+            return ""
+        return "-" if number < 0 else ("+" if sign and number > 0 else "")
+
     return [
-        text if text == "–" else ("-" if n < 0 and text.strip("0,.") else "") + text + mark
+        text if text == "–" else prefix(n, text) + text + mark
         for n, text in zip(numbers.tolist(), texts, strict=True)
     ]
 
