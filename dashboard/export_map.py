@@ -20,6 +20,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard import svg_map
 from dashboard.export import (
     EXPORT_FONT,
     IMAGE_FORMATS,
@@ -110,6 +111,26 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
+def view_ranges(
+    centre: Any, zoom: float, *, width_px: float, height_px: float
+) -> tuple[list[float], list[float]]:
+    """The extent a MapLibre map of ``width_px`` × ``height_px`` shows at ``centre`` and ``zoom``.
+
+    As longitudes and Mercator ordinates (:func:`dashboard.svg_map.mercator_y`), both degrees.
+
+    Examples
+    --------
+    >>> x, y = view_ranges({"lon": 8.4, "lat": 0.0}, 0.0, width_px=512, height_px=256)
+    >>> x, y
+    ([-171.6, 188.4], [-90.0, 90.0])
+    """
+    px_per_degree = MAPLIBRE_TILE_PX * 2.0**zoom / 360.0
+    lon, lat = float(centre["lon"]), float(centre["lat"])
+    half_x, half_y = width_px / 2 / px_per_degree, height_px / 2 / px_per_degree
+    y = math.degrees(_mercator_y(lat))
+    return [lon - half_x, lon + half_x], [y - half_y, y + half_y]
+
+
 def export_figure(
     fig: go.Figure,
     *,
@@ -118,6 +139,7 @@ def export_figure(
     footer: str = "",
     bounds_lonlat: tuple[float, float, float, float] | None = None,
     page_format: PageFormat = "a4",
+    svg: bool = True,
 ) -> go.Figure:
     """A copy of the app's map figure laid out for a page.
 
@@ -135,6 +157,9 @@ def export_figure(
         ``(west, south, east, north)`` to show; None keeps the figure's own centre and zoom.
     page_format
         ``"a4"`` (landscape) or ``"16:9"``.
+    svg
+        Draw the map in SVG on cartesian axes (:func:`dashboard.svg_map.svg_figure`) unless it
+        has a raster layer (the online basemap); False keeps plotly's MapLibre map (WebGL).
 
     Returns
     -------
@@ -195,14 +220,21 @@ def export_figure(
         dragmode=False,
         uirevision=None,
     )
-    if out.layout.map is not None:
-        out.update_layout(map=dict(domain=dict(x=list(MAP_DOMAIN_X), y=[0.0, 1.0])))
-        if bounds_lonlat is not None:
-            plot_w = (width - margin["l"] - margin["r"]) * (MAP_DOMAIN_X[1] - MAP_DOMAIN_X[0])
-            plot_h = height - margin["t"] - margin["b"]
-            centre, zoom = fit_map_view(bounds_lonlat, width_px=plot_w, height_px=plot_h)
-            out.update_layout(map=dict(center=centre, zoom=zoom))
+    plot_w = (width - margin["l"] - margin["r"]) * (MAP_DOMAIN_X[1] - MAP_DOMAIN_X[0])
+    plot_h = height - margin["t"] - margin["b"]
+    out.update_layout(map=dict(domain=dict(x=list(MAP_DOMAIN_X), y=[0.0, 1.0])))
+    if bounds_lonlat is not None:
+        centre, zoom = fit_map_view(bounds_lonlat, width_px=plot_w, height_px=plot_h)
+        out.update_layout(map=dict(center=centre, zoom=zoom))
     _place_colour_bars(out)
+    if svg and svg_map.can_draw(out):
+        view = out.layout.map
+        # without a given extent, what MapLibre would show (its defaults: 0° 0°, zoom 1)
+        centre = {"lon": view.center.lon or 0.0, "lat": view.center.lat or 0.0}
+        x_range, y_range = view_ranges(
+            centre, 1.0 if view.zoom is None else view.zoom, width_px=plot_w, height_px=plot_h
+        )
+        out = svg_map.svg_figure(out, x_range=x_range, y_range=y_range, domain_x=MAP_DOMAIN_X)
     out.update_layout(legend=dict(y=0.0, yanchor="bottom"))
     if footer_lines:
         out.add_annotation(
