@@ -60,6 +60,9 @@ SUBTITLE_LINE_PX = 18
 SUBTITLE_MAX_LINES = 5
 MAP_PADDING = 0.04
 """Share of the map's width and height kept free around the fixed extent."""
+PRINT_AREA_OPACITY = 1.0
+"""Printed areas are filled opaque: a colour bar is always drawn opaque, and a fill at the
+screen's 78 % over white reads ~20 % lighter than its value on the bar."""
 MAPLIBRE_TILE_PX = 512
 """World size in pixels at zoom 0 for MapLibre (the zoom scale of plotly's ``layout.map``)."""
 
@@ -183,7 +186,9 @@ def export_figure(
     ]
     margin["t"] += SUBTITLE_LINE_PX * max(0, len(sub_lines) - 1)
 
-    out = go.Figure(fig)
+    plot_w = (width - margin["l"] - margin["r"]) * (MAP_DOMAIN_X[1] - MAP_DOMAIN_X[0])
+    plot_h = height - margin["t"] - margin["b"]
+    out = _page_map(fig, bounds_lonlat, width_px=plot_w, height_px=plot_h, svg=svg)
     head = f"<b>{escape_text(title)}</b>"
     for line in sub_lines:
         head += f"<br><span style='font-size:14px'>{escape_text(line)}</span>"
@@ -220,21 +225,7 @@ def export_figure(
         dragmode=False,
         uirevision=None,
     )
-    plot_w = (width - margin["l"] - margin["r"]) * (MAP_DOMAIN_X[1] - MAP_DOMAIN_X[0])
-    plot_h = height - margin["t"] - margin["b"]
-    out.update_layout(map=dict(domain=dict(x=list(MAP_DOMAIN_X), y=[0.0, 1.0])))
-    if bounds_lonlat is not None:
-        centre, zoom = fit_map_view(bounds_lonlat, width_px=plot_w, height_px=plot_h)
-        out.update_layout(map=dict(center=centre, zoom=zoom))
     _place_colour_bars(out)
-    if svg and svg_map.can_draw(out):
-        view = out.layout.map
-        # without a given extent, what MapLibre would show (its defaults: 0° 0°, zoom 1)
-        centre = {"lon": view.center.lon or 0.0, "lat": view.center.lat or 0.0}
-        x_range, y_range = view_ranges(
-            centre, 1.0 if view.zoom is None else view.zoom, width_px=plot_w, height_px=plot_h
-        )
-        out = svg_map.svg_figure(out, x_range=x_range, y_range=y_range, domain_x=MAP_DOMAIN_X)
     out.update_layout(legend=dict(y=0.0, yanchor="bottom"))
     if footer_lines:
         out.add_annotation(
@@ -253,33 +244,78 @@ def export_figure(
     return out
 
 
+def _page_map(
+    fig: go.Figure,
+    bounds_lonlat: tuple[float, float, float, float] | None,
+    *,
+    width_px: float,
+    height_px: float,
+    svg: bool,
+) -> go.Figure:
+    """A copy of ``fig`` whose map fills the map area and shows ``bounds_lonlat``.
+
+    Drawn in SVG when ``svg`` and :func:`dashboard.svg_map.can_draw` allow, else on the
+    MapLibre map. Without bounds the figure's own centre and zoom are kept.
+    """
+    view = fig.layout.map
+    if bounds_lonlat is not None:
+        centre, zoom = fit_map_view(bounds_lonlat, width_px=width_px, height_px=height_px)
+    else:
+        # what MapLibre shows of the figure (its defaults: 0° 0°, zoom 1)
+        centre = {"lon": view.center.lon or 0.0, "lat": view.center.lat or 0.0}
+        zoom = 1.0 if view.zoom is None else view.zoom
+    if svg and svg_map.can_draw(fig):
+        x_range, y_range = view_ranges(centre, zoom, width_px=width_px, height_px=height_px)
+        return svg_map.svg_figure(
+            fig,
+            x_range=x_range,
+            y_range=y_range,
+            domain_x=MAP_DOMAIN_X,
+            area_opacity=PRINT_AREA_OPACITY,
+        )
+    out = go.Figure(fig)
+    out.update_layout(map=dict(domain=dict(x=list(MAP_DOMAIN_X), y=[0.0, 1.0])))
+    if bounds_lonlat is not None:
+        out.update_layout(map=dict(center=centre, zoom=zoom))
+    for trace in out.data:
+        if trace.type.startswith("choropleth"):
+            trace.update(marker=dict(opacity=PRINT_AREA_OPACITY))
+    return out
+
+
 def _place_colour_bars(fig: go.Figure) -> None:
-    """Stack the shown choropleths' colour bars right of the map; fill the areas opaque."""
+    """Stack the shown colour bars right of the map.
+
+    They belong to the choropleths of a MapLibre map, or to the markers that carry them on a
+    map drawn in SVG (:func:`dashboard.svg_map.svg_figure`).
+    """
     with_bar = [
         trace
         for trace in fig.data
-        if trace.type.startswith("choropleth")
-        and trace.visible is not False
-        and trace.showscale is not False
+        if trace.visible is not False
+        and (
+            trace.showscale is not False
+            if trace.type.startswith("choropleth")
+            else getattr(trace, "marker", None) is not None and trace.marker.showscale is True
+        )
     ]
     bar_len = 0.36 if len(with_bar) > 1 else 0.5
     for position, trace in enumerate(with_bar):
-        # Printed areas are filled opaque: a colour bar is always drawn opaque, and a fill at
-        # 78 % over white reads ~20 % lighter than its value on the bar.
-        trace.update(marker=dict(opacity=1.0))
-        trace.update(
-            colorbar=dict(
-                x=LEGEND_X,
-                xanchor="left",
-                y=1.0 - (bar_len + 0.1) * position,
-                yanchor="top",
-                len=bar_len,
-                lenmode="fraction",
-                thickness=14,
-                outlinewidth=0,
-                title=dict(side="top", font=dict(size=12)),
-            )
+        bar = dict(
+            x=LEGEND_X,
+            xanchor="left",
+            y=1.0 - (bar_len + 0.1) * position,
+            yanchor="top",
+            len=bar_len,
+            lenmode="fraction",
+            thickness=14,
+            outlinewidth=0,
+            title=dict(side="top", font=dict(size=12)),
         )
+        if trace.type.startswith("choropleth"):
+            trace.update(colorbar=bar)
+        else:
+            trace.update(marker=dict(colorbar=bar))
 
 
 def render_figure(fig: go.Figure, *, fmt: ImageFormat, scale: float | None = None) -> bytes:

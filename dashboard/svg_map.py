@@ -83,6 +83,7 @@ def svg_figure(
     x_range: Sequence[float],
     y_range: Sequence[float],
     domain_x: Sequence[float] = (0.0, 1.0),
+    area_opacity: float | None = None,
 ) -> go.Figure:
     """``fig`` (map traces, see :func:`can_draw`) drawn in SVG on hidden, equally scaled axes.
 
@@ -95,6 +96,8 @@ def svg_figure(
         be the map area's, the axes keep one scale.
     domain_x
         Horizontal share of the plot area the map takes.
+    area_opacity
+        Opacity of the areas and hexagons in place of their traces' ``marker.opacity``.
 
     Returns
     -------
@@ -111,7 +114,7 @@ def svg_figure(
         if trace.visible is False:
             continue
         if trace.type == "choroplethmap":
-            shapes += area_shapes(trace)
+            shapes += area_shapes(trace, opacity=area_opacity)
             bars += _colour_bar(trace, centre)
         else:
             points.append(_points(trace))
@@ -132,8 +135,10 @@ def svg_figure(
     return go.Figure({"data": traces + bars + points, "layout": layout}, _validate=False)
 
 
-def area_shapes(trace: Any) -> list[dict]:
+def area_shapes(trace: Any, *, opacity: float | None = None) -> list[dict]:
     """Layout shapes of a ``choroplethmap`` trace: one per fill colour, then odd outlines.
+
+    ``opacity`` replaces the trace's ``marker.opacity`` (None keeps it).
 
     Returns
     -------
@@ -149,7 +154,8 @@ def area_shapes(trace: Any) -> list[dict]:
     zmin = float(np.nanmin(z)) if trace.zmin is None else float(trace.zmin)
     zmax = float(np.nanmax(z)) if trace.zmax is None else float(trace.zmax)
     colours, alphas = scale_colours(z, _scale(trace.colorscale), zmin, zmax)
-    opacity = 1.0 if trace.marker.opacity is None else float(trace.marker.opacity)
+    if opacity is None:
+        opacity = 1.0 if trace.marker.opacity is None else float(trace.marker.opacity)
     widths = _per_point(trace.marker.line.width, len(locations), 1.0)
     line_colours = _per_point(trace.marker.line.color, len(locations), "#444")
     drawn = [i for i in range(len(locations)) if finite[i] and str(locations[i]) in geometry]

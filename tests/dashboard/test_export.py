@@ -364,6 +364,10 @@ def test_map_png_and_pdf_are_not_blank(
     (page_png,) = pdf_to_png(pdf, tmp_path)
     assert non_white_share(Image.open(page_png)) > 0.15
     assert "Versorgung Begegnung" in pdf_text(pdf)
+    # the map is drawn in vectors: no raster image in the page (MapLibre's map was one)
+    from pypdf import PdfReader
+
+    assert "/XObject" not in PdfReader(pdf).pages[0]["/Resources"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -177,6 +177,7 @@ def test_a_raster_basemap_keeps_the_maplibre_map(holed):
     assert not svg_map.can_draw(holed)
     page = export_figure(holed, title="t", bounds_lonlat=(8.40, 49.0, 8.47, 49.03))
     assert page.layout.map.zoom > 10 and page.data[0].type == "choroplethmap"
+    assert page.data[0].marker.opacity == 1.0  # printed opaque on this map too
 
 
 def test_the_extent_is_the_maplibre_view_of_the_bounds(holed):
