@@ -2,8 +2,12 @@
 
 The figure is the app's own (:func:`dashboard.figures.map_figure` filled with the values the
 map callback renders from the layers results, :func:`view_figure`), given a fixed size and
-extent, a title, a legend and a source and date line, and rendered offline by kaleido 1.x with the system Chromium
-(about 1–3 s; :func:`export_server` keeps one browser alive for many exports).
+extent, a title, a legend and a source and date line (:func:`export_figure`). Its map is drawn in
+SVG on hidden Web Mercator axes (:mod:`dashboard.svg_map`: areas and hexagons as shapes, points
+and lines as scatter traces), so no WebGL is needed and a PDF gets vector areas; only a map with
+the online basemap's raster tiles keeps plotly's MapLibre map. kaleido 1.x renders the page
+offline with the system Chromium (about 0.3–1 s warm; :func:`export_server` keeps one browser
+alive for many exports).
 """
 
 from __future__ import annotations

@@ -63,8 +63,8 @@ def mercator_y(lat: Any) -> np.ndarray:
 
     Examples
     --------
-    >>> float(mercator_y(0.0)), round(float(mercator_y(49.0)), 4)
-    (0.0, 56.2258)
+    >>> [round(float(y), 4) for y in mercator_y([45.0, 49.0])]
+    [50.499, 56.368]
     """
     rad = np.radians(np.asarray(lat, dtype=float))
     return np.degrees(np.log(np.tan(np.pi / 4 + rad / 2)))
@@ -158,7 +158,11 @@ def area_shapes(trace: Any, *, opacity: float | None = None) -> list[dict]:
         opacity = 1.0 if trace.marker.opacity is None else float(trace.marker.opacity)
     widths = _per_point(trace.marker.line.width, len(locations), 1.0)
     line_colours = _per_point(trace.marker.line.color, len(locations), "#444")
-    drawn = [i for i in range(len(locations)) if finite[i] and str(locations[i]) in geometry]
+    # as plotly: the shorter of locations and z counts
+    count = min(len(locations), len(z))
+    drawn = [i for i in range(count) if finite[i] and str(locations[i]) in geometry]
+    if not drawn:
+        return []
     usual = Counter((widths[i], line_colours[i]) for i in drawn).most_common(1)[0][0]
     by_fill: dict[str, list[str]] = {}
     odd: list[tuple[int, str]] = []
