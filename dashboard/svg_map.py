@@ -26,7 +26,8 @@ map callback's result.
   areas, below the points.
 
 A raster layer (the online basemap's tiles) has no SVG counterpart: :func:`can_draw` is False
-for such a figure, and the export keeps the MapLibre map.
+for such a figure (and for any layer other than GeoJSON lines), and the export keeps the
+MapLibre map.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ _POINT_KEYS = (
     "textposition",
     "textfont",
     "opacity",
+    "visible",
 )
 
 
@@ -71,10 +73,17 @@ def mercator_y(lat: Any) -> np.ndarray:
 
 
 def can_draw(fig: go.Figure) -> bool:
-    """Whether :func:`svg_figure` can draw ``fig``: map traces only and no raster layer."""
+    """Whether :func:`svg_figure` can draw ``fig``: map traces only, layers only GeoJSON lines.
+
+    A raster layer (the online basemap's tiles) has no SVG counterpart.
+    """
     if not fig.data or any(trace.type not in MAP_TRACES for trace in fig.data):
         return False
-    return all(layer.sourcetype != "raster" for layer in fig.layout.map.layers or ())
+    return all(
+        layer.sourcetype in (None, "geojson") and layer.type == "line"
+        for layer in fig.layout.map.layers or ()
+        if layer.visible is not False
+    )
 
 
 def svg_figure(
