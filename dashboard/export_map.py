@@ -2,8 +2,12 @@
 
 The figure is the app's own (:func:`dashboard.figures.map_figure` filled with the values the
 map callback renders from the layers results, :func:`view_figure`), given a fixed size and
-extent, a title, a legend and a source and date line, and rendered offline by kaleido 1.x with the system Chromium
-(about 1–3 s; :func:`export_server` keeps one browser alive for many exports).
+extent, a title, a legend and a source and date line (:func:`export_figure`). Its map is drawn in
+SVG on hidden Web Mercator axes (:mod:`dashboard.svg_map`: areas and hexagons as shapes, points
+and lines as scatter traces), so no WebGL is needed and a PDF gets vector areas; only a map with
+the online basemap's raster tiles keeps plotly's MapLibre map. kaleido 1.x renders the page
+offline with the system Chromium (about 0.3–1 s warm; :func:`export_server` keeps one browser
+alive for many exports).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard import svg_map
 from dashboard.export import (
     EXPORT_FONT,
     IMAGE_FORMATS,
@@ -59,6 +64,9 @@ SUBTITLE_LINE_PX = 18
 SUBTITLE_MAX_LINES = 5
 MAP_PADDING = 0.04
 """Share of the map's width and height kept free around the fixed extent."""
+PRINT_AREA_OPACITY = 1.0
+"""Printed areas are filled opaque: a colour bar is always drawn opaque, and a fill at the
+screen's 78 % over white reads ~20 % lighter than its value on the bar."""
 MAPLIBRE_TILE_PX = 512
 """World size in pixels at zoom 0 for MapLibre (the zoom scale of plotly's ``layout.map``)."""
 
@@ -110,6 +118,26 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
+def view_ranges(
+    centre: Any, zoom: float, *, width_px: float, height_px: float
+) -> tuple[list[float], list[float]]:
+    """The extent a MapLibre map of ``width_px`` × ``height_px`` shows at ``centre`` and ``zoom``.
+
+    As longitudes and Mercator ordinates (:func:`dashboard.svg_map.mercator_y`), both degrees.
+
+    Examples
+    --------
+    >>> x, y = view_ranges({"lon": 8.4, "lat": 0.0}, 0.0, width_px=512, height_px=256)
+    >>> x, y
+    ([-171.6, 188.4], [-90.0, 90.0])
+    """
+    px_per_degree = MAPLIBRE_TILE_PX * 2.0**zoom / 360.0
+    lon, lat = float(centre["lon"]), float(centre["lat"])
+    half_x, half_y = width_px / 2 / px_per_degree, height_px / 2 / px_per_degree
+    y = math.degrees(_mercator_y(lat))
+    return [lon - half_x, lon + half_x], [y - half_y, y + half_y]
+
+
 def export_figure(
     fig: go.Figure,
     *,
@@ -118,6 +146,7 @@ def export_figure(
     footer: str = "",
     bounds_lonlat: tuple[float, float, float, float] | None = None,
     page_format: PageFormat = "a4",
+    svg: bool = True,
 ) -> go.Figure:
     """A copy of the app's map figure laid out for a page.
 
@@ -135,6 +164,9 @@ def export_figure(
         ``(west, south, east, north)`` to show; None keeps the figure's own centre and zoom.
     page_format
         ``"a4"`` (landscape) or ``"16:9"``.
+    svg
+        Draw the map in SVG on cartesian axes (:func:`dashboard.svg_map.svg_figure`) unless it
+        has a raster layer (the online basemap); False keeps plotly's MapLibre map (WebGL).
 
     Returns
     -------
@@ -158,7 +190,9 @@ def export_figure(
     ]
     margin["t"] += SUBTITLE_LINE_PX * max(0, len(sub_lines) - 1)
 
-    out = go.Figure(fig)
+    plot_w = (width - margin["l"] - margin["r"]) * (MAP_DOMAIN_X[1] - MAP_DOMAIN_X[0])
+    plot_h = height - margin["t"] - margin["b"]
+    out = _page_map(fig, bounds_lonlat, width_px=plot_w, height_px=plot_h, svg=svg)
     head = f"<b>{escape_text(title)}</b>"
     for line in sub_lines:
         head += f"<br><span style='font-size:14px'>{escape_text(line)}</span>"
@@ -195,13 +229,6 @@ def export_figure(
         dragmode=False,
         uirevision=None,
     )
-    if out.layout.map is not None:
-        out.update_layout(map=dict(domain=dict(x=list(MAP_DOMAIN_X), y=[0.0, 1.0])))
-        if bounds_lonlat is not None:
-            plot_w = (width - margin["l"] - margin["r"]) * (MAP_DOMAIN_X[1] - MAP_DOMAIN_X[0])
-            plot_h = height - margin["t"] - margin["b"]
-            centre, zoom = fit_map_view(bounds_lonlat, width_px=plot_w, height_px=plot_h)
-            out.update_layout(map=dict(center=centre, zoom=zoom))
     _place_colour_bars(out)
     out.update_layout(legend=dict(y=0.0, yanchor="bottom"))
     if footer_lines:
@@ -221,33 +248,78 @@ def export_figure(
     return out
 
 
+def _page_map(
+    fig: go.Figure,
+    bounds_lonlat: tuple[float, float, float, float] | None,
+    *,
+    width_px: float,
+    height_px: float,
+    svg: bool,
+) -> go.Figure:
+    """A copy of ``fig`` whose map fills the map area and shows ``bounds_lonlat``.
+
+    Drawn in SVG when ``svg`` and :func:`dashboard.svg_map.can_draw` allow, else on the
+    MapLibre map. Without bounds the figure's own centre and zoom are kept.
+    """
+    view = fig.layout.map
+    if bounds_lonlat is not None:
+        centre, zoom = fit_map_view(bounds_lonlat, width_px=width_px, height_px=height_px)
+    else:
+        # what MapLibre shows of the figure (its defaults: 0° 0°, zoom 1)
+        centre = {"lon": view.center.lon or 0.0, "lat": view.center.lat or 0.0}
+        zoom = 1.0 if view.zoom is None else view.zoom
+    if svg and svg_map.can_draw(fig):
+        x_range, y_range = view_ranges(centre, zoom, width_px=width_px, height_px=height_px)
+        return svg_map.svg_figure(
+            fig,
+            x_range=x_range,
+            y_range=y_range,
+            domain_x=MAP_DOMAIN_X,
+            area_opacity=PRINT_AREA_OPACITY,
+        )
+    out = go.Figure(fig)
+    out.update_layout(map=dict(domain=dict(x=list(MAP_DOMAIN_X), y=[0.0, 1.0])))
+    if bounds_lonlat is not None:
+        out.update_layout(map=dict(center=centre, zoom=zoom))
+    for trace in out.data:
+        if trace.type.startswith("choropleth"):
+            trace.update(marker=dict(opacity=PRINT_AREA_OPACITY))
+    return out
+
+
 def _place_colour_bars(fig: go.Figure) -> None:
-    """Stack the shown choropleths' colour bars right of the map; fill the areas opaque."""
+    """Stack the shown colour bars right of the map.
+
+    They belong to the choropleths of a MapLibre map, or to the markers that carry them on a
+    map drawn in SVG (:func:`dashboard.svg_map.svg_figure`).
+    """
     with_bar = [
         trace
         for trace in fig.data
-        if trace.type.startswith("choropleth")
-        and trace.visible is not False
-        and trace.showscale is not False
+        if trace.visible is not False
+        and (
+            trace.showscale is not False
+            if trace.type.startswith("choropleth")
+            else getattr(trace, "marker", None) is not None and trace.marker.showscale is True
+        )
     ]
     bar_len = 0.36 if len(with_bar) > 1 else 0.5
     for position, trace in enumerate(with_bar):
-        # Printed areas are filled opaque: a colour bar is always drawn opaque, and a fill at
-        # 78 % over white reads ~20 % lighter than its value on the bar.
-        trace.update(marker=dict(opacity=1.0))
-        trace.update(
-            colorbar=dict(
-                x=LEGEND_X,
-                xanchor="left",
-                y=1.0 - (bar_len + 0.1) * position,
-                yanchor="top",
-                len=bar_len,
-                lenmode="fraction",
-                thickness=14,
-                outlinewidth=0,
-                title=dict(side="top", font=dict(size=12)),
-            )
+        bar = dict(
+            x=LEGEND_X,
+            xanchor="left",
+            y=1.0 - (bar_len + 0.1) * position,
+            yanchor="top",
+            len=bar_len,
+            lenmode="fraction",
+            thickness=14,
+            outlinewidth=0,
+            title=dict(side="top", font=dict(size=12)),
         )
+        if trace.type.startswith("choropleth"):
+            trace.update(colorbar=bar)
+        else:
+            trace.update(marker=dict(colorbar=bar))
 
 
 def render_figure(fig: go.Figure, *, fmt: ImageFormat, scale: float | None = None) -> bytes:

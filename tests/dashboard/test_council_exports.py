@@ -253,6 +253,7 @@ def test_export_fills_are_opaque_like_the_colour_bar(grid_figure_opacity):
 
 @pytest.fixture
 def grid_figure_opacity(karlsruhe):
+    from dashboard import svg_map
     from dashboard.context import AppContext
     from dashboard.export_map import export_figure, view_figure
     from dashboard.state import ViewState
@@ -260,10 +261,13 @@ def grid_figure_opacity(karlsruhe):
     ctx = AppContext(karlsruhe)
     fig, _ = view_figure(ctx, ViewState(categories=("meeting",), year=2021))
     page = export_figure(fig, title="t", footer="Quellen: x " * 80, page_format="16:9")
+    # the areas are drawn as shapes filled with their colour's rgba(...) (the gap hexagons'
+    # colours keep their scale's alpha)
+    areas = svg_map.feature_paths(ctx.geo["district"].geojson, "id").values()
     return [
-        t.marker.opacity
-        for t in page.data
-        if t.type.startswith("choropleth") and t.visible is not False
+        float(s.fillcolor.rsplit(",", 1)[1].rstrip(")"))
+        for s in page.layout.shapes
+        if any(path in s.path for path in areas) and s.fillcolor != "rgba(0,0,0,0)"
     ]
 
 

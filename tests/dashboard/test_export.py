@@ -314,8 +314,14 @@ def test_export_figure_layout_and_escaping(grid_figure):
     assert "&lt;img src=x onerror=alert(1)&gt;" in page.layout.title.text
     assert "<img" not in page.layout.title.text
     assert page.layout.annotations[-1].text == "Quelle: Stadt &amp; Land"
-    assert page.layout.map.zoom > 10 and page.layout.showlegend
+    assert page.layout.showlegend
+    # drawn in SVG on hidden axes that show the bounds, not on a MapLibre map
+    assert {t.type for t in page.data} == {"scatter"} and page.layout.shapes
+    x0, x1 = page.layout.xaxis.range
+    assert x0 < bounds[0] < bounds[2] < x1 and page.layout.yaxis.scaleanchor == "x"
     assert fig.layout.width is None, "the app's figure is not changed"
+    maplibre = export_figure(fig, title="t", bounds_lonlat=bounds, svg=False)
+    assert maplibre.layout.map.zoom > 10 and maplibre.data[0].type == "choroplethmap"
     with pytest.raises(ParameterError, match="a4, 16:9"):
         export_figure(fig, title="x", page_format="a3")
 
@@ -358,6 +364,10 @@ def test_map_png_and_pdf_are_not_blank(
     (page_png,) = pdf_to_png(pdf, tmp_path)
     assert non_white_share(Image.open(page_png)) > 0.15
     assert "Versorgung Begegnung" in pdf_text(pdf)
+    # the map is drawn in vectors: no raster image in the page (MapLibre's map was one)
+    from pypdf import PdfReader
+
+    assert "/XObject" not in PdfReader(pdf).pages[0]["/Resources"]
 
 
 # ---------------------------------------------------------------------------------------------
