@@ -158,22 +158,30 @@ def fixed_change_bound(changes: Iterable[Sequence[float] | np.ndarray]) -> float
     return max(MIN_CHANGE_BOUND, 2.0 * float(np.ceil(peak / 2.0)))
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest of 2, 5, 10, 20, 50, 100, … (1, 2 or 5 times a power of ten) ≥ ``value``.
+NICE_STEPS = (1.0, 1.2, 1.6, 2.0, 2.4, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+"""Tops of the gap scale per power of ten: 20 to 33 % apart, each with a whole half."""
 
-    The top of the gap scale: its ticks (0, half, top) are round numbers, and the scale, with
-    the colours and the legend, stays the same over small changes of the data it is fitted to
-    (a step of the distance slider).
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round number ≥ ``value`` (the top of the gap scale).
+
+    An even number up to 20, then a :data:`NICE_STEPS` multiple of a power of ten (24, 30, 40,
+    …, 400, 500, 600, 800, 1,000, 1,200, …). The scale's ticks (0, half, top) are whole
+    numbers, and the scale, with the colours and the legend, stays the same over small changes
+    of the data it is fitted to (a step of the distance slider), its top less than a third
+    above the value.
 
     Examples
     --------
-    >>> [nice_ceiling(v) for v in (0.3, 3, 10, 329.5, 658, 1001)]
-    [2.0, 5.0, 10.0, 500.0, 1000.0, 2000.0]
+    >>> [nice_ceiling(v) for v in (0.3, 3, 10, 21, 329.5, 658, 1001)]
+    [2.0, 4.0, 10.0, 24.0, 400.0, 800.0, 1200.0]
     """
     if not np.isfinite(value) or value <= 2.0:
         return 2.0
+    if value <= 20.0:
+        return float(2.0 * np.ceil(value / 2.0))
     power = 10.0 ** np.floor(np.log10(value))
-    return float(next(step * power for step in (1.0, 2.0, 5.0, 10.0) if step * power >= value))
+    return float(next(round(s * power, 6) for s in NICE_STEPS if s * power >= value))
 
 
 def fill_opacity(state: ViewState) -> float:
