@@ -239,6 +239,9 @@ class AtlasServer:
             if built is not None:
                 with self._lock:
                     self._swap(*built)
+                from dashboard.app import freeze_long_lived
+
+                freeze_long_lived()  # the old version's frozen objects are collected now
         finally:
             self._reloading = None
 

@@ -106,6 +106,22 @@ def test_warm_up_compresses_the_page_files_for_the_first_visitor(tiny_dataset, t
     assert len(response.get_data()) == len(best)
 
 
+def test_the_warm_up_leaves_the_app_out_of_garbage_collection(tiny_dataset, tmp_path):
+    import gc
+
+    from dashboard.app import get_context, warm_up_in_background
+
+    app = create_app(tiny_dataset, user_data_dir=tmp_path / "u", static_cache_dir=tmp_path / "s")
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    warm_up_in_background(app).join(120)
+    # the dataset, the app's context and its layout are no longer walked by a collection
+    assert gc.get_freeze_count() > 1000
+    ctx = get_context(app)
+    assert gc.is_tracked(ctx) and all(o is not ctx for o in gc.get_objects())
+    gc.unfreeze()  # the rest of the test session collects as usual
+
+
 def test_the_layout_is_served_once_serialised_and_equal_to_the_layout_function(app):
     from dash._utils import to_json
 
