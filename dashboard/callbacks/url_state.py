@@ -397,23 +397,14 @@ def set_controls(values: tuple[Any, ...]) -> None:
     ``values`` holds a value or ``no_update`` per :data:`CONTROLS` entry (:func:`sync_state`);
     each value is sent with ``dash.set_props``.
     A control set so fires the view callback again; the state then shows its value already,
-    so that request changes nothing (see the echo rule of :func:`sync_state`).
+    so that request changes nothing (see the echo rule of :func:`sync_state`). The area
+    chooser's options, when they change, go in the same ``set_props`` of the chooser
+    (``callbacks.view``): Dash merges the two into one update, and a dropdown keeps a value
+    only if it has the option for it.
     """
     for (cid, _), value in zip(CONTROLS, values, strict=True):
-        if value is not no_update and cid not in OUTPUT_CONTROLS:
+        if value is not no_update:
             set_props(cid, {"value": value})
-
-
-OUTPUT_CONTROLS: tuple[str, ...] = (ids.AREA_SELECT,)
-"""Controls whose value stays an output of the view callback: the area chooser gets its value
-in the same update as its options (a dropdown drops a value it has no option for, and its
-options can arrive with the state, see ``callbacks.view``)."""
-
-
-def output_controls(values: tuple[Any, ...]) -> list[Any]:
-    """The values of :data:`OUTPUT_CONTROLS` among ``values`` (one per :data:`CONTROLS` entry)."""
-    by_id = {cid: value for (cid, _), value in zip(CONTROLS, values, strict=True)}
-    return [by_id[cid] for cid in OUTPUT_CONTROLS]
 
 
 def sync_dependencies() -> tuple[list[Output], list[Input], list[State]]:
@@ -428,7 +419,6 @@ def sync_dependencies() -> tuple[list[Output], list[Input], list[State]]:
     outputs = [
         Output(ids.STATE, "data"),
         Output(ids.URL, "search"),
-        *[Output(cid, "value") for cid in OUTPUT_CONTROLS],
     ]
     inputs = [
         Input(ids.URL, "search"),

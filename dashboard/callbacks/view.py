@@ -26,7 +26,6 @@ from dashboard.callbacks.url_state import (
     CONTROLS,
     EVENTS,
     default_state,
-    output_controls,
     set_controls,
     sync_dependencies,
     sync_state,
@@ -342,8 +341,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         *[Output(component, prop) for component, prop in STEP_OUTPUTS],
         Output(ids.MAP_SENT, "data"),
         *[Output(store, "data") for store, _ in PANELS],
-        # with the chosen area, so that a linked planning area is among the options it is in
-        Output(ids.AREA_SELECT, "options"),
         *sync_inputs,
         dash.Input(ids.UPLOAD_STORE, "data"),
         dash.Input(ids.SUGGEST_STORE, "data"),
@@ -367,7 +364,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             defaults=defaults,
         )
         controls = sync[2:]
-        sync = (*sync[:2], *output_controls(controls))
+        sync = sync[:2]
         set_controls(controls)
         unchanged = sync[0] is dash.no_update
         # the page was built for the default state: the first state fires what differs from it
@@ -375,12 +372,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         triggers = panel_triggers(before, state)
         # the page's chooser gets its options after the first map (dashboard.deferred): a
         # page opened with an area needs them now, or the dropdown drops the area it cannot find
+        # (with the chooser's value, if that changes too, in one update: set_props merges them)
         opened_with_area = stored is None and state.area is not None
-        areas = (
-            area_options(ctx, ctx.level(state.level))
-            if ctx.level(state.level) != ctx.level(before.level) or opened_with_area
-            else dash.no_update
-        )
+        if ctx.level(state.level) != ctx.level(before.level) or opened_with_area:
+            dash.set_props(ids.AREA_SELECT, {"options": area_options(ctx, ctx.level(state.level))})
         # like the panels, only what differs from the page (built for ``before``) is sent:
         # the years the chosen group has numbers for, the combine rule with several categories
         single = len(state.categories) < 2
@@ -396,7 +391,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         )
         if unchanged and trigger not in (ids.UPLOAD_STORE, ids.SUGGEST_STORE):
             # an event that leaves the state as it was (a click beside every target)
-            return (*sync, *([dash.no_update] * (len(STEP_OUTPUTS) + 1)), *triggers, areas)
+            return (*sync, *([dash.no_update] * (len(STEP_OUTPUTS) + 1)), *triggers)
         # the uploads of this request's workspace; the store only says when they changed
         points = workspace_points(ctx, state.lang) if "upload" in state.layers else None
         # the table only while it is open (callbacks.map fills it when it opens)
@@ -409,4 +404,4 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         )
         step = [values.pop(key) for key in STEP_OUTPUTS]
         set_changed(values)
-        return (*sync, *step, sent, *triggers, areas)
+        return (*sync, *step, sent, *triggers)
