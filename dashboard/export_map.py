@@ -39,7 +39,7 @@ from dashboard.export import (
     source_line,
     write_export,
 )
-from dashboard.i18n import plotly_separators
+from dashboard.i18n import plotly_separators, t
 from dashboard.leaflet_map import layer_tips
 from layers.areas import level_label
 from layers.errors import ExportError, ParameterError
@@ -457,7 +457,13 @@ def _set_gaps(
     )
 
 
-def _set_markers(fig: go.Figure, traces: Any, markers: Sequence[Mapping[str, Any]]) -> None:
+def _set_markers(
+    fig: go.Figure, traces: Any, markers: Sequence[Mapping[str, Any]], lang: str
+) -> None:
+    """Place the scenario, location and upload markers.
+
+    A kind that is drawn gets a legend entry: on paper no tooltip says what a black dot is.
+    """
     for kind in ("added", "removed", "suggested", "location", "upload"):
         chosen = [m for m in markers if m["kind"] == kind]
         update: dict[str, Any] = {
@@ -465,6 +471,8 @@ def _set_markers(fig: go.Figure, traces: Any, markers: Sequence[Mapping[str, Any
             "lon": [m["lon"] for m in chosen],
             "customdata": [m["tip"] for m in chosen],
         }
+        if chosen:
+            update.update(name=escape_text(t(f"marker_{kind}", lang)), showlegend=True)
         if kind == "suggested":
             update.update(mode="markers+text", text=[m.get("label", "") for m in chosen])
         fig.data[getattr(traces, kind)].update(**update)
@@ -543,7 +551,7 @@ def view_figure(
         fig.data[traces.facility(i)].update(
             visible=category in shown, name=layers["facilities"]["labels"][category]
         )
-    _set_markers(fig, traces, layers["markers"])
+    _set_markers(fig, traces, layers["markers"], state.lang)
     basemap = figures.osm_layers(ctx.options.online_basemap_url) if layers["basemap"] else []
     fig.layout.map.layers = basemap + ctx.boundary_layers  # assigned whole: update merges
     fig.layout.separators = plotly_separators(state.lang)
@@ -576,8 +584,6 @@ def render_view(
     created
         Export date in the source line; default today.
     """
-    from dashboard.i18n import t
-
     lang = state.lang
     from dashboard.callbacks.map import map_update
 

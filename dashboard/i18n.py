@@ -281,6 +281,12 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "after": ("nachher (%)", "after (%)"),
         "planned": ("Geplant", "Planned"),
         "switched_off": ("abgeschaltet", "switched off"),
+        # legend entries of the markers on an exported map
+        "marker_added": ("Geplante Einrichtung", "Planned facility"),
+        "marker_removed": ("Abgeschaltete Einrichtung", "Switched-off facility"),
+        "marker_suggested": ("Vorgeschlagener Standort", "Suggested site"),
+        "marker_location": ("Gewählter Standort", "Chosen location"),
+        "marker_upload": ("Hochgeladener Punkt", "Uploaded point"),
         "suggest_title": ("Vorschläge für Standorte", "Suggested sites"),
         "suggest_k": ("Anzahl Standorte", "Number of sites"),
         "suggest_button": ("Vorschläge berechnen", "Suggest sites"),

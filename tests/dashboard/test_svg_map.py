@@ -267,3 +267,24 @@ def test_rendered_areas_have_their_colour_holes_stay_empty(holed):
     assert pixel(image, page, 8.412, 49.018) == (255, 255, 255)  # the hole around the island
     assert pixel(image, page, 8.455, 49.025) == (255, 255, 255)  # the area without a value
     assert np.asarray(image.convert("RGB")).min() < 200  # the marker and the fills are there
+
+
+@pytest.mark.parametrize(
+    "lang, label", [("de", "Geplante Einrichtung"), ("en", "Planned facility")]
+)
+def test_a_planned_facility_on_an_export_is_named_in_the_legend(tiny_ctx, lang, label):
+    lon, lat = tiny_ctx.geo["district"].center["lon"], tiny_ctx.geo["district"].center["lat"]
+    state = ViewState(
+        categories=("meeting",),
+        distance=500.0,
+        year=2022,
+        lang=lang,
+        added=(("meeting", lat, lon),),
+    )
+    fig, _ = view_figure(tiny_ctx, state, still=True)
+    page = export_figure(fig, title="t", bounds_lonlat=tiny_ctx.geo["district"].bounds)
+    named = [tr for tr in page.data if tr.name == label]
+    assert len(named) == 1 and named[0].showlegend is not False
+    assert list(named[0].x) and list(named[0].y)
+    # a kind with nothing to draw has no legend entry
+    assert not any(tr.name and "Standort" in tr.name for tr in page.data)
