@@ -564,7 +564,8 @@ def map_title(ctx: AppContext, state: ViewState, result: CoverageResult, overlay
     """The caption of map and table: the change, or the share of a group reaching services.
 
     The share names the group, the year used, the chosen categories with the combine rule and
-    the distance (metres, minutes at a speed, straight-line or network).
+    the distance (metres, minutes at a speed, straight-line or network), and the scenario when
+    planned or switched-off facilities are counted.
     """
     lang = state.lang
     if overlay:
@@ -581,10 +582,19 @@ def map_title(ctx: AppContext, state: ViewState, result: CoverageResult, overlay
         "d": distance_phrase(params, lang),
     }
     if len(cats) == 1:
-        return t("title_share", lang, what=names[0], **values)
-    if params.require == "each":
-        return t("title_share_each", lang, what=names[0], cats=", ".join(names), **values)
-    return t("title_share", lang, what=t("rule_all_cats", lang, cats=", ".join(names)), **values)
+        title = t("title_share", lang, what=names[0], **values)
+    elif params.require == "each":
+        title = t("title_share_each", lang, what=names[0], cats=", ".join(names), **values)
+    else:
+        title = t(
+            "title_share", lang, what=t("rule_all_cats", lang, cats=", ".join(names)), **values
+        )
+    if params.added or params.removed:
+        scenario = t(
+            "meta_scenario_value", lang, added=len(params.added), removed=len(params.removed)
+        )
+        title += f" · {t('meta_scenario', lang)}: {scenario}"
+    return title
 
 
 def level_notes(ctx: AppContext, level: str, lang: str) -> list[str]:

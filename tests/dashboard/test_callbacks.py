@@ -1056,3 +1056,13 @@ def test_a_distance_step_keeps_the_gap_scale(tiny_ctx):
         split_texts(near["legend"], LEGEND_TEXTS)[0] == split_texts(far["legend"], LEGEND_TEXTS)[0]
     )
     assert near["title"] != far["title"]
+
+
+def test_a_map_counting_a_scenario_says_so_in_its_title(tiny_ctx, base):
+    centre = tiny_ctx.geo["district"].center
+    planned = base.with_(added=(("meeting", centre["lat"], centre["lon"]),))
+    assert "Szenario" not in map_cb.map_update(tiny_ctx, base)["title"]
+    title = map_cb.map_update(tiny_ctx, planned)["title"]
+    assert title.endswith("· Szenario: 1 geplant, 0 abgeschaltet")
+    english = map_cb.map_update(tiny_ctx, planned.with_(lang="en"))["title"]
+    assert english.endswith("· Scenario: 1 planned, 0 switched off")
