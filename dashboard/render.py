@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_S = 60.0
+WARM_UP_TIMEOUT_S = 15.0
+"""Limit of the render service's first, tiny render: kaleido's browser now and then hangs on
+its first figure (seen twice in a dozen runs of the parallel-export test, each a 60 s stall of
+every export behind it); a new browser is then started instead of waiting for the full
+:data:`RENDER_TIMEOUT_S`."""
 DEFAULT_WIDTH = 700
 DEFAULT_HEIGHT = 500
 """plotly's default image size, used when the figure's layout sets none."""
@@ -186,9 +191,9 @@ class _Browser:
             raise RenderError("the export browser has stopped")
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout_s)
 
-    def render(self, fig: dict, opts: dict[str, Any]) -> bytes:
+    def render(self, fig: dict, opts: dict[str, Any], timeout_s: float = RENDER_TIMEOUT_S) -> bytes:
         try:
-            return self._call(self._kaleido.calc_fig(fig, opts=opts), RENDER_TIMEOUT_S)
+            return self._call(self._kaleido.calc_fig(fig, opts=opts), timeout_s)
         finally:
             self.lower_priority()
 
@@ -265,10 +270,14 @@ def to_image(
     return render_here(figure, opts)
 
 
-def render_here(figure: dict, opts: dict[str, Any], *, nice: int = 0) -> bytes:
+def render_here(
+    figure: dict, opts: dict[str, Any], *, nice: int = 0, timeout_s: float = RENDER_TIMEOUT_S
+) -> bytes:
     """Render on this process's browser (started on first use, one render at a time).
 
     ``nice`` applies when this call starts the browser (the render service's is niced).
+    A render that takes longer than ``timeout_s`` fails and closes the browser (the next
+    render starts a new one).
 
     Raises
     ------
@@ -289,7 +298,7 @@ def render_here(figure: dict, opts: dict[str, Any], *, nice: int = 0) -> bytes:
             if _browser is None:
                 _browser = _Browser(nice=nice)
                 browsers_started += 1
-            data = _browser.render(figure, opts)
+            data = _browser.render(figure, opts, timeout_s)
         except Exception as exc:
             if _browser is not None:
                 _browser.close()

@@ -290,7 +290,7 @@ class RenderService:
             self._listen()
             log.info("render service: serving in %s (pid %d)", self.folder, self.pid)
             with contextlib.suppress(Exception):  # a failing start is reported by a render
-                render.render_here(*_WARM_UP, nice=self.nice)
+                render.render_here(*_WARM_UP, nice=self.nice, timeout_s=render.WARM_UP_TIMEOUT_S)
             self._accept_loop()
         except Exception:
             log.exception("render service stopped")

@@ -126,7 +126,7 @@ def test_a_stopped_browser_is_replaced_before_the_next_render(monkeypatch):
         def alive(self) -> bool:
             return True
 
-        def render(self, figure, opts) -> bytes:
+        def render(self, figure, opts, timeout_s=60.0) -> bytes:
             return b"png"
 
     real_browser = render._Browser

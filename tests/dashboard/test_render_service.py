@@ -51,13 +51,17 @@ def fake_service(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     """A service thread in this process whose "browser" answers b"IMG" + the format."""
     calls: list[dict] = []
 
-    def fake_render(figure: dict, opts: dict, *, nice: int = 0) -> bytes:
-        calls.append(opts)
+    def fake_render(
+        figure: dict, opts: dict, *, nice: int = 0, timeout_s: float = render.RENDER_TIMEOUT_S
+    ) -> bytes:
+        calls.append({**opts, "timeout_s": timeout_s})
         return b"IMG" + opts["format"].encode()
 
     monkeypatch.setattr(render, "render_here", fake_render)
     service = render_service.RenderService(folder, nice=0).start()
-    _wait_for(lambda: service.serving)
+    _wait_for(lambda: service.serving and bool(calls))
+    # the first, tiny render that starts the browser may not hold the service for a minute
+    assert calls[0]["timeout_s"] == render.WARM_UP_TIMEOUT_S < render.RENDER_TIMEOUT_S
     yield folder
     service.stop()
 
