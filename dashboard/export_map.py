@@ -105,17 +105,15 @@ def fit_map_view(
         raise ParameterError(
             f"map bounds {bounds_lonlat} are empty; expected west<east, south<north"
         )
-    y_north, y_south = _mercator_y(north), _mercator_y(south)
+    # Web Mercator ordinates in degrees: one scale with the longitudes
+    y_north, y_south = (float(y) for y in svg_map.mercator_y([north, south]))
     usable_w = width_px * (1 - 2 * padding)
     usable_h = height_px * (1 - 2 * padding)
     zoom_x = math.log2(usable_w * 360.0 / (MAPLIBRE_TILE_PX * (east - west)))
-    zoom_y = math.log2(usable_h * 2 * math.pi / (MAPLIBRE_TILE_PX * (y_north - y_south)))
-    centre_lat = math.degrees(2 * math.atan(math.exp((y_north + y_south) / 2)) - math.pi / 2)
+    zoom_y = math.log2(usable_h * 360.0 / (MAPLIBRE_TILE_PX * (y_north - y_south)))
+    y_mid = math.radians((y_north + y_south) / 2)
+    centre_lat = math.degrees(2 * math.atan(math.exp(y_mid)) - math.pi / 2)
     return {"lon": (west + east) / 2, "lat": centre_lat}, min(zoom_x, zoom_y)
-
-
-def _mercator_y(lat: float) -> float:
-    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
 def view_ranges(
@@ -134,7 +132,7 @@ def view_ranges(
     px_per_degree = MAPLIBRE_TILE_PX * 2.0**zoom / 360.0
     lon, lat = float(centre["lon"]), float(centre["lat"])
     half_x, half_y = width_px / 2 / px_per_degree, height_px / 2 / px_per_degree
-    y = math.degrees(_mercator_y(lat))
+    y = float(svg_map.mercator_y(lat))
     return [lon - half_x, lon + half_x], [y - half_y, y + half_y]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import io
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from shapely.geometry import Point, box
 
-from dashboard import export, export_map, export_profile
+from dashboard import export, export_map, export_profile, svg_map
 from dashboard.export import neutralise_cell, table_csv_bytes, table_xlsx_bytes, write_table
 from dashboard.export_map import export_figure, fit_map_view, write_figure
 from dashboard.export_profile import AreaSheet, SheetTable, write_profile_pdf
@@ -288,11 +287,8 @@ def test_fit_map_view_shows_the_whole_extent():
     centre, zoom = fit_map_view(bounds, width_px=width, height_px=height, padding=0.0)
     world = export_map.MAPLIBRE_TILE_PX * 2**zoom
     span_x = (bounds[2] - bounds[0]) / 360.0 * world
-    span_y = (
-        (export_map._mercator_y(bounds[3]) - export_map._mercator_y(bounds[1]))
-        / (2 * math.pi)
-        * world
-    )
+    y_north, y_south = svg_map.mercator_y([bounds[3], bounds[1]])
+    span_y = float(y_north - y_south) / 360.0 * world
     assert span_x <= width + 1e-6 and span_y <= height + 1e-6
     assert max(span_x / width, span_y / height) == pytest.approx(1.0)
     assert bounds[0] < centre["lon"] < bounds[2] and bounds[1] < centre["lat"] < bounds[3]
