@@ -2,8 +2,9 @@
 
    Areas and gap hexagons are created once per geometry; a change of values restyles the
    existing Leaflet layers (`restyle`, fed by the view callback's style store, see
-   `watchStyleStore`) instead of re-creating them, so a change costs one canvas redraw. dash-leaflet calls
-   the other functions with the GeoJSON component's props as the last argument (`context`).
+   `watchStyleStore`) instead of re-creating them, so a change costs one canvas redraw.
+   dash-leaflet calls the other functions with the GeoJSON component's props as the last
+   argument (`context`).
    Tooltip texts arrive escaped from the server. */
 (function () {
   "use strict";

@@ -416,10 +416,7 @@ def sync_dependencies() -> tuple[list[Output], list[Input], list[State]]:
     outputs: the few whose value the state changes are set with :func:`set_controls`, so that a
     slider step does not mark every control as loading (and re-render it twice) in the browser.
     """
-    outputs = [
-        Output(ids.STATE, "data"),
-        Output(ids.URL, "search"),
-    ]
+    outputs = [Output(ids.STATE, "data"), Output(ids.URL, "search")]
     inputs = [
         Input(ids.URL, "search"),
         *[Input(cid, "value") for cid, _ in CONTROLS],

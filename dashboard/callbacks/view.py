@@ -363,8 +363,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             suggestions,
             defaults=defaults,
         )
-        controls = sync[2:]
-        sync = sync[:2]
+        sync, controls = sync[:2], sync[2:]
         set_controls(controls)
         unchanged = sync[0] is dash.no_update
         # the page was built for the default state: the first state fires what differs from it
@@ -374,13 +373,14 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         # page opened with an area needs them now, or the dropdown drops the area it cannot find
         # (with the chooser's value, if that changes too, in one update: set_props merges them)
         opened_with_area = stored is None and state.area is not None
-        if ctx.level(state.level) != ctx.level(before.level) or opened_with_area:
-            dash.set_props(ids.AREA_SELECT, {"options": area_options(ctx, ctx.level(state.level))})
         # like the panels, only what differs from the page (built for ``before``) is sent:
         # the years the chosen group has numbers for, the combine rule with several categories
         single = len(state.categories) < 2
         set_changed(
             {
+                (ids.AREA_SELECT, "options"): area_options(ctx, ctx.level(state.level))
+                if ctx.level(state.level) != ctx.level(before.level) or opened_with_area
+                else dash.no_update,
                 (ids.YEAR, "options"): year_options(ctx, state.group)
                 if state.group != before.group
                 else dash.no_update,
