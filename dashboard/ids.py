@@ -46,6 +46,8 @@ MAP_LEGEND_TITLE = "map-legend-title"
 """The legend's main colour bar title (the map title: it changes with every step)."""
 MAP_LEGEND_CITY = "map-legend-city"
 """The legend's city average."""
+MAP_LEGEND_GAP_TICKS = ("map-legend-gaps-mid", "map-legend-gaps-top")
+"""The gap scale's middle and top tick labels (they follow the distance; the bottom is 0)."""
 MAP_SOURCE = "map-source-line"
 MAP_TITLE = "map-title"
 MAP_NOTES = "map-notes"

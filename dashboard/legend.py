@@ -7,12 +7,13 @@ colours), so a district at 0 % looks like the legend's 0 %.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 from dash import html
 
+from dashboard import ids
 from dashboard.figures import CHANGE_SCALE, GAP_SCALE, SHARE_SCALE
 from dashboard.i18n import fmt_number, fmt_percent
 from dashboard.leaflet_map import scale_colours
@@ -66,12 +67,23 @@ def colour_bar(
     opacity: float,
     kind: str,
     title_id: str | None = None,
+    tick_ids: Mapping[int, str] | None = None,
 ) -> html.Div:
-    """One legend row: the ramp with ticks under it, then the title (its element ``title_id``)."""
+    """One legend row: the ramp with ticks under it, then the title (its element ``title_id``).
+
+    ``tick_ids``: ids of tick labels by their index in ``ticks`` (texts that the map sends
+    alone when only they change).
+    """
     span = zmax - zmin if zmax > zmin else 1.0
+    tick_ids = tick_ids or {}
     tick_spans = [
-        html.Span(text, className="legend-tick", style={"left": f"{(v - zmin) / span * 100:.2f}%"})
-        for v, text in ticks
+        html.Span(
+            text,
+            className="legend-tick",
+            style={"left": f"{(v - zmin) / span * 100:.2f}%"},
+            **({"id": tick_ids[i]} if i in tick_ids else {}),
+        )
+        for i, (v, text) in enumerate(ticks)
     ]
     return html.Div(
         className=f"legend-row legend-{kind}",
@@ -130,11 +142,23 @@ def change_legend(
 
 
 def gap_legend(title: str, lang: str, *, zmax: float) -> html.Div:
-    """Residents out of reach per hexagon, 0 … ``zmax`` (the hexagons carry their own alpha)."""
+    """Residents out of reach per hexagon, 0 … ``zmax`` (the hexagons carry their own alpha).
+
+    The ticks stay where they are (0, half, top) and only their labels follow ``zmax``: those
+    have ids (:data:`ids.MAP_LEGEND_GAP_TICKS`), so that a new top changes two texts, not the
+    legend.
+    """
     values = (0.0, zmax / 2, zmax)
     ticks = [(v, fmt_number(v, lang)) for v in values]
     return colour_bar(
-        title, scale=GAP_SCALE, zmin=0, zmax=zmax, ticks=ticks, opacity=1.0, kind="gaps"
+        title,
+        scale=GAP_SCALE,
+        zmin=0,
+        zmax=zmax,
+        ticks=ticks,
+        opacity=1.0,
+        kind="gaps",
+        tick_ids=dict(enumerate(ids.MAP_LEGEND_GAP_TICKS, start=1)),
     )
 
 

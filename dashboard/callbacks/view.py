@@ -52,6 +52,7 @@ TEXT_OUTPUTS: tuple[tuple[str, str], ...] = (
     (ids.MAP_LEGEND, "children"),
     (ids.MAP_LEGEND_TITLE, "children"),
     (ids.MAP_LEGEND_CITY, "children"),
+    *[(tick, "children") for tick in ids.MAP_LEGEND_GAP_TICKS],
     (ids.MAP_SOURCE, "children"),
     (ids.MAP_NOTES, "children"),
 )
@@ -61,7 +62,11 @@ an unchanged component tree sent again costs the browser a re-render and a new c
 The legend's texts that change with a step (:data:`LEGEND_TEXTS`) are sent alone when the rest
 of the legend stays."""
 
-LEGEND_TEXTS: tuple[str, ...] = (ids.MAP_LEGEND_TITLE, ids.MAP_LEGEND_CITY)
+LEGEND_TEXTS: tuple[str, ...] = (
+    ids.MAP_LEGEND_TITLE,
+    ids.MAP_LEGEND_CITY,
+    *ids.MAP_LEGEND_GAP_TICKS,
+)
 """Elements of the legend whose text is sent on its own (``callbacks.map.legend_rows``)."""
 
 STEP_OUTPUTS: tuple[tuple[str, str], ...] = ((ids.MAP_STYLE, "data"), (ids.MAP_TITLE, "children"))

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+from dashboard import ids
 from dashboard.figures import CHANGE_SCALE, SHARE_SCALE
 from dashboard.leaflet_map import scale_colours
 from dashboard.legend import (
@@ -62,6 +63,18 @@ def test_change_ticks_are_symmetric_and_signed():
 def test_gap_ticks_run_from_zero_to_the_maximum():
     assert _ticks(gap_legend("t", "de", zmax=1234.0)) == ["0", "617", "1.234"]
     assert _ticks(gap_legend("t", "en", zmax=1234.0)) == ["0", "617", "1,234"]
+
+
+def test_a_new_gap_top_changes_only_the_texts_the_map_sends_alone():
+    from dashboard.callbacks.view import LEGEND_TEXTS, split_texts
+
+    low, high = (gap_legend("t", "de", zmax=z) for z in (400.0, 800.0))
+    (low_shape, low_texts), (high_shape, high_texts) = (
+        split_texts(legend, LEGEND_TEXTS) for legend in (low, high)
+    )
+    assert low_shape == high_shape
+    assert low_texts == dict(zip(ids.MAP_LEGEND_GAP_TICKS, ["200", "400"], strict=True))
+    assert high_texts == dict(zip(ids.MAP_LEGEND_GAP_TICKS, ["400", "800"], strict=True))
 
 
 @pytest.mark.parametrize("opacity", [0.78, 0.35])

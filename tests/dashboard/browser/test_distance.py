@@ -83,3 +83,31 @@ def test_a_step_updates_the_legend_texts_in_place(dash_duo, make_app):
         f"return document.querySelector('#{ids.MAP_LEGEND} .ramp').dataset.mark || null;"
     )
     assert mark == "kept"
+
+
+def test_a_new_top_of_the_gap_scale_changes_only_its_tick_labels(dash_duo, make_app):
+    """From 100 m to 2 km the gaps shrink: the scale gets a lower top, the bar stays."""
+    dash_duo.start_server(make_app())
+    wait_map_values(dash_duo)
+    handle = dash_duo.wait_for_element(f"#{ids.DISTANCE} [role='slider']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
+    handle.send_keys(Keys.HOME)
+    dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "100 m")
+    mid, top = (f"#{tick}" for tick in ids.MAP_LEGEND_GAP_TICKS)
+    near_top = element_text(dash_duo, top)
+    dash_duo.driver.execute_script(
+        f"document.querySelector('#{ids.MAP_LEGEND} .ramp-gaps').dataset.mark = 'kept';"
+    )
+    handle.send_keys(Keys.END)
+    dash_duo.wait_for_contains_text(f"#{ids.MAP_TITLE}", "2,0 km")
+    wait_for(lambda: element_text(dash_duo, top) != near_top, what="the new top of the gap scale")
+
+    def number(selector: str) -> float:
+        return float(element_text(dash_duo, selector).replace(".", "").replace(",", "."))
+
+    assert number(top) < float(near_top.replace(".", "").replace(",", "."))
+    assert number(mid) == number(top) / 2
+    mark = dash_duo.driver.execute_script(
+        f"return document.querySelector('#{ids.MAP_LEGEND} .ramp-gaps').dataset.mark || null;"
+    )
+    assert mark == "kept"
