@@ -556,18 +556,6 @@ def coverage_counts(
     return residents, covered
 
 
-def _outside_counts(
-    distances_m: np.ndarray, weights: np.ndarray, index: AreaIndex, *, radius_m: float
-) -> tuple[float, float]:
-    """Residents and covered residents in no area but in the city (see :attr:`AreaIndex.rest`)."""
-    outside = index.rest
-    if outside is None or not outside.any():
-        return 0.0, 0.0
-    w = np.nan_to_num(np.asarray(weights, dtype=float)[outside], nan=0.0)
-    within = within_radius(np.asarray(distances_m)[outside], radius_m)
-    return float(w.sum()), float((w * within).sum())
-
-
 def coverage_table(
     table: DistanceTable,
     weights: np.ndarray,
@@ -615,6 +603,63 @@ def coverage_table(
     )
 
 
+@dataclass(frozen=True)
+class AreaCounts:
+    """Residents and covered residents per area of one distance column, the city last.
+
+    The numbers of one block of :func:`category_rows`: ``residents`` and ``covered`` have one
+    value per area of the :class:`AreaIndex`, then the whole city (which also counts the points
+    of :attr:`AreaIndex.rest`).
+    """
+
+    residents: np.ndarray
+    covered: np.ndarray
+
+    @property
+    def share(self) -> np.ndarray:
+        """``covered / residents``, NaN where there are no residents."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = self.covered / self.residents
+        return np.where(self.residents > 0, share, np.nan)
+
+
+def area_counts(
+    distances_m: Mapping[str, np.ndarray],
+    weights: np.ndarray,
+    index: AreaIndex,
+    *,
+    radius_m: float,
+) -> dict[str, AreaCounts]:
+    """:class:`AreaCounts` per key of ``distances_m`` (the counting of :func:`coverage_counts`).
+
+    The residents per area do not depend on the distances: they are counted once.
+    """
+    if not distances_m:
+        return {}
+    w = np.nan_to_num(np.asarray(weights, dtype=float), nan=0.0)
+    shifted = np.asarray(index.codes, dtype=np.int64) + 1
+    n_bins = index.n_areas + 1
+    residents = np.bincount(shifted, weights=w, minlength=n_bins)[1:]
+    rest = index.rest if index.rest is not None and index.rest.any() else None
+    rest_w = w[rest] if rest is not None else None
+    # ALL is the whole city, also at a level whose areas cover only some districts
+    city_residents = residents.sum() + (float(rest_w.sum()) if rest_w is not None else 0.0)
+    counts = {}
+    for key, distances in distances_m.items():
+        within = within_radius(distances, radius_m)
+        covered = np.bincount(shifted, weights=w * within, minlength=n_bins)[1:]
+        rest_covered = (
+            float((rest_w * within_radius(np.asarray(distances)[rest], radius_m)).sum())
+            if rest_w is not None
+            else 0.0
+        )
+        counts[key] = AreaCounts(
+            residents=np.append(residents, city_residents),
+            covered=np.append(covered, covered.sum() + rest_covered),
+        )
+    return counts
+
+
 def category_rows(
     distances_m: Mapping[str, np.ndarray],
     weights: np.ndarray,
@@ -622,52 +667,38 @@ def category_rows(
     *,
     radius_m: float,
     city_name: str,
+    counts: Mapping[str, AreaCounts] | None = None,
 ) -> pd.DataFrame:
     """The coverage table of precomputed distances: one block of rows per key of ``distances_m``.
 
     The numeric step of :func:`coverage_table` (it never sees geometry): the keys are the
     ``category`` values in output order, a key may stand for a combination of categories.
+    ``counts``: the :func:`area_counts` of these arguments, when the caller has them already.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`COVERAGE_COLUMNS`, areas in index order then the ``ALL`` row per key.
     """
+    if counts is None:
+        counts = area_counts(distances_m, weights, index, radius_m=radius_m)
+    if not counts:
+        empty = pd.DataFrame(columns=COVERAGE_COLUMNS)
+        empty["share"] = np.array([], dtype=float)
+        return empty
     area_ids = [*index.areas["area_id"].tolist(), ALL_AREAS_ID]
     area_names = [*index.areas["area_name"].tolist(), city_name]
-    blocks = []
-    for category, distances in distances_m.items():
-        residents, covered = coverage_counts(
-            distances,
-            weights,
-            index.codes,
-            n_areas=index.n_areas,
-            radius_m=radius_m,
-        )
-        outside_residents, outside_covered = _outside_counts(
-            distances, weights, index, radius_m=radius_m
-        )
-        # ALL is the whole city, also at a level whose areas cover only some districts
-        residents = np.append(residents, residents.sum() + outside_residents)
-        covered = np.append(covered, covered.sum() + outside_covered)
-        blocks.append(
-            pd.DataFrame(
-                {
-                    "category": category,
-                    "area_id": area_ids,
-                    "area_name": area_names,
-                    "residents": residents,
-                    "covered": covered,
-                }
-            )
-        )
-    frame = (
-        pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=COVERAGE_COLUMNS)
+    blocks = list(counts.values())
+    return pd.DataFrame(
+        {
+            "category": [key for key in counts for _ in area_ids],
+            "area_id": area_ids * len(blocks),
+            "area_name": area_names * len(blocks),
+            "residents": np.concatenate([b.residents for b in blocks]),
+            "covered": np.concatenate([b.covered for b in blocks]),
+            "share": np.concatenate([b.share for b in blocks]),
+        }
     )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = frame["covered"].to_numpy(float) / frame["residents"].to_numpy(float)
-    frame["share"] = np.where(frame["residents"].to_numpy(float) > 0, share, np.nan)
-    return frame[list(COVERAGE_COLUMNS)]
 
 
 def outside_residents(index: AreaIndex, weights: np.ndarray) -> tuple[int, float]:
@@ -786,8 +817,10 @@ __all__ = [
     "COVERAGE_COLUMNS",
     "DISTANCE_TOLERANCE_M",
     "MAX_RADIUS_M",
+    "AreaCounts",
     "AreaIndex",
     "DistanceTable",
+    "area_counts",
     "area_index",
     "category_rows",
     "check_categories",

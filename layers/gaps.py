@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -103,6 +104,11 @@ class HexIndex:
     def n_cells(self) -> int:
         """Number of cells."""
         return len(self.cells)
+
+    @cached_property
+    def hex_ids(self) -> tuple[str, ...]:
+        """``hex_id`` of every cell, in ``cells`` order (every gap result of the grid holds it)."""
+        return tuple(self.cells["hex_id"])
 
 
 def hex_index(xy: np.ndarray, *, edge_m: float, crs: CRS | str) -> HexIndex:

@@ -27,6 +27,7 @@ from layers.coverage import (
     COVERAGE_COLUMNS,
     AreaIndex,
     DistanceTable,
+    area_counts,
     category_rows,
     check_radius,
     coverage_counts,
@@ -285,29 +286,37 @@ def coverage_result(
     """
     radius = check_radius(params.radius_m)
     cats = list(params.categories)
-    per_category = category_rows(
-        {c: distances_m[c] for c in cats}, weights, index, radius_m=radius, city_name=city_name
-    )
+    per_counts = area_counts({c: distances_m[c] for c in cats}, weights, index, radius_m=radius)
     combined_dist = combined_distances([distances_m[c] for c in cats], n_points=len(weights))
-    combined = category_rows(
-        {params.combined_id: combined_dist},
-        weights,
-        index,
-        radius_m=radius,
-        city_name=city_name,
+    combined_counts = area_counts(
+        {params.combined_id: combined_dist}, weights, index, radius_m=radius
     )
+    per_category, combined = (
+        category_rows(dist, weights, index, radius_m=radius, city_name=city_name, counts=counts)
+        for dist, counts in (
+            ({c: distances_m[c] for c in cats}, per_counts),
+            ({params.combined_id: combined_dist}, combined_counts),
+        )
+    )
+    everyone = combined_counts[params.combined_id]
+    covered, share = everyone.covered, everyone.share
     if not cats:  # nothing asked: residents are known, coverage is not
         combined[["covered", "share"]] = np.nan
-    wide = combined.drop(columns="category").reset_index(drop=True)
-    wide.insert(4, "uncovered", wide["residents"] - wide["covered"])
-    for category in cats:
-        block = per_category.loc[per_category["category"] == category]
-        wide[f"share_{category}"] = block["share"].to_numpy(float)
-    for category in cats:
-        block = per_category.loc[per_category["category"] == category]
-        wide[f"uncovered_{category}"] = (block["residents"] - block["covered"]).to_numpy(float)
-    is_city = (wide["area_id"] == ALL_AREAS_ID).to_numpy()
-    wide["suppressed"] = (wide["residents"] < params.small_count_threshold) & ~is_city
+        covered, share = np.full_like(covered, np.nan), np.full_like(share, np.nan)
+    is_city = (combined["area_id"] == ALL_AREAS_ID).to_numpy()
+    wide = pd.DataFrame(
+        {
+            "area_id": combined["area_id"],
+            "area_name": combined["area_name"],
+            "residents": everyone.residents,
+            "covered": covered,
+            "uncovered": everyone.residents - covered,
+            "share": share,
+            **{f"share_{c}": per_counts[c].share for c in cats},
+            **{f"uncovered_{c}": per_counts[c].residents - per_counts[c].covered for c in cats},
+            "suppressed": (everyone.residents < params.small_count_threshold) & ~is_city,
+        }
+    )
     return CoverageResult(
         areas=wide[~is_city].reset_index(drop=True),
         city=wide[is_city].iloc[-1],
@@ -348,7 +357,7 @@ def gap_result(
     The hexagons are areas like any other: the same counting as :func:`coverage_result`.
     """
     radius = check_radius(params.radius_m)
-    hex_ids = tuple(hexes.cells["hex_id"])
+    hex_ids = hexes.hex_ids
     cats = list(params.categories)
     if not cats:
         empty = np.full(hexes.n_cells, np.nan)
