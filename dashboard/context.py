@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -252,6 +252,14 @@ class AppContext:
         if self._version is None:
             self._version = data_version(self.dataset)
         return self._version
+
+    def memo(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """``make()``, kept under ``key`` and the data version with the app's results.
+
+        For display values that many views share and that cost a step time to make again (the
+        formatted residents of every hexagon do not change with the distance).
+        """
+        return self._cache.get(("memo", self.version, key), make)
 
     # -- catalogue -------------------------------------------------------------------------
 

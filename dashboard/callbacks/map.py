@@ -188,7 +188,8 @@ def share_areas(
     uncovered = {key: fmt_numbers(areas[key], lang) for _, key, _ in columns}
     hidden_share = t("hidden_value", lang, n=threshold)
     rows = []
-    for i, (name, hidden) in enumerate(zip(geo.names, suppressed, strict=True)):
+    names = ctx.memo(("escaped names", params.level), lambda: [esc(n) for n in geo.names])
+    for i, (name, hidden) in enumerate(zip(names, suppressed, strict=True)):
         lines = []
         for share_key, uncovered_key, what in columns:
             if hidden:  # the count of residents not reached would give the hidden share away
@@ -203,7 +204,7 @@ def share_areas(
                 residents=residents[i],
             )
             lines.append(esc(line))
-        rows.append([esc(name), "<br>".join(lines)] if columns else [esc(name)])
+        rows.append([name, "<br>".join(lines)] if columns else [name])
     what = columns[0][2] if columns else ""
     return {
         "values": values,
@@ -443,10 +444,15 @@ def gap_layer(ctx: AppContext, state: ViewState, cats: list[str]) -> dict[str, A
     # the residents of every cell, drawn or not: the column stays the same while only the
     # distance changes (the map sends a column only when it changed)
     drawn = np.isfinite(shown)
+    p = gaps.params
+    residents_texts = ctx.memo(
+        ("gap residents", p.year, p.group, bool(p.categories), lang),
+        lambda: fmt_numbers(residents, lang),
+    )
     rows = [
         [u if d else None, r]
         for u, r, d in zip(
-            fmt_numbers(uncovered, lang), fmt_numbers(residents, lang), drawn.tolist(), strict=True
+            fmt_numbers(uncovered, lang), residents_texts, drawn.tolist(), strict=True
         )
     ]
     return {
