@@ -1046,6 +1046,23 @@ def test_a_step_sends_the_legend_texts_alone():
     assert texts_to_send(changed)[(ids.MAP_LEGEND, "children")] is not dash.no_update
 
 
+def test_kept_hexagon_residents_follow_year_and_language(tiny_ctx, base):
+    """The formatted residents are kept between steps, never shown for another year or language."""
+    from dashboard.i18n import fmt_numbers
+
+    gapped = base.with_(layers=("facilities", "gaps"))
+    for state in (
+        gapped.with_(year=2020),
+        gapped.with_(year=2022),
+        gapped.with_(year=2022, distance=800.0),
+        gapped.with_(year=2020, lang="en"),
+    ):
+        rows = map_cb.map_update(tiny_ctx, state)["layers"]["gaps"]["tip_rows"]
+        residents = tiny_ctx.view_gaps(state, list(state.categories)).residents
+        assert [r for _, r in rows] == fmt_numbers(residents, state.lang)
+    assert tiny_ctx.memo("k", lambda: [1]) is tiny_ctx.memo("k", lambda: [2])
+
+
 def test_a_distance_step_keeps_the_gap_scale(tiny_ctx):
     from dashboard.callbacks.view import LEGEND_TEXTS, split_texts
 
