@@ -28,8 +28,13 @@ GRAPH_CONFIG = {
 }
 
 
-def T(key: str, lang: str = "de", tag: type = html.Span, **kwargs: object) -> html.Span:
-    """A translated text node (its id lets the language callback replace the text)."""
+def T(key: str, lang: str = "de", tag: type = html.Span, **kwargs: object) -> Component:
+    """A translated text element (its id lets the language callback replace the text).
+
+    ``tag``: the element itself when the text is all it holds (a label, a heading, a summary):
+    one component instead of a span in it, and every component of the page costs the browser
+    time at every update (dash-renderer runs a selector per component per store change).
+    """
     return tag(t(key, lang), id=ids.i18n(key), **kwargs)
 
 
@@ -85,7 +90,7 @@ def require_control(state: ViewState, lang: str) -> html.Div:
         className="require-choice",
         hidden=len(state.categories) < 2,
         children=[
-            html.Div(T("require", lang), className="sublabel"),
+            T("require", lang, tag=html.Div, className="sublabel"),
             dcc.RadioItems(
                 id=ids.REQUIRE,
                 options=simple_options(REQUIRE_KEYS, lang),
@@ -129,7 +134,7 @@ def group_options(ctx: AppContext, lang: str) -> list[dict]:
 
 def _fieldset(legend_key: str, lang: str, *children: object, class_name: str = "") -> html.Fieldset:
     return html.Fieldset(
-        [html.Legend(T(legend_key, lang)), *children], className=f"control {class_name}".strip()
+        [T(legend_key, lang, tag=html.Legend), *children], className=f"control {class_name}".strip()
     )
 
 
@@ -204,7 +209,7 @@ def distance_controls(state: ViewState, lang: str) -> html.Fieldset:
             className="hint",
             **{"aria-live": "polite"},
         ),
-        html.Div(className="sublabel", children=T("speed", lang)),
+        T("speed", lang, tag=html.Div, className="sublabel"),
         dcc.RadioItems(
             id=ids.SPEED,
             options=simple_options(SPEED_KEYS, lang),
@@ -223,7 +228,7 @@ def year_group_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Di
         children=[
             html.Div(
                 [
-                    html.Label(T("year", lang), htmlFor=ids.YEAR, className="sublabel"),
+                    T("year", lang, tag=html.Label, htmlFor=ids.YEAR, className="sublabel"),
                     dcc.Dropdown(
                         labels=dropdown_labels(lang),
                         id=ids.YEAR,
@@ -236,7 +241,7 @@ def year_group_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Di
             ),
             html.Div(
                 [
-                    html.Label(T("group", lang), htmlFor=ids.GROUP, className="sublabel"),
+                    T("group", lang, tag=html.Label, htmlFor=ids.GROUP, className="sublabel"),
                     dcc.Dropdown(
                         labels=dropdown_labels(lang),
                         id=ids.GROUP,
@@ -285,7 +290,7 @@ def layer_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Fieldse
         html.Div(
             className="change-controls",
             children=[
-                html.Div(className="sublabel", children=T("change_years", lang)),
+                T("change_years", lang, tag=html.Div, className="sublabel"),
                 dcc.RangeSlider(
                     id=ids.CHANGE_YEARS,
                     min=years[0] if years else 0,
@@ -318,8 +323,8 @@ def settings_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Deta
     return html.Details(
         className="control settings",
         children=[
-            html.Summary(T("settings", lang)),
-            html.Div(className="sublabel", children=T("distance_mode", lang)),
+            T("settings", lang, tag=html.Summary),
+            T("distance_mode", lang, tag=html.Div, className="sublabel"),
             dcc.RadioItems(
                 id=ids.DISTANCE_MODE,
                 options=mode_options(ctx, lang),
@@ -333,7 +338,7 @@ def settings_controls(ctx: AppContext, state: ViewState, lang: str) -> html.Deta
                 id=ids.NETWORK_NOTE,
                 className="hint",
             ),
-            html.Div(className="sublabel", children=T("basemap", lang)),
+            T("basemap", lang, tag=html.Div, className="sublabel"),
             dcc.RadioItems(
                 id=ids.BASEMAP,
                 options=simple_options(BASEMAP_KEYS, lang),
@@ -360,7 +365,7 @@ def header(ctx: AppContext, state: ViewState, lang: str) -> html.Header:
                         [T("app_title", lang), html.Span(f" {city}", className="city")],
                         id=ids.TITLE,
                     ),
-                    html.P(T("app_subtitle", lang), className="subtitle"),
+                    T("app_subtitle", lang, tag=html.P, className="subtitle"),
                 ],
             ),
             html.Nav(
@@ -466,7 +471,7 @@ def map_column(
                         className="map-wrap compare",
                         hidden=True,
                         children=[
-                            html.H3(T("compare_title_right", lang), className="compare-title"),
+                            T("compare_title_right", lang, tag=html.H3, className="compare-title"),
                             html.Div(
                                 className="qa-map",
                                 children=lazy_compare_map(compare, state),
@@ -520,7 +525,7 @@ def export_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
                     html.Div(
                         className="export-page-wrap",
                         children=[
-                            html.Span(T("export_page", lang), className="sublabel"),
+                            T("export_page", lang, tag=html.Span, className="sublabel"),
                             dcc.RadioItems(
                                 id=ids.EXPORT_PAGE,
                                 # the same words in both languages (A4 is landscape)
@@ -656,7 +661,7 @@ def profile_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section:
                 title=t("close", lang),
                 **{"aria-label": t("close", lang)},
             ),
-            html.Label(T("area", lang), htmlFor=ids.AREA_SELECT, className="sublabel"),
+            T("area", lang, tag=html.Label, htmlFor=ids.AREA_SELECT, className="sublabel"),
             # the options come after the first map: the dropdown indexes them for its search
             # as it renders (dashboard.deferred)
             dcc.Dropdown(
@@ -689,10 +694,12 @@ def scenario_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section
         className="panel scenario",
         hidden=True,
         children=[
-            html.H2(T("scenario_title", lang)),
-            html.P(T("scenario_help", lang), className="hint"),
-            html.Label(
-                T("scenario_category", lang),
+            T("scenario_title", lang, tag=html.H2),
+            T("scenario_help", lang, tag=html.P, className="hint"),
+            T(
+                "scenario_category",
+                lang,
+                tag=html.Label,
                 htmlFor=ids.SCENARIO_CATEGORY,
                 className="sublabel",
             ),
@@ -712,11 +719,17 @@ def scenario_panel(ctx: AppContext, state: ViewState, lang: str) -> html.Section
                 n_clicks=0,
                 className="btn btn-secondary",
             ),
-            html.H3(T("suggest_title", lang)),
+            T("suggest_title", lang, tag=html.H3),
             html.Div(
                 className="suggest-row",
                 children=[
-                    html.Label(T("suggest_k", lang), htmlFor=ids.SUGGEST_K, className="sublabel"),
+                    T(
+                        "suggest_k",
+                        lang,
+                        tag=html.Label,
+                        htmlFor=ids.SUGGEST_K,
+                        className="sublabel",
+                    ),
                     dcc.Input(
                         id=ids.SUGGEST_K,
                         type="number",
@@ -755,9 +768,9 @@ def coordinator_panel(lang: str) -> html.Section:
         className="panel coordinator",
         hidden=True,
         children=[
-            html.H2(T("coord_title", lang)),
-            html.P(T("coord_help", lang), className="hint"),
-            html.Label(T("address", lang), htmlFor=ids.ADDRESS, className="sublabel"),
+            T("coord_title", lang, tag=html.H2),
+            T("coord_help", lang, tag=html.P, className="hint"),
+            T("address", lang, tag=html.Label, htmlFor=ids.ADDRESS, className="sublabel"),
             dcc.Dropdown(
                 labels=dropdown_labels(lang),
                 id=ids.ADDRESS,
@@ -795,7 +808,7 @@ def notes_panel(ctx: AppContext, lang: str) -> html.Details:
         className="panel notes",
         open=True,
         children=[
-            html.Summary(T("notes_title", lang)),
+            T("notes_title", lang, tag=html.Summary),
             html.Div(id=ids.NOTES_BODY, children=notes(ctx, lang)),
         ],
     )
@@ -807,7 +820,7 @@ def methods_panel(ctx: AppContext, lang: str) -> html.Details:
         id=ids.METHODS_PANEL,
         className="panel methods",
         children=[
-            html.Summary(T("methods_title", lang)),
+            T("methods_title", lang, tag=html.Summary),
             html.P(
                 id=ids.METHODS_BODY,
                 children=t("methods_text", lang, n=ctx.options.small_count_threshold),
@@ -822,7 +835,7 @@ def upload_panel(ctx: AppContext, lang: str) -> html.Details:
     return html.Details(
         className="panel upload",
         children=[
-            html.Summary(T("upload_title", lang)),
+            T("upload_title", lang, tag=html.Summary),
             html.P(
                 id=ids.UPLOAD_HELP,
                 className="hint",
@@ -830,7 +843,7 @@ def upload_panel(ctx: AppContext, lang: str) -> html.Details:
             ),
             dcc.Upload(
                 id=ids.UPLOAD,
-                children=html.Div(T("upload_drop", lang)),
+                children=T("upload_drop", lang, tag=html.Div),
                 className="upload-zone",
                 max_size=ctx.options.upload_max_bytes,
                 multiple=False,
@@ -854,7 +867,7 @@ def workspace_panel(lang: str) -> html.Details:
         children=[
             html.Summary(T("ws_title", lang), id=ids.WS_SUMMARY, n_clicks=0),
             html.Div(id=ids.WS_BODY),
-            html.Label(T("ws_scenario_name", lang), htmlFor=ids.WS_SCENARIO_NAME),
+            T("ws_scenario_name", lang, tag=html.Label, htmlFor=ids.WS_SCENARIO_NAME),
             dcc.Input(id=ids.WS_SCENARIO_NAME, type="text", maxLength=80, debounce=False),
             html.Button(T("ws_save", lang), id=ids.WS_SAVE, className="btn btn-secondary"),
             html.Div(id=ids.WS_MESSAGE, className="ws-message", **{"aria-live": "polite"}),
