@@ -45,7 +45,7 @@ def category_options(ctx: AppContext, lang: str) -> list[dict]:
             "label": html.Span(
                 [
                     html.Span(className="swatch", style={"backgroundColor": c.colour}),
-                    html.Span(label(c, lang)),
+                    label(c, lang),
                 ],
                 className="option-label",
             ),
