@@ -9,7 +9,7 @@ summing counts, never by averaging percentages. A value that is not in the data 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -293,6 +293,7 @@ def change_table(
     year_from: int,
     year_to: int,
     city_name: str,
+    values: Callable[[str, int], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Compute the change of a group's population per area between two years.
 
@@ -309,6 +310,10 @@ def change_table(
         The two years compared.
     city_name
         Name of the ``ALL`` row.
+    values
+        ``values(group, year)``: the :func:`area_values` of ``population`` and ``mapping`` for a
+        group and year, from a caller that keeps them (a profile reads the same years of the
+        total population for every group); default computes them.
 
     Returns
     -------
@@ -339,8 +344,12 @@ def change_table(
     check_group(population, group)
     check_year(population, year_from, what="start year")
     check_year(population, year_to, what="end year")
-    start = area_values(population, mapping, group=group, year=year_from, city_name=city_name)
-    end = area_values(population, mapping, group=group, year=year_to, city_name=city_name)
+    if values is None:
+
+        def values(group: str, year: int) -> pd.DataFrame:
+            return area_values(population, mapping, group=group, year=year, city_name=city_name)
+
+    start, end = values(group, year_from), values(group, year_to)
     out = pd.DataFrame({"area_id": start["area_id"], "area_name": start["area_name"]})
     out["value_from"] = start["value"]
     out["value_to"] = end["value"]
@@ -352,12 +361,8 @@ def change_table(
         share_from = np.where(out["value_from"].notna(), 100.0, np.nan)
         share_to = np.where(out["value_to"].notna(), 100.0, np.nan)
     else:
-        total_from = area_values(
-            population, mapping, group=TOTAL_GROUP, year=year_from, city_name=city_name
-        )["value"].to_numpy()
-        total_to = area_values(
-            population, mapping, group=TOTAL_GROUP, year=year_to, city_name=city_name
-        )["value"].to_numpy()
+        total_from = values(TOTAL_GROUP, year_from)["value"].to_numpy()
+        total_to = values(TOTAL_GROUP, year_to)["value"].to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
             share_from = np.where(total_from > 0, out["value_from"] / total_from * 100.0, np.nan)
             share_to = np.where(total_to > 0, out["value_to"] / total_to * 100.0, np.nan)
@@ -408,10 +413,12 @@ def population_series(
     chosen = available_years(population) if years is None else [int(y) for y in years]
     if mapping.attrs.get("city_districts"):
         # the city row needs districts outside the mapping: the per-year path sums them
-        complete, incomplete = {}, list(chosen)
+        values, flags, incomplete = None, None, list(chosen)
     else:
-        complete, incomplete = _complete_years(population, mapping, group=group, years=chosen)
-    parts = [_complete_area_values(complete, mapping, city_name=city_name)] if complete else []
+        values, flags, incomplete = _complete_years(population, mapping, group=group, years=chosen)
+    parts = []
+    if values is not None and values.shape[1]:
+        parts.append(_complete_area_values(values, flags, mapping, city_name=city_name))
     given = set(population.loc[population["group"] == group, "year"].astype(int))
     absent = [year for year in incomplete if year not in given]
     if absent:
@@ -436,67 +443,67 @@ def population_series(
 
 def _complete_years(
     population: pd.DataFrame, mapping: pd.DataFrame, *, group: str, years: Sequence[int]
-) -> tuple[dict[int, tuple[pd.Series, pd.Series]], list[int]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
     """Split ``years`` into those where every district has a value and the rest.
 
     Returns
     -------
-    complete, incomplete
-        For complete years the district values and projected flags (mapping order); the
-        remaining years as a list.
+    values, flags, incomplete
+        The district values and projected flags of the complete years (rows in mapping order,
+        one column a year); the remaining years as a list.
     """
     rows = population[population["group"] == group].drop_duplicates(
         ["district_id", "year"], keep="last"
     )
     districts = mapping["district_id"].astype(str).to_numpy()
-    values = rows.set_index(["district_id", "year"])["value"].unstack("year")
-    values = values.reindex(index=districts, columns=list(years))
+    keyed = rows.set_index(["district_id", "year"])
+    values = keyed["value"].unstack("year").reindex(index=districts, columns=list(years))
+    values = values.astype(float)
     if "projected" in rows.columns:
-        flags = rows.set_index(["district_id", "year"])["projected"].unstack("year")
+        flags = keyed["projected"].unstack("year")
         flags = flags.reindex(index=districts, columns=list(years)).fillna(False).astype(bool)
     else:
         flags = pd.DataFrame(False, index=districts, columns=list(years))
-    complete: dict[int, tuple[pd.Series, pd.Series]] = {}
-    incomplete: list[int] = []
-    for year in years:
-        column = values[year].astype(float)
-        if column.notna().all():
-            complete[int(year)] = (column, flags[year])
-        else:
-            incomplete.append(int(year))
-    return complete, incomplete
+    known = values.notna().all(axis=0).to_numpy()
+    incomplete = [int(y) for y, k in zip(years, known, strict=True) if not k]
+    return values.loc[:, known], flags.loc[:, known], incomplete
 
 
 def _complete_area_values(
-    complete: dict[int, tuple[pd.Series, pd.Series]], mapping: pd.DataFrame, *, city_name: str
+    values: pd.DataFrame, flags: pd.DataFrame, mapping: pd.DataFrame, *, city_name: str
 ) -> pd.DataFrame:
-    """Area sums (then the city) for years where every district has a value."""
+    """Area sums (then the city) of every year where every district has a value, at once.
+
+    ``values`` and ``flags`` come from :func:`_complete_years`; the rows are year by year, areas
+    in mapping order then ``ALL``.
+    """
     area_ids = mapping["area_id"].astype(str).to_numpy()
     names = mapping["area_name"].astype(str).to_numpy()
     order = list(dict.fromkeys(area_ids))
     first_name = dict(zip(area_ids[::-1], names[::-1], strict=True))
-    frames = []
-    for year, (values, flags) in complete.items():
-        sums = pd.Series(values.to_numpy(), index=area_ids).groupby(level=0, sort=False).sum()
-        any_projected = (
-            pd.Series(flags.to_numpy(), index=area_ids).groupby(level=0, sort=False).any()
-        )
-        frames.append(
-            pd.DataFrame(
-                {
-                    "area_id": [*order, CITY_AREA_ID],
-                    "area_name": [*(first_name[a] for a in order), city_name],
-                    "year": year,
-                    "value": [*sums.reindex(order).to_numpy(float), float(values.sum())],
-                    "missing_reason": pd.Series([None] * (len(order) + 1), dtype=object),
-                    "projected": [
-                        *any_projected.reindex(order).to_numpy(bool),
-                        bool(flags.to_numpy().any()),
-                    ],
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    years = [int(y) for y in values.columns]
+    by_area = values.set_axis(area_ids).groupby(level=0, sort=False)
+    sums = by_area.sum().reindex(order).to_numpy(float)
+    projected = flags.set_axis(area_ids).groupby(level=0, sort=False).any().reindex(order)
+    # per year over contiguous rows: the same summation as a Series' sum of that year
+    city = np.ascontiguousarray(values.to_numpy(float).T).sum(axis=1)
+    value_rows = np.vstack([sums, city[np.newaxis, :]])
+    projected_rows = np.vstack(
+        [projected.to_numpy(bool), flags.to_numpy(bool).any(axis=0)[np.newaxis, :]]
+    )
+    per_year = len(order) + 1
+    return pd.DataFrame(
+        {
+            "area_id": np.tile(np.array([*order, CITY_AREA_ID], dtype=object), len(years)),
+            "area_name": np.tile(
+                np.array([*(first_name[a] for a in order), city_name], dtype=object), len(years)
+            ),
+            "year": np.repeat(np.array(years, dtype=np.int64), per_year),
+            "value": value_rows.T.reshape(-1),
+            "missing_reason": pd.Series([None] * (per_year * len(years)), dtype=object),
+            "projected": projected_rows.T.reshape(-1),
+        }
+    )
 
 
 def _absent_area_values(

@@ -197,14 +197,20 @@ class ProfileTables:
     def values(self, group: str) -> pd.DataFrame:
         """``area_values`` of ``group`` in the year, indexed by ``area_id``."""
         return self._get(
-            ("values", group),
+            ("values", group), lambda: self.values_in(group, self.year).set_index("area_id")
+        )
+
+    def values_in(self, group: str, year: int) -> pd.DataFrame:
+        """``area_values`` of ``group`` in any ``year`` (the change tables share them)."""
+        return self._get(
+            ("values in", group, int(year)),
             lambda: area_values(
                 self.population,
                 self.mapping,
                 group=group,
-                year=self.year,
+                year=year,
                 city_name=self.dataset.metadata.city,
-            ).set_index("area_id"),
+            ),
         )
 
     def series(self, group: str) -> pd.DataFrame:
@@ -227,6 +233,7 @@ class ProfileTables:
                 year_from=year_from,
                 year_to=self.year,
                 city_name=self.dataset.metadata.city,
+                values=self.values_in,
             ).set_index("area_id"),
         )
 

@@ -206,6 +206,51 @@ def test_series_equals_year_by_year_area_values(districts, population, planning,
     pd.testing.assert_frame_equal(series.reset_index(drop=True), expected, check_dtype=False)
 
 
+@pytest.mark.parametrize("level", ["district", "planning_area"])
+def test_series_of_complete_years_keeps_projected_flags_per_area(
+    districts, population, planning, level
+):
+    """Complete years are summed all at once: an area is projected when any district is."""
+    projected = population.assign(projected=False)
+    projected.loc[(projected["district_id"] == "B") & (projected["year"] == 2020), "projected"] = (
+        True
+    )
+    mapping = identity_mapping(districts) if level == "district" else planning
+    series = population_series(projected, mapping, group="total", city_name="S")
+    flagged = series[series["projected"]]
+    expected_area = "B" if level == "district" else "P1"
+    assert sorted(flagged["area_id"]) == sorted([expected_area, "ALL"])
+    assert set(flagged["year"]) == {2020}
+    for year in (2010, 2020):
+        by_year = area_values(projected, mapping, group="total", year=year, city_name="S")
+        got = series[series["year"] == year].drop(columns="year").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, by_year, check_dtype=False)
+
+
+def test_change_table_reads_the_area_values_a_caller_keeps(districts, population, planning):
+    """``values=``: the four area sums come from the caller, and the table is the same."""
+    asked = []
+
+    def kept(group: str, year: int) -> pd.DataFrame:
+        asked.append((group, year))
+        return area_values(population, planning, group=group, year=year, city_name="S")
+
+    default = change_table(
+        population, planning, group="65_plus", year_from=2010, year_to=2020, city_name="S"
+    )
+    shared = change_table(
+        population,
+        planning,
+        group="65_plus",
+        year_from=2010,
+        year_to=2020,
+        city_name="S",
+        values=kept,
+    )
+    pd.testing.assert_frame_equal(shared, default)
+    assert sorted(asked) == [("65_plus", 2010), ("65_plus", 2020), ("total", 2010), ("total", 2020)]
+
+
 def karlsruhe_raw() -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
     """Districts and total population straight from the shared raw files."""
     districts = gpd.read_file(
