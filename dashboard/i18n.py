@@ -142,6 +142,10 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "city": ("Stadt gesamt", "Whole city"),
         "compare_title_left": ("Versorgung", "Coverage"),
         "compare_title_right": ("Demografischer Wandel", "Demographic change"),
+        "compare_title_change": (
+            "Demografischer Wandel: {change}",
+            "Demographic change: {change}",
+        ),
         # profile
         "profile_hint": (
             "Klicken Sie auf ein Gebiet in der Karte, um sein Profil zu öffnen.",
@@ -223,6 +227,10 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "(years with values: {years})",
         ),
         "note_areas_without_value": ("{n} Gebiet(e) ohne Wert", "{n} area(s) without a value"),
+        "note_change_no_values": (
+            "Keine Veränderung für „{group}“: keine Werte für {missing} (Jahre mit Werten: {years})",
+            "No change for “{group}”: no values for {missing} (years with values: {years})",
+        ),
         "note_coverage_no_values": (
             "keine Versorgungswerte für diese Kategorie",
             "no coverage values for this category",

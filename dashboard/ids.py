@@ -67,6 +67,8 @@ MAP_TILES = "map-tiles"
 """Layer group of the online basemap (empty offline)."""
 COMPARE_MAP = "compare-map-graph"
 COMPARE_WRAP = "compare-wrap"
+COMPARE_TITLE = "compare-title"
+"""Heading of the compare map: the group and the two years of the change it shows."""
 COMPARE_LAZY = "compare-lazy"
 """Holds the compare map; its content (and plotly.js) is mounted when the compare view opens."""
 

@@ -471,7 +471,12 @@ def map_column(
                         className="map-wrap compare",
                         hidden=True,
                         children=[
-                            T("compare_title_right", lang, tag=html.H3, className="compare-title"),
+                            # named with its group and years once the compare map is drawn
+                            html.H3(
+                                t("compare_title_right", lang),
+                                id=ids.COMPARE_TITLE,
+                                className="compare-title",
+                            ),
                             html.Div(
                                 className="qa-map",
                                 children=lazy_compare_map(compare, state),

@@ -496,6 +496,10 @@ class ChangeResult:
     table: pd.DataFrame
     params: ChangeParams
     jumps: pd.DataFrame | None = None
+    notes: tuple[Note, ...] = ()
+    """Why areas have no change: ``change_no_values`` (a year of the two has no value of the
+    group anywhere; params ``group``, ``missing`` and ``years``, the years with values) or
+    ``areas_without_value`` (``n`` areas lack a value in one of the years, or start at 0)."""
 
     def jumps_of(self, area_id: str) -> pd.DataFrame:
         """The jumps of one area's series (empty when there are none)."""
@@ -530,7 +534,38 @@ def change_result(
             population, mapping, group=params.group, city_name=city_name, years=years
         )
         jumps = series_jumps(series)
-    return ChangeResult(table=table, params=params, jumps=jumps)
+    return ChangeResult(
+        table=table, params=params, jumps=jumps, notes=change_notes(population, table, params)
+    )
+
+
+def change_notes(
+    population: pd.DataFrame, table: pd.DataFrame, params: ChangeParams
+) -> tuple[Note, ...]:
+    """Why areas of a change table have no change (see :attr:`ChangeResult.notes`).
+
+    Examples
+    --------
+    >>> population = pd.DataFrame({"district_id": ["1", "1"], "year": [2010, 2020],
+    ...                            "group": ["65_plus", "total"], "value": [5.0, 9.0]})
+    >>> table = pd.DataFrame({"area_id": ["1", "ALL"], "change_pct": [float("nan")] * 2})
+    >>> change_notes(population, table, ChangeParams("65_plus", 2010, 2020, "district"))
+    (Note(id='change_no_values', params=(('group', '65_plus'), ('missing', (2020,)), ('years', (2010,)))),)
+    """
+    from layers.demography import CITY_AREA_ID
+
+    areas = table[table["area_id"].astype(str) != CITY_AREA_ID]
+    without = int(areas["change_pct"].isna().sum())
+    if not without:
+        return ()
+    rows = population[(population["group"] == params.group) & population["value"].notna()]
+    known = sorted({int(y) for y in rows["year"]})
+    missing = tuple(y for y in (params.year_from, params.year_to) if y not in known)
+    if missing and without == len(areas):
+        return (
+            Note.of("change_no_values", group=params.group, missing=missing, years=tuple(known)),
+        )
+    return (Note.of("areas_without_value", n=without),)
 
 
 __all__ = [
@@ -543,6 +578,7 @@ __all__ = [
     "Note",
     "PlannedFacility",
     "ScenarioResult",
+    "change_notes",
     "change_result",
     "check_require",
     "combined_distances",

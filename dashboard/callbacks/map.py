@@ -102,6 +102,9 @@ def note_text(ctx: AppContext, note: Note, lang: str) -> str:
     values = dict(note.params)
     if "group" in values:
         values["group"] = group_label(ctx, str(values["group"]), lang)
+    for name, value in values.items():
+        if isinstance(value, (list, tuple)):  # years
+            values[name] = ", ".join(map(str, value)) or t("years_none", lang)
     return t(key, lang, **values)
 
 
@@ -667,6 +670,8 @@ def map_update(
         "view": {"center": [loc[0], loc[1]], "zoom": 15} if loc else None,
     }
     notes = [] if overlay else [note_text(ctx, n, state.lang) for n in result.params.notes]
+    if overlay or state.view == "compare":  # why areas of the change map have no value
+        notes += [note_text(ctx, n, state.lang) for n in change_view(ctx, state, level).notes]
     notes += level_notes(ctx, level, state.lang)
     return {
         "layers": layers,
@@ -738,6 +743,20 @@ def compare_update(ctx: AppContext, state: ViewState) -> Patch:
     return patch
 
 
+def compare_title(ctx: AppContext, state: ViewState) -> str:
+    """Heading of the compare map: the group and the two years its change compares."""
+    change = change_view(ctx, state, ctx.level(state.level))
+    group = label(ctx.dataset.group(change.params.group), state.lang)
+    what = t(
+        "legend_change",
+        state.lang,
+        group=group,
+        y0=change.params.year_from,
+        y1=change.params.year_to,
+    )
+    return t("compare_title_change", state.lang, change=what)
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the compare map's and the table view's callbacks.
 
@@ -758,12 +777,13 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(
         Output(ids.COMPARE_MAP, "figure"),
+        Output(ids.COMPARE_TITLE, "children"),
         dash.Input(ids.COMPARE_TRIGGER, "data"),
         dash.State(ids.STATE, "data"),
         prevent_initial_call=True,
     )
-    def update_compare(_trigger: object, data: dict | None) -> Patch:
+    def update_compare(_trigger: object, data: dict | None) -> tuple[Patch, str]:
         state = ViewState.from_dict(data)
         if state.view != "compare":
             raise dash.exceptions.PreventUpdate
-        return compare_update(ctx, state)
+        return compare_update(ctx, state), compare_title(ctx, state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 import dash
@@ -23,6 +24,7 @@ from dashboard.callbacks.url_state import (
     sync_state,
 )
 from dashboard.figures import CHANGE_SCALE, SHARE_SCALE, Traces
+from dashboard.i18n import label
 from dashboard.state import ViewState
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -261,6 +263,41 @@ def test_english_labels_and_numbers(tiny_ctx, base):
 def test_compare_patch(tiny_ctx, base):
     ops = assigned(map_cb.compare_update(tiny_ctx, base.with_(year_from=2020, year_to=2022)))
     assert ops[("data", 0, "z")] == [10.0, 10.0, 10.0, 0.0]
+
+
+def test_change_map_says_why_its_areas_have_no_value(tiny_dataset, tmp_path):
+    """A year of the group missing everywhere: the change map's note names it, in both views."""
+    from dashboard.app import make_options
+    from dashboard.context import AppContext
+
+    population = tiny_dataset.population
+    gone = (population["group"] == "65_plus") & (population["year"] == 2020)
+    dataset = dataclasses.replace(tiny_dataset, population=population[~gone])
+    ctx = AppContext(dataset, make_options(user_data_dir=tmp_path / "user"))
+    state = ViewState(
+        categories=("meeting",), group="65_plus", year=2022, year_from=2020, year_to=2022
+    )
+    group = map_cb.group_label(ctx, "65_plus", "de")
+    expected = f"Keine Veränderung für „{group}“: keine Werte für 2020 (Jahre mit Werten: 2022)"
+    assert expected in map_cb.map_update(ctx, state.with_(view="compare"))["notes"]
+    assert expected in map_cb.map_update(ctx, state.with_(layers=("change",)))["notes"]
+    # the coverage map alone shows no change, so it says nothing about one
+    assert not any("Veränderung" in n for n in map_cb.map_update(ctx, state)["notes"])
+    english = map_cb.map_update(ctx, state.with_(view="compare", lang="en"))["notes"]
+    group_en = map_cb.group_label(ctx, "65_plus", "en")
+    assert f"No change for “{group_en}”: no values for 2020 (years with values: 2022)" in english
+
+
+def test_compare_title_names_the_group_and_the_years(tiny_ctx, base):
+    state = base.with_(view="compare", year_from=2020, year_to=2022)
+    group_de = label(tiny_ctx.dataset.group(state.group), "de")
+    assert map_cb.compare_title(tiny_ctx, state) == (
+        f"Demografischer Wandel: Veränderung {group_de} 2020–2022 (%)"
+    )
+    group_en = label(tiny_ctx.dataset.group(state.group), "en")
+    assert map_cb.compare_title(tiny_ctx, state.with_(lang="en")) == (
+        f"Demographic change: Change {group_en} 2020–2022 (%)"
+    )
 
 
 # -- state -----------------------------------------------------------------------------------

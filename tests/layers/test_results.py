@@ -251,3 +251,27 @@ def test_change_result_lists_jumps_of_the_series_between_the_years():
         population, MAPPING, params=ChangeParams("total", 2020, 2021, "district"), city_name="S"
     )
     assert later.jumps_of("A").empty  # a jump outside the years compared is not listed
+
+
+def test_change_result_notes_say_why_areas_have_no_change():
+    rows = [("A", 2018, "total", 100.0, ""), ("A", 2021, "total", 110.0, "")]
+    rows += [("B", 2018, "total", 0.0, ""), ("B", 2021, "total", 40.0, "")]
+    rows += [("A", 2021, "65_plus", 20.0, ""), ("B", 2021, "65_plus", 8.0, "")]
+    population = pd.DataFrame(
+        rows, columns=["district_id", "year", "group", "value", "missing_reason"]
+    )
+    total = change_result(
+        population, MAPPING, params=ChangeParams("total", 2018, 2021, "district"), city_name="S"
+    )
+    # B starts at 0: no percentage for it, one area without a value
+    assert total.notes == (Note.of("areas_without_value", n=1),)
+    older = change_result(
+        population, MAPPING, params=ChangeParams("65_plus", 2018, 2021, "district"), city_name="S"
+    )
+    assert older.notes == (
+        Note.of("change_no_values", group="65_plus", missing=(2018,), years=(2021,)),
+    )
+    same = change_result(
+        population, MAPPING, params=ChangeParams("65_plus", 2021, 2021, "district"), city_name="S"
+    )
+    assert same.notes == ()

@@ -40,6 +40,11 @@ def test_compare_view_and_play_over_the_years(dash_duo, make_app):
         ),
         what="values on the compare map",
     )
+    # the compare map's heading says which change it shows: group and both years
+    wait_text(dash_duo, f"#{ids.COMPARE_TITLE}", "2010–2012")
+    assert dash_duo.find_element(f"#{ids.COMPARE_TITLE}").text.startswith(
+        "Demografischer Wandel: Veränderung "
+    )
     choose_radio(dash_duo, ids.VIEW_TABS, "plan")
     dash_duo.wait_for_element(f"#{ids.CHANGE_PLAY}").click()
     wait_for(lambda: "y1=2013" in url_query(dash_duo), what="the play button to advance a year")
