@@ -70,8 +70,46 @@
     var midY = (mercY(north) + mercY(south)) / 2;
     var lat = (2 * Math.atan(Math.exp(midY)) - Math.PI / 2) * 180 / Math.PI;
     // plotly keeps the colour bar outside the map's domain: the map is centred in the rest
-    window.Plotly.relayout(gd, {"map.zoom": Math.min(zx, zy),
-                               "map.center": {lat: lat, lon: (west + east) / 2}});
+    gd._quartiersatlasFit = {zoom: Math.min(zx, zy), lat: lat, lon: (west + east) / 2};
+    keepFit(gd);
+    window.Plotly.relayout(gd, {"map.zoom": gd._quartiersatlasFit.zoom,
+                               "map.center": {lat: lat, lon: gd._quartiersatlasFit.lon}});
+    holdFit(gd);
+  }
+
+  /* The fit holds until the user moves the map. A new figure from the server (new values: a
+     Plotly.react with the figure's own zoom) put MapLibre back to that zoom while the layout
+     kept the fitted one, so the city stayed cut off and a second relayout changed nothing. */
+  function holdFit(gd) {
+    var fit = gd._quartiersatlasFit;
+    var sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    var map = sub && sub.map;
+    if (!fit || !map) { return; }
+    if (!map._quartiersatlasWatched) {
+      map._quartiersatlasWatched = true;
+      // a user's drag, wheel or button ends the fit; moves by code keep it
+      map.on("movestart", function (e) { if (e.originalEvent) { gd._quartiersatlasFit = null; } });
+      map.on("moveend", function (e) { if (!e.originalEvent) { holdFit(gd); } });
+    }
+    var c = map.getCenter();
+    if (Math.abs(map.getZoom() - fit.zoom) > 0.01 || Math.abs(c.lat - fit.lat) > 1e-5 ||
+        Math.abs(c.lng - fit.lon) > 1e-5) {
+      map.jumpTo({zoom: fit.zoom, center: [fit.lon, fit.lat]});
+    }
+  }
+
+  function keepFit(gd) {
+    if (gd._quartiersatlasKeepFit || !gd.on) { return; }
+    gd._quartiersatlasKeepFit = true;
+    gd.on("plotly_afterplot", function () { holdFit(gd); });
+    // the modebar's zoom buttons move the map by code, as the fit does: a zoom other than the
+    // fit's is the user's
+    gd.on("plotly_relayout", function (change) {
+      var fit = gd._quartiersatlasFit, zoom = change && change["map.zoom"];
+      if (fit && zoom !== undefined && Math.abs(zoom - fit.zoom) > 0.01) {
+        gd._quartiersatlasFit = null;
+      }
+    });
   }
 
   /* council mode and the compare view: the whole city fills the map(s), on entering and on

@@ -4,6 +4,7 @@ the change animation's fixed scale and the pause sign."""
 from __future__ import annotations
 
 import re
+import time
 
 from qa_browser import choose_radio, url_query, wait_for, wait_map_values
 
@@ -232,6 +233,33 @@ def test_compare_view_shows_the_whole_city_on_both_maps(dash_duo, make_app):
         return px if inside and share > 0.6 else None
 
     wait_for(compare_fitted, what="the whole city on the compare map")
+    # and it stays so once the compare map's values have arrived (they are a new figure)
+    time.sleep(2.5)
+    assert compare_fitted(), dash_duo.driver.execute_script(COMPARE_PIXELS_JS % ids.COMPARE_MAP)
+
+    # new values (another level) are a new figure: the city must stay whole, not only for a
+    # moment (a plain relayout was undone by the figure's own zoom and the city stayed cut off)
+    visible_trace = (
+        f"var gd = document.querySelector('#{ids.COMPARE_MAP} .js-plotly-plot');"
+        " return gd && gd.data[1] && gd.data[1].visible === true;"
+    )
+    choose_radio(dash_duo, ids.LEVEL, "planning_area")
+    wait_for(
+        lambda: dash_duo.driver.execute_script(visible_trace), what="planning areas on the map"
+    )
+    time.sleep(2.0)  # let every update of the figure land
+    assert compare_fitted(), dash_duo.driver.execute_script(COMPARE_PIXELS_JS % ids.COMPARE_MAP)
+
+    # the user's zoom (the modebar's button) is kept, not undone by the fit
+    zoom_js = (
+        f"var gd = document.querySelector('#{ids.COMPARE_MAP} .js-plotly-plot');"
+        " return gd._fullLayout.map._subplot.map.getZoom();"
+    )
+    fitted_zoom = dash_duo.driver.execute_script(zoom_js)
+    dash_duo.find_element(f"#{ids.COMPARE_MAP} .modebar-btn[data-val='in']").click()
+    wait_for(lambda: dash_duo.driver.execute_script(zoom_js) > fitted_zoom + 0.5, what="zoomed in")
+    time.sleep(1.5)
+    assert dash_duo.driver.execute_script(zoom_js) > fitted_zoom + 0.5
 
 
 STREET_LINES_JS = """
