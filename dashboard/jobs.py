@@ -185,8 +185,11 @@ def _reaping_manager() -> type:
 
     class ReapingDiskcacheManager(DiskcacheManager):
         def call_job_fn(self, key: Any, job_fn: Any, args: Any, context: Any) -> Any:
+            from dashboard.render import no_browser_starting
+
             reap_finished_jobs()
-            pid = super().call_job_fn(key, _lowered(job_fn, nice), args, context)
+            with no_browser_starting():  # a fork now would stall the browser's start
+                pid = super().call_job_fn(key, _lowered(job_fn, nice), args, context)
             wait_for_job(pid)
             return pid
 

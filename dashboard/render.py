@@ -29,6 +29,8 @@ import logging
 import os
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,13 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_S = 60.0
 WARM_UP_TIMEOUT_S = 15.0
-"""Limit of the render service's first, tiny render: kaleido's browser now and then hangs on
-its first figure (seen twice in a dozen runs of the parallel-export test, each a 60 s stall of
-every export behind it); a new browser is then started instead of waiting for the full
-:data:`RENDER_TIMEOUT_S`."""
+"""Limit of the render service's browser start and first, tiny render: kaleido's browser now
+and then hangs there (seen in about one of ten runs of the parallel-export test on a busy
+machine, each a 60 s stall of every export behind it); a new browser is then started instead
+of waiting for the full :data:`START_TIMEOUT_S` or :data:`RENDER_TIMEOUT_S`."""
+SLOW_S = 10.0
+"""A browser start or render slower than this is logged (a warning), as is every failure, so
+that a stall in production says where it was."""
 DEFAULT_WIDTH = 700
 DEFAULT_HEIGHT = 500
 """plotly's default image size, used when the figure's layout sets none."""
@@ -113,6 +118,26 @@ def lower_thread_priority(nice: int) -> None:
         os.setpriority(os.PRIO_PROCESS, tid, min(19, current + nice))
 
 
+_starting_browser = threading.Lock()
+"""Held while this process starts a browser; :func:`no_browser_starting` waits for it.
+
+The browser is started with ``subprocess.Popen``, which waits on a pipe until Chromium has
+started. A process forked from this one in that moment (a diskcache export job forked by the
+same gunicorn worker) keeps a copy of the pipe's write end, and ``Popen`` then waits until that
+job ends, while the job waits for its image from this browser: every export of the host stood
+still until the start timed out (60 s, about one run in five of the parallel-export test)."""
+
+
+@contextlib.contextmanager
+def no_browser_starting() -> Iterator[None]:
+    """Wait until no browser of this process is starting, and let none start meanwhile.
+
+    Fork child processes inside it (see :data:`_starting_browser`).
+    """
+    with _starting_browser:
+        yield
+
+
 class _Browser:
     """A kaleido instance on its own event-loop thread, owned by the process that made it.
 
@@ -121,18 +146,27 @@ class _Browser:
 
     nice = 0
 
-    def __init__(self, *, nice: int = 0) -> None:
+    def __init__(self, *, nice: int = 0, start_timeout_s: float = START_TIMEOUT_S) -> None:
         self.pid = os.getpid()
         self.nice = nice
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="quartiersatlas-render", daemon=True)
         self._thread.start()
         self._kaleido = _new_kaleido()
+        started = time.monotonic()
         try:
-            self._call(self._kaleido.open(), START_TIMEOUT_S)
-        except BaseException:
+            with _starting_browser:
+                self._call(self._kaleido.open(), start_timeout_s)
+        except BaseException as exc:
+            log.warning(
+                "starting the export browser failed after %.1f s: %r",
+                time.monotonic() - started,
+                exc,
+            )
             self.close()
             raise
+        if time.monotonic() - started > SLOW_S:
+            log.warning("starting the export browser took %.1f s", time.monotonic() - started)
         self.lower_priority()
 
     def lower_priority(self) -> None:
@@ -166,20 +200,36 @@ class _Browser:
             # machine); the next export then starts a new browser instead of crashing a thread
             log.warning("the export browser stopped; the next export starts a new one")
 
-    def _kill_leftover_chromium(self) -> None:
-        """Kill the browser's processes when kaleido could not close them (its loop ended)."""
+    def _browser_processes(self) -> list[Any]:
+        """The browser's Chromium processes (psutil), found while their parent still lives."""
         import psutil
 
         process = getattr(getattr(self, "_kaleido", None), "subprocess", None)
         if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(psutil.Error):
+            return []
+        try:
             top = psutil.Process(process.pid)
-            for proc in [*top.children(recursive=True), top]:
-                with contextlib.suppress(psutil.Error):
-                    proc.kill()
-        with contextlib.suppress(Exception):
-            process.wait(5.0)
+            return [*top.children(recursive=True), top]
+        except psutil.Error:
+            return []
+
+    @staticmethod
+    def _end_processes(processes: list[Any]) -> None:
+        """Wait briefly for ``processes`` to exit, then kill what is left and reap it.
+
+        A new browser must not start while the old one's processes still run: after a hung
+        start, kaleido's close returned while Chromium was still exiting, and for a moment the
+        host had two browsers.
+        """
+        import psutil
+
+        if not processes:
+            return
+        _, alive = psutil.wait_procs(processes, timeout=3.0)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(alive, timeout=5.0)
 
     def alive(self) -> bool:
         """Whether the browser's event-loop thread still runs."""
@@ -192,15 +242,23 @@ class _Browser:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout_s)
 
     def render(self, fig: dict, opts: dict[str, Any], timeout_s: float = RENDER_TIMEOUT_S) -> bytes:
+        started = time.monotonic()
         try:
-            return self._call(self._kaleido.calc_fig(fig, opts=opts), timeout_s)
+            data = self._call(self._kaleido.calc_fig(fig, opts=opts), timeout_s)
+        except BaseException as exc:
+            log.warning("an export render failed after %.1f s: %r", time.monotonic() - started, exc)
+            raise
         finally:
             self.lower_priority()
+        if time.monotonic() - started > SLOW_S:
+            log.warning("an export render took %.1f s", time.monotonic() - started)
+        return data
 
     def close(self) -> None:
+        processes = self._browser_processes()
         with contextlib.suppress(Exception):
             self._call(self._kaleido.close(), 20.0)
-        self._kill_leftover_chromium()
+        self._end_processes(processes)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5.0)
         if not self._thread.is_alive():
@@ -271,13 +329,18 @@ def to_image(
 
 
 def render_here(
-    figure: dict, opts: dict[str, Any], *, nice: int = 0, timeout_s: float = RENDER_TIMEOUT_S
+    figure: dict,
+    opts: dict[str, Any],
+    *,
+    nice: int = 0,
+    timeout_s: float = RENDER_TIMEOUT_S,
+    start_timeout_s: float = START_TIMEOUT_S,
 ) -> bytes:
     """Render on this process's browser (started on first use, one render at a time).
 
     ``nice`` applies when this call starts the browser (the render service's is niced).
-    A render that takes longer than ``timeout_s`` fails and closes the browser (the next
-    render starts a new one).
+    A browser start over ``start_timeout_s`` or a render over ``timeout_s`` fails and closes
+    the browser (the next render starts a new one).
 
     Raises
     ------
@@ -296,7 +359,7 @@ def render_here(
             _browser = None
         try:
             if _browser is None:
-                _browser = _Browser(nice=nice)
+                _browser = _Browser(nice=nice, start_timeout_s=start_timeout_s)
                 browsers_started += 1
             data = _browser.render(figure, opts, timeout_s)
         except Exception as exc:
@@ -398,6 +461,7 @@ __all__ = [
     "close",
     "is_running",
     "lower_thread_priority",
+    "no_browser_starting",
     "prepare_in_background",
     "render_here",
     "to_image",

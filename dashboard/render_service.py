@@ -289,13 +289,30 @@ class RenderService:
                 return
             self._listen()
             log.info("render service: serving in %s (pid %d)", self.folder, self.pid)
-            with contextlib.suppress(Exception):  # a failing start is reported by a render
-                render.render_here(*_WARM_UP, nice=self.nice, timeout_s=render.WARM_UP_TIMEOUT_S)
+            self._warm_up()
             self._accept_loop()
         except Exception:
             log.exception("render service stopped")
         finally:
             self._release()
+
+    def _warm_up(self) -> None:
+        """Start the browser with a tiny render; a hung start or render is tried once more.
+
+        Each try is bounded by :data:`dashboard.render.WARM_UP_TIMEOUT_S`. A failure is not
+        raised: the next export starts a browser and reports what goes wrong.
+        """
+        for _ in range(WARM_UP_TRIES):
+            try:
+                render.render_here(
+                    *_WARM_UP,
+                    nice=self.nice,
+                    timeout_s=render.WARM_UP_TIMEOUT_S,
+                    start_timeout_s=render.WARM_UP_TIMEOUT_S,
+                )
+                return
+            except render.RenderError as exc:
+                log.warning("render service: warming up the browser failed: %s", exc)
 
     def _acquire(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -399,6 +416,8 @@ class RenderService:
                 os.close(lock_fd)
 
 
+WARM_UP_TRIES = 2
+"""Browser starts the service tries before it serves (each within the warm-up limit)."""
 _WARM_UP: tuple[dict, dict[str, Any]] = (
     {"data": [], "layout": {"width": 10, "height": 10}},
     {"format": "png", "width": 10, "height": 10, "scale": 1.0},

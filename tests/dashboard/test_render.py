@@ -1,5 +1,7 @@
 """The shared export renderer survives a browser controller that ends its loop."""
 
+import time
+
 import pytest
 
 
@@ -120,7 +122,7 @@ def test_a_stopped_browser_is_replaced_before_the_next_render(monkeypatch):
             Stopped.closed = True
 
     class Fresh:
-        def __init__(self, nice: int = 0) -> None:
+        def __init__(self, nice: int = 0, start_timeout_s: float = 60.0) -> None:
             self.pid = __import__("os").getpid()
 
         def alive(self) -> bool:
@@ -136,9 +138,61 @@ def test_a_stopped_browser_is_replaced_before_the_next_render(monkeypatch):
     assert Stopped.closed and isinstance(render._browser, Fresh)
     monkeypatch.setattr(render, "_browser", None)
 
-    # the leftover Chromium of a browser whose loop ended is killed, not left running
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # the leftover Chromium of a closed browser, its children included, is ended before the
+    # next one starts, not left running
+    import psutil
+
+    child = "import time; time.sleep(60)"
+    parent = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(60)"
+    sleeper = subprocess.Popen([sys.executable, "-c", parent])
+    top = psutil.Process(sleeper.pid)
+    deadline = time.monotonic() + 20
+    while not top.children() and time.monotonic() < deadline:
+        time.sleep(0.05)
     dead = real_browser.__new__(real_browser)
     dead._kaleido = type("K", (), {"subprocess": sleeper})()
-    dead._kill_leftover_chromium()
+    processes = dead._browser_processes()
+    assert sorted(p.pid for p in processes) == sorted([sleeper.pid, top.children()[0].pid])
+    real_browser._end_processes(processes)
     assert sleeper.poll() is not None
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in processes)
+
+
+def test_no_export_job_is_forked_while_a_browser_starts(monkeypatch):
+    """A job forked during the browser's start kept its Popen waiting (the 60 s export stall)."""
+    import threading
+
+    import dash
+
+    from dashboard import jobs, render
+
+    held_while_opening: list[bool] = []
+
+    class StartingKaleido:
+        async def open(self) -> None:
+            held_while_opening.append(render._starting_browser.locked())
+
+        async def close(self) -> None:
+            return None
+
+    monkeypatch.setattr(render, "_new_kaleido", StartingKaleido)
+    browser = render._Browser(nice=0)
+    browser.close()
+    assert held_while_opening == [True]
+    assert not render._starting_browser.locked()
+
+    forked: list[float] = []
+    monkeypatch.setattr(
+        dash.DiskcacheManager, "call_job_fn", lambda *a: forked.append(time.monotonic()) or 1
+    )
+    monkeypatch.setattr(jobs, "wait_for_job", lambda pid: None)
+    monkeypatch.setattr(jobs, "reap_finished_jobs", lambda: None)
+    manager_class = jobs._reaping_manager()
+    manager = manager_class.__new__(manager_class)
+    with render.no_browser_starting():  # as a browser's start holds it
+        job = threading.Thread(target=manager.call_job_fn, args=("key", print, (), None))
+        job.start()
+        time.sleep(0.3)
+        assert forked == []  # the job waits for the start
+    job.join(10)
+    assert len(forked) == 1

@@ -52,18 +52,46 @@ def fake_service(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     calls: list[dict] = []
 
     def fake_render(
-        figure: dict, opts: dict, *, nice: int = 0, timeout_s: float = render.RENDER_TIMEOUT_S
+        figure: dict,
+        opts: dict,
+        *,
+        nice: int = 0,
+        timeout_s: float = render.RENDER_TIMEOUT_S,
+        start_timeout_s: float = render.START_TIMEOUT_S,
     ) -> bytes:
-        calls.append({**opts, "timeout_s": timeout_s})
+        calls.append({**opts, "timeout_s": timeout_s, "start_timeout_s": start_timeout_s})
         return b"IMG" + opts["format"].encode()
 
     monkeypatch.setattr(render, "render_here", fake_render)
     service = render_service.RenderService(folder, nice=0).start()
     _wait_for(lambda: service.serving and bool(calls))
-    # the first, tiny render that starts the browser may not hold the service for a minute
+    # the first, tiny render that starts the browser may not hold the service for a minute:
+    # neither its browser start nor its render
     assert calls[0]["timeout_s"] == render.WARM_UP_TIMEOUT_S < render.RENDER_TIMEOUT_S
+    assert calls[0]["start_timeout_s"] == render.WARM_UP_TIMEOUT_S < render.START_TIMEOUT_S
     yield folder
     service.stop()
+
+
+def test_a_hung_warm_up_is_tried_once_more_before_serving(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tries: list[float] = []
+
+    def first_hangs(figure: dict, opts: dict, **limits: float) -> bytes:
+        tries.append(time.monotonic())
+        if len(tries) == 1:
+            raise render.RenderError("rendering the figure as PNG failed: TimeoutError()")
+        return b"IMG"
+
+    monkeypatch.setattr(render, "render_here", first_hangs)
+    service = render_service.RenderService(folder, nice=0).start()
+    try:
+        _wait_for(lambda: len(tries) == render_service.WARM_UP_TRIES)
+        _wait_for(lambda: render_service.answers(folder))
+        assert len(tries) == 2  # warm after the second start, no third
+    finally:
+        service.stop()
 
 
 def _wait_for(condition, timeout_s: float = 60.0) -> None:
