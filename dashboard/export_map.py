@@ -595,11 +595,7 @@ def render_view(
         created=created,
         extra=t("legend_hidden", lang, n=ctx.options.small_count_threshold),
     )
-    level_text = (
-        t(f"level_{level}", lang)
-        if level in ("district", "planning_area")
-        else level_label(ctx.dataset, level, lang)  # a [[groupings]] level has its own label
-    )
+    level_text = level_label(ctx.dataset, level, lang)
     if level == "planning_area" and getattr(ctx.dataset, "planning_areas_proposal", False):
         level_text += f" ({t('proposal', lang)})"  # a computed mapping is always labelled
     # the title names group, year used, distance and combine rule; below it the city's

@@ -64,8 +64,6 @@ TEXT: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "year": ("Jahr", "Year"),
         "group": ("Bevölkerungsgruppe", "Population group"),
         "level": ("Gebietsebene", "Area level"),
-        "level_district": ("Stadtteile", "Districts"),
-        "level_planning_area": ("Planungsgebiete", "Planning areas"),
         "proposal": ("Vorschlag", "proposal"),
         "layers": ("Kartenebenen", "Map layers"),
         "layer_facilities": ("Einrichtungen", "Facilities"),

@@ -111,9 +111,11 @@ def mode_options(ctx: AppContext, lang: str) -> list[dict]:
 
 def level_options(ctx: AppContext, lang: str) -> list[dict]:
     """Options of the area level (planning areas with a mapping, then the dataset's groupings)."""
-    out = [{"label": t("level_district", lang), "value": "district"}]
+    from layers.areas import level_label
+
+    out = [{"label": level_label(ctx.dataset, "district", lang), "value": "district"}]
     if "planning_area" in ctx.levels:
-        text = t("level_planning_area", lang)
+        text = level_label(ctx.dataset, "planning_area", lang)
         if ctx.dataset.planning_areas_proposal:
             text += f" ({t('proposal', lang)})"
         out.append({"label": text, "value": "planning_area"})

@@ -272,18 +272,21 @@ def grouping_of(dataset: Dataset, level: str) -> Grouping | None:
     return next((g for g in dataset.groupings if g.id == level), None)
 
 
-_BUILTIN_LEVEL_LABELS = {
-    "district": ("Stadtteile", "Districts"),
-    "planning_area": ("Planungsräume", "Planning areas"),
-}
+_PLANNING_AREA_LABELS = ("Planungsgebiete", "Planning areas")
 
 
 def level_label(dataset: Dataset, level: str, lang: str = "de") -> str:
-    """Label of ``level`` in ``lang``: a grouping's own label, else the built-in one."""
+    """Label of ``level`` in ``lang`` (one rule for the controls, exports and tables).
+
+    Districts: the dataset's own name of them (``[districts] label_de``, default
+    "Stadtteile"); planning areas: "Planungsgebiete"; a grouping: its own label.
+    """
+    if level == "district":
+        return dataset.metadata.district_label(lang)
     grouping = grouping_of(dataset, level)
     if grouping is not None:
         return grouping.label(lang)
-    de, en = _BUILTIN_LEVEL_LABELS.get(level, (level, level))
+    de, en = _PLANNING_AREA_LABELS if level == "planning_area" else (level, level)
     return en if lang == "en" else de
 
 

@@ -70,6 +70,29 @@ class Metadata:
     notes: str
     sources: tuple[LayerSource, ...]
     root: Path
+    district_label_de: str = "Stadtteile"
+    """What the dataset's base areas are called (plural), e.g. "Planungsräume" for Berlin's LOR
+    (``[districts] label_de``); the area level is named so in the dashboard."""
+    district_label_en: str = "Districts"
+
+    def district_label(self, lang: str) -> str:
+        """The base areas' name (plural) in ``lang`` (``"de"`` or ``"en"``)."""
+        return self.district_label_en if lang == "en" else self.district_label_de
+
+
+def _district_labels(spec: LayerSpec) -> dict[str, str]:
+    """``[districts] label_de`` / ``label_en`` as :class:`Metadata` fields (defaults: none given).
+
+    A German label alone serves English too, as for groupings.
+    """
+    label_de = spec.option("label_de")
+    label_en = spec.option("label_en")
+    out = {}
+    if label_de:
+        out["district_label_de"] = str(label_de)
+    if label_en or label_de:
+        out["district_label_en"] = str(label_en or label_de)
+    return out
 
 
 @dataclass(frozen=True)
@@ -242,6 +265,7 @@ def _assemble(manifest: Manifest, collector: IssueCollector) -> Dataset | None:
             for s in manifest.layers()
         ),
         root=manifest.root,
+        **_district_labels(manifest.districts),
     )
     return Dataset(
         metadata=metadata,

@@ -34,7 +34,7 @@ _LAYER_KEYS = frozenset(
     }
 )
 _EXTRA_KEYS: dict[str, frozenset[str]] = {
-    "districts": frozenset(),
+    "districts": frozenset({"label_de", "label_en"}),
     "facilities": frozenset({"category", "category_map", "category_map_default"}),
     "population": frozenset(
         {

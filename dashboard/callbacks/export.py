@@ -277,8 +277,6 @@ def _group_label(ctx: AppContext, group: str, lang: str) -> str:
 def _level_label(ctx: AppContext, level: str, lang: str) -> str:
     from layers.areas import level_label
 
-    if level in ("district", "planning_area"):
-        return t(f"level_{level}", lang)
     return level_label(ctx.dataset, level, lang)
 
 

@@ -589,6 +589,8 @@ def _dataset_meta(dataset: Dataset) -> dict[str, Any]:
             "notes": meta.notes,
             "sources": [dataclasses.asdict(s) for s in meta.sources],
             "root": str(meta.root),
+            "district_label_de": meta.district_label_de,
+            "district_label_en": meta.district_label_en,
         },
         "categories": [dataclasses.asdict(c) for c in dataset.categories],
         "groups": [dataclasses.asdict(g) for g in dataset.groups],
@@ -791,6 +793,8 @@ def _build_dataset(
         notes=m["notes"],
         sources=tuple(LayerSource(**s) for s in m["sources"]),
         root=root,
+        # a dataset stored before the labels existed keeps the defaults
+        **{k: m[k] for k in ("district_label_de", "district_label_en") if k in m},
     )
     net = meta["network"]
     network = (

@@ -59,6 +59,27 @@ def test_the_map_and_its_export_at_a_grouping_level(grid_dataset: Path, monkeypa
     assert "<b>Testgrid · Ortschaften</b>" in pages[0].layout.title.text
 
 
+def test_the_districts_level_has_the_datasets_own_name(grid_dataset: Path, monkeypatch) -> None:
+    """Berlin's LOR areas are no "Stadtteile": the control and the export say what they are."""
+    manifest = grid_dataset / "dataset.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(
+        text.replace(
+            "[districts]\n",
+            '[districts]\nlabel_de = "Planungsräume"\nlabel_en = "LOR planning areas"\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    ctx = _context(grid_dataset, "")
+    assert level_options(ctx, "de")[0] == {"label": "Planungsräume", "value": "district"}
+    assert level_options(ctx, "en")[0]["label"] == "LOR planning areas"
+    pages = []
+    monkeypatch.setattr(export_map, "render_figure", lambda page, fmt: pages.append(page) or b"")
+    export_map.render_view(ctx, ViewState(categories=("counselling",)))
+    assert "<b>Testgrid · Planungsräume</b>" in pages[0].layout.title.text
+
+
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_an_empty_grouping_does_not_break_the_app(grid_dataset: Path, lang: str) -> None:
     ctx = _context(grid_dataset, EMPTY)

@@ -79,6 +79,31 @@ def test_a_grouping_is_a_level_covering_some_districts(make) -> None:
     )
 
 
+def test_the_dataset_names_its_districts_and_every_screen_says_so(grid_dataset: Path) -> None:
+    manifest = grid_dataset / "dataset.toml"
+    plain = load_dataset(grid_dataset)
+    assert [level_label(plain, "district", lang) for lang in ("de", "en")] == [
+        "Stadtteile",
+        "Districts",
+    ]
+    text = manifest.read_text(encoding="utf-8")
+    named = text.replace("[districts]\n", '[districts]\nlabel_de = "Planungsräume"\n', 1)
+    manifest.write_text(named, encoding="utf-8")
+    german_only = load_dataset(grid_dataset)
+    # a German name alone serves English too (as for groupings)
+    assert [level_label(german_only, "district", lang) for lang in ("de", "en")] == [
+        "Planungsräume",
+        "Planungsräume",
+    ]
+    both = named.replace(
+        'label_de = "Planungsräume"\n', 'label_de = "Planungsräume"\nlabel_en = "LOR areas"\n'
+    )
+    manifest.write_text(both, encoding="utf-8")
+    dataset = load_dataset(grid_dataset)
+    assert level_label(dataset, "district", "en") == "LOR areas"
+    assert level_label(dataset, "planning_area") == "Planungsgebiete"
+
+
 def test_coverage_per_grouping_level_keeps_the_city_in_the_all_row(make) -> None:
     dataset = load_dataset(make())
     frame = dataset_coverage(dataset, categories="counselling", radius_m=500, level="ortschaft")

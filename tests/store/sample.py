@@ -19,6 +19,8 @@ notes = "Small dataset built in code for the store tests."
 path = "districts.geojson"
 crs = "EPSG:25832"
 columns = { id = "code", name = "label" }
+label_de = "Bezirke"
+label_en = "Boroughs"
 
 [[facilities]]
 path = "facilities.csv"
