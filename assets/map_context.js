@@ -102,14 +102,13 @@
     if (gd._quartiersatlasKeepFit || !gd.on) { return; }
     gd._quartiersatlasKeepFit = true;
     gd.on("plotly_afterplot", function () { holdFit(gd); });
-    // the modebar's zoom buttons move the map by code, as the fit does: a zoom other than the
-    // fit's is the user's
-    gd.on("plotly_relayout", function (change) {
-      var fit = gd._quartiersatlasFit, zoom = change && change["map.zoom"];
-      if (fit && zoom !== undefined && Math.abs(zoom - fit.zoom) > 0.01) {
-        gd._quartiersatlasFit = null;
-      }
-    });
+    // the modebar's zoom buttons move the map by code, as the fit does, so their click is what
+    // says the user zooms (heard before plotly's own handler, which moves the map at once);
+    // its home button keeps the fit
+    gd.addEventListener("click", function (e) {
+      var button = e.target.closest && e.target.closest(".modebar-btn");
+      if (button && button.getAttribute("data-attr") === "zoom") { gd._quartiersatlasFit = null; }
+    }, true);
   }
 
   /* council mode and the compare view: the whole city fills the map(s), on entering and on

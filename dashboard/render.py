@@ -448,9 +448,12 @@ def is_running() -> bool:
 
 
 def _after_fork_in_child() -> None:
-    global _lock
-    # a render thread of the parent may hold the lock at the fork; the child has no such thread
+    global _lock, _starting_browser
+    # a render thread of the parent may hold the lock at the fork; the child has no such thread.
+    # The forking thread itself holds _starting_browser (a job is forked inside
+    # no_browser_starting): a job that starts a browser of its own must find it free.
     _lock = threading.Lock()
+    _starting_browser = threading.Lock()
 
 
 atexit.register(close)

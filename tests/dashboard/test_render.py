@@ -196,3 +196,17 @@ def test_no_export_job_is_forked_while_a_browser_starts(monkeypatch):
         assert forked == []  # the job waits for the start
     job.join(10)
     assert len(forked) == 1
+
+
+def test_a_job_forked_while_no_browser_may_start_can_start_its_own():
+    """The forking thread holds the start lock; the job (a one-shot browser) must find it free."""
+    import os
+
+    from dashboard import render
+
+    with render.no_browser_starting():
+        pid = os.fork()
+        if pid == 0:  # the job
+            os._exit(1 if render._starting_browser.locked() else 0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -138,8 +138,12 @@ def test_council_mode_fits_the_city_to_the_map_and_stays_in_the_url(dash_duo, ma
     # a link to council mode opens council mode
     dash_duo.driver.get(dash_duo.server_url + "/" + url_query(dash_duo))
     wait_map_values(dash_duo)
+    # the page class comes with the first view update: wait for it, then for the fit in it
+    wait_for(
+        lambda: not dash_duo.find_element(f"#{ids.CONTROLS}").is_displayed(),
+        what="council mode (no controls) when opened from the link",
+    )
     wait_for(fitted, what="the city fitted when opened from the link")
-    assert not dash_duo.find_element(f"#{ids.CONTROLS}").is_displayed()
 
 
 def test_share_link_is_the_current_url(dash_duo, make_app):
@@ -257,9 +261,9 @@ def test_compare_view_shows_the_whole_city_on_both_maps(dash_duo, make_app):
     )
     fitted_zoom = dash_duo.driver.execute_script(zoom_js)
     dash_duo.find_element(f"#{ids.COMPARE_MAP} .modebar-btn[data-val='in']").click()
-    wait_for(lambda: dash_duo.driver.execute_script(zoom_js) > fitted_zoom + 0.5, what="zoomed in")
+    wait_for(lambda: dash_duo.driver.execute_script(zoom_js) > fitted_zoom + 0.2, what="zoomed in")
     time.sleep(1.5)
-    assert dash_duo.driver.execute_script(zoom_js) > fitted_zoom + 0.5
+    assert dash_duo.driver.execute_script(zoom_js) > fitted_zoom + 0.2  # plotly: 1.05 × zoom
 
 
 STREET_LINES_JS = """
