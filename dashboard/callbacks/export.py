@@ -214,6 +214,7 @@ def table_metadata(ctx: AppContext, state: ViewState) -> list[tuple[str, str]]:
 
     from dashboard.i18n import fmt_date, fmt_number, source_line
     from dashboard.state import SPEEDS_KMH
+    from layers.areas import level_label
 
     lang = state.lang
     level = ctx.level(state.level)
@@ -258,7 +259,7 @@ def table_metadata(ctx: AppContext, state: ViewState) -> list[tuple[str, str]]:
         ]
     rows += [
         (t("meta_group", lang), _group_label(ctx, state.group, lang)),
-        (t("meta_level", lang), _level_label(ctx, level, lang)),
+        (t("meta_level", lang), level_label(ctx.dataset, level, lang)),
         (t("meta_scenario", lang), scenario),
         (t("meta_created", lang), fmt_date(dt.date.today(), lang)),
         (t("meta_sources", lang), source_line(ctx.dataset.metadata.sources, lang)),
@@ -272,12 +273,6 @@ def _group_label(ctx: AppContext, group: str, lang: str) -> str:
     from layers.profile import data_labels
 
     return group_label(data_labels(ctx.dataset), group, lang)
-
-
-def _level_label(ctx: AppContext, level: str, lang: str) -> str:
-    from layers.areas import level_label
-
-    return level_label(ctx.dataset, level, lang)
 
 
 def table_export(ctx: AppContext, state: ViewState, fmt: str) -> tuple[bytes, str]:

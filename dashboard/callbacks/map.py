@@ -645,8 +645,9 @@ def map_update(
     overlay = "change" in state.layers
     result = ctx.view_coverage(state, cats)
     title = map_title(ctx, state, result, overlay)
+    # the change map (overlay, or the compare view's second map) and why its areas are empty
+    change = change_view(ctx, state, level) if overlay or state.view == "compare" else None
     if overlay:
-        change = change_view(ctx, state, level)
         areas = change_areas(ctx, state, change.table, result, geo, jump_notes(change, state.lang))
     else:
         areas = share_areas(ctx, state, result, geo)
@@ -670,8 +671,8 @@ def map_update(
         "view": {"center": [loc[0], loc[1]], "zoom": 15} if loc else None,
     }
     notes = [] if overlay else [note_text(ctx, n, state.lang) for n in result.params.notes]
-    if overlay or state.view == "compare":  # why areas of the change map have no value
-        notes += [note_text(ctx, n, state.lang) for n in change_view(ctx, state, level).notes]
+    if change is not None:
+        notes += [note_text(ctx, n, state.lang) for n in change.notes]
     notes += level_notes(ctx, level, state.lang)
     return {
         "layers": layers,
